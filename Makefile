@@ -1,0 +1,54 @@
+# cxkit — two commands on a fresh machine: `make report`, `make test`.
+# Every target creates .venv and installs the kit into it when needed (a second run is fast).
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+DATA   ?= data/sample
+OUT    ?= reports
+
+.PHONY: help install report test test-all lab sample bench lint format clean
+
+help:
+	@echo "make report   run every notebook on $(DATA) and write HTML reports to $(OUT)/"
+	@echo "make test     run the test suite"
+	@echo "make lab      open JupyterLab on notebooks/ with the kit's kernel"
+	@echo "make sample   regenerate data/sample with the simulator"
+	@echo "make bench    speed benchmarks against DuckDB / chdb"
+	@echo "make lint     ruff check + format check"
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (cxkit)" >/dev/null
+	touch $(STAMP)
+
+install: $(STAMP)
+
+report: $(STAMP)
+	$(BIN)/cxkit report --data $(DATA) --out $(OUT)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q -n 2 --durations=10
+
+lab: $(STAMP)
+	cd notebooks && ../$(BIN)/jupyter lab
+
+sample: $(STAMP)
+	$(BIN)/python -m cxkit.simulate --out data/sample
+
+bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python benchmarks/run_all.py
+
+lint: $(STAMP)
+	$(BIN)/ruff check cxkit tests benchmarks notebooks
+	$(BIN)/ruff format --check cxkit tests benchmarks notebooks
+
+format: $(STAMP)
+	$(BIN)/ruff format cxkit tests benchmarks notebooks
+
+clean:
+	rm -rf $(VENV) $(OUT) .pytest_cache

@@ -1,0 +1,93 @@
+"""cxkit — customer-journey analysis: buyer funnel, retention, churn and experience scores.
+
+Importing cxkit is cheap: pandas and the loaders only. Analyses, plots and the report load their
+heavy dependencies (lifelines, scikit-learn, matplotlib, nbconvert) the first time they are used.
+
+>>> import cxkit
+>>> j = cxkit.load_sample()
+>>> j.customers.shape[0] > 0
+True
+"""
+
+from importlib import import_module
+
+from .data import (
+    DataError,
+    Journey,
+    load_sample,
+    read_customers,
+    read_events,
+    read_journey,
+    read_surveys,
+    read_truth,
+    sample_dir,
+)
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it; loaded on first attribute access (PEP 562)
+_LAZY = {
+    "simulate": "simulate",
+    "say": "story",
+    "set_theme": "plots",
+    # funnel
+    "funnel": "funnel",
+    "funnel_table": "funnel",
+    "time_to_convert": "funnel",
+    "funnel_trend": "funnel",
+    "drop_off_paths": "funnel",
+    "compare_funnel": "funnel",
+    "STAGES": "funnel",
+    # retention
+    "survival_table": "retention",
+    "activity_table": "retention",
+    "kaplan_meier": "retention",
+    "survival_summary": "retention",
+    "logrank": "retention",
+    "cox": "retention",
+    "time_varying_table": "retention",
+    "cox_time_varying": "retention",
+    "rmst": "retention",
+    "cohort_retention": "retention",
+    # churn
+    "churn_dataset": "churn",
+    "compare_models": "churn",
+    "score": "churn",
+    "campaign_value": "churn",
+    "FEATURE_CATALOGUE": "churn",
+    # experience
+    "nps": "experience",
+    "csat": "experience",
+    "ces": "experience",
+    "rfm": "experience",
+    # report
+    "build_report": "report",
+}
+
+__all__ = [
+    "DataError",
+    "Journey",
+    "load_sample",
+    "read_customers",
+    "read_events",
+    "read_journey",
+    "read_surveys",
+    "read_truth",
+    "sample_dir",
+    *_LAZY,
+]
+
+
+def __getattr__(name):
+    module = _LAZY.get(name)
+    if module is None:
+        if name == "plots":
+            return import_module(".plots", __name__)
+        raise AttributeError(f"module 'cxkit' has no attribute {name!r}")
+    value = getattr(import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))

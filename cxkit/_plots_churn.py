@@ -1,0 +1,3 @@
+"""Plots of the churn analysis; re-exported by cxkit.plots."""
+
+__all__ = []

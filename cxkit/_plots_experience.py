@@ -1,0 +1,3 @@
+"""Plots of the experience analysis; re-exported by cxkit.plots."""
+
+__all__ = []
