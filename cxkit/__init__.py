@@ -29,6 +29,7 @@ __version__ = "0.1.0"
 _LAZY = {
     "simulate": "simulate",
     "say": "story",
+    "headline": "story",
     "set_theme": "plots",
     # funnel
     "funnel": "funnel",

@@ -1,3 +1,290 @@
 """Plots of the retention analysis; re-exported by cxkit.plots."""
 
-__all__ = []
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from matplotlib.transforms import blended_transform_factory
+
+from .plots import BAD, GOOD, NEUTRAL, get_ax, palette_for
+
+__all__ = ["plot_survival", "plot_hazard_ratios", "plot_cohort_heatmap"]
+
+
+def _curves(data, by):
+    """A Kaplan–Meier curve table from a curve table or a survival table."""
+    if "survival" in data.columns and "time" in data.columns:
+        return data, by if by is not None else data.attrs.get("by")
+    from .retention import kaplan_meier
+
+    return kaplan_meier(data, by=by), by
+
+
+def _at_risk_at(curve, t):
+    """Customers at risk at day t: the at_risk of the first row at or after t (0 past the end)."""
+    i = np.searchsorted(curve["time"].to_numpy(), t, side="left")
+    return int(curve["at_risk"].iloc[i]) if i < len(curve) else 0
+
+
+def plot_survival(data, *, by=None, ax=None, ci=True, at_risk=True, median=True, **kwargs):
+    """Retention curve(s): steps with confidence bands, the median marked, at-risk counts below.
+
+    Parameters
+    ----------
+    data : DataFrame
+        A Kaplan–Meier table (:func:`cxkit.kaplan_meier`) or a survival table
+        (:func:`cxkit.survival_table`, the curves are then computed).
+    by : str, optional
+        Column holding the groups (default: the one the curves were computed with).
+    ax : Axes, optional
+    ci : bool
+        Shade the pointwise confidence band.
+    at_risk : bool
+        Write the number of customers still followed under each x tick, one row per group.
+    median : bool
+        Mark the median lifetime (where a curve crosses 50%).
+    **kwargs
+        Passed to ``Axes.step``.
+
+    Returns
+    -------
+    Axes
+
+    Examples
+    --------
+    >>> import cxkit
+    >>> from cxkit.plots import plot_survival
+    >>> ax = plot_survival(cxkit.survival_table(cxkit.load_sample()), by="plan")
+    """
+    ax = get_ax(ax)
+    curves, by = _curves(data, by)
+    if len(curves) == 0:
+        return ax
+    groups = (
+        [(None, curves)]
+        if by is None
+        else [(lv, curves[curves[by] == lv]) for lv in pd.unique(curves[by])]
+    )
+    colours = palette_for([lv for lv, _ in groups])
+    for level, curve in groups:
+        colour = colours[level]
+        t = curve["time"].to_numpy()
+        label = "All customers" if level is None else str(level)
+        ax.step(t, 100 * curve["survival"], where="post", color=colour, label=label, **kwargs)
+        if ci:
+            ax.fill_between(
+                t,
+                100 * curve["ci_low"],
+                100 * curve["ci_high"],
+                step="post",
+                color=colour,
+                alpha=0.18,
+                linewidth=0,
+            )
+        below = np.flatnonzero(curve["survival"].to_numpy() <= 0.5)
+        if median and len(below):
+            m = t[below[0]]
+            ax.plot([m, m], [0, 50], color=colour, linestyle=":", linewidth=1)
+            ax.plot([m], [50], marker="o", color=colour, markersize=5)
+            ax.annotate(
+                f"median {m:,.0f} d",
+                (m, 50),
+                xytext=(4, 4),
+                textcoords="offset points",
+                fontsize=8,
+                color=colour,
+            )
+    if median:
+        ax.axhline(50, color=NEUTRAL, linewidth=0.8, linestyle=":", zorder=0)
+    ax.set_ylim(0, 102)
+    ax.set_xlim(0, float(curves["time"].max()))
+    ax.set_xlabel("Days since signup")
+    ax.set_ylabel("% still customers")
+    ax.set_title("How long customers stay")
+    if by is not None:
+        ax.legend(title=str(by), frameon=False)
+    if at_risk:
+        lo, hi = ax.get_xlim()
+        ticks = [x for x in ax.get_xticks() if lo <= x <= hi]
+        trans = blended_transform_factory(ax.transData, ax.transAxes)
+        ax.text(
+            -0.06,
+            -0.2,
+            "At risk",
+            transform=ax.transAxes,
+            ha="right",
+            va="top",
+            fontsize=8,
+            fontweight="bold",
+        )
+        for row, (level, curve) in enumerate(groups, start=1):
+            y = -0.2 - 0.07 * row
+            name = "all" if level is None else str(level)
+            ax.text(
+                -0.06,
+                y,
+                name,
+                transform=ax.transAxes,
+                ha="right",
+                va="top",
+                fontsize=8,
+                color=colours[level],
+            )
+            for x in ticks:
+                ax.text(
+                    x,
+                    y,
+                    f"{_at_risk_at(curve, x):,}",
+                    transform=trans,
+                    ha="center",
+                    va="top",
+                    fontsize=8,
+                    color=colours[level],
+                    clip_on=False,
+                )
+    return ax
+
+
+def _planted_map(planted):
+    if planted is None:
+        return {}
+    if isinstance(planted, dict) and "churn" in planted:  # a whole truth dict
+        planted = planted["churn"]["drivers"]
+    if isinstance(planted, dict):
+        return {str(k): float(v) for k, v in planted.items()}
+    out = {}
+    for rec in planted:  # truth["churn"]["drivers"] records
+        for key in (rec.get("name"), rec.get("covariate")):
+            if key:
+                out.setdefault(str(key), float(rec["hazard_ratio"]))
+    return out
+
+
+def plot_hazard_ratios(data, *, by=None, ax=None, planted=None, **kwargs):
+    """Forest plot of hazard ratios (log scale) with their confidence intervals.
+
+    Parameters
+    ----------
+    data : CoxResult or DataFrame
+        A fitted :func:`cxkit.cox` / :func:`cxkit.cox_time_varying` result, or its
+        ``hazard_ratios_`` table (``term``, ``hazard_ratio``, ``ci_low``, ``ci_high``).
+    by : None
+        Unused (kept for the common plot signature).
+    ax : Axes, optional
+    planted : dict or list, optional
+        Known true hazard ratios to mark with an ×: ``{term: hr}``, the simulator's truth dict,
+        or its ``truth["churn"]["drivers"]`` records.
+    **kwargs
+        Passed to ``Axes.errorbar``.
+
+    Returns
+    -------
+    Axes
+
+    Examples
+    --------
+    >>> import cxkit
+    >>> from cxkit.plots import plot_hazard_ratios
+    >>> fit = cxkit.cox(cxkit.survival_table(cxkit.load_sample()), ["plan"], cv=0)
+    >>> ax = plot_hazard_ratios(fit)
+    """
+    ax = get_ax(ax)
+    table = getattr(data, "hazard_ratios_", data)
+    if len(table) == 0:
+        return ax
+    truth = _planted_map(planted)
+    y = np.arange(len(table))[::-1]
+    for yi, (_, r) in zip(y, table.iterrows(), strict=True):
+        colour = (
+            NEUTRAL
+            if r["ci_low"] <= 1 <= r["ci_high"]
+            else (BAD if r["hazard_ratio"] > 1 else GOOD)
+        )
+        ax.errorbar(
+            [r["hazard_ratio"]],
+            [yi],
+            xerr=[[r["hazard_ratio"] - r["ci_low"]], [r["ci_high"] - r["hazard_ratio"]]],
+            fmt="o",
+            color=colour,
+            capsize=3,
+            **kwargs,
+        )
+        if str(r["term"]) in truth:
+            ax.plot(
+                [truth[str(r["term"])]],
+                [yi],
+                marker="x",
+                color="black",
+                markersize=7,
+                linestyle="none",
+            )
+    if truth:
+        ax.plot([], [], marker="x", color="black", linestyle="none", label="planted (truth)")
+        ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    ax.axvline(1, color="black", linewidth=0.8)
+    ax.set_xscale("log")
+    ax.set_yticks(y)
+    ax.set_yticklabels([str(t) for t in table["term"]])
+    ax.set_xlabel("Hazard ratio (log scale): >1 leave sooner, <1 stay longer")
+    ax.set_title("What shortens customer lifetime")
+    return ax
+
+
+def plot_cohort_heatmap(data, *, by=None, ax=None, annot=True, **kwargs):
+    """Cohort retention heatmap: signup cohort × periods since signup, % retained.
+
+    Cells not fully observed are blank.
+
+    Parameters
+    ----------
+    data : DataFrame
+        From :func:`cxkit.cohort_retention`.
+    by : None
+        Unused (kept for the common plot signature).
+    ax : Axes, optional
+    annot : bool
+        Write the percentage in each cell.
+    **kwargs
+        Passed to ``seaborn.heatmap``.
+
+    Returns
+    -------
+    Axes
+
+    Examples
+    --------
+    >>> import cxkit
+    >>> from cxkit.plots import plot_cohort_heatmap
+    >>> ax = plot_cohort_heatmap(cxkit.cohort_retention(cxkit.load_sample()))
+    """
+    import seaborn as sns
+
+    ax = get_ax(ax)
+    if len(data) == 0:
+        return ax
+    grid = data.pivot(index="cohort", columns="period", values="pct_retained")
+    grid = grid.loc[:, grid.notna().any()]  # periods no cohort has completed yet
+    grid.index = [str(c) for c in grid.index]
+    options = {
+        "vmin": 0,
+        "vmax": 100,
+        "cmap": "Blues",
+        "annot": annot,
+        "fmt": ".0f",
+        "annot_kws": {"fontsize": 7},
+        "cbar_kws": {"label": "% retained"},
+        "linewidths": 0.5,
+        "linecolor": "white",
+    }
+    options.update(kwargs)
+    sns.heatmap(grid, ax=ax, **options)
+    ax.grid(False)
+    unit = {"M": "months", "W": "weeks", "Q": "quarters", "D": "days"}.get(
+        str(data.attrs.get("period", "M")), "periods"
+    )
+    ax.set_xlabel(f"{unit.capitalize()} since signup")
+    ax.set_ylabel("Signup cohort")
+    kind = data.attrs.get("kind", "contract")
+    what = "still customers" if kind == "contract" else "active (any touchpoint)"
+    ax.set_title(f"Share of each signup cohort {what}")
+    return ax

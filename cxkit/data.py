@@ -85,7 +85,7 @@ class DataError(ValueError):
     def _message(self):
         lines = [f"{self.source}: {len(self.problems)} problem(s) found"]
         for p in self.problems:
-            where = f"column '{p['column']}'" if p.get("column") else "table"
+            where = f"column '{p['column']}'" if p.get("column") else "file"
             line = f"  - {where}: {p['expected']}"
             if p.get("rows"):
                 line += f" ({p['rows']} row(s)"

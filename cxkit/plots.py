@@ -14,7 +14,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import seaborn as sns
 
-__all__ = ["PALETTE", "set_theme", "get_ax", "palette_for", "PERCENT"]
+__all__ = ["PALETTE", "set_theme", "get_ax", "palette_for", "PERCENT", "plot_timeline"]
 
 #: The kit's palette: colour-blind safe, in the order groups are drawn.
 PALETTE = ["#1f5f8b", "#e08a2c", "#3b9c6e", "#c4455d", "#7b5ea7", "#8c6d46", "#5fa8c8", "#9a9a9a"]
@@ -47,6 +47,33 @@ def palette_for(levels):
     levels = list(levels)
     colours = PALETTE * (len(levels) // len(PALETTE) + 1)
     return dict(zip(levels, colours))
+
+
+def plot_timeline(data, *, x="timestamp", by=None, freq="W", ax=None, **kwargs):
+    """Rows per period (``freq``: "D", "W", "M"), one line per ``by`` group.
+
+    Examples
+    --------
+    >>> import cxkit
+    >>> j = cxkit.load_sample()
+    >>> ax = cxkit.plots.plot_timeline(j.customers, x="signup_at", freq="M")
+    """
+    import pandas as pd
+
+    ax = get_ax(ax)
+    period = data[x].dt.to_period("M" if freq == "M" else freq).dt.start_time
+    if by is None:
+        counts = period.value_counts().sort_index()
+        ax.plot(counts.index, counts.to_numpy(), color=PALETTE[0], **kwargs)
+    else:
+        table = pd.crosstab(period, data[by])
+        for level, colour in palette_for(table.columns).items():
+            ax.plot(table.index, table[level].to_numpy(), label=str(level), color=colour,
+                    **kwargs)
+        ax.legend(title=by.replace("_", " "), frameon=False)
+    ax.set_xlabel("")
+    ax.set_ylabel({"D": "per day", "W": "per week", "M": "per month"}.get(freq, "count"))
+    return ax
 
 
 from ._plots_funnel import *  # noqa: E402,F403

@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import re
 
-__all__ = ["say", "escape"]
+__all__ = ["say", "escape", "headline"]
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
 
@@ -31,6 +31,22 @@ def _fmt(value, spec):
     return str(value)
 
 
+def _render(template, values, esc):
+    import string
+
+    out = []
+    for literal, name, spec, conv in string.Formatter().parse(template):
+        out.append(literal)
+        if name is None:
+            continue
+        value = values[name]
+        if conv == "r":
+            value = repr(value)
+        text = _fmt(value, spec)
+        out.append(esc(text) if esc else text)
+    return "".join(out)
+
+
 def say(template, **values):
     """Render a finding as Markdown, with every value escaped.
 
@@ -42,17 +58,26 @@ def say(template, **values):
     >>> say("The weakest step is **{step}** ({pct:.1f}% continue).", step="checkout", pct=41.25)
     <IPython.core.display.Markdown object>
     """
-    import string
-
     from IPython.display import Markdown
 
-    out = []
-    for literal, name, spec, conv in string.Formatter().parse(template):
-        out.append(literal)
-        if name is None:
-            continue
-        value = values[name]
-        if conv == "r":
-            value = repr(value)
-        out.append(escape(_fmt(value, spec)))
-    return Markdown("".join(out))
+    return Markdown(_render(template, values, escape))
+
+
+def headline(template, *, summary=False, **values):
+    """Show a key finding and hand it to the report's index page.
+
+    Displays the sentence like :func:`say`, and attaches a plain-text copy that ``cxkit report``
+    collects for ``index.html`` (``summary=True`` also puts it in the executive summary).
+
+    Examples
+    --------
+    >>> headline("Mobile checkout loses **{pct:.0f}%** of buyers.", pct=64.2)  # doctest: +SKIP
+    """
+    from IPython.display import display
+
+    from .report import FINDING_MIME
+
+    plain = _render(template, values, None).replace("**", "").replace("`", "")
+    display({"text/markdown": "> " + _render(template, values, escape),
+             "text/plain": plain,
+             FINDING_MIME: {"text": plain, "summary": bool(summary)}}, raw=True)

@@ -1,0 +1,71 @@
+"""The ``cxkit`` command: ``cxkit report``, ``cxkit simulate``.
+
+Examples
+--------
+$ cxkit report                       # the bundled sample -> reports/
+$ cxkit report --data exports/ --out my_reports --show-code
+$ cxkit report --only 01             # just the funnel notebook
+$ cxkit simulate --out data/other --seed 11 --customers 2000
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .data import DataError
+
+
+def _report(args):
+    from .report import ReportError, build_report
+
+    try:
+        paths = build_report(args.data, args.out, show_code=args.show_code, only=args.only,
+                             notebooks=args.notebooks)
+    except ReportError as exc:
+        print(f"cxkit report: {exc}", file=sys.stderr)
+        return 1
+    print(f"wrote {len(paths)} files; open {paths[0]}")
+    return 0
+
+
+def _simulate(args):
+    from .simulate import simulate, write_sample
+
+    journey, truth = simulate(customers=args.customers, seed=args.seed)
+    write_sample(journey, truth, args.out)
+    print(f"wrote {args.out}: {journey}")
+    return 0
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog="cxkit", description="Customer-journey analysis kit.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    rep = sub.add_parser("report", help="run every notebook on a data folder, write HTML")
+    rep.add_argument("--data", default=None, help="data folder (default: the bundled sample)")
+    rep.add_argument("--out", default="reports", help="output folder (default: reports/)")
+    rep.add_argument("--show-code", action="store_true", help="include the code cells")
+    rep.add_argument("--only", action="append", metavar="NAME",
+                     help="run only this notebook (name or number, repeatable)")
+    rep.add_argument("--notebooks", default=None,
+                     help="folder of notebooks (default: the kit's notebooks/)")
+    rep.set_defaults(func=_report)
+    sim = sub.add_parser("simulate", help="write a simulated data folder with its truth")
+    sim.add_argument("--out", required=True)
+    sim.add_argument("--customers", type=int, default=3000)
+    sim.add_argument("--seed", type=int, default=7)
+    sim.set_defaults(func=_simulate)
+    return parser
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except DataError as exc:
+        print(f"cxkit {args.command}: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

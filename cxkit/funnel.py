@@ -1,0 +1,1096 @@
+"""The buyer funnel: where do people drop off, how long do steps take, what do droppers do next.
+
+Two halves, as everywhere in cxkit:
+
+* the **reduction** :func:`funnel_table` turns the event log into one row per person (how deep
+  they got, and when they reached each step). It sorts once and then works on numpy arrays with
+  one loop over the steps — no loop over people or events;
+* the **statistics** (:func:`funnel`, :func:`time_to_convert`, :func:`funnel_trend`,
+  :func:`compare_funnel`, :func:`drop_off_paths`) work on that small table.
+
+Semantics (ClickHouse ``windowFunnel``-style)
+---------------------------------------------
+* A person *enters* at any event of step 1 (every one of them is a possible start).
+* Each later step is matched by the earliest event row of that step at or after the previous
+  step's time, other than the row that matched the previous step, no later than ``window`` after
+  the entry (the boundary counts).
+* A person's depth is the deepest chain over all their entries; step times come from the earliest
+  entry that reaches that depth.
+* A step may be a list of alternative events (``["ad_click", "social_click"]``).
+
+Counts equal ClickHouse's ``windowFunnel(window)(timestamp, cond1, cond2, ...)`` on the same data
+(checked in ``benchmarks/bench_funnel.py`` and the tests), with one documented difference: when
+one row matches two consecutive steps (the same event in steps ``k`` and ``k+1``, or overlapping
+alternatives), ClickHouse lets that single row count for both steps; cxkit needs two rows
+(``["search", "search"]`` means "searched twice"). PostHog and Mixpanel differ more: they start
+the window at the *first* entry only (``entry="first"`` here), PostHog counts a step only if it
+happens strictly after the previous one in its default ordered mode and attributes breakdowns to
+the first touch, and Mixpanel counts re-entries as new conversions. Nothing is dropped silently:
+what was left out is counted in ``result.attrs``.
+"""
+
+from __future__ import annotations
+
+import sys
+import types
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from .data import DataError, Journey
+
+__all__ = [
+    "funnel",
+    "funnel_table",
+    "time_to_convert",
+    "funnel_trend",
+    "drop_off_paths",
+    "compare_funnel",
+    "STAGES",
+    "STEPS",
+    "STAGE_ORDER",
+]
+
+#: Journey stages in order.
+STAGE_ORDER = ("awareness", "consideration", "decision", "purchase", "post-purchase")
+
+#: Default mapping of the sample's events to journey stages (pass as ``stages=``).
+STAGES = {
+    "ad_click": "awareness",
+    "social_click": "awareness",
+    "email_click": "awareness",
+    "referral_visit": "awareness",
+    "organic_search": "awareness",
+    "site_visit": "consideration",
+    "product_view": "consideration",
+    "add_to_cart": "decision",
+    "checkout": "decision",
+    "purchase": "purchase",
+    "onboarding_complete": "post-purchase",
+    "app_login": "post-purchase",
+    "email_open": "post-purchase",
+    "whatsapp_message": "post-purchase",
+    "support_ticket": "post-purchase",
+}
+
+#: The sample's buyer funnel: a step name and the event(s) that count for it.
+STEPS = {
+    "awareness": ["ad_click", "social_click", "email_click", "referral_visit", "organic_search"],
+    "site_visit": "site_visit",
+    "product_view": "product_view",
+    "add_to_cart": "add_to_cart",
+    "checkout": "checkout",
+    "purchase": "purchase",
+}
+
+_Z95 = 1.959963984540054
+_MISSING = "(missing)"
+
+
+# --------------------------------------------------------------------------------------------
+# argument handling
+# --------------------------------------------------------------------------------------------
+
+
+def _unpack(events, customers, observed_at):
+    """Accept a Journey or an events DataFrame; return (events, customers, observed_at)."""
+    if isinstance(events, Journey):
+        journey = events
+        events = journey.events
+        if customers is None:
+            customers = journey.customers
+        if observed_at is None:
+            observed_at = journey.observed_at
+    if not isinstance(events, pd.DataFrame):
+        raise DataError("funnel(events=...)", [{"column": "events", "expected": "a DataFrame "
+                        f"of events or a cxkit.Journey, got {type(events).__name__}"}])
+    missing = [c for c in ("customer_id", "timestamp", "event") if c not in events.columns]
+    if missing:
+        raise DataError("funnel(events=...)", [{"column": c, "expected": "required column is "
+                        "missing"} for c in missing], columns=events.columns,
+                        hint="read the log with cxkit.read_events, which maps your column names")
+    if observed_at is None:
+        observed_at = events["timestamp"].max()
+    return events, customers, pd.Timestamp(observed_at)
+
+
+def _parse_window(window, source="funnel"):
+    try:
+        td = pd.Timedelta(window)
+    except (ValueError, TypeError):
+        td = pd.NaT
+    if pd.isna(td) or td <= pd.Timedelta(0):
+        raise DataError(f"{source}(window=...)", [{"column": "window", "expected": "a positive "
+                        f"duration such as '14D', '36h' or '30min'; got {window!r}"}])
+    return td
+
+
+def _normalise_steps(steps, stages, source="funnel"):
+    """Return (labels, list of tuples of event names)."""
+    if stages is not None:
+        if not isinstance(stages, dict) or not stages:
+            raise DataError(f"{source}(stages=...)", [{"column": "stages", "expected": "a dict "
+                            "mapping event names to stage names"}])
+        order = [s for s in STAGE_ORDER if s in set(stages.values())]
+        order += [s for s in dict.fromkeys(stages.values()) if s not in order]
+        wanted = order if steps is None else list(steps)
+        unknown = [s for s in wanted if s not in order]
+        if unknown:
+            raise DataError(f"{source}(steps=...)", [{"column": "steps", "expected": "stage "
+                            "names that appear in stages", "rows": len(unknown),
+                            "examples": unknown[:5]}], columns=order)
+        steps = {s: [e for e, st in stages.items() if st == s] for s in wanted}
+    if steps is None or (hasattr(steps, "__len__") and len(steps) == 0):
+        raise DataError(f"{source}(steps=...)", [{"column": "steps", "expected": "at least one "
+                        "step (a list of event names, or a dict {step name: event(s)})"}])
+    if isinstance(steps, str):
+        steps = [steps]
+    items = list(steps.items()) if isinstance(steps, dict) else [(None, s) for s in steps]
+    labels, events = [], []
+    for label, item in items:
+        alts = (item,) if isinstance(item, str) else tuple(item)
+        if not alts or not all(isinstance(a, str) for a in alts):
+            raise DataError(f"{source}(steps=...)", [{"column": "steps", "expected": "each step "
+                            "an event name or a non-empty list of event names", "rows": 1,
+                            "examples": [item]}])
+        name = str(label) if label is not None else " | ".join(alts)
+        if name in labels:  # the same event twice in a row: "A", "A (2)"
+            name = f"{name} ({sum(lab.split(' (')[0] == name for lab in labels) + 1})"
+        labels.append(name)
+        events.append(alts)
+    return labels, events
+
+
+def _parse_time(value, name, source):
+    if value is None:
+        return None
+    try:
+        ts = pd.Timestamp(value)
+    except (ValueError, TypeError):
+        ts = pd.NaT
+    if pd.isna(ts):
+        raise DataError(f"{source}({name}=...)", [{"column": name, "expected": "a date or "
+                        f"timestamp such as '2024-03-01'; got {value!r}"}])
+    if ts.tzinfo is not None:
+        ts = ts.tz_convert("UTC").tz_localize(None)
+    return ts
+
+
+# --------------------------------------------------------------------------------------------
+# the reduction
+# --------------------------------------------------------------------------------------------
+
+
+def _stacklevel():
+    """Stack level of the first frame outside cxkit, so warnings point at the user's call."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_globals.get("__name__", "").startswith("cxkit"):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+def _as_int64_ns(ts):
+    return ts.to_numpy(dtype="datetime64[ns]").view("int64")
+
+
+def funnel_table(events, steps=None, *, window="14D", observed_at=None, strict=False, start=None,
+                 end=None, entry="all", exclude=None, stages=None):
+    """Reduce the event log to one row per person who entered the funnel.
+
+    Parameters
+    ----------
+    events : DataFrame or Journey
+        The events table (``customer_id``, ``timestamp``, ``event``), in any order.
+    steps : list or dict
+        Funnel steps in order. An item is an event name or a list of alternative events; a dict
+        maps step names to event(s). May be omitted when ``stages`` is given (then the stages).
+    window : str or Timedelta
+        Time allowed from the entry to the last step (boundary included).
+    observed_at : Timestamp, optional
+        End of the data; default the journey's ``observed_at`` or the latest event.
+    strict : bool
+        If True, an event of another funnel step between two steps of a chain breaks it
+        (repeats of the earlier step do not). Rows with equal timestamps are ordered as in the
+        input.
+    start, end : date, optional
+        Only step-1 events with ``start <= timestamp < end`` are entries.
+    entry : {"all", "first"}
+        ``"first"``: only each person's first step-1 event (in the whole log) is an entry.
+    exclude : list of str, optional
+        Events that break a chain when they occur between two of its steps.
+    stages : dict, optional
+        Map events to stages (see :data:`STAGES`); the steps are then the stages.
+
+    Returns
+    -------
+    DataFrame
+        One row per entrant: ``customer_id``, ``depth`` (number of steps reached), ``entry_row``
+        (position of the entry event in ``events``), ``step_1_at`` … ``step_K_at`` (NaT when not
+        reached), ``last_entry_at`` and ``window_open`` (some entry's window ends after
+        ``observed_at``, so the person may still go deeper). ``attrs`` hold the step names and
+        events, the window, ``observed_at`` and counts.
+
+    Examples
+    --------
+    >>> import cxkit
+    >>> from cxkit.funnel import STEPS
+    >>> table = cxkit.funnel_table(cxkit.load_sample(), STEPS)
+    >>> int(table["depth"].max())
+    6
+    """
+    return _reduce(events, steps, window=window, observed_at=observed_at, strict=strict,
+                   start=start, end=end, entry=entry, exclude=exclude, stages=stages)[0]
+
+
+def _reduce(events, steps, *, window, observed_at, strict, start, end, entry, exclude, stages):
+    """funnel_table's work; also returns the sorted log and each step's matched row."""
+    events, _, observed = _unpack(events, None, observed_at)
+    window_td = _parse_window(window, "funnel_table")
+    labels, step_events = _normalise_steps(steps, stages, "funnel_table")
+    if entry not in ("all", "first"):
+        raise DataError("funnel_table(entry=...)", [{"column": "entry", "expected": "'all' or "
+                        f"'first'; got {entry!r}"}])
+    start = _parse_time(start, "start", "funnel_table")
+    end = _parse_time(end, "end", "funnel_table")
+    if isinstance(exclude, str):
+        exclude = [exclude]
+    exclude = list(exclude or [])
+
+    ts = events["timestamp"]
+    if not pd.api.types.is_datetime64_any_dtype(ts):
+        raise DataError("funnel_table(events=...)", [{"column": "timestamp", "expected":
+                        f"datetime values; got {ts.dtype}"}],
+                        hint="read the log with cxkit.read_events")
+    if isinstance(ts.dtype, pd.DatetimeTZDtype):
+        ts = ts.dt.tz_convert("UTC").dt.tz_localize(None)
+    if ts.isna().any():
+        bad = ts.isna().to_numpy()
+        raise DataError("funnel_table(events=...)", [{"column": "timestamp", "expected":
+                        "a timestamp in every row", "rows": int(bad.sum()),
+                        "examples": [f"row {i + 1}" for i in np.flatnonzero(bad)[:5]]}])
+
+    t = _as_int64_ns(ts)
+    cust_codes, cust_values = pd.factorize(events["customer_id"], sort=False)
+    ev = events["event"]
+    ev_codes, ev_values = pd.factorize(ev.astype(str) if not isinstance(ev.dtype,
+                                       pd.CategoricalDtype) else ev, sort=False)
+    ev_values = pd.Index(np.asarray(ev_values, dtype=object))
+
+    # sort once by (person, time), keeping input order within ties
+    cust_codes = cust_codes.astype(np.int64)
+    n = len(t)
+    if n > 1 and np.all((cust_codes[1:] > cust_codes[:-1])
+                        | ((cust_codes[1:] == cust_codes[:-1]) & (t[1:] >= t[:-1]))):
+        order = None
+    else:
+        order = np.lexsort((t, cust_codes))
+    if order is not None:
+        cust = cust_codes[order]
+        tt = t[order]
+        evc = ev_codes[order]
+    else:
+        cust, tt, evc = cust_codes, t, ev_codes
+
+    def mask_of(names):
+        codes = ev_values.get_indexer(list(names))
+        codes = codes[codes >= 0]
+        lookup = np.zeros(len(ev_values) + 1, bool)
+        lookup[codes] = True
+        return lookup[evc]
+
+    step_masks = [mask_of(names) for names in step_events]
+    unmatched = [lab for lab, m in zip(labels, step_masks, strict=True) if not m.any()]
+    if unmatched:
+        warnings.warn(f"funnel: no event matches step(s) {unmatched}; they count zero people. "
+                      f"Events present include {list(ev_values[:8])}", UserWarning, stacklevel=_stacklevel())
+
+    window_ns = int(window_td.value)
+    entry_mask = step_masks[0].copy()
+    if entry == "first":
+        first = np.flatnonzero(entry_mask)
+        keep = np.ones(len(first), bool)
+        keep[1:] = cust[first[1:]] != cust[first[:-1]]
+        entry_mask[:] = False
+        entry_mask[first[keep]] = True
+    if start is not None:
+        entry_mask &= tt >= start.value
+    if end is not None:
+        entry_mask &= tt < end.value
+
+    breakers = _breakers(step_masks, step_events, mask_of, strict, exclude)
+    pos, entries = _chains(cust, tt, step_masks, entry_mask, window_ns, breakers)
+
+    K = len(labels)
+    reached = pos >= 0
+    depth = reached.sum(axis=0)
+    m = len(entries)
+    ecust = cust[entries]
+    if m:
+        seg_start = np.flatnonzero(np.r_[True, ecust[1:] != ecust[:-1]])
+        seg_id = np.cumsum(np.r_[True, ecust[1:] != ecust[:-1]]) - 1
+        seg_max = np.maximum.reduceat(depth, seg_start)
+        best = depth == seg_max[seg_id]
+        cand = np.flatnonzero(best)
+        firstbest = cand[np.r_[True, seg_id[cand[1:]] != seg_id[cand[:-1]]]]
+        seg_end = np.r_[seg_start[1:], m] - 1
+        last_entry_t = tt[entries[seg_end]]
+    else:
+        firstbest = np.zeros(0, np.int64)
+        last_entry_t = np.zeros(0, np.int64)
+
+    chosen = pos[:, firstbest]
+    out = pd.DataFrame({
+        "customer_id": np.asarray(cust_values)[ecust[firstbest]],
+        "depth": depth[firstbest].astype(np.int64),
+        "entry_row": (order[chosen[0]] if order is not None else chosen[0]).astype(np.int64),
+    })
+    for k in range(K):
+        col = np.where(chosen[k] >= 0, tt[np.maximum(chosen[k], 0)], np.iinfo(np.int64).min)
+        out[f"step_{k + 1}_at"] = col.view("datetime64[ns]")
+    out["last_entry_at"] = last_entry_t.view("datetime64[ns]")
+    out["window_open"] = last_entry_t + window_ns > observed.value
+    if isinstance(events["customer_id"].dtype, pd.CategoricalDtype):
+        out["customer_id"] = out["customer_id"].astype(object)
+    out.attrs = {
+        "steps": dict(zip(labels, [list(e) for e in step_events], strict=True)),
+        "window": window_td,
+        "observed_at": observed,
+        "strict": bool(strict),
+        "entry": entry,
+        "exclude": exclude,
+        "people": int(len(cust_values)),
+        "entrants": int(len(out)),
+        "unmatched_steps": unmatched,
+        "events_after_observed_at": int((tt > observed.value).sum()),
+    }
+    extras = {"order": order, "chosen": chosen, "cust": cust, "t": tt, "ev": evc,
+              "ev_values": ev_values}
+    return out, extras
+
+
+def _breakers(step_masks, step_events, mask_of, strict, exclude):
+    """Per step transition k-1 -> k: cumulative count of rows that break a chain, or None."""
+    K = len(step_masks)
+    excl = mask_of(exclude) if exclude else None
+    out = [None] * K
+    if not strict and excl is None:
+        return out
+    n = len(step_masks[0])
+    for k in range(1, K):
+        bad = np.zeros(n, bool) if excl is None else excl.copy()
+        if strict:
+            allowed = set(step_events[k - 1]) | set(step_events[k])
+            others = [e for j, names in enumerate(step_events) if j not in (k - 1, k)
+                      for e in names if e not in allowed]
+            if others:
+                bad |= mask_of(others)
+        if bad.any():
+            out[k] = np.r_[0, np.cumsum(bad, dtype=np.int64)]
+    return out
+
+
+def _chains(cust, t, step_masks, entry_mask, window_ns, breakers):
+    """Follow every entry through the steps at once.
+
+    Returns ``pos`` (steps × entries; sorted-row position of each step's match or -1) and the
+    entry positions.
+    """
+    n = len(t)
+    entries = np.flatnonzero(entry_mask)
+    K = len(step_masks)
+    pos = np.full((K, len(entries)), -1, dtype=np.int64)
+    if not len(entries):
+        return pos, entries
+    pos[0] = entries
+    # first position of each row's (person, time) tie group: "at or after" this time
+    new = np.ones(n, bool)
+    new[1:] = (cust[1:] != cust[:-1]) | (t[1:] != t[:-1])
+    tie_start = np.maximum.accumulate(np.where(new, np.arange(n), 0))
+    limit = t[entries] + window_ns
+    alive = np.arange(len(entries))
+    cur = entries.copy()
+    for k in range(1, K):
+        rows = np.flatnonzero(step_masks[k])
+        if not len(rows) or not len(alive):
+            break
+        prev = cur[alive]
+        j = np.searchsorted(rows, tie_start[prev])
+        last = len(rows) - 1
+        j = j + (rows[np.minimum(j, last)] == prev)  # not the row that matched the last step
+        ok = j <= last
+        cand = rows[np.minimum(j, last)]
+        ok &= (cust[cand] == cust[prev]) & (t[cand] <= limit[alive])
+        if breakers[k] is not None:
+            lo = np.minimum(prev, cand) + 1
+            hi = np.maximum(prev, cand)
+            cum = breakers[k]
+            ok &= (cum[np.maximum(hi, lo)] - cum[lo]) == 0
+        alive = alive[ok]
+        cand = cand[ok]
+        pos[k, alive] = cand
+        cur[alive] = cand
+    return pos, entries
+
+
+# --------------------------------------------------------------------------------------------
+# statistics helpers
+# --------------------------------------------------------------------------------------------
+
+
+def _wilson(x, n, z=_Z95):
+    """Wilson score interval for x successes of n, as percentages (NaN where n == 0)."""
+    x = np.asarray(x, float)
+    n = np.asarray(n, float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = x / n
+        denom = 1 + z**2 / n
+        centre = (p + z**2 / (2 * n)) / denom
+        half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denom
+        low = np.where(n > 0, np.clip(centre - half, 0, 1), np.nan)
+        high = np.where(n > 0, np.clip(centre + half, 0, 1), np.nan)
+    return 100 * low, 100 * high
+
+
+def _group_values(table, events, customers, by, source):
+    """One group label per person of ``table``: an events column on the entry event, else a
+    customers attribute. Missing values become "(missing)"."""
+    cols = [by] if isinstance(by, str) else list(by)
+    out = {}
+    for col in cols:
+        if col in events.columns and col not in ("customer_id", "timestamp"):
+            values = events[col].iloc[table["entry_row"].to_numpy()].reset_index(drop=True)
+        elif customers is not None and col in customers.columns and col != "customer_id":
+            attr = customers.drop_duplicates("customer_id").set_index("customer_id")[col]
+            values = attr.reindex(pd.Index(table["customer_id"].astype(str))).reset_index(
+                drop=True)
+        else:
+            have = [c for c in events.columns if c not in ("customer_id", "timestamp")]
+            if customers is not None:
+                have += [c for c in customers.columns if c != "customer_id" and c not in have]
+            raise DataError(f"{source}(by=...)", [{"column": "by", "expected": f"a column of "
+                            f"the events{' or customers' if customers is not None else ''} "
+                            f"table; '{col}' is in neither"}], columns=have,
+                            hint="pass customers=journey.customers (or the Journey itself) to "
+                            "group by a customer attribute")
+        values = values.astype(object).where(values.notna(), _MISSING)
+        out[col] = values.astype(str).to_numpy()
+    return pd.DataFrame(out)
+
+
+def _summarise(table, labels, groups=None):
+    """The tidy funnel of a per-person table (optionally by groups)."""
+    K = len(labels)
+    depth = table["depth"].to_numpy()
+    if groups is None:
+        codes, uniques, gcols = np.zeros(len(table), np.int64), None, []
+        G = 1
+    else:
+        keys = groups.reset_index(drop=True)
+        gcols = list(keys.columns)
+        codes, uniques = _factorize_rows(keys)
+        G = len(uniques)
+    counts = np.zeros((G, K + 1), np.int64)
+    np.add.at(counts, (codes, depth), 1)
+    reached = counts[:, ::-1].cumsum(axis=1)[:, ::-1][:, 1:]  # reached[g, k-1] = depth >= k
+    rows = []
+    for k in range(K):
+        n_k = reached[:, k]
+        start_n = reached[:, 0]
+        prev_n = reached[:, k - 1] if k else reached[:, 0]
+        if k:
+            gap = (table[f"step_{k + 1}_at"] - table[f"step_{k}_at"]).to_numpy()
+            seconds = pd.Series(gap / np.timedelta64(1, "s"))  # NaN where not reached
+            med = seconds.groupby(codes).median().reindex(range(G)).to_numpy()
+            med = pd.to_timedelta(med, unit="s").to_numpy()
+            lo, hi = _wilson(n_k, prev_n)
+        else:
+            med = np.full(G, np.timedelta64("NaT", "ns"))
+            lo = hi = np.full(G, np.nan)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            frame = pd.DataFrame({
+                "step_index": k + 1,
+                "step": labels[k],
+                "customers": n_k,
+                "pct_of_start": np.where(start_n > 0, 100 * n_k / start_n, np.nan),
+                "pct_of_previous": np.where(prev_n > 0, 100 * n_k / prev_n, np.nan),
+                "ci_low": lo,
+                "ci_high": hi,
+                "median_time_to_step": pd.to_timedelta(med),
+            })
+        if groups is not None:
+            for c in gcols:
+                frame.insert(0, c, uniques[c].to_numpy())
+        rows.append(frame)
+    out = pd.concat(rows, ignore_index=True)
+    if groups is not None:
+        out = out.sort_values(gcols + ["step_index"], kind="stable").reset_index(drop=True)
+    return out
+
+
+def _factorize_rows(keys):
+    if keys.shape[1] == 1:
+        codes, uniq = pd.factorize(keys.iloc[:, 0], sort=True)
+        return codes, pd.DataFrame({keys.columns[0]: uniq})
+    uniq = keys.drop_duplicates().sort_values(list(keys.columns)).reset_index(drop=True)
+    codes = pd.MultiIndex.from_frame(uniq).get_indexer(pd.MultiIndex.from_frame(keys))
+    return codes, uniq
+
+
+def _prepare(events, steps, window, by, customers, observed_at, complete_only, source,
+             **options):
+    events_df, customers, observed = _unpack(events, customers, observed_at)
+    if by is not None and not isinstance(by, str | list | tuple):
+        raise DataError(f"{source}(by=...)", [{"column": "by", "expected": "a column name or "
+                        f"a list of names; got {type(by).__name__}"}])
+    table, extras = _reduce(events_df, steps, window=window, observed_at=observed,
+                            **{**_DEFAULTS, **options})
+    groups = None
+    if by is not None:
+        groups = _group_values(table, events_df, customers, by, source)
+    attrs = dict(table.attrs)
+    attrs["open_windows"] = int(table["window_open"].sum())
+    attrs["open_not_converted"] = int((table["window_open"]
+                                       & (table["depth"] < len(attrs["steps"]))).sum())
+    attrs["complete_only"] = bool(complete_only)
+    attrs["left_out_open"] = 0
+    keep = None
+    if complete_only:
+        keep = ~table["window_open"].to_numpy()
+        attrs["left_out_open"] = int((~keep).sum())
+        table = table[keep].reset_index(drop=True)
+        if groups is not None:
+            groups = groups[keep].reset_index(drop=True)
+    if groups is not None:
+        attrs["missing_group"] = int((groups == _MISSING).any(axis=1).sum())
+    table.attrs = attrs
+    if keep is not None:
+        extras["chosen"] = extras["chosen"][:, keep]
+    return events_df, table, groups, attrs, extras
+
+
+_DEFAULTS = {"strict": False, "start": None, "end": None, "entry": "all", "exclude": None,
+             "stages": None}
+
+
+_FUNNEL_OPTIONS = """\
+    window : str or Timedelta, default "14D"
+        Time allowed from the entry to the last step; a step exactly on the boundary counts.
+    by : str or list of str, optional
+        Put each person in one group: an events column's value on the person's entry event
+        (device, channel, variant) or, if the events lack it, a customers-table attribute.
+        People without a value form the group "(missing)".
+    customers : DataFrame, optional
+        The customers table, for ``by`` on a customer attribute (taken from a Journey).
+    observed_at : Timestamp, optional
+        End of the data; default the Journey's ``observed_at``, else the latest event.
+    strict, start, end, entry, exclude, stages
+        See :func:`funnel_table`.
+    complete_only : bool, default False
+        Leave out entrants whose (last) entry window is still open at ``observed_at`` — both
+        those still on their way and those already through — instead of counting them.
+"""
+
+
+def funnel(events, steps=None, *, window="14D", by=None, customers=None, observed_at=None,
+           strict=False, start=None, end=None, entry="all", exclude=None,
+           complete_only=False, stages=None):
+    """How many people reach each funnel step, with step conversion and its uncertainty.
+
+    Parameters
+    ----------
+    events : DataFrame or Journey
+        The events table (or a Journey: its customers and ``observed_at`` are used).
+    steps : list or dict
+        Steps in order; an item is an event or a list of alternative events; a dict names them.
+    """ + _FUNNEL_OPTIONS + """
+    Returns
+    -------
+    DataFrame
+        One row per step (× group): ``step_index`` (1-based), ``step``, ``customers`` (people
+        who reached it), ``pct_of_start``, ``pct_of_previous`` (percent), ``ci_low``,
+        ``ci_high`` (Wilson 95% on ``pct_of_previous``; NaN for step 1) and
+        ``median_time_to_step`` (from the previous step), plus the ``by`` column(s).
+        ``attrs``: ``entrants``, ``open_windows`` (entrants whose window was still open at the
+        end of the data), ``open_not_converted``, ``left_out_open``, ``missing_group``, the
+        steps, window and ``observed_at``.
+
+    Notes
+    -----
+    See the module docstring for the matching rules. Counts equal ClickHouse's
+    ``windowFunnel`` except when one event row can match two consecutive steps (ClickHouse lets
+    it count twice; cxkit needs two rows). ``strict=True`` is cxkit's own rule (only other
+    funnel steps' events break a chain), not ClickHouse's ``strict_order``.
+
+    Examples
+    --------
+    >>> import cxkit
+    >>> from cxkit.funnel import STEPS
+    >>> f = cxkit.funnel(cxkit.load_sample(), STEPS, window="14D")
+    >>> list(f["step"])[:3]
+    ['awareness', 'site_visit', 'product_view']
+    """
+    _, table, groups, attrs, _ = _prepare(events, steps, window, by, customers, observed_at,
+                                       complete_only, "funnel", strict=strict, start=start,
+                                       end=end, entry=entry, exclude=exclude, stages=stages)
+    out = _summarise(table, list(attrs["steps"]), groups)
+    out.attrs = attrs
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# time to convert
+# --------------------------------------------------------------------------------------------
+
+
+def _kaplan_meier(duration, event):
+    """KM curve: (times, survival, lower, upper, at_risk) at the distinct event times.
+
+    Confidence band: log(-log) transform of Greenwood's variance (95%)."""
+    duration = np.asarray(duration, float)
+    event = np.asarray(event, bool)
+    order = np.argsort(duration, kind="stable")
+    d_sorted = duration[order]
+    e_sorted = event[order]
+    times, first = np.unique(d_sorted, return_index=True)
+    n = len(d_sorted)
+    at_risk = n - first
+    deaths = np.add.reduceat(e_sorted.astype(int), first) if n else np.zeros(0, int)
+    keep = deaths > 0
+    times, at_risk, deaths = times[keep], at_risk[keep], deaths[keep]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        surv = np.cumprod(1 - deaths / at_risk)
+        var = np.cumsum(deaths / (at_risk * (at_risk - deaths)))
+        log_s = np.log(surv)
+        se = np.sqrt(var) / np.abs(log_s)
+        low = surv ** np.exp(_Z95 * se)
+        high = surv ** np.exp(-_Z95 * se)
+    low = np.where(surv > 0, low, 0.0)
+    high = np.where(surv > 0, high, np.where(np.isfinite(high), high, 0.0))
+    return times, surv, np.nan_to_num(low), np.nan_to_num(high, nan=1.0), at_risk
+
+
+def _km_quantile(times, surv, q):
+    """Smallest time by which a share q has converted (survival <= 1 - q), NaN if never."""
+    hit = np.flatnonzero(surv <= 1 - q + 1e-12)
+    return times[hit[0]] if len(hit) else np.nan
+
+
+def _durations(table, k, window, observed):
+    """Time (hours) from step k to k+1 for people who reached step k, and whether they did."""
+    at = table[f"step_{k}_at"]
+    nxt = table[f"step_{k + 1}_at"]
+    reached = table["depth"].to_numpy() >= k
+    converted = table["depth"].to_numpy() >= k + 1
+    end = np.minimum((table["step_1_at"] + window).to_numpy(), np.datetime64(observed, "ns"))
+    stop = np.where(converted, nxt.to_numpy(), end)
+    hours = (stop - at.to_numpy()) / np.timedelta64(1, "h")
+    hours = np.maximum(hours, 0.0)
+    return hours[reached], converted[reached]
+
+
+def time_to_convert(events, steps=None, *, window="14D", by=None, customers=None,
+                    observed_at=None, curve=False, **options):
+    """Time from each step to the next, as a survival question.
+
+    People who reached a step but not the next are censored at the end of their window (or at
+    the end of the data, if earlier) instead of being dropped, so "half convert within 2 days"
+    is true of everyone who reached the step. Beside it, the plain quartiles among converters.
+
+    Parameters
+    ----------
+    events, steps, window, by, customers, observed_at
+        As in :func:`funnel`; other options (strict, start, end, entry, exclude, stages,
+        complete_only) are passed on.
+    curve : bool, default False
+        Return the Kaplan–Meier curves instead of the summary: ``step_index``, ``step``,
+        ``next_step``, ``hours``, ``pct_converted``, ``ci_low``, ``ci_high``, ``at_risk``
+        (for :func:`cxkit.plots.plot_time_to_convert`).
+
+    Returns
+    -------
+    DataFrame
+        One row per step transition (× group): ``step_index``, ``step``, ``next_step``,
+        ``reached`` (people at the step), ``converted``, ``censored``, ``pct_converted``
+        (Kaplan–Meier, by the end of the window), ``median_hours``, ``q25_hours``, ``q75_hours``
+        (time by which 50/25/75% of everyone at the step has converted; NaN = never reached) and
+        ``median_hours_converted``, ``q25_hours_converted``, ``q75_hours_converted``.
+
+    Examples
+    --------
+    >>> import cxkit
+    >>> from cxkit.funnel import STEPS
+    >>> ttc = cxkit.time_to_convert(cxkit.load_sample(), STEPS)
+    >>> list(ttc.columns[:3])
+    ['step_index', 'step', 'next_step']
+    """
+    complete_only = options.pop("complete_only", False)
+    _, table, groups, attrs, _ = _prepare(events, steps, window, by, customers, observed_at,
+                                       complete_only, "time_to_convert", **options)
+    labels = list(attrs["steps"])
+    window_td, observed = attrs["window"], attrs["observed_at"]
+    if groups is None:
+        parts = [((), np.ones(len(table), bool))]
+        gcols = []
+    else:
+        gcols = list(groups.columns)
+        codes, uniq = _factorize_rows(groups)
+        parts = [(tuple(uniq.iloc[g]), codes == g) for g in range(len(uniq))]
+    summary, curves = [], []
+    for key, mask in parts:
+        sub = table[mask]
+        for k in range(1, len(labels)):
+            hours, conv = _durations(sub, k, window_td, observed)
+            times, surv, low, high, risk = _kaplan_meier(hours, conv)
+            head = dict(zip(gcols, key, strict=True))
+            head.update(step_index=k, step=labels[k - 1], next_step=labels[k])
+            q = np.quantile(hours[conv], [0.25, 0.5, 0.75]) if conv.any() else [np.nan] * 3
+            summary.append({**head, "reached": int(len(hours)), "converted": int(conv.sum()),
+                            "censored": int((~conv).sum()),
+                            "pct_converted": 100 * (1 - surv[-1]) if len(surv) else 0.0,
+                            "median_hours": _km_quantile(times, surv, 0.5),
+                            "q25_hours": _km_quantile(times, surv, 0.25),
+                            "q75_hours": _km_quantile(times, surv, 0.75),
+                            "median_hours_converted": q[1], "q25_hours_converted": q[0],
+                            "q75_hours_converted": q[2]})
+            if curve:
+                curves.append(pd.DataFrame({**head, "hours": np.r_[0.0, times],
+                                            "pct_converted": 100 * (1 - np.r_[1.0, surv]),
+                                            "ci_low": 100 * (1 - np.r_[1.0, high]),
+                                            "ci_high": 100 * (1 - np.r_[1.0, low]),
+                                            "at_risk": np.r_[len(hours), risk]}))
+    if curve:
+        out = pd.concat(curves, ignore_index=True) if curves else pd.DataFrame()
+    else:
+        out = pd.DataFrame(summary)
+    out.attrs = attrs
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# trend
+# --------------------------------------------------------------------------------------------
+
+
+def funnel_trend(events, steps=None, *, period="W", window="14D", by=None, customers=None,
+                 observed_at=None, **options):
+    """Conversion by entry week or month: the funnel of each entry period.
+
+    Parameters
+    ----------
+    period : {"W", "M"} or pandas period alias
+        Entry period; a person belongs to the period of the entry their chain starts from.
+    Others as in :func:`funnel`.
+
+    Returns
+    -------
+    DataFrame
+        :func:`funnel`'s columns per ``period`` (a Timestamp, the period's start), plus
+        ``open_windows``: entrants of that period whose window was still open at the end of the
+        data (recent periods are incomplete; see ``complete_only``).
+
+    Examples
+    --------
+    >>> import cxkit
+    >>> from cxkit.funnel import STEPS
+    >>> trend = cxkit.funnel_trend(cxkit.load_sample(), STEPS, period="M")
+    >>> "period" in trend.columns
+    True
+    """
+    complete_only = options.pop("complete_only", False)
+    _, table, groups, attrs, _ = _prepare(events, steps, window, by, customers, observed_at,
+                                       complete_only, "funnel_trend", **options)
+    alias = {"W": "W-SUN", "M": "M", "MS": "M", "ME": "M", "Q": "Q"}.get(period, period)
+    try:
+        periods = table["step_1_at"].dt.to_period(alias).dt.start_time
+    except (ValueError, TypeError):
+        raise DataError("funnel_trend(period=...)", [{"column": "period", "expected": "'W' "
+                        f"(weeks) or 'M' (months); got {period!r}"}]) from None
+    keys = pd.DataFrame({"period": periods.to_numpy()})
+    if groups is not None:
+        keys = pd.concat([keys, groups], axis=1)
+    out = _summarise(table, list(attrs["steps"]), keys)
+    open_by = table.groupby(keys["period"].to_numpy())["window_open"].sum()
+    out["open_windows"] = out["period"].map(open_by).fillna(0).astype(int).to_numpy()
+    out.attrs = attrs
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# drop-off paths
+# --------------------------------------------------------------------------------------------
+
+
+def drop_off_paths(events, steps=None, *, step, n=5, length=3, window="14D", by=None,
+                   customers=None, observed_at=None, **options):
+    """What people whose deepest step is ``step`` did next, inside their window.
+
+    Parameters
+    ----------
+    step : int or str
+        The step people stopped at: 1-based index or step name; not the last step.
+    n : int, default 5
+        Most common paths to keep per path length (× group).
+    length : int, default 3
+        Longest next-event sequence to count (1 = only the next event).
+    Others as in :func:`funnel`.
+
+    Returns
+    -------
+    DataFrame
+        ``length``, ``path`` (events joined by " → "; "(nothing)" when no event followed inside
+        the window), ``customers``, ``pct`` (of the droppers in the group), ``ci_low``,
+        ``ci_high`` (Wilson 95%), ``droppers`` (people who stopped at the step, in the group),
+        plus the ``by`` column(s). A person with fewer next events than ``length`` counts for the
+        shorter path only.
+
+    Examples
+    --------
+    >>> import cxkit
+    >>> from cxkit.funnel import STEPS
+    >>> paths = cxkit.drop_off_paths(cxkit.load_sample(), STEPS, step="add_to_cart", n=3)
+    >>> int(paths["length"].max()) <= 3
+    True
+    """
+    complete_only = options.pop("complete_only", False)
+    _, table, groups, attrs, extras = _prepare(events, steps, window, by, customers,
+                                               observed_at, complete_only, "drop_off_paths",
+                                               **options)
+    labels = list(attrs["steps"])
+    K = len(labels)
+    if isinstance(step, str):
+        if step not in labels:
+            raise DataError("drop_off_paths(step=...)", [{"column": "step", "expected": "a step "
+                            f"name; {step!r} is not one"}], columns=labels)
+        k = labels.index(step) + 1
+    else:
+        k = int(step)
+    if not 1 <= k < K:
+        raise DataError("drop_off_paths(step=...)", [{"column": "step", "expected": "a step "
+                        f"before the last (1–{K - 1}); got {step!r}"}], columns=labels)
+    if not isinstance(length, int | np.integer) or length < 1:
+        raise DataError("drop_off_paths(length=...)", [{"column": "length", "expected":
+                        f"a whole number ≥ 1; got {length!r}"}])
+    droppers = (table["depth"] == k).to_numpy()
+    sub = table[droppers].reset_index(drop=True)
+    gsub = groups[droppers].reset_index(drop=True) if groups is not None else None
+
+    # the step-k row of each dropper in the sorted log, then the rows that follow it
+    cust, t = extras["cust"], extras["t"]
+    ev_names = np.asarray(extras["ev_values"], dtype=object)[extras["ev"]]
+    at = extras["chosen"][k - 1, droppers]
+    limit = np.minimum((sub["step_1_at"] + attrs["window"]).to_numpy().view("int64"),
+                       attrs["observed_at"].value)
+    names = []
+    valid = np.ones(len(sub), bool)
+    for i in range(1, length + 1):
+        row = np.minimum(at + i, len(t) - 1)
+        valid &= (at + i < len(t)) & (cust[row] == cust[at]) & (t[row] <= limit)
+        names.append(np.where(valid, ev_names[row], None))
+    frames = []
+    for i in range(1, length + 1):
+        if i == 1:
+            path = np.where(names[0] == None, "(nothing)", names[0])  # noqa: E711
+            keep = np.ones(len(sub), bool)
+        else:
+            keep = names[i - 1] != None  # noqa: E711
+            path = pd.Series(names[0]).astype(str)
+            for j in range(1, i):
+                path = path + " → " + pd.Series(names[j]).astype(str)
+            path = path.to_numpy()
+        frame = pd.DataFrame({"length": i, "path": path})
+        if gsub is not None:
+            frame = pd.concat([gsub, frame], axis=1)
+        frames.append(frame[keep])
+    gcols = list(gsub.columns) if gsub is not None else []
+    long = pd.concat(frames, ignore_index=True)
+    counts = long.groupby(gcols + ["length", "path"], observed=True).size()
+    counts = counts.rename("customers").reset_index()
+    if gcols:
+        totals = gsub.value_counts().rename("droppers").reset_index()
+        counts = counts.merge(totals, on=gcols, how="left")
+    else:
+        counts["droppers"] = len(sub)
+    counts["pct"] = 100 * counts["customers"] / counts["droppers"]
+    counts["ci_low"], counts["ci_high"] = _wilson(counts["customers"], counts["droppers"])
+    counts = counts.sort_values(gcols + ["length", "customers", "path"],
+                                ascending=[True] * len(gcols) + [True, False, True])
+    counts = counts.groupby(gcols + ["length"], observed=True).head(n).reset_index(drop=True)
+    counts.insert(len(gcols), "step", labels[k - 1])
+    attrs = dict(attrs)
+    attrs["droppers"] = int(len(sub))
+    counts.attrs = attrs
+    return counts[gcols + ["step", "length", "path", "customers", "pct", "ci_low", "ci_high",
+                           "droppers"]]
+
+
+# --------------------------------------------------------------------------------------------
+# comparing groups
+# --------------------------------------------------------------------------------------------
+
+
+def compare_funnel(events, steps=None, *, by, baseline=None, window="14D", customers=None,
+                   observed_at=None, test="z", correction="holm", alpha=0.05, power=0.8,
+                   **options):
+    """Test each step's conversion between groups (A/B variants, devices, channels).
+
+    Each group's step conversion (``pct_of_previous``) is compared with the ``baseline`` group,
+    or, when no baseline is given, with everyone else pooled ("rest"). For each step and group:
+    the difference in percentage points with a Newcombe 95% CI, the relative change, a
+    two-proportion z test (``test="z"``) or a chi-square test of the 2×2 table
+    (``test="chi2"``, same p-value without continuity correction), the p-value corrected for
+    the number of comparisons (Holm by default), and the minimum detectable effect for these
+    sample sizes, so that "no significant difference" is not read into an underpowered test.
+
+    Parameters
+    ----------
+    by : str
+        The grouping (as in :func:`funnel`).
+    baseline : str, optional
+        The reference group (e.g. "control"); default each group against all others.
+    test : {"z", "chi2"}
+    correction : {"holm", "bonferroni", "fdr_bh", "none"}
+    alpha, power : float
+        Significance level and power for ``significant`` and ``mde_pp``.
+    Others as in :func:`funnel`.
+
+    Returns
+    -------
+    DataFrame
+        One row per step (from step 2) × compared group: ``step_index``, ``step``, ``by``
+        (the column), ``group``, ``reference``, ``n_group``, ``pct_group``, ``n_reference``,
+        ``pct_reference`` (people at the previous step and the share who continued),
+        ``diff_pp``, ``ci_low``, ``ci_high``, ``relative`` (ratio), ``statistic``, ``p_value``,
+        ``p_adjusted``, ``significant``, ``mde_pp`` (smallest difference in points these sizes
+        detect with the given power) and ``p_overall`` (chi-square across all groups at the
+        step).
+
+    Examples
+    --------
+    >>> import cxkit
+    >>> from cxkit.funnel import STEPS
+    >>> cmp = cxkit.compare_funnel(cxkit.load_sample(), STEPS, by="device")
+    >>> bool((cmp["p_adjusted"] >= cmp["p_value"]).all())
+    True
+    """
+    from scipy import stats
+
+    if test not in ("z", "chi2"):
+        raise DataError("compare_funnel(test=...)", [{"column": "test", "expected": "'z' or "
+                        f"'chi2'; got {test!r}"}])
+    if correction not in ("holm", "bonferroni", "fdr_bh", "none", None):
+        raise DataError("compare_funnel(correction=...)", [{"column": "correction", "expected":
+                        "'holm', 'bonferroni', 'fdr_bh' or 'none'"}])
+    if not isinstance(by, str):
+        raise DataError("compare_funnel(by=...)", [{"column": "by", "expected": "one column "
+                        f"name; got {by!r}"}])
+    f = funnel(events, steps, window=window, by=by, customers=customers,
+               observed_at=observed_at, **options)
+    groups = list(pd.unique(f[by]))
+    if baseline is not None and baseline not in groups:
+        raise DataError("compare_funnel(baseline=...)", [{"column": "baseline", "expected":
+                        f"one of the groups of '{by}'; got {baseline!r}"}], columns=groups)
+    K = int(f["step_index"].max())
+    rows = []
+    for k in range(2, K + 1):
+        now = f[f["step_index"] == k].set_index(by)["customers"].reindex(groups).fillna(0)
+        before = f[f["step_index"] == k - 1].set_index(by)["customers"].reindex(groups)
+        before = before.fillna(0)
+        table = np.vstack([now.to_numpy(), (before - now).to_numpy()])
+        nonempty = table.sum(axis=0) > 0
+        p_overall = np.nan
+        if nonempty.sum() >= 2 and (table[:, nonempty].sum(axis=1) > 0).all():
+            p_overall = stats.chi2_contingency(table[:, nonempty], correction=False)[1]
+        step = f.loc[f["step_index"] == k, "step"].iloc[0]
+        for g in groups:
+            if g == baseline:
+                continue
+            x1, n1 = now[g], before[g]
+            if baseline is None:
+                x2, n2, ref = now.sum() - x1, before.sum() - n1, "rest"
+            else:
+                x2, n2, ref = now[baseline], before[baseline], baseline
+            rows.append({"step_index": k, "step": step, "by": by, "group": g, "reference": ref,
+                         **_two_proportions(x1, n1, x2, n2, test, alpha, power),
+                         "p_overall": p_overall})
+    out = pd.DataFrame(rows)
+    if len(out):
+        out["p_adjusted"] = _adjust(out["p_value"].to_numpy(), correction)
+        out["significant"] = out["p_adjusted"] < alpha
+        cols = [c for c in out.columns if c not in ("p_adjusted", "significant", "mde_pp",
+                                                     "p_overall")]
+        cols.insert(cols.index("p_value") + 1, "p_adjusted")
+        out = out[cols + ["significant", "mde_pp", "p_overall"]]
+    out.attrs = dict(f.attrs)
+    out.attrs.update(test=test, correction=correction, alpha=alpha, power=power)
+    return out
+
+
+def _two_proportions(x1, n1, x2, n2, test, alpha, power):
+    from scipy import stats
+
+    x1, n1, x2, n2 = float(x1), float(n1), float(x2), float(n2)
+    p1 = x1 / n1 if n1 else np.nan
+    p2 = x2 / n2 if n2 else np.nan
+    diff = 100 * (p1 - p2)
+    # Newcombe's hybrid score interval (method 10) from the two Wilson intervals
+    l1, u1 = (v / 100 for v in _wilson(x1, n1))
+    l2, u2 = (v / 100 for v in _wilson(x2, n2))
+    with np.errstate(invalid="ignore"):
+        low = 100 * (p1 - p2 - np.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2))
+        high = 100 * (p1 - p2 + np.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2))
+    stat, p_value = np.nan, np.nan
+    if n1 and n2:
+        pooled = (x1 + x2) / (n1 + n2)
+        se = np.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
+        if se > 0:
+            z = (p1 - p2) / se
+            p_value = float(2 * stats.norm.sf(abs(z)))
+            stat = float(z**2) if test == "chi2" else float(z)
+        else:
+            p_value = 1.0
+            stat = 0.0
+    mde = np.nan
+    if n1 and n2:
+        base = p2 if 0 < p2 < 1 else (x1 + x2) / (n1 + n2)
+        zsum = stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(power)
+        mde = float(100 * zsum * np.sqrt(base * (1 - base) * (1 / n1 + 1 / n2)))
+    return {"n_group": int(n1), "pct_group": 100 * p1, "n_reference": int(n2),
+            "pct_reference": 100 * p2, "diff_pp": diff, "ci_low": float(low),
+            "ci_high": float(high), "relative": p1 / p2 if p2 else np.nan,
+            "statistic": stat, "p_value": p_value, "mde_pp": mde}
+
+
+def _adjust(p, method):
+    p = np.asarray(p, float)
+    out = p.copy()
+    ok = ~np.isnan(p)
+    q = p[ok]
+    m = len(q)
+    if m == 0 or method in (None, "none"):
+        return out
+    order = np.argsort(q)
+    if method == "bonferroni":
+        adj = np.minimum(q * m, 1)
+    elif method == "holm":
+        stepped = np.maximum.accumulate((m - np.arange(m)) * q[order])
+        adj = np.empty(m)
+        adj[order] = np.minimum(stepped, 1)
+    else:  # fdr_bh
+        ranked = q[order] * m / np.arange(1, m + 1)
+        stepped = np.minimum.accumulate(ranked[::-1])[::-1]
+        adj = np.empty(m)
+        adj[order] = np.minimum(stepped, 1)
+    out[ok] = adj
+    return out
+
+
+# ``import cxkit.funnel`` makes the package attribute ``cxkit.funnel`` this module (Python sets
+# it after a submodule import), which would hide the function of the same name. Make the module
+# callable so that ``cxkit.funnel(...)`` works whichever way it was reached.
+class _CallableModule(types.ModuleType):
+    def __call__(self, *args, **kwargs):
+        return funnel(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

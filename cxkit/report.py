@@ -1,0 +1,331 @@
+"""Execute the notebooks on a data folder and export self-contained HTML reports.
+
+Each notebook in ``notebooks/`` (``NN_name.ipynb``) runs with ``data_dir`` injected after its
+cell tagged ``parameters``, on the kit's own Python (never whatever ``python3`` kernel is on the
+Jupyter path), and is exported to one HTML file that works offline and on its own: images are
+embedded, no script, style or font is fetched, code is hidden unless ``show_code``. ``index.html``
+links them with each notebook's headline finding.
+
+Examples
+--------
+>>> import cxkit
+>>> paths = cxkit.build_report(out="reports", only=["00"])  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import html
+import json
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .data import DataError, sample_dir
+
+__all__ = ["build_report", "execute_notebook", "export_html", "ReportError", "notebooks_dir"]
+
+FINDING_MIME = "application/vnd.cxkit.finding+json"
+_TEMPLATES = Path(__file__).with_name("templates")
+
+
+class ReportError(RuntimeError):
+    """One or more notebooks failed; the message names each notebook and failing cell."""
+
+
+@dataclass
+class NotebookRun:
+    """What happened to one notebook."""
+
+    name: str
+    path: Path
+    html: Path | None = None
+    seconds: float = 0.0
+    error: str | None = None
+    title: str = ""
+    findings: list = field(default_factory=list)
+
+
+def notebooks_dir():
+    """The repository's ``notebooks/`` folder."""
+    return Path(__file__).resolve().parent.parent / "notebooks"
+
+
+def _kernel_manager():
+    """A KernelManager whose only kernel is this Python (``sys.executable``)."""
+    from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
+    from jupyter_client.manager import KernelManager
+
+    class OwnPythonSpecs(KernelSpecManager):
+        def get_kernel_spec(self, kernel_name):
+            return KernelSpec(
+                argv=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                display_name="cxkit", language="python", resource_dir=str(_TEMPLATES),
+                env={"MPLBACKEND": "module://matplotlib_inline.backend_inline",
+                     "PYDEVD_DISABLE_FILE_VALIDATION": "1"})
+
+        def find_kernel_specs(self):
+            return {"python3": str(_TEMPLATES)}
+
+    return KernelManager(kernel_name="python3", kernel_spec_manager=OwnPythonSpecs())
+
+
+def _inject_parameters(nb, parameters):
+    """Insert a cell tagged ``injected-parameters`` after the one tagged ``parameters``."""
+    import nbformat
+
+    source = "# parameters injected by cxkit report\n" + "\n".join(
+        f"{k} = {v!r}" for k, v in parameters.items())
+    cell = nbformat.v4.new_code_cell(source, metadata={"tags": ["injected-parameters"]})
+    at = next((i + 1 for i, c in enumerate(nb.cells)
+               if "parameters" in c.get("metadata", {}).get("tags", [])), 0)
+    nb.cells.insert(at, cell)
+    return nb
+
+
+def _error_of(nb):
+    """(cell number in the stored notebook, one-line error) of the first failing cell."""
+    stored = [c for c in nb.cells
+              if "injected-parameters" not in c.get("metadata", {}).get("tags", [])]
+    for i, cell in enumerate(stored):
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "error":
+                first = next((ln for ln in cell.source.splitlines() if ln.strip()), "")
+                return i + 1, f"{out.get('ename')}: {out.get('evalue')} (in `{first[:60]}`)"
+    return None, None
+
+
+def execute_notebook(path, parameters=None, *, timeout=600):
+    """Execute a notebook on the kit's Python; returns ``(notebook, error_or_None)``.
+
+    On failure the executed notebook, with the traceback in the failing cell, is still returned
+    so that it can be rendered; the error names the cell.
+    """
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    path = Path(path)
+    nb = nbformat.read(path, as_version=4)
+    _inject_parameters(nb, parameters or {})
+    client = NotebookClient(nb, km=_kernel_manager(), timeout=timeout,
+                            resources={"metadata": {"path": str(path.parent)}})
+    # the kernel's own stderr (start-up chatter) goes to a file, shown only if the kernel dies
+    with tempfile.TemporaryFile(mode="w+") as kernel_log:
+        try:
+            client.execute(stderr=kernel_log)
+        except CellExecutionError as exc:
+            cell, err = _error_of(nb)
+            where = f"cell {cell}" if cell else "a cell"
+            return nb, f"{path.name}, {where}: {err or str(exc).splitlines()[-1]}"
+        except Exception as exc:  # kernel died, timeout …
+            kernel_log.seek(0)
+            tail = "".join(kernel_log.readlines()[-5:])
+            return nb, f"{path.name}: {type(exc).__name__}: {exc}\n{tail}".rstrip()
+    return nb, None
+
+
+def _strip_for_readers(nb, show_code):
+    """Remove what a stakeholder should not see: parameter cells, stderr (warnings), and — when
+    code is hidden — code cells that show nothing."""
+    keep = []
+    for cell in nb.cells:
+        tags = set(cell.get("metadata", {}).get("tags", []))
+        if tags & {"parameters", "injected-parameters", "remove-cell"}:
+            continue
+        if cell.cell_type == "code":
+            cell.outputs = [o for o in cell.get("outputs", [])
+                            if not (o.get("output_type") == "stream" and o.get("name") ==
+                                    "stderr")
+                            and not (o.get("output_type") == "display_data" and set(
+                                o.get("data", {})) == {FINDING_MIME})]
+            if "remove-input" in tags:
+                cell.source = ""
+            if not show_code and not cell.outputs:
+                continue
+        keep.append(cell)
+    nb.cells = keep
+    return nb
+
+
+def export_html(nb, out_path, *, show_code=False, title=None, footer=""):
+    """Write one self-contained HTML file for an executed notebook."""
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(template_name="cxkit_html",
+                            extra_template_basedirs=[str(_TEMPLATES)],
+                            exclude_input=not show_code, exclude_input_prompt=True,
+                            exclude_output_prompt=True, embed_images=True)
+    nb = _strip_for_readers(nb, show_code)
+    resources = {"metadata": {"name": title or Path(out_path).stem}, "cxkit_footer": footer}
+    body, _ = exporter.from_notebook_node(nb, resources=resources)
+    Path(out_path).write_text(body, encoding="utf-8")
+    return Path(out_path)
+
+
+def _title_of(nb, default):
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                if line.startswith("# "):
+                    return line[2:].strip()
+    return default
+
+
+def _findings_of(nb):
+    found = []
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            if FINDING_MIME in data:
+                found.append(data[FINDING_MIME])
+    return found
+
+
+def build_report(data=None, out="reports", *, show_code=False, only=None, notebooks=None,
+                 progress=True):
+    """Execute every notebook on ``data`` and write one HTML file each plus ``index.html``.
+
+    Parameters
+    ----------
+    data : str or Path, optional
+        Data folder (events, customers, surveys). Default: the bundled sample.
+    out : str or Path
+        Output folder (created).
+    show_code : bool
+        Include the code cells.
+    only : list of str, optional
+        Notebook names or number prefixes to run (``["01"]``, ``["02_retention_survival"]``).
+    notebooks : str or Path, optional
+        Folder of notebooks (default: the repository's ``notebooks/``).
+    progress : bool
+        Print one line per notebook.
+
+    Returns
+    -------
+    list of Path
+        The HTML files written, index first.
+
+    Raises
+    ------
+    ReportError
+        When a notebook fails; the others still run and every HTML is still written.
+    """
+    data = Path(data) if data is not None else sample_dir()
+    out = Path(out)
+    nb_dir = Path(notebooks) if notebooks is not None else notebooks_dir()
+    paths = sorted(p for p in nb_dir.glob("[0-9][0-9]_*.ipynb"))
+    if only:
+        wanted = [str(o) for o in only]
+        paths = [p for p in paths if any(p.stem == w or p.stem.startswith(w) for w in wanted)]
+        if not paths:
+            raise DataError(f"report(only={only!r})", [{"column": "only", "expected":
+                            "names or number prefixes of notebooks in " + str(nb_dir)}])
+    if not paths:
+        raise DataError(nb_dir, [{"column": None, "expected": "notebooks named NN_name.ipynb"}])
+    from .data import read_journey
+
+    journey = read_journey(data)  # fail early, with a DataError naming the file, on bad data
+    out.mkdir(parents=True, exist_ok=True)
+    made = _dt.datetime.now().strftime("%Y-%m-%d %H:%M")
+    footer = (f"Made by cxkit on {made} from {data} — {len(journey.events):,} events, "
+              f"{len(journey.customers):,} customers, {len(journey.surveys):,} survey answers, "
+              f"observed at {journey.observed_at:%Y-%m-%d %H:%M}.")
+    runs = []
+    for n, path in enumerate(paths, 1):
+        if progress:
+            print(f"[{n}/{len(paths)}] {path.stem} …", end=" ", flush=True)
+        started = time.perf_counter()
+        nb, error = execute_notebook(path, {"data_dir": str(data.resolve())})
+        run = NotebookRun(path.stem, path, seconds=time.perf_counter() - started, error=error,
+                          title=_title_of(nb, path.stem), findings=_findings_of(nb))
+        run.html = export_html(nb, out / f"{path.stem}.html", show_code=show_code,
+                               title=run.title, footer=footer)
+        runs.append(run)
+        if progress:
+            print(("FAILED: " + error) if error else f"ok ({run.seconds:.1f} s)", flush=True)
+    index = _write_index(runs, out, data, journey, made)
+    failed = [r for r in runs if r.error]
+    if failed:
+        raise ReportError("notebook(s) failed:\n" + "\n".join(f"  {r.error}" for r in failed)
+                          + f"\nThe HTML files in {out} show each traceback.")
+    return [index] + [r.html for r in runs]
+
+
+def _write_index(runs, out, data, journey, made):
+    esc = html.escape
+    items = []
+    for r in runs:
+        lines = "".join(
+            f"<li>{esc(str(f.get('text', '')))}</li>" for f in r.findings)
+        status = (f'<p class="fail">This notebook failed: {esc(r.error)}</p>' if r.error
+                  else "")
+        items.append(f'<section><h2><a href="{esc(r.html.name)}">{esc(r.title)}</a></h2>'
+                     f"{status}<ul>{lines}</ul></section>")
+    summary = [f for r in runs for f in r.findings if f.get("summary")]
+    exec_items = "".join(f"<li>{esc(str(f['text']))}</li>" for f in summary)
+    exec_block = (f"<section class='summary'><h2>In short</h2><ul>{exec_items}</ul></section>"
+                  if exec_items else "")
+    page = _INDEX.format(
+        title="Customer journey report",
+        summary=exec_block,
+        items="\n".join(items),
+        glossary=_GLOSSARY,
+        meta=esc(f"Data: {data} — {len(journey.events):,} events, "
+                 f"{len(journey.customers):,} customers, {len(journey.surveys):,} survey "
+                 f"answers; observed at {journey.observed_at:%Y-%m-%d %H:%M}. "
+                 f"Report made {made} by cxkit."),
+    )
+    path = out / "index.html"
+    path.write_text(page, encoding="utf-8")
+    (out / "findings.json").write_text(json.dumps(
+        {r.name: r.findings for r in runs}, indent=2, default=str))
+    return path
+
+
+_GLOSSARY = """
+<dl>
+<dt>Funnel step rate</dt><dd>Of the people who reached a step, the share who went on to the next
+one within the window (14 days unless stated).</dd>
+<dt>Confidence interval (CI)</dt><dd>The range the true value lies in with 95% confidence, given
+how many people the number rests on.</dd>
+<dt>Censoring</dt><dd>Customers still active when the data was extracted: we know they stayed at
+least this long, not how long they will stay. Survival curves count them correctly; a plain
+average of tenure does not.</dd>
+<dt>Hazard ratio</dt><dd>How much a factor multiplies the daily risk of leaving: 2.0 doubles it,
+0.5 halves it.</dd>
+<dt>RMST</dt><dd>Restricted mean survival time: the expected number of days a customer stays
+within a horizon (e.g. the first year).</dd>
+<dt>Lift</dt><dd>How many times more churners a model finds in its top-ranked group than random
+picking would.</dd>
+<dt>NPS</dt><dd>Net Promoter Score: % promoters (9–10) minus % detractors (0–6), from −100 to
+100.</dd>
+<dt>CSAT</dt><dd>% of answers that are 4 or 5 on a 1–5 satisfaction scale.</dd>
+</dl>
+"""
+
+_INDEX = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<style>
+body {{ font-family: -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
+       max-width: 900px; margin: 2rem auto; padding: 0 1.5rem; color: #222; line-height: 1.55; }}
+h1 {{ color: #1f5f8b; }} h2 {{ margin-top: 1.8rem; }} a {{ color: #1f5f8b; }}
+section {{ border-top: 1px solid #e3e3e3; }}
+.summary {{ background: #f4f8fb; border: 1px solid #d6e4ee; padding: .2rem 1.2rem 1rem;
+            border-radius: 6px; }}
+.fail {{ color: #c4455d; font-weight: bold; }}
+.meta {{ color: #666; font-size: 13px; }}
+dt {{ font-weight: bold; margin-top: .6rem; }} dd {{ margin-left: 1.2rem; }}
+</style></head>
+<body>
+<h1>{title}</h1>
+<p class="meta">{meta}</p>
+{summary}
+{items}
+<section><h2>Glossary</h2>{glossary}</section>
+</body></html>
+"""

@@ -1,0 +1,305 @@
+"""Loaders: round trips, every bad input named in design.md, and no mutation of inputs."""
+
+import gzip
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import cxkit
+from cxkit import DataError
+
+
+def events_frame():
+    return pd.DataFrame({
+        "customer_id": ["a", "b", "a", "c"],
+        "timestamp": ["2024-01-02 10:00", "2024-01-01 09:00", "2024-01-01 08:00",
+                      "2024-01-03 12:00"],
+        "event": ["purchase", "site_visit", "site_visit", "app_login"],
+        "channel": ["web", "web", "ads", "app"],
+        "value": [10.5, None, None, None],
+    })
+
+
+def customers_frame():
+    return pd.DataFrame({
+        "customer_id": ["a", "c"],
+        "signup_at": ["2024-01-02 10:00", "2024-01-03 11:00"],
+        "churned_at": [None, "2024-02-01 00:00"],
+        "plan": ["monthly", "annual"],
+    })
+
+
+def surveys_frame():
+    return pd.DataFrame({
+        "customer_id": ["a", "c", "a"],
+        "timestamp": ["2024-01-05", "2024-01-06", "2024-01-07"],
+        "survey": ["nps", "CSAT", "ces"],
+        "score": [9, 4, 6],
+        "stage": ["post-purchase", "purchase", "post-purchase"],
+    })
+
+
+def write_folder(tmp_path, events=None, customers=None, surveys=None, fmt="csv"):
+    frames = {"events": events if events is not None else events_frame(),
+              "customers": customers if customers is not None else customers_frame(),
+              "surveys": surveys if surveys is not None else surveys_frame()}
+    for name, frame in frames.items():
+        if fmt == "parquet":
+            frame.to_parquet(tmp_path / f"{name}.parquet")
+        elif fmt == "gz" and name == "events":
+            frame.to_csv(tmp_path / f"{name}.csv.gz", index=False)
+        else:
+            frame.to_csv(tmp_path / f"{name}.csv", index=False)
+    return tmp_path
+
+
+# ---------------------------------------------------------------------------------- good input
+
+
+@pytest.mark.parametrize("fmt", ["csv", "gz", "parquet"])
+def test_round_trip_every_row_accounted_for(tmp_path, fmt):
+    j = cxkit.read_journey(write_folder(tmp_path, fmt=fmt))
+    assert len(j.events) == 4 and len(j.customers) == 2 and len(j.surveys) == 3
+    assert j.notes == {"people": 3, "prospects": 1, "customers_without_events": 0,
+                       "unknown_survey_ids": 0, "after_observed_at": 0}
+    # observed_at: the latest timestamp across all tables (the churn date here)
+    assert j.observed_at == pd.Timestamp("2024-02-01")
+    assert isinstance(j.events["customer_id"].dtype, pd.CategoricalDtype)
+    assert isinstance(j.events["event"].dtype, pd.CategoricalDtype)
+    assert j.events["timestamp"].is_monotonic_increasing is False  # sorted by customer first
+    assert list(j.events["customer_id"].astype(str)) == ["a", "a", "b", "c"]
+    assert j.events["value"].sum() == 10.5
+    assert list(j.surveys["survey"]) == ["nps", "csat", "ces"]
+    assert j.customers["churned_at"].isna().sum() == 1
+
+
+def test_column_mapping(tmp_path):
+    ev = events_frame().rename(columns={"customer_id": "user_id", "timestamp": "ts",
+                                        "event": "action"})
+    out = cxkit.read_events(ev, customer="user_id", timestamp="ts", event="action")
+    assert list(out.columns[:3]) == ["customer_id", "timestamp", "event"]
+    assert "user_id" in ev.columns  # the input is untouched
+
+
+def test_ids_keep_leading_zeros(tmp_path):
+    path = tmp_path / "customers.csv"
+    path.write_text("customer_id,signup_at\n007,2024-01-01\n8,2024-01-02\n")
+    assert list(cxkit.read_customers(path)["customer_id"]) == ["007", "8"]
+
+
+def test_aware_timestamps_are_converted_to_utc_and_naive_kept():
+    ev = events_frame()
+    ev["timestamp"] = ["2024-01-02T10:00:00+02:00", "2024-01-01T09:00:00Z",
+                       "2024-01-01 08:00", "2024-01-03 12:00"]
+    out = cxkit.read_events(ev).set_index("event")["timestamp"]
+    assert out["purchase"] == pd.Timestamp("2024-01-02 08:00")
+    assert out["app_login"] == pd.Timestamp("2024-01-03 12:00")
+
+
+def test_observed_at_given_and_counts_of_unknown_survey_ids(tmp_path):
+    su = surveys_frame()
+    su.loc[1, "customer_id"] = "zz"
+    with pytest.warns(UserWarning, match="1 survey answer"):
+        j = cxkit.read_journey(write_folder(tmp_path, surveys=su), observed_at="2024-03-01")
+    assert j.observed_at == pd.Timestamp("2024-03-01")
+    assert j.notes["unknown_survey_ids"] == 1
+    assert len(j.surveys) == 3  # reported, not dropped
+
+
+def test_surveys_optional(tmp_path):
+    write_folder(tmp_path)
+    (tmp_path / "surveys.csv").unlink()
+    j = cxkit.read_journey(tmp_path)
+    assert len(j.surveys) == 0 and list(j.surveys.columns[:4]) == ["customer_id", "timestamp",
+                                                                    "survey", "score"]
+
+
+def test_sample_loads_and_matches_truth(sample, sample_truth):
+    assert len(sample.customers) == sample_truth["counts"]["customers"]
+    assert len(sample.events) == sample_truth["counts"]["events"]
+    assert sample.notes["prospects"] == sample_truth["counts"]["people"] - len(sample.customers)
+
+
+# ----------------------------------------------------------------------------------- bad input
+
+
+def _bad_events(**changes):
+    ev = events_frame()
+    for col, (row, val) in changes.items():
+        ev[col] = ev[col].astype(object)
+        ev.loc[row, col] = val
+    return ev
+
+
+BAD = [
+    # (id, loader, input builder, kwargs, pattern the message must contain)
+    ("events-missing-column", "events", lambda: events_frame().drop(columns="event"), {},
+     r"column 'event'.*missing(.|\n)*columns present: customer_id, timestamp"),
+    ("events-bad-mapping", "events", events_frame, {"timestamp": "ts"},
+     r"column 'ts'.*lacks it(.|\n)*columns present"),
+    ("events-bad-timestamp", "events", lambda: _bad_events(timestamp=(1, "yesterday")), {},
+     r"column 'timestamp'.*could not be parsed.*1 row.*'yesterday'"),
+    ("events-numeric-timestamp", "events",
+     lambda: events_frame().assign(timestamp=[1, 2, 3, 4]), {}, r"column 'timestamp'"),
+    ("events-empty-timestamp", "events", lambda: _bad_events(timestamp=(2, None)), {},
+     r"column 'timestamp'.*empty"),
+    ("events-empty-id", "events", lambda: _bad_events(customer_id=(0, None)), {},
+     r"column 'customer_id'.*empty"),
+    ("events-empty-event", "events", lambda: _bad_events(event=(3, "  ")), {},
+     r"column 'event'.*empty"),
+    ("events-bad-value", "events", lambda: _bad_events(value=(0, "ten")), {},
+     r"column 'value'.*not.*'ten'"),
+    ("events-empty-table", "events", lambda: events_frame().iloc[:0], {}, r"table is empty"),
+    ("customers-missing-signup", "customers", lambda: customers_frame().drop(columns="signup_at"),
+     {}, r"column 'signup_at'.*missing(.|\n)*columns present: customer_id, churned_at, plan"),
+    ("customers-duplicates", "customers",
+     lambda: pd.concat([customers_frame(), customers_frame().iloc[:1]]), {},
+     r"column 'customer_id'.*more than once.*2 row.*'a'"),
+    ("customers-churn-before-signup", "customers",
+     lambda: customers_frame().assign(churned_at=[None, "2023-12-31"]), {},
+     r"column 'churned_at'.*on or after signup_at.*1 row"),
+    ("customers-bad-churn-date", "customers",
+     lambda: customers_frame().assign(churned_at=[None, "soon"]), {},
+     r"column 'churned_at'.*could not be parsed.*'soon'"),
+    ("customers-bad-mapping", "customers", customers_frame, {"signup_at": "created"},
+     r"column 'created'"),
+    ("customers-empty", "customers", lambda: customers_frame().iloc[:0], {}, r"empty"),
+    ("surveys-nps-out-of-range", "surveys", lambda: surveys_frame().assign(score=[11, 4, 6]),
+     {}, r"column 'score'.*scale.*nps 11"),
+    ("surveys-csat-out-of-range", "surveys", lambda: surveys_frame().assign(score=[9, 0, 6]),
+     {}, r"column 'score'.*csat 0"),
+    ("surveys-fractional-score", "surveys", lambda: surveys_frame().assign(score=[9, 4, 5.5]),
+     {}, r"column 'score'.*ces 5.5"),
+    ("surveys-text-score", "surveys", lambda: surveys_frame().assign(score=[9, "good", 6]),
+     {}, r"column 'score'.*not numbers.*'good'"),
+    ("surveys-unknown-type", "surveys",
+     lambda: surveys_frame().assign(survey=["nps", "ltr", "ces"]), {},
+     r"column 'survey'.*unknown survey types.*'ltr'"),
+    ("surveys-missing-score", "surveys", lambda: surveys_frame().drop(columns="score"), {},
+     r"column 'score'.*missing"),
+]
+
+LOADERS = {"events": cxkit.read_events, "customers": cxkit.read_customers,
+           "surveys": cxkit.read_surveys}
+
+
+@pytest.mark.parametrize("case", BAD, ids=[c[0] for c in BAD])
+def test_bad_dataframe_input_names_the_problem(case):
+    _, loader, build, kwargs, pattern = case
+    with pytest.raises(DataError, match=pattern) as info:
+        LOADERS[loader](build(), **kwargs)
+    assert str(info.value).startswith("DataError:") is False
+    assert "DataFrame" in str(info.value)  # the source is named
+
+
+@pytest.mark.parametrize("case", BAD[:3] + BAD[9:12], ids=[c[0] for c in BAD[:3] + BAD[9:12]])
+def test_bad_file_input_names_the_file(tmp_path, case):
+    _, loader, build, kwargs, pattern = case
+    path = tmp_path / f"{loader}.csv"
+    build().to_csv(path, index=False)
+    with pytest.raises(DataError, match=pattern) as info:
+        LOADERS[loader](path, **kwargs)
+    assert str(path) in str(info.value)
+
+
+def test_all_problems_collected_in_one_error():
+    ev = _bad_events(timestamp=(1, "never"), value=(0, "ten"))
+    with pytest.raises(DataError) as info:
+        cxkit.read_events(ev)
+    assert len(info.value.problems) == 2
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(DataError, match=r"(?s)nope\.csv.*does not"):
+        cxkit.read_events(tmp_path / "nope.csv")
+
+
+def test_garbage_file(tmp_path):
+    path = tmp_path / "events.csv.gz"
+    path.write_bytes(b"\x00\x01not gzip at all\xff" * 10)
+    with pytest.raises(DataError, match=r"(?s)events\.csv\.gz.*readable"):
+        cxkit.read_events(path)
+
+
+def test_garbage_parquet(tmp_path):
+    path = tmp_path / "events.parquet"
+    path.write_text("customer_id,timestamp\n")
+    with pytest.raises(DataError, match=r"(?s)events\.parquet.*readable"):
+        cxkit.read_events(path)
+
+
+def test_empty_file(tmp_path):
+    path = tmp_path / "customers.csv"
+    path.write_text("")
+    with pytest.raises(DataError, match=r"(?s)customers\.csv.*empty"):
+        cxkit.read_customers(path)
+
+
+def test_header_only_file(tmp_path):
+    path = tmp_path / "events.csv"
+    with gzip.open(tmp_path / "x.gz", "wt") as fh:
+        fh.write("")
+    path.write_text("customer_id,timestamp,event\n")
+    with pytest.raises(DataError, match=r"(?s)events\.csv.*table is empty"):
+        cxkit.read_events(path)
+
+
+def test_folder_without_files(tmp_path):
+    (tmp_path / "notes.txt").write_text("hi")
+    with pytest.raises(DataError, match=r"events\.csv(.|\n)*customers\.csv(.|\n)*notes\.txt"):
+        cxkit.read_journey(tmp_path)
+
+
+def test_missing_folder(tmp_path):
+    with pytest.raises(DataError, match="does not exist"):
+        cxkit.read_journey(tmp_path / "nowhere")
+
+
+def test_error_is_a_value_error_and_shows_at_most_five_examples():
+    ev = events_frame()
+    ev = pd.concat([ev] * 5, ignore_index=True)
+    ev["timestamp"] = "bad"
+    with pytest.raises(ValueError) as info:
+        cxkit.read_events(ev)
+    (problem,) = info.value.problems
+    assert problem["rows"] == 20 and len(problem["examples"]) == 5
+
+
+# ---------------------------------------------------------------------------------- no mutation
+
+_ids = st.sampled_from(["a", "b", "c", "007"])
+_times = st.datetimes(min_value=pd.Timestamp("2023-01-01").to_pydatetime(),
+                      max_value=pd.Timestamp("2025-01-01").to_pydatetime())
+
+
+@st.composite
+def event_tables(draw):
+    n = draw(st.integers(1, 8))
+    return pd.DataFrame({
+        "customer_id": draw(st.lists(_ids, min_size=n, max_size=n)),
+        "timestamp": [t.isoformat() for t in draw(st.lists(_times, min_size=n, max_size=n))],
+        "event": draw(st.lists(st.sampled_from(["visit", "buy"]), min_size=n, max_size=n)),
+        "value": draw(st.lists(st.one_of(st.none(), st.floats(0, 100)), min_size=n,
+                               max_size=n)),
+    })
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(event_tables(), st.booleans())
+def test_loaders_never_modify_their_input(frame, as_datetime):
+    if as_datetime:
+        frame["timestamp"] = pd.to_datetime(frame["timestamp"], format="ISO8601")
+    before = frame.copy(deep=True)
+    cxkit.read_events(frame)
+    pd.testing.assert_frame_equal(frame, before)
+    customers = frame.drop_duplicates("customer_id").rename(columns={"timestamp": "signup_at"})
+    before = customers.copy(deep=True)
+    cxkit.read_customers(customers)
+    pd.testing.assert_frame_equal(customers, before)
+    surveys = frame.assign(survey="nps", score=np.arange(len(frame)) % 11)
+    before = surveys.copy(deep=True)
+    cxkit.read_surveys(surveys)
+    pd.testing.assert_frame_equal(surveys, before)

@@ -1,0 +1,429 @@
+"""Experience scores, RFM segments, journey map and NPS landmark analysis."""
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+import cxkit
+from cxkit.data import DataError, journey_from_tables
+from cxkit.experience import (
+    RFM_SEGMENTS,
+    _nps_interval,
+    ces,
+    csat,
+    journey_map,
+    nps,
+    nps_landmark,
+    rfm,
+    rfm_summary,
+)
+
+T0 = pd.Timestamp("2024-01-01")
+
+
+def _surveys(rows):
+    """rows: (customer_id, day, survey, score, stage)."""
+    frame = pd.DataFrame(rows, columns=["customer_id", "day", "survey", "score", "stage"])
+    frame["timestamp"] = T0 + pd.to_timedelta(frame.pop("day"), unit="D")
+    frame["score"] = frame["score"].astype("int64")
+    frame["stage"] = frame["stage"].astype("category")
+    return frame
+
+
+@pytest.fixture
+def answers():
+    # nps: a 10, b 9, c 8, d 6, e 0, a 3 (later), b 7 (stage y); csat and ces rows mixed in
+    return _surveys(
+        [
+            ("a", 0, "nps", 10, "x"),
+            ("b", 1, "nps", 9, "x"),
+            ("c", 2, "nps", 8, "x"),
+            ("d", 3, "nps", 6, "y"),
+            ("e", 4, "nps", 0, "y"),
+            ("a", 5, "nps", 3, "y"),
+            ("b", 6, "nps", 7, "y"),
+            ("a", 0, "csat", 5, "x"),
+            ("b", 1, "csat", 4, "x"),
+            ("c", 2, "csat", 2, "y"),
+            ("d", 3, "csat", 1, "y"),
+            ("e", 4, "csat", 4, "y"),
+            ("a", 0, "ces", 7, "x"),
+            ("b", 1, "ces", 5, "x"),
+            ("c", 2, "ces", 3, "x"),
+            ("d", 3, "ces", 1, "y"),
+        ]
+    )
+
+
+@pytest.fixture
+def people():
+    return pd.DataFrame(
+        {
+            "customer_id": list("abcd"),
+            "signup_at": [T0] * 4,
+            "churned_at": pd.NaT,
+            "plan": pd.Categorical(["monthly", "annual", "monthly", "annual"]),
+        }
+    )
+
+
+# ------------------------------------------------------------------------------ scores
+
+
+def test_nps_hand_counted_overall(answers):
+    t = nps(answers)
+    # 7 answers: promoters 10, 9 (2); passives 8, 7 (2); detractors 6, 0, 3 (3)
+    row = t.iloc[0]
+    assert row["n"] == 7
+    assert row["promoters"] == pytest.approx(200 / 7)
+    assert row["passives"] == pytest.approx(200 / 7)
+    assert row["detractors"] == pytest.approx(300 / 7)
+    assert row["nps"] == pytest.approx(-100 / 7)
+    assert bool(row["small"])
+    assert t.attrs["unit"] == "answer"
+
+
+def test_nps_by_stage(answers):
+    t = nps(answers, by="stage").set_index("stage")
+    assert t.loc["x", "n"] == 3 and t.loc["x", "nps"] == pytest.approx(100 * 2 / 3)
+    # y: 6, 0, 3 detractors, 7 passive
+    assert t.loc["y", "n"] == 4 and t.loc["y", "nps"] == pytest.approx(-75)
+    assert t.loc["y", "passives"] == pytest.approx(25)
+
+
+def test_nps_latest_per_customer_and_customer_attribute(answers, people):
+    t = nps(answers, per_customer="latest")
+    # latest: a 3 (det), b 7 (pas), c 8 (pas), d 6 (det), e 0 (det)
+    assert t.loc[0, "n"] == 5 and t.loc[0, "nps"] == pytest.approx(-60)
+    assert t.attrs["excluded"]["earlier answers of the same customer (per_customer='latest')"] == 2
+    by_plan = nps(answers, by="plan", customers=people).set_index("plan")
+    # monthly a, c: 10, 8, 3 -> 1 pro, 1 pas, 1 det; annual b, d: 9, 6, 7
+    assert by_plan.loc["monthly", "nps"] == pytest.approx(0)
+    assert by_plan.loc["annual", "n"] == 3
+    assert by_plan.attrs["excluded"] == {"answers of ids not in customers": 1}  # e
+    journey = journey_from_tables(
+        pd.DataFrame({"customer_id": list("abcd"), "timestamp": [T0] * 4, "event": "purchase"}),
+        people,
+        answers.loc[answers["customer_id"] != "e"],
+    )
+    pd.testing.assert_frame_equal(nps(journey, by="plan"), by_plan.reset_index())
+
+
+def test_csat_hand_counted_with_wilson(answers):
+    t = csat(answers)
+    assert t.loc[0, "n"] == 5 and t.loc[0, "csat"] == pytest.approx(60)
+    ci = stats.binomtest(3, 5).proportion_ci(method="wilson")
+    assert t.loc[0, "ci_low"] == pytest.approx(100 * ci.low)
+    assert t.loc[0, "ci_high"] == pytest.approx(100 * ci.high)
+    by = csat(answers, by="stage").set_index("stage")
+    assert by.loc["x", "csat"] == 100 and by.loc["y", "csat"] == pytest.approx(100 / 3)
+    assert csat(answers, satisfied=(5,)).loc[0, "csat"] == pytest.approx(20)
+
+
+def test_ces_hand_counted(answers):
+    t = ces(answers)
+    # 7, 5, 3, 1: mean 4, low effort (5-7) 2 of 4
+    assert t.loc[0, "ces"] == pytest.approx(4) and t.loc[0, "low_effort"] == pytest.approx(50)
+    low, high = stats.t.interval(0.95, 3, loc=4, scale=np.std([7, 5, 3, 1], ddof=1) / 2)
+    assert (t.loc[0, "ci_low"], t.loc[0, "ci_high"]) == pytest.approx((low, high))
+    by = ces(answers, by="stage").set_index("stage")
+    assert by.loc["x", "ces"] == pytest.approx(5) and by.loc["y", "low_effort"] == 0
+    assert np.isnan(by.loc["y", "ci_low"])  # one answer: no interval
+
+
+def test_small_flag_and_min_n(answers):
+    assert nps(answers, min_n=5)["small"].tolist() == [False]
+    assert nps(answers, by="stage", min_n=4)["small"].tolist() == [True, False]
+
+
+def test_bad_arguments_name_the_argument(answers):
+    with pytest.raises(DataError, match="'region'.*customer attribute"):
+        nps(answers, by="region")
+    with pytest.raises(DataError, match="per_customer"):
+        csat(answers, per_customer="newest")
+    with pytest.raises(DataError, match="'score'.*missing"):
+        ces(answers.drop(columns="score"))
+
+
+def test_nps_interval_contains_estimate_and_shrinks():
+    # every composition of 2..40 answers: the estimate is inside the interval
+    n, pro, det = np.array(
+        [(n, p, d) for n in range(2, 41) for p in range(n + 1) for d in range(n - p + 1)]
+    ).T
+    low, high = _nps_interval(pro, n - pro - det, det)
+    est = 100 * (pro - det) / n
+    assert np.all((low <= est + 1e-9) & (est <= high + 1e-9))
+    assert np.all((low >= -100) & (high <= 100))
+    k = np.array([1, 2, 4, 8, 16, 64])
+    low, high = _nps_interval(5 * k, 3 * k, 2 * k)
+    assert np.all(np.diff(high - low) < 0)
+    # wilson for csat shrinks too
+    widths = [np.diff(csat(_many_csat(m))[["ci_low", "ci_high"]].to_numpy())[0, 0] for m in k]
+    assert np.all(np.diff(widths) < 0)
+
+
+def _many_csat(m):
+    scores = [5, 4, 4, 2, 1] * int(m)
+    return pd.DataFrame(
+        {"customer_id": range(len(scores)), "timestamp": T0, "survey": "csat", "score": scores}
+    )
+
+
+@pytest.mark.parametrize("n, p", [(100, (0.4, 0.35, 0.25)), (30, (0.6, 0.3, 0.1))])
+def test_nps_interval_coverage(n, p):
+    rng = np.random.default_rng(12345)
+    counts = rng.multinomial(n, p, size=2000)
+    low, high = _nps_interval(counts[:, 0], counts[:, 1], counts[:, 2])
+    truth = 100 * (p[0] - p[2])
+    coverage = np.mean((low <= truth) & (truth <= high))
+    assert 0.93 <= coverage <= 0.97  # Monte Carlo SE 0.5 points
+
+
+# ------------------------------------------------------------------------------ RFM
+
+
+def _purchases(spec):
+    """spec: {customer: [(days_before_end, value), ...]} -> events with a non-purchase row."""
+    rows = [
+        (c, T0 + pd.Timedelta(days=100 - d), "purchase", v)
+        for c, items in spec.items()
+        for d, v in items
+    ]
+    rows.append(("z", T0, "site_visit", np.nan))
+    return pd.DataFrame(rows, columns=["customer_id", "timestamp", "event", "value"])
+
+
+def test_rfm_quintiles_hand_case():
+    # ten customers, recency 0..9 days, frequency 1..10 (customer i bought i+1 times)
+    spec = {f"c{i}": [(i, 10.0)] + [(50, 1.0)] * (9 - i) for i in range(10)}
+    end = T0 + pd.Timedelta(days=100)
+    t = rfm(_purchases(spec), observed_at=end).set_index("customer_id")
+    assert "z" not in t.index  # no value: not a purchase
+    assert t["recency"].tolist() == list(range(10))
+    assert t["frequency"].tolist() == list(range(10, 0, -1))
+    # most recent two get R=5 ... least recent two R=1; highest frequency two F=5
+    assert t["r_score"].tolist() == [5, 5, 4, 4, 3, 3, 2, 2, 1, 1]
+    assert t["f_score"].tolist() == [5, 5, 4, 4, 3, 3, 2, 2, 1, 1]
+    assert t["m_score"].tolist() == [5, 5, 4, 4, 3, 3, 2, 2, 1, 1]
+    assert t.loc["c0", "segment"] == "champions" and t.loc["c9", "segment"] == "hibernating"
+    assert t.loc["c4", "segment"] == "need attention" and t.loc["c0", "rfm"] == "555"
+
+
+def test_rfm_ties_share_a_score_whatever_the_order():
+    spec = {"a": [(1, 5.0)], "b": [(1, 5.0)], "c": [(2, 5.0), (3, 5.0)], "d": [(9, 5.0)] * 3}
+    events = _purchases(spec)
+    t = rfm(events).set_index("customer_id")
+    shuffled = rfm(events.sample(frac=1, random_state=0)).set_index("customer_id")
+    pd.testing.assert_frame_equal(t, shuffled, check_like=True)
+    # a and b tie on everything: same scores; one-time buyers a, b get F = 1 (nobody worse)
+    assert t.loc["a", "rfm"] == t.loc["b", "rfm"]
+    assert t.loc["a", "f_score"] == 1 and t.loc["c", "f_score"] == 3 and t.loc["d", "f_score"] == 4
+
+
+def test_rfm_segment_grid_is_complete_and_event_option():
+    cells = [(r, f) for _, rs, fs, _ in RFM_SEGMENTS for r in rs for f in fs]
+    assert sorted(cells) == [(r, f) for r in range(1, 6) for f in range(1, 6)]
+    events = _purchases({"a": [(1, 5.0), (2, 7.0)]})
+    counted = rfm(events, event=["site_visit", "purchase"]).set_index("customer_id")
+    assert counted.loc["z", "monetary"] == 0 and counted.loc["a", "frequency"] == 2
+    with pytest.raises(DataError, match="event='purchase'"):
+        rfm(events.drop(columns="value"))
+    late = rfm(events, observed_at=T0 + pd.Timedelta(days=98, hours=12))
+    assert late.attrs["excluded"]["qualifying events after observed_at"] == 1
+
+
+def test_rfm_summary_adds_up():
+    spec = {f"c{i}": [(i, 10.0 * (i + 1))] for i in range(7)}
+    t = rfm(_purchases(spec))
+    s = rfm_summary(t)
+    assert len(s) == len(RFM_SEGMENTS)
+    assert s["customers"].sum() == 7 and s["pct_customers"].sum() == pytest.approx(100)
+    assert s["monetary"].sum() == pytest.approx(t["monetary"].sum())
+
+
+# ------------------------------------------------------------------------------ landmark
+
+
+def _no_effect_journey(n=3000, seed=2024):
+    """Constant churn hazard, NPS answers every 90 days while a customer, scores independent
+    of everything: NPS has no effect on staying."""
+    rng = np.random.default_rng(seed)
+    end = T0 + pd.Timedelta(days=900)
+    signup = T0 + pd.to_timedelta(rng.uniform(0, 400, n), unit="D")
+    life = rng.exponential(350, n)
+    churned = signup + pd.to_timedelta(life, unit="D")
+    ids = np.array([f"c{i:05d}" for i in range(n)])
+    customers = pd.DataFrame(
+        {
+            "customer_id": ids,
+            "signup_at": signup,
+            "churned_at": pd.Series(churned).where(churned <= end),
+        }
+    )
+    k = np.arange(1, 11)
+    day = 80 + 90 * (k - 1)  # answers 80, 170, 260 ... days after signup
+    when = signup.to_numpy()[:, None] + pd.to_timedelta(day, unit="D").to_numpy()[None, :]
+    alive = (day[None, :] < life[:, None]) & (when <= end.to_datetime64())
+    asked = alive & (rng.random(alive.shape) < 0.6)
+    rows, cols = np.nonzero(asked)
+    surveys = pd.DataFrame(
+        {
+            "customer_id": ids[rows],
+            "timestamp": when[rows, cols],
+            "survey": "nps",
+            "score": rng.integers(0, 11, len(rows)),
+        }
+    )
+    events = pd.DataFrame({"customer_id": ids, "timestamp": signup, "event": "purchase"})
+    return journey_from_tables(events, customers, surveys, observed_at=end)
+
+
+def test_landmark_is_unbiased_where_ever_detractor_is_not():
+    from lifelines import CoxPHFitter
+
+    journey = _no_effect_journey()
+    # naive: "ever answered as a detractor", followed from signup
+    cu = journey.customers
+    det_ids = journey.surveys.loc[journey.surveys["score"] <= 6, "customer_id"].unique()
+    stop = cu["churned_at"].fillna(journey.observed_at)
+    naive = pd.DataFrame(
+        {
+            "days": (stop - cu["signup_at"]).dt.days + 0.5,
+            "churned": cu["churned_at"].notna().astype(int),
+            "ever_detractor": cu["customer_id"].isin(det_ids).astype(int),
+        }
+    )
+    cox = CoxPHFitter().fit(naive, "days", "churned")
+    z_naive = cox.summary.loc["ever_detractor", "z"]
+    assert z_naive < -8  # "detractors stay longer": pure immortal-time bias
+
+    result = nps_landmark(journey, landmark_days=180)
+    s = result.summary_.set_index("group")
+    hr, lo, hi = s.loc["detractor", ["hazard_ratio", "hr_ci_low", "hr_ci_high"]]
+    z = np.log(hr) / ((np.log(hi) - np.log(lo)) / (2 * 1.96))
+    assert abs(z) < 3.3 and 0.8 < hr < 1.25  # no effect, as simulated (naive HR is ~0.2)
+    assert result.logrank_["p_value"] > 0.001
+    d = result.detractor_hr_
+    assert d["ci_low"] < d["hazard_ratio"] < d["ci_high"] and 0.8 < d["hazard_ratio"] < 1.25
+    assert result.logrank_["groups"] == ["promoter", "passive", "detractor"]
+    # everybody at risk answered at day 80 or did not; latest answer before day 180 is day 170's
+    assert s["customers"].sum() == len(result.data_)
+
+
+def test_landmark_reduction_hand_case():
+    day = pd.Timedelta(days=1)
+    customers = pd.DataFrame(
+        {
+            "customer_id": ["p", "d", "gone", "late", "quiet"],
+            "signup_at": [T0, T0, T0, T0 + 300 * day, T0],
+            "churned_at": [T0 + 150 * day, pd.NaT, T0 + 50 * day, pd.NaT, pd.NaT],
+        }
+    )
+    surveys = pd.DataFrame(
+        {
+            "customer_id": ["p", "d", "d", "quiet"],
+            "timestamp": [T0 + 10 * day, T0 + 20 * day, T0 + 120 * day, T0 + 100 * day],
+            "survey": "nps",
+            "score": [10, 2, 10, 9],  # d's promoter answer is after the landmark
+        }
+    )
+    events = pd.DataFrame({"customer_id": ["p"], "timestamp": [T0], "event": ["purchase"]})
+    journey = journey_from_tables(events, customers, surveys, observed_at=T0 + 360 * day)
+    result = nps_landmark(journey, landmark_days=90, at_days=30)
+    data = result.data_.set_index("customer_id")
+    assert sorted(data.index) == ["d", "p", "quiet"]
+    assert data.loc["p", "group"] == "promoter" and data.loc["d", "group"] == "detractor"
+    assert data.loc["quiet", "group"] == "no answer"  # answered only after the landmark
+    assert data.loc["p", "duration_days"] == 60 and bool(data.loc["p", "churned"])
+    assert data.loc["d", "duration_days"] == 270 and not data.loc["d", "churned"]
+    assert result.excluded == {
+        "landmark after observed_at (not reached yet)": 1,
+        "churned before the landmark": 1,
+    }
+    assert "customers=3" in repr(result)
+    capped = nps_landmark(journey, landmark_days=90, horizon_days=30).data_
+    assert capped["duration_days"].max() == 30 and not capped["churned"].any()
+
+
+# ------------------------------------------------------------------------------ journey map
+
+
+def test_journey_map_hand_case(answers, people):
+    events = pd.DataFrame(
+        {
+            "customer_id": ["a", "a", "a", "b", "b", "c", "x"],
+            "timestamp": T0,
+            "event": [
+                "ad_click",
+                "site_visit",
+                "purchase",
+                "ad_click",
+                "site_visit",
+                "ad_click",
+                "mystery",
+            ],
+        }
+    )
+    surveys = answers.assign(stage=answers["stage"].map({"x": "purchase", "y": "later"}))
+    journey = journey_from_tables(events, people, surveys.loc[surveys["customer_id"] != "e"])
+    stages = {"awareness": ["ad_click"], "consideration": ["site_visit"], "purchase": ["purchase"]}
+    t = journey_map(journey, stages).set_index("stage")
+    assert t["events"].tolist()[:3] == [3, 2, 1]
+    assert t["people"].tolist()[:3] == [3, 2, 1]
+    assert t.loc["consideration", "pct_of_previous"] == pytest.approx(200 / 3)
+    assert t.loc["purchase", "csat_n"] == 2 and t.loc["purchase", "csat"] == 100
+    assert t.loc["purchase", "nps"] == pytest.approx(100 * 2 / 3)
+    assert "later" in t.index  # survey stage not in the map: kept, with no volume
+    assert t.attrs["excluded"]["events in no stage"] == 1
+
+
+# ------------------------------------------------------------------------------ sample
+
+
+def test_sample_recovers_planted_csat(sample, sample_truth):
+    t = csat(sample, by=["touchpoint", "device"], per_customer=None)
+    checkout = t.loc[t["touchpoint"] == "checkout"].set_index("device")
+    planted = sample_truth["experience"]["csat_checkout"]
+    # mean score of answers: within a few SE of the planted means (SD of a 1-5 answer <= 1.2)
+    mobile = checkout.loc["mobile"]
+    assert abs(mobile["mean_score"] - planted["in_pain_segment_mean"]) < 4 * 1.2 / np.sqrt(
+        mobile["n"]
+    )
+    desktop = checkout.loc["desktop"]
+    assert abs(desktop["mean_score"] - planted["others_mean"]) < 4 * 1.2 / np.sqrt(desktop["n"])
+    assert checkout.loc["mobile", "ci_high"] < checkout.loc["desktop", "ci_low"]
+
+
+def test_sample_tables_are_consistent(sample):
+    overall = nps(sample)
+    by_plan = nps(sample, by="plan")
+    assert by_plan["n"].sum() + sum(by_plan.attrs["excluded"].values()) == overall.loc[0, "n"]
+    table = rfm(sample)
+    assert table["customer_id"].is_unique and set(table["customer_id"]) <= set(
+        sample.customers["customer_id"]
+    )
+    assert cxkit.rfm is rfm and cxkit.nps is nps
+
+
+# ------------------------------------------------------------------------------ plots
+
+
+def test_plots_return_the_axes_they_were_given(answers, people):
+    from cxkit.plots import plot_journey_map, plot_nps, plot_nps_landmark, plot_segments
+
+    _, ax = plt.subplots()
+    assert plot_nps(nps(answers, by="stage"), ax=ax) is ax
+    assert len(ax.patches) == 6 and "NPS" in ax.texts[0].get_text()
+    _, ax = plt.subplots()
+    assert plot_nps(answers.iloc[:0], ax=ax) is ax  # no answers: an empty, titled Axes
+    _, ax = plt.subplots()
+    spec = {f"c{i}": [(i, 10.0)] for i in range(5)}
+    assert plot_segments(rfm(_purchases(spec)), ax=ax) is ax
+    journey = _no_effect_journey(n=300)
+    _, ax = plt.subplots()
+    assert plot_journey_map(journey_map(journey), ax=ax) is ax
+    _, ax = plt.subplots()
+    assert plot_nps_landmark(nps_landmark(journey, 180), ax=ax) is ax
+    assert ax.get_ylabel() == "Still a customer (%)"

@@ -1,0 +1,424 @@
+"""Tests of cxkit.funnel: hand cases, a plain reference implementation, chdb, the simulator."""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import cxkit
+from cxkit.data import DataError
+from cxkit.funnel import STEPS, _adjust, _wilson, funnel_table
+
+T0 = pd.Timestamp("2024-01-01")
+
+
+def log(rows):
+    """Events from (customer, offset, event[, device]) tuples; offsets are Timedeltas or hours."""
+    out = []
+    for r in rows:
+        offset = r[1] if isinstance(r[1], pd.Timedelta) else pd.Timedelta(hours=r[1])
+        out.append({"customer_id": r[0], "timestamp": T0 + offset, "event": r[2],
+                    "device": r[3] if len(r) > 3 else "desktop"})
+    return pd.DataFrame(out)
+
+
+# --------------------------------------------------------------------------------------------
+# reference implementation: one person at a time, straight from the definition
+# --------------------------------------------------------------------------------------------
+
+
+def reference(events, steps, window, *, strict=False, exclude=(), entry="all", start=None,
+              end=None):
+    """{customer: (depth, [step times], entry position in events)} by the written rules."""
+    sets = [{s} if isinstance(s, str) else set(s) for s in steps]
+    window = pd.Timedelta(window)
+    frame = events.reset_index(drop=True).assign(_pos=np.arange(len(events)))
+    frame = frame.sort_values(["customer_id", "timestamp", "_pos"], kind="stable")
+    out = {}
+    for cid, g in frame.groupby("customer_id", sort=False):
+        rows = list(zip(g["timestamp"], g["event"], g["_pos"], strict=True))
+        entries = [i for i, r in enumerate(rows) if r[1] in sets[0]]
+        if entry == "first":
+            entries = entries[:1]
+        entries = [i for i in entries if (start is None or rows[i][0] >= pd.Timestamp(start))
+                   and (end is None or rows[i][0] < pd.Timestamp(end))]
+        best = None
+        for e in entries:
+            chain = [e]
+            for k in range(1, len(sets)):
+                prev = chain[-1]
+                cand = next((i for i, r in enumerate(rows)
+                             if i != prev and r[1] in sets[k] and r[0] >= rows[prev][0]), None)
+                if cand is None or rows[cand][0] > rows[e][0] + window:
+                    break
+                between = [r[1] for r in rows[min(prev, cand) + 1:max(prev, cand)]]
+                if any(b in exclude for b in between):
+                    break
+                if strict:
+                    allowed = sets[k - 1] | sets[k]
+                    others = set().union(*(s for j, s in enumerate(sets) if j not in (k - 1, k)))
+                    if any(b in others - allowed for b in between):
+                        break
+                chain.append(cand)
+            if best is None or len(chain) > len(best):
+                best = chain
+        if best is not None:
+            out[cid] = (len(best), [rows[i][0] for i in best], rows[best[0]][2])
+    return out
+
+
+def check_against_reference(events, steps, window, **options):
+    ref = reference(events, steps, window, **options)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        table = funnel_table(events, steps, window=window, **options)
+    assert set(table["customer_id"]) == set(ref)
+    for row in table.itertuples(index=False):
+        depth, times, entry_pos = ref[row.customer_id]
+        assert row.depth == depth, (row.customer_id, row.depth, depth)
+        got = [getattr(row, f"step_{k + 1}_at") for k in range(depth)]
+        assert got == times, (row.customer_id, got, times)
+        assert row.entry_row == entry_pos
+    return table, ref
+
+
+# --------------------------------------------------------------------------------------------
+# hand cases
+# --------------------------------------------------------------------------------------------
+
+
+def test_chain_ending_exactly_on_window_boundary_counts():
+    ev = log([("a", 0, "A"), ("a", pd.Timedelta("14D"), "B"),
+              ("b", 0, "A"), ("b", pd.Timedelta("14D") + pd.Timedelta("1s"), "B")])
+    f = cxkit.funnel(ev, ["A", "B"], window="14D")
+    assert f["customers"].tolist() == [2, 1]
+    assert f.loc[1, "median_time_to_step"] == pd.Timedelta("14D")
+
+
+def test_later_entry_with_deeper_chain_wins():
+    ev = log([("a", 0, "A"), ("a", 24, "B"), ("a", 20 * 24, "A"), ("a", 21 * 24, "B"),
+              ("a", 22 * 24, "C")])
+    table = funnel_table(ev, ["A", "B", "C"], window="14D")
+    assert table["depth"].tolist() == [3]
+    assert table.loc[0, "step_1_at"] == T0 + pd.Timedelta(days=20)
+    assert table.loc[0, "entry_row"] == 2
+
+
+def test_earliest_entry_reaching_the_depth_gives_the_times():
+    ev = log([("a", 0, "A"), ("a", 1, "A"), ("a", 2, "B")])
+    table = funnel_table(ev, ["A", "B"], window="1D")
+    assert table.loc[0, "step_1_at"] == T0
+    assert table.loc[0, "step_2_at"] == T0 + pd.Timedelta(hours=2)
+
+
+def test_steps_in_the_wrong_order_do_not_count():
+    ev = log([("a", 0, "B"), ("a", 1, "A"), ("b", 0, "C"), ("b", 1, "B"), ("b", 2, "A")])
+    f = cxkit.funnel(ev, ["A", "B", "C"])
+    assert f["customers"].tolist() == [2, 0, 0]
+
+
+def test_equal_timestamps_count_and_a_row_matches_one_step():
+    ev = log([("a", 0, "B"), ("a", 0, "A"), ("b", 0, "A")])
+    assert cxkit.funnel(ev, ["A", "B"])["customers"].tolist() == [2, 1]
+    # the same row cannot be step 1 and step 2: "A twice" needs two A rows
+    assert cxkit.funnel(ev, ["A", "A"])["customers"].tolist() == [2, 0]
+
+
+def test_alternatives_and_named_steps():
+    ev = log([("a", 0, "x"), ("a", 1, "B"), ("b", 0, "y"), ("c", 0, "B")])
+    f = cxkit.funnel(ev, {"aware": ["x", "y"], "buy": "B"})
+    assert f["step"].tolist() == ["aware", "buy"]
+    assert f["customers"].tolist() == [2, 1]
+    assert f["pct_of_previous"].tolist() == [100.0, 50.0]
+
+
+def test_step_no_event_matches_gives_zeros_and_a_warning():
+    ev = log([("a", 0, "A"), ("a", 1, "B")])
+    with pytest.warns(UserWarning, match="nope"):
+        f = cxkit.funnel(ev, ["A", "nope", "B"])
+    assert f["customers"].tolist() == [1, 0, 0]
+    with pytest.warns(UserWarning, match="A"):
+        f = cxkit.funnel(ev, ["Z", "A"])
+    assert f["customers"].tolist() == [0, 0]
+    assert f["pct_of_start"].isna().all()
+
+
+def test_columns_percentages_and_wilson():
+    ev = log([(str(i), 0, "A") for i in range(10)] + [(str(i), 1, "B") for i in range(5)])
+    f = cxkit.funnel(ev, ["A", "B"])
+    assert list(f.columns) == ["step_index", "step", "customers", "pct_of_start",
+                               "pct_of_previous", "ci_low", "ci_high", "median_time_to_step"]
+    assert f.loc[1, "pct_of_start"] == 50.0
+    # Wilson 95% for 5 of 10: 23.66% to 76.34%
+    assert f.loc[1, "ci_low"] == pytest.approx(23.66, abs=0.01)
+    assert f.loc[1, "ci_high"] == pytest.approx(76.34, abs=0.01)
+    lo, hi = _wilson(0, 20)
+    assert lo == 0 and hi == pytest.approx(16.11, abs=0.01)
+
+
+def test_input_is_not_modified_and_order_does_not_matter():
+    ev = log([("a", 2, "B"), ("b", 0, "A"), ("a", 0, "A"), ("b", 3, "C"), ("b", 1, "B")])
+    before = ev.copy()
+    f1 = cxkit.funnel(ev, ["A", "B", "C"])
+    pd.testing.assert_frame_equal(ev, before)
+    f2 = cxkit.funnel(ev.sample(frac=1, random_state=0), ["A", "B", "C"])
+    pd.testing.assert_frame_equal(f1, f2)
+    assert f1["customers"].tolist() == [2, 2, 1]
+
+
+def test_strict_exclude_entry_and_date_range():
+    ev = log([("a", 0, "A"), ("a", 1, "C"), ("a", 2, "B"), ("a", 3, "C"),
+              ("b", 0, "A"), ("b", 1, "X"), ("b", 2, "B"),
+              ("c", 0, "A"), ("c", 1, "A"), ("c", 2, "B")])
+    assert cxkit.funnel(ev, ["A", "B", "C"])["customers"].tolist() == [3, 3, 1]
+    # strict: C (another step's event) between A and B breaks a's chain; a repeated A does not
+    assert cxkit.funnel(ev, ["A", "B", "C"], strict=True)["customers"].tolist() == [3, 2, 0]
+    assert cxkit.funnel(ev, ["A", "B"], exclude=["X"])["customers"].tolist() == [3, 2]
+    first = cxkit.funnel(ev, ["A", "B"], entry="first", window="90min")
+    assert first["customers"].tolist() == [3, 0]
+    ranged = cxkit.funnel(ev, ["A", "B"], start=T0 + pd.Timedelta("30min"))
+    assert ranged["customers"].tolist() == [1, 1]
+
+
+def test_open_windows_are_counted_and_complete_only_leaves_them_out():
+    ev = log([("a", 0, "A"), ("a", 1, "B"), ("b", 0, "A"), ("c", 20 * 24, "A"),
+              ("d", 21 * 24, "A"), ("d", 21 * 24 + 1, "B")])
+    f = cxkit.funnel(ev, ["A", "B"], window="14D")
+    assert f["customers"].tolist() == [4, 2]
+    assert f.attrs["open_windows"] == 2 and f.attrs["open_not_converted"] == 1
+    g = cxkit.funnel(ev, ["A", "B"], window="14D", complete_only=True)
+    assert g["customers"].tolist() == [2, 1]
+    assert g.attrs["left_out_open"] == 2
+
+
+def test_by_events_column_on_entry_event_and_customer_attribute():
+    ev = log([("a", 0, "A", "mobile"), ("a", 1, "B", "desktop"), ("b", 0, "A", "desktop"),
+              ("c", 0, "A", "mobile")])
+    f = cxkit.funnel(ev, ["A", "B"], by="device")
+    got = f.set_index(["device", "step_index"])["customers"].to_dict()
+    assert got == {("desktop", 1): 1, ("desktop", 2): 0, ("mobile", 1): 2, ("mobile", 2): 1}
+    customers = pd.DataFrame({"customer_id": ["a", "b"], "signup_at": [T0, T0],
+                              "plan": ["annual", "monthly"]})
+    f = cxkit.funnel(ev, ["A", "B"], by="plan", customers=customers)
+    got = f.set_index(["plan", "step_index"])["customers"].to_dict()
+    assert got[("(missing)", 1)] == 1 and got[("annual", 2)] == 1
+    assert f.attrs["missing_group"] == 1
+
+
+def test_stages_give_a_stage_level_funnel():
+    ev = log([("a", 0, "ad_click"), ("a", 1, "product_view"), ("a", 2, "checkout"),
+              ("b", 0, "email_click"), ("b", 1, "site_visit")])
+    with pytest.warns(UserWarning, match="purchase"):
+        f = cxkit.funnel(ev, stages=cxkit.STAGES)
+    assert f["step"].tolist()[:3] == ["awareness", "consideration", "decision"]
+    assert f["customers"].tolist()[:4] == [2, 2, 1, 0]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [({"steps": []}, "steps"), ({"steps": ["A"], "window": "fortnight"}, "window"),
+     ({"steps": ["A"], "window": "-1D"}, "window"), ({"steps": ["A"], "by": "colour"}, "by"),
+     ({"steps": ["A"], "entry": "last"}, "entry"), ({"steps": ["A"], "start": "soon"}, "start"),
+     ({"steps": [["A", 3]]}, "steps")],
+)
+def test_bad_arguments_raise_data_error_naming_the_argument(kwargs, match):
+    ev = log([("a", 0, "A")])
+    with pytest.raises(DataError, match=match):
+        cxkit.funnel(ev, **kwargs)
+
+
+def test_missing_column_is_a_data_error():
+    with pytest.raises(DataError, match="event"):
+        cxkit.funnel(pd.DataFrame({"customer_id": ["a"], "timestamp": [T0]}), ["A"])
+
+
+def test_module_import_does_not_hide_the_function():
+    import cxkit.funnel as module
+
+    assert callable(cxkit.funnel)
+    assert module(log([("a", 0, "A")]), ["A"])["customers"].tolist() == [1]
+
+
+# --------------------------------------------------------------------------------------------
+# property test against the reference
+# --------------------------------------------------------------------------------------------
+
+EVENTS = ["A", "B", "C", "D"]
+step_item = st.one_of(st.sampled_from(EVENTS),
+                      st.lists(st.sampled_from(EVENTS), min_size=1, max_size=2, unique=True))
+
+
+@st.composite
+def logs(draw):
+    n = draw(st.integers(1, 40))
+    scale = draw(st.sampled_from(["1min", "1h", "1D"]))
+    offsets = draw(st.lists(st.integers(0, 30), min_size=n, max_size=n))
+    frame = pd.DataFrame({
+        "customer_id": draw(st.lists(st.sampled_from(["p", "q", "r", "s"]), min_size=n,
+                                     max_size=n)),
+        "timestamp": T0 + pd.to_timedelta(offsets, unit="m") * (pd.Timedelta(scale)
+                                                                 / pd.Timedelta("1min")),
+        "event": draw(st.lists(st.sampled_from(EVENTS), min_size=n, max_size=n)),
+        "device": draw(st.lists(st.sampled_from(["mobile", "desktop"]), min_size=n,
+                                max_size=n)),
+    })
+    steps = draw(st.lists(step_item, min_size=1, max_size=4))
+    window = draw(st.sampled_from(["5min", "2h", "3D", "14D"]))
+    return frame, steps, window
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(logs(), st.sampled_from([{}, {"strict": True}, {"exclude": ["D"]}, {"entry": "first"},
+                                {"start": T0 + pd.Timedelta("5min")}]))
+def test_vectorised_reduction_equals_the_reference(data, options):
+    events, steps, window = data
+    table, ref = check_against_reference(events, steps, window, **options)
+    # the tidy funnel, by the device on the entry event, from the reference
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        f = cxkit.funnel(events, steps, window=window, by="device", **options)
+    for (device, k), n in f.set_index(["device", "step_index"])["customers"].items():
+        expected = sum(1 for depth, _, pos in ref.values()
+                       if depth >= k and events["device"].iloc[pos] == device)
+        assert n == expected
+
+
+# --------------------------------------------------------------------------------------------
+# ClickHouse's windowFunnel
+# --------------------------------------------------------------------------------------------
+
+
+def test_counts_equal_clickhouse_window_funnel():
+    chdb = pytest.importorskip("chdb")
+    rng = np.random.default_rng(3)
+    for trial in range(5):
+        n = 4000
+        ev = pd.DataFrame({
+            "customer_id": rng.integers(0, 400, n).astype(str),
+            "timestamp": T0 + pd.to_timedelta(rng.integers(0, 300, n), unit="s"),
+            "event": rng.choice(list("ABCDE"), n),
+        })
+        steps = [["A", "B"], "C", "D", "E"] if trial % 2 else ["A", "B", "C", "D"]
+        window = int(rng.integers(5, 100))
+        frame = pd.DataFrame({"uid": ev["customer_id"],
+                              "ts": (ev["timestamp"].to_numpy().view("int64") // 10**9)
+                              .astype("uint64"), "ev": ev["event"]})
+        conds = ", ".join("ev IN (" + ", ".join(f"'{e}'" for e in ([s] if isinstance(s, str)
+                                                                  else s)) + ")" for s in steps)
+        sql = (f"SELECT uid, windowFunnel({window})(ts, {conds}) AS level FROM Python(frame) "
+               "GROUP BY uid")
+        ch = chdb.query(sql, "DataFrame").set_index("uid")["level"]
+        ch = ch[ch > 0].sort_index()
+        ours = funnel_table(ev, steps, window=f"{window}s").set_index("customer_id")["depth"]
+        pd.testing.assert_series_equal(ours.sort_index(), ch.astype("int64"), check_names=False,
+                                       check_index_type=False)
+
+
+# --------------------------------------------------------------------------------------------
+# statistics
+# --------------------------------------------------------------------------------------------
+
+
+def test_time_to_convert_censors_instead_of_dropping():
+    # 4 people at A; 2 reach B after 1 h and 3 h; 2 never do (censored at the window's end)
+    ev = log([("a", 0, "A"), ("a", 1, "B"), ("b", 0, "A"), ("b", 3, "B"),
+              ("c", 0, "A"), ("d", 0, "A"), ("e", 30 * 24, "Z")])
+    ttc = cxkit.time_to_convert(ev, ["A", "B"], window="1D")
+    row = ttc.iloc[0]
+    assert (row.reached, row.converted, row.censored) == (4, 2, 2)
+    assert row.pct_converted == pytest.approx(50.0)
+    assert row.median_hours == 3.0  # half of everyone has converted by 3 h
+    assert row.median_hours_converted == 2.0  # among converters only
+    assert np.isnan(row.q75_hours)  # never reached: only half ever convert
+    curve = cxkit.time_to_convert(ev, ["A", "B"], window="1D", curve=True)
+    assert curve["pct_converted"].tolist() == [0.0, 25.0, 50.0]
+
+
+def test_drop_off_paths_next_events_inside_window():
+    ev = log([("a", 0, "A"), ("a", 1, "help"), ("a", 2, "chat"), ("a", 30 * 24, "help"),
+              ("b", 0, "A"), ("b", 1, "help"),
+              ("c", 0, "A"), ("c", 1, "B"), ("d", 0, "A")])
+    paths = cxkit.drop_off_paths(ev, ["A", "B"], step=1, window="1D")
+    one = paths[paths["length"] == 1].set_index("path")["customers"].to_dict()
+    assert one == {"help": 2, "(nothing)": 1}
+    two = paths[paths["length"] == 2].set_index("path")["customers"].to_dict()
+    assert two == {"help → chat": 1}
+    assert (paths["droppers"] == 3).all()
+    with pytest.raises(DataError, match="step"):
+        cxkit.drop_off_paths(ev, ["A", "B"], step=2)
+
+
+def test_compare_funnel_two_proportion_test_and_mde():
+    rows = [(f"m{i}", 0, "A", "mobile") for i in range(200)]
+    rows += [(f"m{i}", 1, "B", "mobile") for i in range(60)]
+    rows += [(f"d{i}", 0, "A", "desktop") for i in range(200)]
+    rows += [(f"d{i}", 1, "B", "desktop") for i in range(100)]
+    cmp = cxkit.compare_funnel(log(rows), ["A", "B"], by="device", baseline="desktop")
+    row = cmp.iloc[0]
+    assert (row.group, row.reference, row.n_group, row.n_reference) == ("mobile", "desktop",
+                                                                         200, 200)
+    assert row.diff_pp == pytest.approx(-20.0)
+    # pooled z = (0.3 - 0.5) / sqrt(0.4 * 0.6 * (2 / 200))
+    assert row.statistic == pytest.approx(-0.2 / np.sqrt(0.4 * 0.6 / 100))
+    assert row.ci_low < -20 < row.ci_high < 0
+    # MDE = (1.96 + 0.84) * sqrt(p (1 - p) (2 / n)) with p = 0.5, in points
+    assert row.mde_pp == pytest.approx(100 * 2.8016 * np.sqrt(0.25 / 100), rel=1e-3)
+    assert row.significant
+
+
+def test_multiple_comparison_corrections():
+    p = np.array([0.01, 0.04, 0.03, np.nan])
+    assert np.allclose(_adjust(p, "bonferroni")[:3], [0.03, 0.12, 0.09])
+    assert np.allclose(_adjust(p, "holm")[:3], [0.03, 0.06, 0.06])
+    assert np.allclose(_adjust(p, "fdr_bh")[:3], [0.03, 0.04, 0.04])
+    assert np.isnan(_adjust(p, "holm")[3])
+
+
+def test_funnel_trend_by_entry_month():
+    ev = log([("a", 0, "A"), ("a", 1, "B"), ("b", 40 * 24, "A")])
+    trend = cxkit.funnel_trend(ev, ["A", "B"], period="M")
+    assert trend["period"].nunique() == 2
+    assert trend.query("step_index == 2")["customers"].tolist() == [1, 0]
+
+
+# --------------------------------------------------------------------------------------------
+# the simulator's planted truth
+# --------------------------------------------------------------------------------------------
+
+
+def test_step_rates_recover_the_planted_probabilities(sample, sample_truth):
+    f = cxkit.funnel(sample, STEPS, by="device")
+    planted = sample_truth["funnel"]["expected_step_rate"]["device"]
+    for row in f[f["step_index"] > 1].itertuples():
+        p = planted[row.device][row.step]
+        n = f[(f["device"] == row.device) & (f["step_index"] == row.step_index - 1)]
+        se = np.sqrt(p * (1 - p) / n["customers"].iloc[0])
+        assert abs(row.pct_of_previous / 100 - p) < 3.5 * se, (row.device, row.step)
+
+
+def test_pain_point_is_found_at_the_planted_step(sample, sample_truth):
+    pain = sample_truth["funnel"]["pain_point"]
+    cmp = cxkit.compare_funnel(sample, STEPS, by=pain["segment_column"])
+    worst = cmp[cmp["significant"]].sort_values("relative").iloc[0]
+    assert (worst["group"], worst["step"]) == (pain["segment_value"], pain["step"])
+
+
+def test_plots_return_the_axes_they_were_given(sample):
+    import matplotlib.pyplot as plt
+
+    from cxkit import plots
+
+    f = cxkit.funnel(sample, STEPS, by="device")
+    for data, func in [(f, plots.plot_funnel),
+                       (cxkit.funnel(sample, STEPS), plots.plot_funnel),
+                       (cxkit.time_to_convert(sample, STEPS, curve=True),
+                        plots.plot_time_to_convert),
+                       (cxkit.drop_off_paths(sample, STEPS, step="add_to_cart", by="device"),
+                        plots.plot_drop_off_paths)]:
+        _, ax = plt.subplots()
+        assert func(data, ax=ax) is ax
+    _, ax = plt.subplots()
+    assert plots.plot_funnel(f.iloc[0:0], ax=ax) is ax
