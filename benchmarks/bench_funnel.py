@@ -8,8 +8,9 @@ For 1M, 3M and 10M simulated events (``cxkit.simulate``), in the same run:
   DataFrame prepared for it (integer person and event codes, timestamps as UInt32 seconds —
   the sample is to the second). Preparing that frame is timed separately and not counted.
 
-Checks that the people per step agree exactly, and prints the time ratio and the peak memory
-each one added (Linux: VmHWM after resetting it; elsewhere tracemalloc for cxkit only).
+Checks that the people per step agree exactly, and prints the time ratio (best of ``--repeat``)
+and the peak memory each one added: for cxkit the peak traced by tracemalloc (numpy and pandas
+allocate through it), for chdb the growth of resident memory (Linux VmHWM, reset before).
 
 Run: ``make bench`` or ``.venv/bin/python benchmarks/bench_funnel.py [--sizes 1 3 10]``.
 """
@@ -33,6 +34,7 @@ WINDOW_SECONDS = 14 * 24 * 3600
 
 
 def _status(field):
+    """A /proc/self/status field in bytes, or None."""
     try:
         for line in Path("/proc/self/status").read_text().splitlines():
             if line.startswith(field + ":"):
@@ -42,27 +44,39 @@ def _status(field):
     return None
 
 
-def peak_memory(func):
-    """Run func; return (result, seconds, bytes of peak memory added)."""
+def timed(func, repeat):
+    """Best wall time of ``repeat`` runs, and the last result."""
+    best = np.inf
+    for _ in range(repeat):
+        gc.collect()
+        t0 = time.perf_counter()
+        result = func()
+        best = min(best, time.perf_counter() - t0)
+    return result, best
+
+
+def traced_peak(func):
+    """Peak bytes allocated through Python's allocators (numpy and pandas report there)."""
     gc.collect()
-    linux = _status("VmHWM") is not None
-    if linux:
-        try:
-            Path("/proc/self/clear_refs").write_text("5")  # reset the high-water mark
-        except OSError:
-            linux = False
-    before = _status("VmRSS") if linux else None
-    if not linux:
-        tracemalloc.start()
-    t0 = time.perf_counter()
-    result = func()
-    seconds = time.perf_counter() - t0
-    if linux:
-        added = _status("VmHWM") - before
-    else:
-        added = tracemalloc.get_traced_memory()[1]
-        tracemalloc.stop()
-    return result, seconds, added
+    tracemalloc.start()
+    func()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak
+
+
+def rss_peak(func):
+    """Peak resident memory added while func runs (Linux VmHWM, reset first); None elsewhere.
+
+    For chdb, whose C++ allocations tracemalloc cannot see."""
+    gc.collect()
+    try:
+        Path("/proc/self/clear_refs").write_text("5")  # reset the high-water mark
+    except OSError:
+        return None
+    before = _status("VmRSS")
+    func()
+    return _status("VmHWM") - before
 
 
 def chdb_frame(events):
@@ -91,44 +105,51 @@ def run_chdb(frame, conds):
     return reached.to_numpy()
 
 
+def bench_size(size, repeat):
+    """One row of the result: both engines on ``size`` million simulated events."""
+    customers = int(size * 1e6 / EVENTS_PER_CUSTOMER)
+    t0 = time.perf_counter()
+    journey, _ = cxkit.simulate(customers=customers, seed=1)
+    events = journey.events
+    made = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    frame, conds = chdb_frame(events)
+    prep = time.perf_counter() - t0
+
+    def ours_run():
+        return cxkit.funnel(events, STEPS, window="14D")
+
+    def theirs_run():
+        return run_chdb(frame, conds)
+
+    ours, best_ours = timed(ours_run, repeat)
+    theirs, best_theirs = timed(theirs_run, repeat)
+    mem_ours = traced_peak(ours_run)
+    mem_theirs = rss_peak(theirs_run)
+    agree = np.array_equal(ours["customers"].to_numpy(), theirs)
+    if not agree:
+        print("cxkit:", ours["customers"].tolist(), "\nchdb: ", list(theirs))
+    return {"events": len(events), "people": events["customer_id"].nunique(),
+            "cxkit_s": best_ours, "chdb_s": best_theirs, "ratio": best_ours / best_theirs,
+            "cxkit_peak_mb": mem_ours / 2**20,
+            "chdb_peak_mb": np.nan if mem_theirs is None else mem_theirs / 2**20,
+            "chdb_prep_s": prep, "counts_agree": agree, "simulate_s": made}
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", nargs="+", type=float, default=[1, 3, 10],
                         help="millions of events (default: 1 3 10)")
-    parser.add_argument("--repeat", type=int, default=2, help="best of N runs (default 2)")
+    parser.add_argument("--repeat", type=int, default=3, help="best of N runs (default 3)")
     args = parser.parse_args(argv)
     rows = []
     for size in args.sizes:
-        customers = int(size * 1e6 / EVENTS_PER_CUSTOMER)
-        t0 = time.perf_counter()
-        journey, _ = cxkit.simulate(customers=customers, seed=1)
-        events = journey.events
-        made = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        frame, conds = chdb_frame(events)
-        prep = time.perf_counter() - t0
-        ours = theirs = None
-        best_ours = best_theirs = np.inf
-        mem_ours = mem_theirs = 0
-        for _ in range(args.repeat):
-            ours, sec, mem = peak_memory(lambda: cxkit.funnel(events, STEPS, window="14D"))
-            best_ours, mem_ours = min(best_ours, sec), max(mem_ours, mem)
-            theirs, sec, mem = peak_memory(lambda: run_chdb(frame, conds))
-            best_theirs, mem_theirs = min(best_theirs, sec), max(mem_theirs, mem)
-        agree = np.array_equal(ours["customers"].to_numpy(), theirs)
-        rows.append({"events": len(events), "people": events["customer_id"].nunique(),
-                     "cxkit_s": best_ours, "chdb_s": best_theirs,
-                     "ratio": best_ours / best_theirs, "cxkit_peak_mb": mem_ours / 2**20,
-                     "chdb_peak_mb": mem_theirs / 2**20, "chdb_prep_s": prep,
-                     "counts_agree": agree, "simulate_s": made})
+        rows.append(bench_size(size, args.repeat))
         print(pd.DataFrame(rows[-1:]).round(3).to_string(index=False), flush=True)
-        if not agree:
-            print("cxkit:", ours["customers"].tolist(), "\nchdb: ", list(theirs))
-        del journey, events, frame
         gc.collect()
     table = pd.DataFrame(rows)
-    table["cxkit_us_per_1k_events"] = 1e9 * table["cxkit_s"] / table["events"]
-    print("\nfunnel vs ClickHouse windowFunnel (chdb), best of", args.repeat)
+    table["cxkit_ns_per_event"] = 1e9 * table["cxkit_s"] / table["events"]
+    print(f"\nfunnel vs ClickHouse windowFunnel (chdb), best of {args.repeat}")
     print(table.round(3).to_string(index=False))
     if not table["counts_agree"].all():
         raise SystemExit("counts differ between cxkit and chdb")

@@ -61,6 +61,9 @@ _LAZY = {
     "csat": "experience",
     "ces": "experience",
     "rfm": "experience",
+    "rfm_summary": "experience",
+    "nps_landmark": "experience",
+    "journey_map": "experience",
     # report
     "build_report": "report",
 }

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import time
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -136,7 +137,7 @@ def _resolve_cutoffs(cutoffs, start, observed, lookback, source):
     """Cutoffs as a sorted unique DatetimeIndex inside (start, observed]."""
     if isinstance(cutoffs, str):
         try:
-            first = start + lookback
+            first = (start + lookback).normalize()
             out = pd.date_range(first, observed, freq=cutoffs)
         except ValueError:
             try:
@@ -400,8 +401,9 @@ def churn_dataset(journey, cutoffs, *, lookback="90D", horizon="30D", recent="30
             family[f"n_{name}_{wr}"] = fam
             with np.errstate(divide="ignore", invalid="ignore"):
                 trend = (cnt_type_R[:, j] / exp_R) / (cnt_type_L[:, j] / exp_L)
-            feats[f"trend_{name}"] = np.where(cnt_type_L[:, j] > 0, trend, np.nan)
-            family[f"trend_{name}"] = fam
+            if (cnt_type_L[:, j] > 0).mean() >= 0.25:  # else mostly undefined
+                feats[f"trend_{name}"] = np.where(cnt_type_L[:, j] > 0, trend, np.nan)
+                family[f"trend_{name}"] = fam
     if has_channel:
         # a channel belongs to the family of the event it mostly carries (app -> app_login)
         both = pd.crosstab(ev_ch[ev_ch >= 0], ev_type[ev_ch >= 0])
@@ -683,7 +685,7 @@ def _pipelines(X, random_state):
                                                 keep_empty_features=True),
                                   OneHotEncoder(handle_unknown="ignore", min_frequency=5)), cat),
         ], sparse_threshold=0),
-        LogisticRegression(C=0.5, max_iter=2000),
+        LogisticRegression(C=0.5, solver="newton-cholesky", max_iter=200),
     )
     boosting = make_pipeline(
         ColumnTransformer([
@@ -691,11 +693,22 @@ def _pipelines(X, random_state):
             ("cat", _CategoryCodes(), cat),
         ], verbose_feature_names_out=False),
         HistGradientBoostingClassifier(
-            learning_rate=0.05, max_iter=250, max_leaf_nodes=15, min_samples_leaf=40,
+            learning_rate=0.05, max_iter=150, max_leaf_nodes=4, min_samples_leaf=50,
             l2_regularization=1.0, early_stopping=False, random_state=random_state,
             categorical_features=list(range(len(num), len(num) + len(cat)))),
     )
     return {"logistic": logistic, "boosting": boosting}
+
+
+@contextmanager
+def _fitting():
+    """One OpenMP thread while fitting: the tables are small, and on a shared or busy machine
+    gradient boosting's threads spin-wait (5-10× slower); results are deterministic either way."""
+    from threadpoolctl import threadpool_limits
+
+    with warnings.catch_warnings(), threadpool_limits(limits=1, user_api="openmp"):
+        warnings.simplefilter("ignore", UserWarning)
+        yield
 
 
 def _signed_log(a):
@@ -838,7 +851,7 @@ def compare_models(X, y=None, *, cutoffs=None, horizon=None, n_splits=5, n_boot=
             raise _bad(source, "horizon", "the label horizon (e.g. '30D') when rows carry "
                        "cutoffs; churn_dataset results carry it")
         h = _timedelta(h, "horizon", source)
-        splits, skipped = _out_of_time_splits(cut, labelled, y.to_numpy(), h)
+        splits, skipped = _out_of_time_splits(cut, labelled, y.to_numpy(), h, n_splits)
         if not splits:
             raise DataError(source, [{"column": "cutoffs", "expected": "at least two cutoffs "
                                       f"more than the horizon ({h}) apart with known labels, so "
@@ -873,8 +886,7 @@ def compare_models(X, y=None, *, cutoffs=None, horizon=None, n_splits=5, n_boot=
         for name, proto in protos.items():
             model = clone(proto)
             t0 = time.perf_counter()
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", UserWarning)
+            with _fitting():
                 model.fit(Xp.iloc[tr], yv[tr].astype(int))
             fit_seconds[name] += time.perf_counter() - t0
             probs[name][pos:pos + len(te)] = model.predict_proba(Xp.iloc[te])[:, 1]
@@ -907,8 +919,7 @@ def compare_models(X, y=None, *, cutoffs=None, horizon=None, n_splits=5, n_boot=
     best = table[select].sort_values(ascending=ascending).index[0]
 
     final = clone(protos[best])
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
+    with _fitting():
         final.fit(Xp[labelled], yv[labelled].astype(int))
     preds = pd.DataFrame({"churned": y_test, "fold": fold_of, "group": g_test,
                           **{f"p_{n}": probs[n] for n in protos}},
@@ -940,19 +951,21 @@ def _groups(X):
     return pd.factorize(np.asarray(ids, dtype=object))[0]
 
 
-def _out_of_time_splits(cut, labelled, y, horizon):
+def _out_of_time_splits(cut, labelled, y, horizon, n_splits):
     """Rolling forward: test on each cutoff, train on cutoffs whose horizon has ended by then."""
     splits, skipped = [], []
     cv = cut.to_numpy()
     ends = cv + horizon.to_timedelta64()
-    for c in np.unique(cv[labelled]):
+    for c in np.unique(cv[labelled])[::-1]:  # latest first; the last n_splits usable ones
+        if len(splits) == n_splits:
+            break
         test = np.flatnonzero(labelled & (cv == c))
         train = np.flatnonzero(labelled & (ends <= c))
         if len(train) == 0 or len(np.unique(y[train])) < 2 or len(np.unique(y[test])) < 2:
             skipped.append(str(pd.Timestamp(c).date()))
             continue
         splits.append({"train": train, "test": test, "cutoff": pd.Timestamp(c)})
-    return splits, skipped
+    return splits[::-1], skipped[::-1]
 
 
 # --- metrics, vectorised over bootstrap weights ----------------------------------------------
@@ -1120,23 +1133,21 @@ def driver_importance(result, *, model=None, n_repeats=3, n_boot=200, random_sta
     y = pr["churned"].to_numpy()
     base = pr[f"p_{name}"].to_numpy()
     perm = np.empty((len(fam_names), n_repeats, len(y)))
-    pos = 0
-    for split in result.folds_:
-        te = split["test"]
-        Xt = Xp.iloc[te]
-        fitted = split["models"][name]
-        for f, fam in enumerate(fam_names):
-            cols = list(families.index[families == fam])
-            for r in range(n_repeats):
-                shuffled = Xt.copy()
-                order = rng.permutation(len(Xt))
-                for c in cols:
-                    shuffled[c] = Xt[c].to_numpy()[order] if not isinstance(
-                        Xt[c].dtype, pd.CategoricalDtype) else Xt[c].iloc[order].to_numpy()
-                    if isinstance(Xt[c].dtype, pd.CategoricalDtype):
-                        shuffled[c] = pd.Categorical(shuffled[c], dtype=Xt[c].dtype)
-                perm[f, r, pos:pos + len(te)] = fitted.predict_proba(shuffled)[:, 1]
-        pos += len(te)
+    with _fitting():
+        pos = 0
+        for split in result.folds_:
+            te = split["test"]
+            Xt = Xp.iloc[te]
+            fitted = split["models"][name]
+            for f, fam in enumerate(fam_names):
+                cols = list(families.index[families == fam])
+                for r in range(n_repeats):
+                    shuffled = Xt.copy()
+                    order = rng.permutation(len(Xt))
+                    for c in cols:  # one permutation for the whole family
+                        shuffled[c] = Xt[c].iloc[order].set_axis(Xt.index)
+                    perm[f, r, pos:pos + len(te)] = fitted.predict_proba(shuffled)[:, 1]
+            pos += len(te)
     W = _boot_weights(pr["group"].to_numpy(), n_boot, rng) if n_boot else np.ones((1, len(y)))
     base_auc = _metrics(base, y, W)["roc_auc"]
     base_point = _metrics(base, y)["roc_auc"][0]

@@ -1,10 +1,11 @@
-"""The ``cxkit`` command: ``cxkit report``, ``cxkit simulate``.
+"""The ``cxkit`` command: ``cxkit report``, ``cxkit workshop``, ``cxkit simulate``.
 
 Examples
 --------
 $ cxkit report                       # the bundled sample -> reports/
 $ cxkit report --data exports/ --out my_reports --show-code
 $ cxkit report --only 01             # just the funnel notebook
+$ cxkit workshop my_workshop        # student/ and teacher/ copies
 $ cxkit simulate --out data/other --seed 11 --customers 2000
 """
 
@@ -38,6 +39,16 @@ def _simulate(args):
     return 0
 
 
+def _workshop(args):
+    from .workshop import make_workshop
+
+    made = make_workshop(args.folder, data=args.data)
+    total = sum(made["exercises"].values())
+    print(f"wrote {made['student']} ({total} exercises) and {made['teacher']} (guide.md, "
+          "truth.json)")
+    return 0
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="cxkit", description="Customer-journey analysis kit.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -50,6 +61,10 @@ def build_parser():
     rep.add_argument("--notebooks", default=None,
                      help="folder of notebooks (default: the kit's notebooks/)")
     rep.set_defaults(func=_report)
+    ws = sub.add_parser("workshop", help="write student and teacher copies for a workshop")
+    ws.add_argument("folder")
+    ws.add_argument("--data", default=None, help="data folder with truth.json (default: sample)")
+    ws.set_defaults(func=_workshop)
     sim = sub.add_parser("simulate", help="write a simulated data folder with its truth")
     sim.add_argument("--out", required=True)
     sim.add_argument("--customers", type=int, default=3000)

@@ -190,6 +190,14 @@ def _stacklevel():
     return level
 
 
+def _codes(series):
+    """Integer codes and their values (categoricals use their own codes: no hashing)."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        return series.cat.codes.to_numpy(), series.cat.categories
+    codes, values = pd.factorize(series, sort=False)
+    return codes, values
+
+
 def _as_int64_ns(ts):
     return ts.to_numpy(dtype="datetime64[ns]").view("int64")
 
@@ -243,7 +251,8 @@ def funnel_table(events, steps=None, *, window="14D", observed_at=None, strict=F
                    start=start, end=end, entry=entry, exclude=exclude, stages=stages)[0]
 
 
-def _reduce(events, steps, *, window, observed_at, strict, start, end, entry, exclude, stages):
+def _reduce(events, steps, *, window, observed_at, strict, start, end, entry, exclude, stages,
+            keep_all=False):
     """funnel_table's work; also returns the sorted log and each step's matched row."""
     events, _, observed = _unpack(events, None, observed_at)
     window_td = _parse_window(window, "funnel_table")
@@ -271,33 +280,43 @@ def _reduce(events, steps, *, window, observed_at, strict, start, end, entry, ex
                         "examples": [f"row {i + 1}" for i in np.flatnonzero(bad)[:5]]}])
 
     t = _as_int64_ns(ts)
-    cust_codes, cust_values = pd.factorize(events["customer_id"], sort=False)
-    ev = events["event"]
-    ev_codes, ev_values = pd.factorize(ev.astype(str) if not isinstance(ev.dtype,
-                                       pd.CategoricalDtype) else ev, sort=False)
+    cust_codes, cust_values = _codes(events["customer_id"])
+    ev_codes, ev_values = _codes(events["event"])
     ev_values = pd.Index(np.asarray(ev_values, dtype=object))
+    if (cust_codes < 0).any():
+        bad = cust_codes < 0
+        raise DataError("funnel_table(events=...)", [{"column": "customer_id", "expected":
+                        "a person id in every row", "rows": int(bad.sum()),
+                        "examples": [f"row {i + 1}" for i in np.flatnonzero(bad)[:5]]}])
+
+    def lookup_of(names):
+        codes = ev_values.get_indexer(list(names))
+        lookup = np.zeros(len(ev_values) + 1, bool)  # code -1 (missing) hits the last slot
+        lookup[codes[codes >= 0]] = True
+        return lookup
+
+    # only rows of funnel (or exclusion) events matter, unless the caller needs the whole log
+    if keep_all:
+        rows = None
+    else:
+        wanted = [e for names in step_events for e in names] + exclude
+        rows = np.flatnonzero(lookup_of(wanted)[ev_codes])
+        cust_codes, t, ev_codes = cust_codes[rows], t[rows], ev_codes[rows]
 
     # sort once by (person, time), keeping input order within ties
-    cust_codes = cust_codes.astype(np.int64)
     n = len(t)
-    if n > 1 and np.all((cust_codes[1:] > cust_codes[:-1])
-                        | ((cust_codes[1:] == cust_codes[:-1]) & (t[1:] >= t[:-1]))):
+    if n < 2 or np.all((cust_codes[1:] > cust_codes[:-1])
+                       | ((cust_codes[1:] == cust_codes[:-1]) & (t[1:] >= t[:-1]))):
         order = None
+        cust, tt, evc = cust_codes, t, ev_codes
     else:
         order = np.lexsort((t, cust_codes))
-    if order is not None:
-        cust = cust_codes[order]
-        tt = t[order]
-        evc = ev_codes[order]
-    else:
-        cust, tt, evc = cust_codes, t, ev_codes
+        cust, tt, evc = cust_codes[order], t[order], ev_codes[order]
+    if rows is not None:
+        order = rows if order is None else rows[order]
 
     def mask_of(names):
-        codes = ev_values.get_indexer(list(names))
-        codes = codes[codes >= 0]
-        lookup = np.zeros(len(ev_values) + 1, bool)
-        lookup[codes] = True
-        return lookup[evc]
+        return lookup_of(names)[evc]
 
     step_masks = [mask_of(names) for names in step_events]
     unmatched = [lab for lab, m in zip(labels, step_masks, strict=True) if not m.any()]
@@ -500,8 +519,13 @@ def _summarise(table, labels, groups=None):
         prev_n = reached[:, k - 1] if k else reached[:, 0]
         if k:
             gap = (table[f"step_{k + 1}_at"] - table[f"step_{k}_at"]).to_numpy()
-            seconds = pd.Series(gap / np.timedelta64(1, "s"))  # NaN where not reached
-            med = seconds.groupby(codes).median().reindex(range(G)).to_numpy()
+            seconds = gap / np.timedelta64(1, "s")  # NaN where not reached
+            if groups is None:
+                with warnings.catch_warnings():  # all-NaN (no one reached the step) is fine
+                    warnings.simplefilter("ignore", RuntimeWarning)
+                    med = np.array([np.nanmedian(seconds) if len(seconds) else np.nan])
+            else:
+                med = pd.Series(seconds).groupby(codes).median().reindex(range(G)).to_numpy()
             med = pd.to_timedelta(med, unit="s").to_numpy()
             lo, hi = _wilson(n_k, prev_n)
         else:
@@ -855,7 +879,7 @@ def drop_off_paths(events, steps=None, *, step, n=5, length=3, window="14D", by=
     complete_only = options.pop("complete_only", False)
     _, table, groups, attrs, extras = _prepare(events, steps, window, by, customers,
                                                observed_at, complete_only, "drop_off_paths",
-                                               **options)
+                                               keep_all=True, **options)
     labels = list(attrs["steps"])
     K = len(labels)
     if isinstance(step, str):

@@ -76,7 +76,11 @@ def plot_timeline(data, *, x="timestamp", by=None, freq="W", ax=None, **kwargs):
     return ax
 
 
-from ._plots_funnel import *  # noqa: E402,F403
-from ._plots_retention import *  # noqa: E402,F403
+from . import _plots_churn, _plots_experience, _plots_funnel, _plots_retention  # noqa: E402
 from ._plots_churn import *  # noqa: E402,F403
 from ._plots_experience import *  # noqa: E402,F403
+from ._plots_funnel import *  # noqa: E402,F403
+from ._plots_retention import *  # noqa: E402,F403
+
+__all__ += [*_plots_funnel.__all__, *_plots_retention.__all__, *_plots_churn.__all__,
+            *_plots_experience.__all__]
