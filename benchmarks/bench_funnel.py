@@ -81,11 +81,13 @@ def rss_peak(func):
 
 def chdb_frame(events):
     codes = events["event"].cat.categories
-    frame = pd.DataFrame({
-        "uid": events["customer_id"].cat.codes.to_numpy().astype(np.int32),
-        "ts": (events["timestamp"].to_numpy().view("int64") // 10**9).astype(np.uint32),
-        "ev": events["event"].cat.codes.to_numpy().astype(np.int16),
-    })
+    frame = pd.DataFrame(
+        {
+            "uid": events["customer_id"].cat.codes.to_numpy().astype(np.int32),
+            "ts": (events["timestamp"].to_numpy().view("int64") // 10**9).astype(np.uint32),
+            "ev": events["event"].cat.codes.to_numpy().astype(np.int16),
+        }
+    )
     conds = []
     for step in STEPS.values():
         names = [step] if isinstance(step, str) else step
@@ -97,8 +99,10 @@ def chdb_frame(events):
 def run_chdb(frame, conds):
     import chdb
 
-    sql = (f"SELECT level, count() AS people FROM (SELECT uid, windowFunnel({WINDOW_SECONDS})"
-           f"(ts, {conds}) AS level FROM Python(frame) GROUP BY uid) GROUP BY level")
+    sql = (
+        f"SELECT level, count() AS people FROM (SELECT uid, windowFunnel({WINDOW_SECONDS})"
+        f"(ts, {conds}) AS level FROM Python(frame) GROUP BY uid) GROUP BY level"
+    )
     out = chdb.query(sql, "DataFrame")
     per_level = out.set_index("level")["people"].reindex(range(len(STEPS) + 1), fill_value=0)
     reached = per_level[::-1].cumsum()[::-1].iloc[1:]  # people with level >= k
@@ -129,17 +133,29 @@ def bench_size(size, repeat):
     agree = np.array_equal(ours["customers"].to_numpy(), theirs)
     if not agree:
         print("cxkit:", ours["customers"].tolist(), "\nchdb: ", list(theirs))
-    return {"events": len(events), "people": events["customer_id"].nunique(),
-            "cxkit_s": best_ours, "chdb_s": best_theirs, "ratio": best_ours / best_theirs,
-            "cxkit_peak_mb": mem_ours / 2**20,
-            "chdb_peak_mb": np.nan if mem_theirs is None else mem_theirs / 2**20,
-            "chdb_prep_s": prep, "counts_agree": agree, "simulate_s": made}
+    return {
+        "events": len(events),
+        "people": events["customer_id"].nunique(),
+        "cxkit_s": best_ours,
+        "chdb_s": best_theirs,
+        "ratio": best_ours / best_theirs,
+        "cxkit_peak_mb": mem_ours / 2**20,
+        "chdb_peak_mb": np.nan if mem_theirs is None else mem_theirs / 2**20,
+        "chdb_prep_s": prep,
+        "counts_agree": agree,
+        "simulate_s": made,
+    }
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", nargs="+", type=float, default=[1, 3, 10],
-                        help="millions of events (default: 1 3 10)")
+    parser.add_argument(
+        "--sizes",
+        nargs="+",
+        type=float,
+        default=[1, 3, 10],
+        help="millions of events (default: 1 3 10)",
+    )
     parser.add_argument("--repeat", type=int, default=3, help="best of N runs (default 3)")
     args = parser.parse_args(argv)
     rows = []

@@ -66,8 +66,10 @@ def duckdb_lapses(events, observed_at, inactivity_days):
     import duckdb
 
     con = duckdb.connect()
-    con.register("ev", events[["customer_id", "timestamp"]].assign(
-        customer_id=events["customer_id"].astype(str)))
+    con.register(
+        "ev",
+        events[["customer_id", "timestamp"]].assign(customer_id=events["customer_id"].astype(str)),
+    )
     sql = f"""
         WITH g AS (
             SELECT customer_id, timestamp,
@@ -86,26 +88,39 @@ def main(argv=None):
     parser.add_argument("--events", type=int, default=10_000_000)
     args = parser.parse_args(argv)
     print(f"retention benchmark: {args.customers:,} customers, {args.events:,} events")
-    (customers, events), _ = timed("build synthetic tables (not cxkit)", make_tables,
-                                   args.customers, args.events)
+    (customers, events), _ = timed(
+        "build synthetic tables (not cxkit)", make_tables, args.customers, args.events
+    )
     journey = journey_from_tables(events, customers)
     table, _ = timed("survival_table", cxkit.survival_table, journey)
-    activity, _ = timed("activity_table (60 days)", cxkit.activity_table, journey,
-                        inactivity="60D")
-    bare, _ = timed("activity_table, events only", cxkit.activity_table, events,
-                    inactivity="60D", observed_at=journey.observed_at)
+    activity, _ = timed(
+        "activity_table (60 days)", cxkit.activity_table, journey, inactivity="60D"
+    )
+    bare, _ = timed(
+        "activity_table, events only",
+        cxkit.activity_table,
+        events,
+        inactivity="60D",
+        observed_at=journey.observed_at,
+    )
     timed("cohort_retention, contract, monthly", cxkit.cohort_retention, journey)
-    timed("cohort_retention, activity, monthly", cxkit.cohort_retention, journey,
-          kind="activity")
+    timed("cohort_retention, activity, monthly", cxkit.cohort_retention, journey, kind="activity")
     timed("kaplan_meier by plan (statistics)", cxkit.kaplan_meier, table, by="plan")
     try:
-        n_duck, _ = timed("DuckDB: customers with a 60-day lapse (SQL)", duckdb_lapses, events,
-                          journey.observed_at, 60)
+        n_duck, _ = timed(
+            "DuckDB: customers with a 60-day lapse (SQL)",
+            duckdb_lapses,
+            events,
+            journey.observed_at,
+            60,
+        )
         print(f"  churned: cxkit {int(bare['churned'].sum()):,}, DuckDB {n_duck:,}")
     except ImportError:
         print("DuckDB not installed: comparison skipped")
-    print(f"  churned (contract) {table['churned'].mean():.1%}, "
-          f"(60-day inactivity) {activity['churned'].mean():.1%}")
+    print(
+        f"  churned (contract) {table['churned'].mean():.1%}, "
+        f"(60-day inactivity) {activity['churned'].mean():.1%}"
+    )
 
 
 if __name__ == "__main__":

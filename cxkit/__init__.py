@@ -23,11 +23,14 @@ from .data import (
     sample_dir,
 )
 
+# Bound eagerly (it is light): importing the submodule `cxkit.simulate` later would otherwise
+# replace the lazily-loaded function with the module of the same name.
+from .simulate import simulate  # noqa: E402
+
 __version__ = "0.1.0"
 
 # public name -> module that defines it; loaded on first attribute access (PEP 562)
 _LAZY = {
-    "simulate": "simulate",
     "say": "story",
     "headline": "story",
     "set_theme": "plots",
@@ -49,6 +52,7 @@ _LAZY = {
     "time_varying_table": "retention",
     "cox_time_varying": "retention",
     "rmst": "retention",
+    "CoxResult": "retention",
     "cohort_retention": "retention",
     # churn
     "churn_dataset": "churn",
@@ -78,6 +82,7 @@ __all__ = [
     "read_surveys",
     "read_truth",
     "sample_dir",
+    "simulate",
     *_LAZY,
 ]
 

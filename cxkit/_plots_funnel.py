@@ -14,17 +14,37 @@ from .plots import NEUTRAL, PALETTE, get_ax, palette_for
 
 __all__ = ["plot_funnel", "plot_time_to_convert", "plot_drop_off_paths"]
 
-_FUNNEL_COLUMNS = {"step_index", "step", "customers", "pct_of_start", "pct_of_previous",
-                   "ci_low", "ci_high", "median_time_to_step", "open_windows"}
-_CURVE_COLUMNS = {"step_index", "step", "next_step", "hours", "pct_converted", "ci_low",
-                  "ci_high", "at_risk"}
+_FUNNEL_COLUMNS = {
+    "step_index",
+    "step",
+    "customers",
+    "pct_of_start",
+    "pct_of_previous",
+    "ci_low",
+    "ci_high",
+    "median_time_to_step",
+    "open_windows",
+}
+_CURVE_COLUMNS = {
+    "step_index",
+    "step",
+    "next_step",
+    "hours",
+    "pct_converted",
+    "ci_low",
+    "ci_high",
+    "at_risk",
+}
 _PATH_COLUMNS = {"step", "length", "path", "customers", "pct", "ci_low", "ci_high", "droppers"}
 
 
 def _check(data, needed, source, what):
     if not isinstance(data, pd.DataFrame) or not needed <= set(data.columns):
-        raise DataError(f"{source}(data=...)", [{"column": "data", "expected": what}],
-                        columns=getattr(data, "columns", None))
+        raise DataError(
+            f"{source}(data=...)",
+            [{"column": "data", "expected": what}],
+            columns=getattr(data, "columns", None),
+        )
 
 
 def _group_columns(data, known, by):
@@ -32,8 +52,11 @@ def _group_columns(data, known, by):
         by = [by] if isinstance(by, str) else list(by)
         missing = [b for b in by if b not in data.columns]
         if missing:
-            raise DataError("plot(by=...)", [{"column": "by", "expected": f"a column of the "
-                            f"table; {missing} is not"}], columns=data.columns)
+            raise DataError(
+                "plot(by=...)",
+                [{"column": "by", "expected": f"a column of the table; {missing} is not"}],
+                columns=data.columns,
+            )
         return by
     return [c for c in data.columns if c not in known]
 
@@ -77,14 +100,23 @@ def plot_funnel(data, *, by=None, measure="pct_of_start", ax=None, **kwargs):
     from .funnel import _wilson
 
     ax = get_ax(ax)
-    _check(data, {"step_index", "step", "customers", "pct_of_start"}, "plot_funnel",
-           "the table of cxkit.funnel")
+    _check(
+        data,
+        {"step_index", "step", "customers", "pct_of_start"},
+        "plot_funnel",
+        "the table of cxkit.funnel",
+    )
     if measure not in ("pct_of_start", "pct_of_previous"):
-        raise DataError("plot_funnel(measure=...)", [{"column": "measure", "expected":
-                        "'pct_of_start' or 'pct_of_previous'"}])
+        raise DataError(
+            "plot_funnel(measure=...)",
+            [{"column": "measure", "expected": "'pct_of_start' or 'pct_of_previous'"}],
+        )
     groups = _group_columns(data, _FUNNEL_COLUMNS, by)
-    title = ("Share of entrants reaching each step" if measure == "pct_of_start"
-             else "Step conversion (% of the previous step)")
+    title = (
+        "Share of entrants reaching each step"
+        if measure == "pct_of_start"
+        else "Step conversion (% of the previous step)"
+    )
     ax.set_title(title)
     ax.set_ylabel("% of entrants" if measure == "pct_of_start" else "% of previous step")
     if data.empty:
@@ -107,22 +139,42 @@ def plot_funnel(data, *, by=None, measure="pct_of_start", ax=None, **kwargs):
             low, high = part["ci_low"].to_numpy(float), part["ci_high"].to_numpy(float)
         err = np.vstack([np.clip(height - low, 0, None), np.clip(high - height, 0, None)])
         err = np.nan_to_num(err)
-        ax.bar(x, np.nan_to_num(height), width=width * 0.92, color=colours[level],
-               label=level if groups else None, **kwargs)
-        ax.errorbar(x, np.nan_to_num(height), yerr=err, fmt="none", ecolor="#333333",
-                    elinewidth=1, capsize=2)
+        ax.bar(
+            x,
+            np.nan_to_num(height),
+            width=width * 0.92,
+            color=colours[level],
+            label=level if groups else None,
+            **kwargs,
+        )
+        ax.errorbar(
+            x,
+            np.nan_to_num(height),
+            yerr=err,
+            fmt="none",
+            ecolor="#333333",
+            elinewidth=1,
+            capsize=2,
+        )
         for xi, h, hi, prev in zip(x, height, high, part["pct_of_previous"], strict=True):
             if np.isnan(h):
                 continue
             text = f"{h:.0f}%"
             if measure == "pct_of_start" and len(levels) == 1 and xi > 0.5:
                 text += f"\n({prev:.0f}% of prev.)"
-            ax.annotate(text, (xi, np.nan_to_num(hi, nan=h)), xytext=(0, 3),
-                        textcoords="offset points", ha="center", va="bottom",
-                        fontsize=8 if len(levels) > 2 else 9)
+            ax.annotate(
+                text,
+                (xi, np.nan_to_num(hi, nan=h)),
+                xytext=(0, 3),
+                textcoords="offset points",
+                ha="center",
+                va="bottom",
+                fontsize=8 if len(levels) > 2 else 9,
+            )
     ax.set_xticks(range(len(steps)))
-    ax.set_xticklabels(steps, rotation=20 if len(steps) > 4 else 0, ha="right"
-                       if len(steps) > 4 else "center")
+    ax.set_xticklabels(
+        steps, rotation=20 if len(steps) > 4 else 0, ha="right" if len(steps) > 4 else "center"
+    )
     ax.set_xlabel("Funnel step")
     ax.set_ylim(0, 115)
     if groups:
@@ -159,8 +211,12 @@ def plot_time_to_convert(data, *, by=None, ax=None, **kwargs):
     ...                                                 curve=True))
     """
     ax = get_ax(ax)
-    _check(data, {"step", "next_step", "hours", "pct_converted"}, "plot_time_to_convert",
-           "the table of cxkit.time_to_convert(..., curve=True)")
+    _check(
+        data,
+        {"step", "next_step", "hours", "pct_converted"},
+        "plot_time_to_convert",
+        "the table of cxkit.time_to_convert(..., curve=True)",
+    )
     groups = _group_columns(data, _CURVE_COLUMNS, by)
     ax.set_title("How long the next step takes")
     ax.set_ylabel("% who reached the next step")
@@ -178,11 +234,24 @@ def plot_time_to_convert(data, *, by=None, ax=None, **kwargs):
         part = part[part["hours"] > 0]
         if part.empty:
             continue
-        ax.step(part["hours"], part["pct_converted"], where="post", color=colours[level],
-                label=level, **kwargs)
+        ax.step(
+            part["hours"],
+            part["pct_converted"],
+            where="post",
+            color=colours[level],
+            label=level,
+            **kwargs,
+        )
         if {"ci_low", "ci_high"} <= set(part.columns):
-            ax.fill_between(part["hours"], part["ci_low"], part["ci_high"], step="post",
-                            color=colours[level], alpha=0.15, linewidth=0)
+            ax.fill_between(
+                part["hours"],
+                part["ci_low"],
+                part["ci_high"],
+                step="post",
+                color=colours[level],
+                alpha=0.15,
+                linewidth=0,
+            )
     ax.set_xscale("log")
     ax.set_ylim(0, 100)
     ax.legend(frameon=False, fontsize=8)
@@ -217,8 +286,9 @@ def plot_drop_off_paths(data, *, by=None, length=1, ax=None, **kwargs):
     ...                                               step="add_to_cart"))
     """
     ax = get_ax(ax)
-    _check(data, {"length", "path", "pct"}, "plot_drop_off_paths",
-           "the table of cxkit.drop_off_paths")
+    _check(
+        data, {"length", "path", "pct"}, "plot_drop_off_paths", "the table of cxkit.drop_off_paths"
+    )
     groups = _group_columns(data, _PATH_COLUMNS, by)
     step = data["step"].iloc[0] if "step" in data.columns and len(data) else "the step"
     ax.set_title(f"What people who stopped at {step} did next")
@@ -229,23 +299,37 @@ def plot_drop_off_paths(data, *, by=None, length=1, ax=None, **kwargs):
         return ax
     label = _labels(table, groups)
     levels = list(dict.fromkeys(label))
-    paths = (table.groupby("path")["customers"].sum().sort_values(ascending=True).index
-             .tolist())
+    paths = table.groupby("path")["customers"].sum().sort_values(ascending=True).index.tolist()
     colours = palette_for(levels) if groups else {"All": PALETTE[0]}
     height = 0.8 / len(levels)
     for i, level in enumerate(levels):
         part = table[label == level].set_index("path").reindex(paths)
         y = np.arange(len(paths)) + ((len(levels) - 1) / 2 - i) * height
         pct = part["pct"].to_numpy(float)
-        colour = [NEUTRAL if p == "(nothing)" and not groups else colours[level]
-                  for p in paths]
-        ax.barh(y, np.nan_to_num(pct), height=height * 0.92, color=colour,
-                label=level if groups else None, **kwargs)
+        colour = [NEUTRAL if p == "(nothing)" and not groups else colours[level] for p in paths]
+        ax.barh(
+            y,
+            np.nan_to_num(pct),
+            height=height * 0.92,
+            color=colour,
+            label=level if groups else None,
+            **kwargs,
+        )
         if {"ci_low", "ci_high"} <= set(part.columns):
-            err = np.nan_to_num(np.vstack([pct - part["ci_low"].to_numpy(float),
-                                           part["ci_high"].to_numpy(float) - pct]))
-            ax.errorbar(np.nan_to_num(pct), y, xerr=np.clip(err, 0, None), fmt="none",
-                        ecolor="#333333", elinewidth=1, capsize=2)
+            err = np.nan_to_num(
+                np.vstack(
+                    [pct - part["ci_low"].to_numpy(float), part["ci_high"].to_numpy(float) - pct]
+                )
+            )
+            ax.errorbar(
+                np.nan_to_num(pct),
+                y,
+                xerr=np.clip(err, 0, None),
+                fmt="none",
+                ecolor="#333333",
+                elinewidth=1,
+                capsize=2,
+            )
     ax.set_yticks(range(len(paths)))
     ax.set_yticklabels(paths)
     ax.set_xlim(0, 100)

@@ -6,7 +6,13 @@ import numpy as np
 import pandas as pd
 from matplotlib.transforms import blended_transform_factory
 
-from .plots import BAD, GOOD, NEUTRAL, get_ax, palette_for
+
+def _kit():
+    """The shared plot helpers (imported late: cxkit.plots star-imports this module)."""
+    from . import plots
+
+    return plots
+
 
 __all__ = ["plot_survival", "plot_hazard_ratios", "plot_cohort_heatmap"]
 
@@ -56,7 +62,7 @@ def plot_survival(data, *, by=None, ax=None, ci=True, at_risk=True, median=True,
     >>> from cxkit.plots import plot_survival
     >>> ax = plot_survival(cxkit.survival_table(cxkit.load_sample()), by="plan")
     """
-    ax = get_ax(ax)
+    ax = _kit().get_ax(ax)
     curves, by = _curves(data, by)
     if len(curves) == 0:
         return ax
@@ -65,7 +71,7 @@ def plot_survival(data, *, by=None, ax=None, ci=True, at_risk=True, median=True,
         if by is None
         else [(lv, curves[curves[by] == lv]) for lv in pd.unique(curves[by])]
     )
-    colours = palette_for([lv for lv, _ in groups])
+    colours = _kit().palette_for([lv for lv, _ in groups])
     for level, curve in groups:
         colour = colours[level]
         t = curve["time"].to_numpy()
@@ -95,7 +101,7 @@ def plot_survival(data, *, by=None, ax=None, ci=True, at_risk=True, median=True,
                 color=colour,
             )
     if median:
-        ax.axhline(50, color=NEUTRAL, linewidth=0.8, linestyle=":", zorder=0)
+        ax.axhline(50, color=_kit().NEUTRAL, linewidth=0.8, linestyle=":", zorder=0)
     ax.set_ylim(0, 102)
     ax.set_xlim(0, float(curves["time"].max()))
     ax.set_xlabel("Days since signup")
@@ -188,17 +194,18 @@ def plot_hazard_ratios(data, *, by=None, ax=None, planted=None, **kwargs):
     >>> fit = cxkit.cox(cxkit.survival_table(cxkit.load_sample()), ["plan"], cv=0)
     >>> ax = plot_hazard_ratios(fit)
     """
-    ax = get_ax(ax)
+    ax = _kit().get_ax(ax)
     table = getattr(data, "hazard_ratios_", data)
     if len(table) == 0:
         return ax
     truth = _planted_map(planted)
+    kit = _kit()
     y = np.arange(len(table))[::-1]
     for yi, (_, r) in zip(y, table.iterrows(), strict=True):
         colour = (
-            NEUTRAL
+            kit.NEUTRAL
             if r["ci_low"] <= 1 <= r["ci_high"]
-            else (BAD if r["hazard_ratio"] > 1 else GOOD)
+            else (kit.BAD if r["hazard_ratio"] > 1 else kit.GOOD)
         )
         ax.errorbar(
             [r["hazard_ratio"]],
@@ -224,7 +231,8 @@ def plot_hazard_ratios(data, *, by=None, ax=None, planted=None, **kwargs):
     ax.axvline(1, color="black", linewidth=0.8)
     ax.set_xscale("log")
     ax.set_yticks(y)
-    ax.set_yticklabels([str(t) for t in table["term"]])
+    names = table["label"] if "label" in table.columns else table["term"]
+    ax.set_yticklabels([str(t) for t in names])
     ax.set_xlabel("Hazard ratio (log scale): >1 leave sooner, <1 stay longer")
     ax.set_title("What shortens customer lifetime")
     return ax
@@ -259,7 +267,7 @@ def plot_cohort_heatmap(data, *, by=None, ax=None, annot=True, **kwargs):
     """
     import seaborn as sns
 
-    ax = get_ax(ax)
+    ax = _kit().get_ax(ax)
     if len(data) == 0:
         return ax
     grid = data.pivot(index="cohort", columns="period", values="pct_retained")

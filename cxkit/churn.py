@@ -81,9 +81,20 @@ _EVENT_FAMILIES = {
     "whatsapp_message": "engagement",
     "onboarding_complete": "engagement",
     "purchase": "purchases",
-    **dict.fromkeys(["ad_click", "social_click", "email_click", "referral_visit",
-                     "organic_search", "site_visit", "product_view", "add_to_cart", "checkout"],
-                    "browsing"),
+    **dict.fromkeys(
+        [
+            "ad_click",
+            "social_click",
+            "email_click",
+            "referral_visit",
+            "organic_search",
+            "site_visit",
+            "product_view",
+            "add_to_cart",
+            "checkout",
+        ],
+        "browsing",
+    ),
 }
 
 #: Feature families in words, for reasons and driver sentences.
@@ -111,8 +122,17 @@ FAMILY_WORDS = {
 
 
 def _bad(source, argument, expected, examples=None):
-    return DataError(source, [{"column": argument, "expected": expected, "rows": 1 if examples
-                               else None, "examples": examples}])
+    return DataError(
+        source,
+        [
+            {
+                "column": argument,
+                "expected": expected,
+                "rows": 1 if examples else None,
+                "examples": examples,
+            }
+        ],
+    )
 
 
 def _timedelta(value, argument, source):
@@ -143,14 +163,23 @@ def _resolve_cutoffs(cutoffs, start, observed, lookback, source):
             try:
                 out = pd.DatetimeIndex([pd.Timestamp(cutoffs)])
             except ValueError:
-                raise _bad(source, "cutoffs", "a list of dates or a frequency such as 'MS'",
-                           [cutoffs]) from None
+                raise _bad(
+                    source, "cutoffs", "a list of dates or a frequency such as 'MS'", [cutoffs]
+                ) from None
         if isinstance(cutoffs, str) and len(out) == 0:
-            raise _bad(source, "cutoffs", f"a frequency giving at least one cutoff between "
-                       f"{first} (first data + lookback) and observed_at {observed}", [cutoffs])
+            raise _bad(
+                source,
+                "cutoffs",
+                f"a frequency giving at least one cutoff between "
+                f"{first} (first data + lookback) and observed_at {observed}",
+                [cutoffs],
+            )
     else:
-        values = [cutoffs] if np.isscalar(cutoffs) or isinstance(cutoffs, pd.Timestamp) \
+        values = (
+            [cutoffs]
+            if np.isscalar(cutoffs) or isinstance(cutoffs, pd.Timestamp)
             else list(cutoffs)
+        )
         if not values:
             raise _bad(source, "cutoffs", "at least one cutoff date")
         try:
@@ -162,11 +191,19 @@ def _resolve_cutoffs(cutoffs, start, observed, lookback, source):
     out = out.astype("datetime64[ns]").unique().sort_values()
     outside = out[(out <= start) | (out > observed) | out.isna()]
     if len(outside):
-        raise DataError(source, [{"column": "cutoffs", "expected": f"dates after the first "
-                                  f"signup ({start}) and no later than observed_at ({observed})",
-                                  "rows": len(outside),
-                                  "examples": [str(c) for c in outside[:5]]}],
-                        hint="choose cutoffs inside the data, e.g. cutoffs='MS'")
+        raise DataError(
+            source,
+            [
+                {
+                    "column": "cutoffs",
+                    "expected": f"dates after the first "
+                    f"signup ({start}) and no later than observed_at ({observed})",
+                    "rows": len(outside),
+                    "examples": [str(c) for c in outside[:5]],
+                }
+            ],
+            hint="choose cutoffs inside the data, e.g. cutoffs='MS'",
+        )
     return out
 
 
@@ -177,22 +214,36 @@ def _static_columns(customers, static, source):
         chosen = [c for c in SIGNUP_ATTRIBUTES if c in customers.columns]
         rest = [c for c in attrs if c not in chosen]
         if rest:
-            warnings.warn(f"churn_dataset: customer attribute(s) {rest} are not used as features: "
-                          "customer tables are exported as of today and the data dictionary does "
-                          "not mark them as known at signup (they may leak the future). Pass "
-                          "static=[...] to choose the attributes yourself.", stacklevel=3)
+            warnings.warn(
+                f"churn_dataset: customer attribute(s) {rest} are not used as features: "
+                "customer tables are exported as of today and the data dictionary does "
+                "not mark them as known at signup (they may leak the future). Pass "
+                "static=[...] to choose the attributes yourself.",
+                stacklevel=3,
+            )
         return chosen
     chosen = [static] if isinstance(static, str) else list(static)
     missing = [c for c in chosen if c not in attrs]
     if missing:
-        raise DataError(source, [{"column": "static", "expected": "names of customer "
-                                  "attributes", "rows": len(missing), "examples": missing}],
-                        columns=attrs)
+        raise DataError(
+            source,
+            [
+                {
+                    "column": "static",
+                    "expected": "names of customer attributes",
+                    "rows": len(missing),
+                    "examples": missing,
+                }
+            ],
+            columns=attrs,
+        )
     risky = [c for c in chosen if c not in SIGNUP_ATTRIBUTES]
     if risky:
-        warnings.warn(f"churn_dataset: static={risky} are not marked as known at signup; if they "
-                      "are as of extraction they leak the future into past cutoffs.",
-                      stacklevel=3)
+        warnings.warn(
+            f"churn_dataset: static={risky} are not marked as known at signup; if they "
+            "are as of extraction they leak the future into past cutoffs.",
+            stacklevel=3,
+        )
     return chosen
 
 
@@ -212,7 +263,7 @@ def _codes_of(values, index):
 
 def _as_category_codes(values):
     cat = values if isinstance(values.dtype, pd.CategoricalDtype) else values.astype("category")
-    return cat.cat.codes.to_numpy(), [str(c) for c in cat.cat.categories]
+    return cat.cat.codes.to_numpy().astype(np.int32), [str(c) for c in cat.cat.categories]
 
 
 def _latest_before(rows, times, cust, value, cutoff_ns):
@@ -222,13 +273,15 @@ def _latest_before(rows, times, cust, value, cutoff_ns):
     left = left.sort_values("t", kind="stable")
     right = right.rename(columns={"t": "t_event"})
     right["t"] = right["t_event"]
-    out = pd.merge_asof(left, right, on="t", by="cust", allow_exact_matches=False,
-                        direction="backward").sort_values("row")
+    out = pd.merge_asof(
+        left, right, on="t", by="cust", allow_exact_matches=False, direction="backward"
+    ).sort_values("row")
     return out["t_event"].to_numpy(), out["v"].to_numpy()
 
 
-def churn_dataset(journey, cutoffs, *, lookback="90D", horizon="30D", recent="30D", static=None,
-                  families=None):
+def churn_dataset(
+    journey, cutoffs, *, lookback="90D", horizon="30D", recent="30D", static=None, families=None
+):
     """One row of features per customer × cutoff, and whether they churned in the horizon after.
 
     Parameters
@@ -283,8 +336,7 @@ def churn_dataset(journey, cutoffs, *, lookback="90D", horizon="30D", recent="30
     horizon = _timedelta(horizon, "horizon", source)
     recent = _timedelta(recent, "recent", source)
     if lookback < _DAY:
-        raise _bad(source, "lookback", "a window of at least one day, e.g. '90D'",
-                   [str(lookback)])
+        raise _bad(source, "lookback", "a window of at least one day, e.g. '90D'", [str(lookback)])
     if horizon <= pd.Timedelta(0):
         raise _bad(source, "horizon", "a positive duration, e.g. '30D'", [str(horizon)])
     if recent <= pd.Timedelta(0):
@@ -353,9 +405,10 @@ def churn_dataset(journey, cutoffs, *, lookback="90D", horizon="30D", recent="30
     cnt_ch_R = np.zeros((n_rows, n_ch), np.int32)
     spend_L = np.zeros(n_rows)
     spend_R = np.zeros(n_rows)
+    ch_type = np.zeros((n_ch, n_types), np.int64)
     chunk = 4_000_000
     for s in range(0, len(ev_t), chunk):  # a loop over chunks only bounds memory
-        t = ev_t[s:s + chunk]
+        t = ev_t[s : s + chunk]
         k0 = np.searchsorted(cut_ns, t, side="right")  # first cutoff after the event
         k1 = np.searchsorted(cut_ns, t + L, side="right")  # cutoffs with c - L <= t
         n = k1 - k0
@@ -364,20 +417,26 @@ def churn_dataset(journey, cutoffs, *, lookback="90D", horizon="30D", recent="30
         idx = np.repeat(np.arange(len(t)), n)
         offs = np.cumsum(n) - n
         k = k0[idx] + (np.arange(len(idx)) - offs[idx])
-        r = row_of(ev_c[s:s + chunk][idx], k)
+        r = row_of(ev_c[s : s + chunk][idx], k)
         ok = r >= 0
         idx, k, r = idx[ok], k[ok], r[ok]
         in_r = t[idx] >= cut_ns[k] - R
-        et = ev_type[s:s + chunk][idx]
+        et = ev_type[s : s + chunk][idx]
         cnt_type_L += _bincount2(r, et, n_rows, n_types)
+        if has_channel:  # which event each channel carries (in the windows only)
+            ech_all = ev_ch[s : s + chunk][idx]
+            m_ch = ech_all >= 0
+            ch_type += np.bincount(
+                ech_all[m_ch] * n_types + et[m_ch], minlength=n_ch * n_types
+            ).reshape(n_ch, n_types)
         cnt_type_R += _bincount2(r[in_r], et[in_r], n_rows, n_types)
         if has_channel:
-            ech = ev_ch[s:s + chunk][idx]
+            ech = ev_ch[s : s + chunk][idx]
             keep = ech >= 0
             cnt_ch_L += _bincount2(r[keep], ech[keep], n_rows, n_ch)
             cnt_ch_R += _bincount2(r[keep & in_r], ech[keep & in_r], n_rows, n_ch)
         if has_value:
-            v = np.nan_to_num(ev_v[s:s + chunk][idx])
+            v = np.nan_to_num(ev_v[s : s + chunk][idx])
             spend_L += np.bincount(r, weights=v, minlength=n_rows)
             spend_R += np.bincount(r[in_r], weights=v[in_r], minlength=n_rows)
 
@@ -406,11 +465,10 @@ def churn_dataset(journey, cutoffs, *, lookback="90D", horizon="30D", recent="30
                 family[f"trend_{name}"] = fam
     if has_channel:
         # a channel belongs to the family of the event it mostly carries (app -> app_login)
-        both = pd.crosstab(ev_ch[ev_ch >= 0], ev_type[ev_ch >= 0])
         for j, name in enumerate(ch_names):
             if cnt_ch_L[:, j].sum() == 0:
                 continue
-            top = type_family[both.loc[j].idxmax()] if j in both.index else name
+            top = type_family[int(np.argmax(ch_type[j]))]
             feats[f"n_channel_{name}_{wl}"] = cnt_ch_L[:, j]
             family[f"n_channel_{name}_{wl}"] = top
             if not same:
@@ -453,7 +511,8 @@ def churn_dataset(journey, cutoffs, *, lookback="90D", horizon="30D", recent="30
     # --- assemble --------------------------------------------------------------------------
     index = pd.MultiIndex.from_arrays(
         [pd.Index(cust_index.to_numpy()[ci], dtype=object), pd.DatetimeIndex(cv[ki])],
-        names=["customer_id", "cutoff"])
+        names=["customer_id", "cutoff"],
+    )
     X = pd.DataFrame(feats, index=index)
     for col in static_cols:
         X[col] = customers[col].to_numpy()[ci]
@@ -464,19 +523,26 @@ def churn_dataset(journey, cutoffs, *, lookback="90D", horizon="30D", recent="30
         family[col] = col
     y = pd.Series(label, index=index, name="churned")
 
-    per_cut = pd.DataFrame({
-        "cutoff": cut,
-        "rows": active.sum(0),
-        "not_signed_up_yet": (~signed).sum(0),
-        "churned_before": (signed & gone).sum(0),
-        "label_known": [bool(c + horizon <= observed) for c in cut],
-        "churn_pct": [100 * np.nanmean(label[ki == k]) if known[ki == k].any() else np.nan
-                      for k in range(n_cut)],
-    })
+    per_cut = pd.DataFrame(
+        {
+            "cutoff": cut,
+            "rows": active.sum(0),
+            "not_signed_up_yet": (~signed).sum(0),
+            "churned_before": (signed & gone).sum(0),
+            "label_known": [bool(c + horizon <= observed) for c in cut],
+            "churn_pct": [
+                100 * np.nanmean(label[ki == k]) if known[ki == k].any() else np.nan
+                for k in range(n_cut)
+            ],
+        }
+    )
     X.attrs = {
         "source": "churn_dataset",
-        "lookback": str(lookback), "horizon": str(horizon), "recent": str(recent),
-        "static": static_cols, "families": dict(families or {}),
+        "lookback": str(lookback),
+        "horizon": str(horizon),
+        "recent": str(recent),
+        "static": static_cols,
+        "families": dict(families or {}),
         "feature_family": family,
         "observed_at": str(observed),
         "rows_unlabelled": int((~known).sum()),
@@ -535,20 +601,27 @@ def feature_catalogue(X=None):
     ['feature', 'family', 'definition', 'kind', 'missing_pct']
     """
     if X is None:
-        return pd.DataFrame({"feature": list(FEATURE_CATALOGUE),
-                             "definition": list(FEATURE_CATALOGUE.values())})
+        return pd.DataFrame(
+            {"feature": list(FEATURE_CATALOGUE), "definition": list(FEATURE_CATALOGUE.values())}
+        )
     fam = X.attrs.get("feature_family", {})
     lookback = pd.Timedelta(X.attrs.get("lookback", "90D"))
     recent = pd.Timedelta(X.attrs.get("recent", "30D"))
-    words = {_window_name(lookback): f"{lookback.days} days", _window_name(recent):
-             f"{recent.days} days"}
+    words = {
+        _window_name(lookback): f"{lookback.days} days",
+        _window_name(recent): f"{recent.days} days",
+    }
     rows = []
     for col in X.columns:
-        rows.append({"feature": col, "family": fam.get(col, col),
-                     "definition": _define(col, words, recent, X.attrs.get("static", [])),
-                     "kind": "categorical" if not pd.api.types.is_numeric_dtype(X[col])
-                     else "numeric",
-                     "missing_pct": 100 * float(X[col].isna().mean()) if len(X) else np.nan})
+        rows.append(
+            {
+                "feature": col,
+                "family": fam.get(col, col),
+                "definition": _define(col, words, recent, X.attrs.get("static", [])),
+                "kind": "categorical" if not pd.api.types.is_numeric_dtype(X[col]) else "numeric",
+                "missing_pct": 100 * float(X[col].isna().mean()) if len(X) else np.nan,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -563,14 +636,18 @@ def _define(col, windows, recent, static):
     for suffix, words in windows.items():
         if col.endswith("_" + suffix):
             stem = col[: -len(suffix) - 1]
-            for prefix, pattern in (("n_channel_", "n_channel_{channel}_{window}"),
-                                    ("support_contacts", "support_contacts_{window}"),
-                                    ("spend", "spend_{window}"), ("n_events", "n_events_{window}"),
-                                    ("n_", "n_{event}_{window}")):
+            for prefix, pattern in (
+                ("n_channel_", "n_channel_{channel}_{window}"),
+                ("support_contacts", "support_contacts_{window}"),
+                ("spend", "spend_{window}"),
+                ("n_events", "n_events_{window}"),
+                ("n_", "n_{event}_{window}"),
+            ):
                 if stem.startswith(prefix):
-                    rest = stem[len(prefix):]
-                    return FEATURE_CATALOGUE[pattern].format(channel=rest, event=rest,
-                                                             window=words)
+                    rest = stem[len(prefix) :]
+                    return FEATURE_CATALOGUE[pattern].format(
+                        channel=rest, event=rest, window=words
+                    )
     return "User-supplied column."
 
 
@@ -615,8 +692,10 @@ class ModelComparison:
 
     def __repr__(self):
         cols = ["roc_auc", "pr_auc", "base_rate", "brier", "lift_at_10pct"]
-        return (f"ModelComparison({self.evaluation_}, chosen={self.best_!r}, "
-                f"n={self.notes_.get('rows_evaluated')})\n" + self.table[cols].round(3).to_string())
+        return (
+            f"ModelComparison({self.evaluation_}, chosen={self.best_!r}, "
+            f"n={self.notes_.get('rows_evaluated')})\n" + self.table[cols].round(3).to_string()
+        )
 
     def _repr_html_(self):
         return self.table._repr_html_()
@@ -644,8 +723,8 @@ def _prepare(X, source):
         elif pd.api.types.is_bool_dtype(s):
             X[col] = s.astype(float)
         elif isinstance(s.dtype, pd.CategoricalDtype) or not pd.api.types.is_numeric_dtype(s):
-            s = s.astype("string").astype("category") if not isinstance(
-                s.dtype, pd.CategoricalDtype) else s
+            if not isinstance(s.dtype, pd.CategoricalDtype):  # text; missing stays NaN
+                s = s.map(str, na_action="ignore").astype("category")
             n_levels = len(s.cat.categories)
             if len(X) > 20 and s.nunique() > 0.5 * len(X):
                 X.pop(col)
@@ -658,8 +737,17 @@ def _prepare(X, source):
         else:
             X[col] = s.astype(float)
     if X.shape[1] == 0:
-        raise DataError(source, [{"column": "X", "expected": "at least one usable feature "
-                                  "column", "rows": len(dropped), "examples": list(dropped)}])
+        raise DataError(
+            source,
+            [
+                {
+                    "column": "X",
+                    "expected": "at least one usable feature column",
+                    "rows": len(dropped),
+                    "examples": list(dropped),
+                }
+            ],
+        )
     if dropped:
         warnings.warn(f"compare_models: columns not used as features: {dropped}", stacklevel=3)
     return X, dropped
@@ -677,25 +765,50 @@ def _pipelines(X, random_state):
     num = [c for c in X.columns if c not in cat]
     signed_log = FunctionTransformer(_signed_log, feature_names_out="one-to-one")
     logistic = make_pipeline(
-        ColumnTransformer([
-            ("num", make_pipeline(SimpleImputer(strategy="median", add_indicator=True,
-                                                keep_empty_features=True),
-                                  signed_log, StandardScaler()), num),
-            ("cat", make_pipeline(SimpleImputer(strategy="most_frequent",
-                                                keep_empty_features=True),
-                                  OneHotEncoder(handle_unknown="ignore", min_frequency=5)), cat),
-        ], sparse_threshold=0),
+        ColumnTransformer(
+            [
+                (
+                    "num",
+                    make_pipeline(
+                        SimpleImputer(
+                            strategy="median", add_indicator=True, keep_empty_features=True
+                        ),
+                        signed_log,
+                        StandardScaler(),
+                    ),
+                    num,
+                ),
+                (
+                    "cat",
+                    make_pipeline(
+                        SimpleImputer(strategy="most_frequent", keep_empty_features=True),
+                        OneHotEncoder(handle_unknown="ignore", min_frequency=5),
+                    ),
+                    cat,
+                ),
+            ],
+            sparse_threshold=0,
+        ),
         LogisticRegression(C=0.5, solver="newton-cholesky", max_iter=200),
     )
     boosting = make_pipeline(
-        ColumnTransformer([
-            ("num", "passthrough", num),
-            ("cat", _CategoryCodes(), cat),
-        ], verbose_feature_names_out=False),
+        ColumnTransformer(
+            [
+                ("num", "passthrough", num),
+                ("cat", _CategoryCodes(), cat),
+            ],
+            verbose_feature_names_out=False,
+        ),
         HistGradientBoostingClassifier(
-            learning_rate=0.05, max_iter=150, max_leaf_nodes=4, min_samples_leaf=50,
-            l2_regularization=1.0, early_stopping=False, random_state=random_state,
-            categorical_features=list(range(len(num), len(num) + len(cat)))),
+            learning_rate=0.05,
+            max_iter=150,
+            max_leaf_nodes=4,
+            min_samples_leaf=50,
+            l2_regularization=1.0,
+            early_stopping=False,
+            random_state=random_state,
+            categorical_features=list(range(len(num), len(num) + len(cat))),
+        ),
     )
     return {"logistic": logistic, "boosting": boosting}
 
@@ -724,8 +837,11 @@ class _CategoryCodes:
         return self
 
     def transform(self, X):
-        out = np.column_stack([X[c].cat.codes.to_numpy().astype(float) for c in X.columns]) \
-            if X.shape[1] else np.zeros((len(X), 0))
+        out = (
+            np.column_stack([X[c].cat.codes.to_numpy().astype(float) for c in X.columns])
+            if X.shape[1]
+            else np.zeros((len(X), 0))
+        )
         out[out < 0] = np.nan
         return out
 
@@ -745,12 +861,22 @@ class _CategoryCodes:
 def _as_target(y, X, source):
     if isinstance(y, str):
         if y not in X.columns:
-            raise DataError(source, [{"column": "y", "expected": f"a column of X named {y!r}"}],
-                            columns=X.columns)
+            raise DataError(
+                source,
+                [{"column": "y", "expected": f"a column of X named {y!r}"}],
+                columns=X.columns,
+            )
         return X.drop(columns=[y]), X[y]
     if y is None:
-        raise DataError(source, [{"column": "y", "expected": "the target: a Series aligned "
-                                  "with X or the name of a column of X"}])
+        raise DataError(
+            source,
+            [
+                {
+                    "column": "y",
+                    "expected": "the target: a Series aligned with X or the name of a column of X",
+                }
+            ],
+        )
     if isinstance(y, pd.Series):
         if len(y) != len(X):
             raise _bad(source, "y", f"{len(X)} values (one per row of X)", [len(y)])
@@ -766,25 +892,59 @@ def _check_target(y, allow_missing, source):
     bad = values.notna() & ~values.isin([0, 1])
     if (y.notna() & values.isna()).any() or bad.any():
         ex = list(pd.unique(y[bad | (y.notna() & values.isna())]))[:5]
-        raise DataError(source, [{"column": "y", "expected": "a 0/1 (or True/False) churn "
-                                  "target", "rows": int(bad.sum()), "examples": ex}])
+        raise DataError(
+            source,
+            [
+                {
+                    "column": "y",
+                    "expected": "a 0/1 (or True/False) churn target",
+                    "rows": int(bad.sum()),
+                    "examples": ex,
+                }
+            ],
+        )
     missing = values.isna()
     if missing.any() and not allow_missing:
-        raise DataError(source, [{"column": "y", "expected": "a churn label in every row; some "
-                                  "are missing", "rows": int(missing.sum()),
-                                  "examples": [str(i) for i in y.index[missing][:5]]}],
-                        hint="drop rows without a label, or pass a churn_dataset result whose "
-                        "unlabelled rows carry cutoffs")
+        raise DataError(
+            source,
+            [
+                {
+                    "column": "y",
+                    "expected": "a churn label in every row; some are missing",
+                    "rows": int(missing.sum()),
+                    "examples": [str(i) for i in y.index[missing][:5]],
+                }
+            ],
+            hint="drop rows without a label, or pass a churn_dataset result whose "
+            "unlabelled rows carry cutoffs",
+        )
     known = values[~missing]
     if known.nunique() < 2:
-        raise DataError(source, [{"column": "y", "expected": "both churners and non-churners "
-                                  "(the target has one class)", "rows": int(len(known)),
-                                  "examples": list(pd.unique(known))[:2]}])
+        raise DataError(
+            source,
+            [
+                {
+                    "column": "y",
+                    "expected": "both churners and non-churners (the target has one class)",
+                    "rows": int(len(known)),
+                    "examples": list(pd.unique(known))[:2],
+                }
+            ],
+        )
     return values
 
 
-def compare_models(X, y=None, *, cutoffs=None, horizon=None, n_splits=5, n_boot=200,
-                   select="log_loss", random_state=0):
+def compare_models(
+    X,
+    y=None,
+    *,
+    cutoffs=None,
+    horizon=None,
+    n_splits=5,
+    n_boot=200,
+    select="log_loss",
+    random_state=0,
+):
     """Fit a logistic-regression baseline and gradient boosting; evaluate them honestly.
 
     Parameters
@@ -848,14 +1008,26 @@ def compare_models(X, y=None, *, cutoffs=None, horizon=None, n_splits=5, n_boot=
     if cut is not None:
         h = horizon if horizon is not None else X.attrs.get("horizon")
         if h is None:
-            raise _bad(source, "horizon", "the label horizon (e.g. '30D') when rows carry "
-                       "cutoffs; churn_dataset results carry it")
+            raise _bad(
+                source,
+                "horizon",
+                "the label horizon (e.g. '30D') when rows carry "
+                "cutoffs; churn_dataset results carry it",
+            )
         h = _timedelta(h, "horizon", source)
         splits, skipped = _out_of_time_splits(cut, labelled, y.to_numpy(), h, n_splits)
         if not splits:
-            raise DataError(source, [{"column": "cutoffs", "expected": "at least two cutoffs "
-                                      f"more than the horizon ({h}) apart with known labels, so "
-                                      "that an earlier one can train for a later one"}])
+            raise DataError(
+                source,
+                [
+                    {
+                        "column": "cutoffs",
+                        "expected": "at least two cutoffs "
+                        f"more than the horizon ({h}) apart with known labels, so "
+                        "that an earlier one can train for a later one",
+                    }
+                ],
+            )
         evaluation = "out of time"
     else:
         from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
@@ -889,56 +1061,96 @@ def compare_models(X, y=None, *, cutoffs=None, horizon=None, n_splits=5, n_boot=
             with _fitting():
                 model.fit(Xp.iloc[tr], yv[tr].astype(int))
             fit_seconds[name] += time.perf_counter() - t0
-            probs[name][pos:pos + len(te)] = model.predict_proba(Xp.iloc[te])[:, 1]
+            probs[name][pos : pos + len(te)] = model.predict_proba(Xp.iloc[te])[:, 1]
             split["models"][name] = model
         pos += len(te)
     y_test = yv[test_rows].astype(int)
     fold_of = np.concatenate([np.full(len(s["test"]), i) for i, s in enumerate(splits)])
     g_test = groups[test_rows]
 
+    # the base-rate predictor each split could have used: its training churn rate
+    base_pred = np.concatenate([np.full(len(s["test"]), yv[s["train"]].mean()) for s in splits])
     rng = np.random.default_rng(random_state)
+    preds = {**probs, "_base": base_pred}
+    point = {n: _metrics(p, y_test) for n, p in preds.items()}
+    boot = _bootstrap(preds, y_test, g_test, n_boot, rng)
+    metrics = ("roc_auc", "pr_auc", "brier", "log_loss", "lift_at_10pct", "brier_skill")
+    for n in preds:  # skill vs the base-rate predictor, paired on the same customers
+        point[n]["brier_skill"] = 1 - point[n]["brier"] / point["_base"]["brier"]
+        if n_boot:
+            boot[n]["brier_skill"] = 1 - boot[n]["brier"] / boot["_base"]["brier"]
     table = []
     for name in protos:
-        point = _metrics(probs[name], y_test)
-        boot = _boot_metrics(probs[name], y_test, g_test, n_boot, rng)
-        row = {"model": name, "n": len(y_test), "churners": int(y_test.sum()),
-               "base_rate": 100 * y_test.mean()}
-        for metric in ("roc_auc", "pr_auc", "brier", "log_loss", "lift_at_10pct"):
-            row[metric] = float(point[metric][0])
-            lo, hi = np.nanpercentile(boot[metric], [2.5, 97.5]) if n_boot else (np.nan,) * 2
+        row = {
+            "model": name,
+            "n": len(y_test),
+            "churners": int(y_test.sum()),
+            "base_rate": 100 * y_test.mean(),
+        }
+        for metric in metrics:
+            row[metric] = float(point[name][metric][0])
+            lo, hi = (
+                np.nanpercentile(boot[name][metric], [2.5, 97.5]) if n_boot else (np.nan, np.nan)
+            )
             row[f"{metric}_ci_low"], row[f"{metric}_ci_high"] = float(lo), float(hi)
         row["fit_seconds"] = fit_seconds[name]
         table.append(row)
     table = pd.DataFrame(table).set_index("model")
-    order = ["n", "churners", "base_rate", "roc_auc", "roc_auc_ci_low", "roc_auc_ci_high",
-             "pr_auc", "pr_auc_ci_low", "pr_auc_ci_high", "brier", "brier_ci_low",
-             "brier_ci_high", "log_loss", "log_loss_ci_low", "log_loss_ci_high",
-             "lift_at_10pct", "lift_at_10pct_ci_low", "lift_at_10pct_ci_high", "fit_seconds"]
-    table = table[order]
+    order = ["n", "churners", "base_rate"] + [
+        f"{m}{s}" for m in metrics for s in ("", "_ci_low", "_ci_high")
+    ]
+    table = table[order + ["fit_seconds"]]
     ascending = select in ("log_loss", "brier")
     best = table[select].sort_values(ascending=ascending).index[0]
 
     final = clone(protos[best])
     with _fitting():
         final.fit(Xp[labelled], yv[labelled].astype(int))
-    preds = pd.DataFrame({"churned": y_test, "fold": fold_of, "group": g_test,
-                          **{f"p_{n}": probs[n] for n in protos}},
-                         index=X.index[test_rows])
+    preds = pd.DataFrame(
+        {
+            "churned": y_test,
+            "fold": fold_of,
+            "group": g_test,
+            **{f"p_{n}": probs[n] for n in protos},
+        },
+        index=X.index[test_rows],
+    )
     family = {c: X.attrs.get("feature_family", {}).get(c, c) for c in Xp.columns}
-    reference = {c: (Xp.loc[labelled, c].mode(dropna=True).iloc[0]
-                     if isinstance(Xp[c].dtype, pd.CategoricalDtype)
-                     else float(Xp.loc[labelled, c].median())) for c in Xp.columns}
+    reference = {
+        c: (
+            Xp.loc[labelled, c].mode(dropna=True).iloc[0]
+            if isinstance(Xp[c].dtype, pd.CategoricalDtype)
+            else float(Xp.loc[labelled, c].median())
+        )
+        for c in Xp.columns
+    }
     spec = None
     if X.attrs.get("source") == "churn_dataset":
         spec = {k: X.attrs[k] for k in ("lookback", "horizon", "recent", "static", "families")}
-    notes = {"rows": len(X), "rows_unlabelled": int((~labelled).sum()),
-             "rows_evaluated": len(test_rows), "dropped_columns": dropped,
-             "skipped_cutoffs": skipped, "select": select}
+    notes = {
+        "rows": len(X),
+        "rows_unlabelled": int((~labelled).sum()),
+        "rows_evaluated": len(test_rows),
+        "dropped_columns": dropped,
+        "skipped_cutoffs": skipped,
+        "select": select,
+    }
     table.attrs = {"evaluation": evaluation, **notes}
-    return ModelComparison(table=table, best_=best, model_=final, predictions_=preds,
-                           folds_=splits, X_=Xp, y_=y, evaluation_=evaluation,
-                           features_=list(Xp.columns), family_=family, reference_=reference,
-                           spec_=spec, notes_=notes)
+    return ModelComparison(
+        table=table,
+        best_=best,
+        model_=final,
+        predictions_=preds,
+        folds_=splits,
+        X_=Xp,
+        y_=y,
+        evaluation_=evaluation,
+        features_=list(Xp.columns),
+        family_=family,
+        reference_=reference,
+        spec_=spec,
+        notes_=notes,
+    )
 
 
 def _groups(X):
@@ -983,10 +1195,12 @@ def _metrics(p, y, W=None):
     order = np.argsort(-p, kind="stable")
     ps = p[order]
     starts = np.flatnonzero(np.r_[True, ps[1:] != ps[:-1]])
-    out = {k: np.empty(W.shape[0]) for k in
-           ("roc_auc", "pr_auc", "brier", "log_loss", "lift_at_10pct")}
+    out = {
+        k: np.empty(W.shape[0])
+        for k in ("roc_auc", "pr_auc", "brier", "log_loss", "lift_at_10pct")
+    }
     for b0 in range(0, W.shape[0], 64):  # blocks of replicates bound memory
-        Wb = W[b0:b0 + 64]
+        Wb = W[b0 : b0 + 64]
         _fill(out, b0, Wb[:, order], yf[order], starts, p, Wb, yf)
     return out
 
@@ -1021,11 +1235,23 @@ def _boot_weights(groups, n_boot, rng):
     return counts[:, codes]
 
 
-def _boot_metrics(p, y, groups, n_boot, rng):
+def _bootstrap(preds, y, groups, n_boot, rng, block=50):
+    """Metrics of every prediction vector under the same cluster-bootstrap replicates (paired),
+    in blocks of replicates so memory stays bounded."""
+    out = {n: {} for n in preds}
     if not n_boot:
-        return {}
-    W = _boot_weights(groups, n_boot, rng)
-    return _metrics(p, y, W)
+        return out
+    codes, uniq = pd.factorize(groups)
+    G = len(uniq)
+    parts = {n: [] for n in preds}
+    for b0 in range(0, n_boot, block):
+        counts = rng.multinomial(G, np.full(G, 1 / G), size=min(block, n_boot - b0))
+        W = counts[:, codes].astype(np.float64)
+        for n, p in preds.items():
+            parts[n].append(_metrics(p, y, W))
+    for n in preds:
+        out[n] = {m: np.concatenate([d[m] for d in parts[n]]) for m in parts[n][0]}
+    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -1063,10 +1289,19 @@ def calibration_table(result, *, n_bins=10):
         g = pd.DataFrame({"b": b, "p": p, "y": pr["churned"].to_numpy()}).groupby("b")
         t = g.agg(n=("y", "size"), predicted=("p", "mean"), k=("y", "sum")).reset_index()
         lo, hi = _wilson(t["k"].to_numpy(), t["n"].to_numpy())
-        out.append(pd.DataFrame({"model": col[2:], "bin": t["b"] + 1, "n": t["n"],
-                                 "predicted": 100 * t["predicted"],
-                                 "observed": 100 * t["k"] / t["n"],
-                                 "ci_low": 100 * lo, "ci_high": 100 * hi}))
+        out.append(
+            pd.DataFrame(
+                {
+                    "model": col[2:],
+                    "bin": t["b"] + 1,
+                    "n": t["n"],
+                    "predicted": 100 * t["predicted"],
+                    "observed": 100 * t["k"] / t["n"],
+                    "ci_low": 100 * lo,
+                    "ci_high": 100 * hi,
+                }
+            )
+        )
     return pd.concat(out, ignore_index=True)
 
 
@@ -1096,8 +1331,16 @@ def gains_table(result, *, points=20):
         reached = 100 * cum[k]
         with np.errstate(divide="ignore", invalid="ignore"):
             lift = np.where(grid > 0, reached / grid, np.nan)
-        out.append(pd.DataFrame({"model": col[2:], "pct_contacted": grid,
-                                 "pct_churners_reached": reached, "lift": lift}))
+        out.append(
+            pd.DataFrame(
+                {
+                    "model": col[2:],
+                    "pct_contacted": grid,
+                    "pct_churners_reached": reached,
+                    "lift": lift,
+                }
+            )
+        )
     return pd.concat(out, ignore_index=True)
 
 
@@ -1146,7 +1389,7 @@ def driver_importance(result, *, model=None, n_repeats=3, n_boot=200, random_sta
                     order = rng.permutation(len(Xt))
                     for c in cols:  # one permutation for the whole family
                         shuffled[c] = Xt[c].iloc[order].set_axis(Xt.index)
-                    perm[f, r, pos:pos + len(te)] = fitted.predict_proba(shuffled)[:, 1]
+                    perm[f, r, pos : pos + len(te)] = fitted.predict_proba(shuffled)[:, 1]
             pos += len(te)
     W = _boot_weights(pr["group"].to_numpy(), n_boot, rng) if n_boot else np.ones((1, len(y)))
     base_auc = _metrics(base, y, W)["roc_auc"]
@@ -1160,13 +1403,21 @@ def driver_importance(result, *, model=None, n_repeats=3, n_boot=200, random_sta
             point += base_point - _metrics(perm[f, r], y)["roc_auc"][0]
         drops_b /= n_repeats
         lo, hi = np.percentile(drops_b, [2.5, 97.5]) if n_boot else (np.nan, np.nan)
-        rows.append({"family": fam, "importance": point / n_repeats, "ci_low": lo, "ci_high": hi,
-                     "features": int((families == fam).sum()),
-                     "words": FAMILY_WORDS.get(fam, fam.replace("_", " "))})
+        rows.append(
+            {
+                "family": fam,
+                "importance": point / n_repeats,
+                "ci_low": lo,
+                "ci_high": hi,
+                "features": int((families == fam).sum()),
+                "words": FAMILY_WORDS.get(fam, fam.replace("_", " ")),
+            }
+        )
     out = pd.DataFrame(rows).sort_values("importance", ascending=False, kind="stable")
     out["rank"] = np.arange(1, len(out) + 1)
-    out = out.reset_index(drop=True)[["family", "importance", "ci_low", "ci_high", "rank",
-                                      "features", "words"]]
+    out = out.reset_index(drop=True)[
+        ["family", "importance", "ci_low", "ci_high", "rank", "features", "words"]
+    ]
     out.attrs = {"model": name, "metric": "drop in ROC AUC", "baseline_roc_auc": base_point}
     return out
 
@@ -1184,13 +1435,18 @@ def drivers_in_words(importance, *, top=5):
     'Support contacts'
     """
     out = []
-    strong = importance[importance["ci_low"] > 0] if importance["ci_low"].notna().any() \
+    strong = (
+        importance[importance["ci_low"] > 0]
+        if importance["ci_low"].notna().any()
         else importance[importance["importance"] > 0]
+    )
     for _, row in strong.head(top).iterrows():
         words = str(row["words"])
-        out.append(f"{words[:1].upper()}{words[1:]}: without it the model ranks churners "
-                   f"{row['importance']:.3f} worse in ROC AUC (95% CI {row['ci_low']:.3f} to "
-                   f"{row['ci_high']:.3f}).")
+        out.append(
+            f"{words[:1].upper()}{words[1:]}: without it the model ranks churners "
+            f"{row['importance']:.3f} worse in ROC AUC (95% CI {row['ci_low']:.3f} to "
+            f"{row['ci_high']:.3f})."
+        )
     return out
 
 
@@ -1232,13 +1488,45 @@ def score(journey, model, at=None, *, reasons=3):
     """
     source = "score()"
     if not isinstance(model, ModelComparison) or model.spec_ is None:
-        raise _bad(source, "model", "a compare_models() result fitted on churn_dataset() "
-                   "features", [type(model).__name__])
+        raise _bad(
+            source,
+            "model",
+            "a compare_models() result fitted on churn_dataset() features",
+            [type(model).__name__],
+        )
     at = pd.Timestamp(journey.observed_at if at is None else at)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         X, _ = churn_dataset(journey, [at], **model.spec_)
     Xs = _align(X, model)
+    with _fitting():
+        p, D = _reasons(model, Xs)
+    out = pd.DataFrame(
+        {"customer_id": X.index.get_level_values("customer_id"), "churn_probability": p}
+    )
+    if reasons and D.shape[1]:
+        top = np.argsort(-D.to_numpy(), axis=1, kind="stable")[:, :reasons]
+        names = np.array([FAMILY_WORDS.get(f, f.replace("_", " ")) for f in D.columns])
+        vals = np.take_along_axis(D.to_numpy(), top, axis=1)
+        for i in range(top.shape[1]):
+            ok = vals[:, i] > 0
+            out[f"reason_{i + 1}"] = np.where(ok, names[top[:, i]], "")
+            out[f"reason_{i + 1}_pts"] = np.where(ok, np.round(100 * vals[:, i], 1), 0.0)
+    out = out.sort_values("churn_probability", ascending=False, kind="stable")
+    out.insert(2, "risk_rank", np.arange(1, len(out) + 1))
+    out = out.reset_index(drop=True)
+    out.attrs = {
+        "at": str(at),
+        "horizon": model.spec_["horizon"],
+        "model": model.best_,
+        "customers": len(out),
+    }
+    return out
+
+
+def _reasons(model, Xs):
+    """Probability, and per family how much it falls when that family is set to a typical
+    customer's values (training medians / most frequent levels)."""
     p = model.model_.predict_proba(Xs)[:, 1]
     fams = pd.Series(model.family_)
     deltas = {}
@@ -1251,23 +1539,7 @@ def score(journey, model, at=None, *, reasons=3):
             else:
                 ref[c] = value
         deltas[fam] = p - model.model_.predict_proba(ref)[:, 1]
-    D = pd.DataFrame(deltas)
-    out = pd.DataFrame({"customer_id": X.index.get_level_values("customer_id"),
-                        "churn_probability": p})
-    if reasons and D.shape[1]:
-        top = np.argsort(-D.to_numpy(), axis=1, kind="stable")[:, :reasons]
-        names = np.array([FAMILY_WORDS.get(f, f.replace("_", " ")) for f in D.columns])
-        vals = np.take_along_axis(D.to_numpy(), top, axis=1)
-        for i in range(top.shape[1]):
-            ok = vals[:, i] > 0
-            out[f"reason_{i + 1}"] = np.where(ok, names[top[:, i]], "")
-            out[f"reason_{i + 1}_pts"] = np.where(ok, np.round(100 * vals[:, i], 1), 0.0)
-    out = out.sort_values("churn_probability", ascending=False, kind="stable")
-    out.insert(2, "risk_rank", np.arange(1, len(out) + 1))
-    out = out.reset_index(drop=True)
-    out.attrs = {"at": str(at), "horizon": model.spec_["horizon"], "model": model.best_,
-                 "customers": len(out)}
-    return out
+    return p, pd.DataFrame(deltas)
 
 
 def _align(X, model):
@@ -1351,11 +1623,24 @@ def campaign_value(scores, y=None, *, contact_cost, offer_cost, offer_success, c
     n = np.arange(len(p) + 1)
     cost = n * (contact_cost + offer_cost)
     profit = saved_value - cost
-    out = pd.DataFrame({"n_contacted": n, "pct_contacted": 100 * n / len(p),
-                        "churners_reached": churn, "customers_saved": churn * offer_success,
-                        "cost": cost, "value_saved": saved_value, "profit": profit})
+    out = pd.DataFrame(
+        {
+            "n_contacted": n,
+            "pct_contacted": 100 * n / len(p),
+            "churners_reached": churn,
+            "customers_saved": churn * offer_success,
+            "cost": cost,
+            "value_saved": saved_value,
+            "profit": profit,
+        }
+    )
     best = int(np.argmax(profit))
-    out.attrs = {"best": {"n_contacted": best, "pct_contacted": 100 * best / len(p),
-                          "profit": float(profit[best])},
-                 "realised": y is not None}
+    out.attrs = {
+        "best": {
+            "n_contacted": best,
+            "pct_contacted": 100 * best / len(p),
+            "profit": float(profit[best]),
+        },
+        "realised": y is not None,
+    }
     return out

@@ -47,6 +47,7 @@ __all__ = [
     "funnel_trend",
     "drop_off_paths",
     "compare_funnel",
+    "segment_gaps",
     "STAGES",
     "STEPS",
     "STAGE_ORDER",
@@ -103,13 +104,24 @@ def _unpack(events, customers, observed_at):
         if observed_at is None:
             observed_at = journey.observed_at
     if not isinstance(events, pd.DataFrame):
-        raise DataError("funnel(events=...)", [{"column": "events", "expected": "a DataFrame "
-                        f"of events or a cxkit.Journey, got {type(events).__name__}"}])
+        raise DataError(
+            "funnel(events=...)",
+            [
+                {
+                    "column": "events",
+                    "expected": "a DataFrame "
+                    f"of events or a cxkit.Journey, got {type(events).__name__}",
+                }
+            ],
+        )
     missing = [c for c in ("customer_id", "timestamp", "event") if c not in events.columns]
     if missing:
-        raise DataError("funnel(events=...)", [{"column": c, "expected": "required column is "
-                        "missing"} for c in missing], columns=events.columns,
-                        hint="read the log with cxkit.read_events, which maps your column names")
+        raise DataError(
+            "funnel(events=...)",
+            [{"column": c, "expected": "required column is missing"} for c in missing],
+            columns=events.columns,
+            hint="read the log with cxkit.read_events, which maps your column names",
+        )
     if observed_at is None:
         observed_at = events["timestamp"].max()
     return events, customers, pd.Timestamp(observed_at)
@@ -121,8 +133,16 @@ def _parse_window(window, source="funnel"):
     except (ValueError, TypeError):
         td = pd.NaT
     if pd.isna(td) or td <= pd.Timedelta(0):
-        raise DataError(f"{source}(window=...)", [{"column": "window", "expected": "a positive "
-                        f"duration such as '14D', '36h' or '30min'; got {window!r}"}])
+        raise DataError(
+            f"{source}(window=...)",
+            [
+                {
+                    "column": "window",
+                    "expected": "a positive "
+                    f"duration such as '14D', '36h' or '30min'; got {window!r}",
+                }
+            ],
+        )
     return td
 
 
@@ -130,20 +150,39 @@ def _normalise_steps(steps, stages, source="funnel"):
     """Return (labels, list of tuples of event names)."""
     if stages is not None:
         if not isinstance(stages, dict) or not stages:
-            raise DataError(f"{source}(stages=...)", [{"column": "stages", "expected": "a dict "
-                            "mapping event names to stage names"}])
+            raise DataError(
+                f"{source}(stages=...)",
+                [{"column": "stages", "expected": "a dict mapping event names to stage names"}],
+            )
         order = [s for s in STAGE_ORDER if s in set(stages.values())]
         order += [s for s in dict.fromkeys(stages.values()) if s not in order]
         wanted = order if steps is None else list(steps)
         unknown = [s for s in wanted if s not in order]
         if unknown:
-            raise DataError(f"{source}(steps=...)", [{"column": "steps", "expected": "stage "
-                            "names that appear in stages", "rows": len(unknown),
-                            "examples": unknown[:5]}], columns=order)
+            raise DataError(
+                f"{source}(steps=...)",
+                [
+                    {
+                        "column": "steps",
+                        "expected": "stage names that appear in stages",
+                        "rows": len(unknown),
+                        "examples": unknown[:5],
+                    }
+                ],
+                columns=order,
+            )
         steps = {s: [e for e, st in stages.items() if st == s] for s in wanted}
     if steps is None or (hasattr(steps, "__len__") and len(steps) == 0):
-        raise DataError(f"{source}(steps=...)", [{"column": "steps", "expected": "at least one "
-                        "step (a list of event names, or a dict {step name: event(s)})"}])
+        raise DataError(
+            f"{source}(steps=...)",
+            [
+                {
+                    "column": "steps",
+                    "expected": "at least one "
+                    "step (a list of event names, or a dict {step name: event(s)})",
+                }
+            ],
+        )
     if isinstance(steps, str):
         steps = [steps]
     items = list(steps.items()) if isinstance(steps, dict) else [(None, s) for s in steps]
@@ -151,9 +190,17 @@ def _normalise_steps(steps, stages, source="funnel"):
     for label, item in items:
         alts = (item,) if isinstance(item, str) else tuple(item)
         if not alts or not all(isinstance(a, str) for a in alts):
-            raise DataError(f"{source}(steps=...)", [{"column": "steps", "expected": "each step "
-                            "an event name or a non-empty list of event names", "rows": 1,
-                            "examples": [item]}])
+            raise DataError(
+                f"{source}(steps=...)",
+                [
+                    {
+                        "column": "steps",
+                        "expected": "each step an event name or a non-empty list of event names",
+                        "rows": 1,
+                        "examples": [item],
+                    }
+                ],
+            )
         name = str(label) if label is not None else " | ".join(alts)
         if name in labels:  # the same event twice in a row: "A", "A (2)"
             name = f"{name} ({sum(lab.split(' (')[0] == name for lab in labels) + 1})"
@@ -170,8 +217,15 @@ def _parse_time(value, name, source):
     except (ValueError, TypeError):
         ts = pd.NaT
     if pd.isna(ts):
-        raise DataError(f"{source}({name}=...)", [{"column": name, "expected": "a date or "
-                        f"timestamp such as '2024-03-01'; got {value!r}"}])
+        raise DataError(
+            f"{source}({name}=...)",
+            [
+                {
+                    "column": name,
+                    "expected": f"a date or timestamp such as '2024-03-01'; got {value!r}",
+                }
+            ],
+        )
     if ts.tzinfo is not None:
         ts = ts.tz_convert("UTC").tz_localize(None)
     return ts
@@ -202,8 +256,19 @@ def _as_int64_ns(ts):
     return ts.to_numpy(dtype="datetime64[ns]").view("int64")
 
 
-def funnel_table(events, steps=None, *, window="14D", observed_at=None, strict=False, start=None,
-                 end=None, entry="all", exclude=None, stages=None):
+def funnel_table(
+    events,
+    steps=None,
+    *,
+    window="14D",
+    observed_at=None,
+    strict=False,
+    start=None,
+    end=None,
+    entry="all",
+    exclude=None,
+    stages=None,
+):
     """Reduce the event log to one row per person who entered the funnel.
 
     Parameters
@@ -247,19 +312,43 @@ def funnel_table(events, steps=None, *, window="14D", observed_at=None, strict=F
     >>> int(table["depth"].max())
     6
     """
-    return _reduce(events, steps, window=window, observed_at=observed_at, strict=strict,
-                   start=start, end=end, entry=entry, exclude=exclude, stages=stages)[0]
+    return _reduce(
+        events,
+        steps,
+        window=window,
+        observed_at=observed_at,
+        strict=strict,
+        start=start,
+        end=end,
+        entry=entry,
+        exclude=exclude,
+        stages=stages,
+    )[0]
 
 
-def _reduce(events, steps, *, window, observed_at, strict, start, end, entry, exclude, stages,
-            keep_all=False):
+def _reduce(
+    events,
+    steps,
+    *,
+    window,
+    observed_at,
+    strict,
+    start,
+    end,
+    entry,
+    exclude,
+    stages,
+    keep_all=False,
+):
     """funnel_table's work; also returns the sorted log and each step's matched row."""
     events, _, observed = _unpack(events, None, observed_at)
     window_td = _parse_window(window, "funnel_table")
     labels, step_events = _normalise_steps(steps, stages, "funnel_table")
     if entry not in ("all", "first"):
-        raise DataError("funnel_table(entry=...)", [{"column": "entry", "expected": "'all' or "
-                        f"'first'; got {entry!r}"}])
+        raise DataError(
+            "funnel_table(entry=...)",
+            [{"column": "entry", "expected": f"'all' or 'first'; got {entry!r}"}],
+        )
     start = _parse_time(start, "start", "funnel_table")
     end = _parse_time(end, "end", "funnel_table")
     if isinstance(exclude, str):
@@ -268,16 +357,26 @@ def _reduce(events, steps, *, window, observed_at, strict, start, end, entry, ex
 
     ts = events["timestamp"]
     if not pd.api.types.is_datetime64_any_dtype(ts):
-        raise DataError("funnel_table(events=...)", [{"column": "timestamp", "expected":
-                        f"datetime values; got {ts.dtype}"}],
-                        hint="read the log with cxkit.read_events")
+        raise DataError(
+            "funnel_table(events=...)",
+            [{"column": "timestamp", "expected": f"datetime values; got {ts.dtype}"}],
+            hint="read the log with cxkit.read_events",
+        )
     if isinstance(ts.dtype, pd.DatetimeTZDtype):
         ts = ts.dt.tz_convert("UTC").dt.tz_localize(None)
     if ts.isna().any():
         bad = ts.isna().to_numpy()
-        raise DataError("funnel_table(events=...)", [{"column": "timestamp", "expected":
-                        "a timestamp in every row", "rows": int(bad.sum()),
-                        "examples": [f"row {i + 1}" for i in np.flatnonzero(bad)[:5]]}])
+        raise DataError(
+            "funnel_table(events=...)",
+            [
+                {
+                    "column": "timestamp",
+                    "expected": "a timestamp in every row",
+                    "rows": int(bad.sum()),
+                    "examples": [f"row {i + 1}" for i in np.flatnonzero(bad)[:5]],
+                }
+            ],
+        )
 
     t = _as_int64_ns(ts)
     cust_codes, cust_values = _codes(events["customer_id"])
@@ -285,9 +384,17 @@ def _reduce(events, steps, *, window, observed_at, strict, start, end, entry, ex
     ev_values = pd.Index(np.asarray(ev_values, dtype=object))
     if (cust_codes < 0).any():
         bad = cust_codes < 0
-        raise DataError("funnel_table(events=...)", [{"column": "customer_id", "expected":
-                        "a person id in every row", "rows": int(bad.sum()),
-                        "examples": [f"row {i + 1}" for i in np.flatnonzero(bad)[:5]]}])
+        raise DataError(
+            "funnel_table(events=...)",
+            [
+                {
+                    "column": "customer_id",
+                    "expected": "a person id in every row",
+                    "rows": int(bad.sum()),
+                    "examples": [f"row {i + 1}" for i in np.flatnonzero(bad)[:5]],
+                }
+            ],
+        )
 
     def lookup_of(names):
         codes = ev_values.get_indexer(list(names))
@@ -305,8 +412,10 @@ def _reduce(events, steps, *, window, observed_at, strict, start, end, entry, ex
 
     # sort once by (person, time), keeping input order within ties
     n = len(t)
-    if n < 2 or np.all((cust_codes[1:] > cust_codes[:-1])
-                       | ((cust_codes[1:] == cust_codes[:-1]) & (t[1:] >= t[:-1]))):
+    if n < 2 or np.all(
+        (cust_codes[1:] > cust_codes[:-1])
+        | ((cust_codes[1:] == cust_codes[:-1]) & (t[1:] >= t[:-1]))
+    ):
         order = None
         cust, tt, evc = cust_codes, t, ev_codes
     else:
@@ -321,8 +430,12 @@ def _reduce(events, steps, *, window, observed_at, strict, start, end, entry, ex
     step_masks = [mask_of(names) for names in step_events]
     unmatched = [lab for lab, m in zip(labels, step_masks, strict=True) if not m.any()]
     if unmatched:
-        warnings.warn(f"funnel: no event matches step(s) {unmatched}; they count zero people. "
-                      f"Events present include {list(ev_values[:8])}", UserWarning, stacklevel=_stacklevel())
+        warnings.warn(
+            f"funnel: no event matches step(s) {unmatched}; they count zero people. "
+            f"Events present include {list(ev_values[:8])}",
+            UserWarning,
+            stacklevel=_stacklevel(),
+        )
 
     window_ns = int(window_td.value)
     entry_mask = step_masks[0].copy()
@@ -358,19 +471,24 @@ def _reduce(events, steps, *, window, observed_at, strict, start, end, entry, ex
         firstbest = np.zeros(0, np.int64)
         last_entry_t = np.zeros(0, np.int64)
 
-    chosen = pos[:, firstbest]
-    out = pd.DataFrame({
-        "customer_id": np.asarray(cust_values)[ecust[firstbest]],
+    chosen = np.ascontiguousarray(pos[:, firstbest])  # steps x persons, rows contiguous
+    person = ecust[firstbest]
+    if isinstance(events["customer_id"].dtype, pd.CategoricalDtype):
+        ids = pd.Categorical.from_codes(person, dtype=events["customer_id"].dtype)
+    else:
+        ids = cust_values.take(person)
+    columns = {
+        "customer_id": ids,
         "depth": depth[firstbest].astype(np.int64),
         "entry_row": (order[chosen[0]] if order is not None else chosen[0]).astype(np.int64),
-    })
+    }
+    nat = np.iinfo(np.int64).min
     for k in range(K):
-        col = np.where(chosen[k] >= 0, tt[np.maximum(chosen[k], 0)], np.iinfo(np.int64).min)
-        out[f"step_{k + 1}_at"] = col.view("datetime64[ns]")
-    out["last_entry_at"] = last_entry_t.view("datetime64[ns]")
-    out["window_open"] = last_entry_t + window_ns > observed.value
-    if isinstance(events["customer_id"].dtype, pd.CategoricalDtype):
-        out["customer_id"] = out["customer_id"].astype(object)
+        at = np.where(chosen[k] >= 0, tt[np.maximum(chosen[k], 0)], nat)
+        columns[f"step_{k + 1}_at"] = at.view("datetime64[ns]")
+    columns["last_entry_at"] = last_entry_t.view("datetime64[ns]")
+    columns["window_open"] = last_entry_t + window_ns > observed.value
+    out = pd.DataFrame(columns)
     out.attrs = {
         "steps": dict(zip(labels, [list(e) for e in step_events], strict=True)),
         "window": window_td,
@@ -383,8 +501,14 @@ def _reduce(events, steps, *, window, observed_at, strict, start, end, entry, ex
         "unmatched_steps": unmatched,
         "events_after_observed_at": int((tt > observed.value).sum()),
     }
-    extras = {"order": order, "chosen": chosen, "cust": cust, "t": tt, "ev": evc,
-              "ev_values": ev_values}
+    extras = {
+        "order": order,
+        "chosen": chosen,
+        "cust": cust,
+        "t": tt,
+        "ev": evc,
+        "ev_values": ev_values,
+    }
     return out, extras
 
 
@@ -400,8 +524,13 @@ def _breakers(step_masks, step_events, mask_of, strict, exclude):
         bad = np.zeros(n, bool) if excl is None else excl.copy()
         if strict:
             allowed = set(step_events[k - 1]) | set(step_events[k])
-            others = [e for j, names in enumerate(step_events) if j not in (k - 1, k)
-                      for e in names if e not in allowed]
+            others = [
+                e
+                for j, names in enumerate(step_events)
+                if j not in (k - 1, k)
+                for e in names
+                if e not in allowed
+            ]
             if others:
                 bad |= mask_of(others)
         if bad.any():
@@ -426,29 +555,26 @@ def _chains(cust, t, step_masks, entry_mask, window_ns, breakers):
     new = np.ones(n, bool)
     new[1:] = (cust[1:] != cust[:-1]) | (t[1:] != t[:-1])
     tie_start = np.maximum.accumulate(np.where(new, np.arange(n), 0))
-    limit = t[entries] + window_ns
-    alive = np.arange(len(entries))
-    cur = entries.copy()
+    alive = np.arange(len(entries))  # entries still going, and their state:
+    prev = entries.copy()  # row of the last matched step
+    limit = t[entries] + window_ns  # latest time allowed
     for k in range(1, K):
         rows = np.flatnonzero(step_masks[k])
         if not len(rows) or not len(alive):
             break
-        prev = cur[alive]
-        j = np.searchsorted(rows, tie_start[prev])
         last = len(rows) - 1
-        j = j + (rows[np.minimum(j, last)] == prev)  # not the row that matched the last step
+        j = np.searchsorted(rows, tie_start[prev])
+        j += rows[np.minimum(j, last)] == prev  # not the row that matched the previous step
         ok = j <= last
         cand = rows[np.minimum(j, last)]
-        ok &= (cust[cand] == cust[prev]) & (t[cand] <= limit[alive])
+        ok &= (cust[cand] == cust[prev]) & (t[cand] <= limit)
         if breakers[k] is not None:
             lo = np.minimum(prev, cand) + 1
             hi = np.maximum(prev, cand)
             cum = breakers[k]
             ok &= (cum[np.maximum(hi, lo)] - cum[lo]) == 0
-        alive = alive[ok]
-        cand = cand[ok]
-        pos[k, alive] = cand
-        cur[alive] = cand
+        alive, prev, limit = alive[ok], cand[ok], limit[ok]
+        pos[k, alive] = prev
     return pos, entries
 
 
@@ -482,16 +608,26 @@ def _group_values(table, events, customers, by, source):
         elif customers is not None and col in customers.columns and col != "customer_id":
             attr = customers.drop_duplicates("customer_id").set_index("customer_id")[col]
             values = attr.reindex(pd.Index(table["customer_id"].astype(str))).reset_index(
-                drop=True)
+                drop=True
+            )
         else:
             have = [c for c in events.columns if c not in ("customer_id", "timestamp")]
             if customers is not None:
                 have += [c for c in customers.columns if c != "customer_id" and c not in have]
-            raise DataError(f"{source}(by=...)", [{"column": "by", "expected": f"a column of "
-                            f"the events{' or customers' if customers is not None else ''} "
-                            f"table; '{col}' is in neither"}], columns=have,
-                            hint="pass customers=journey.customers (or the Journey itself) to "
-                            "group by a customer attribute")
+            raise DataError(
+                f"{source}(by=...)",
+                [
+                    {
+                        "column": "by",
+                        "expected": f"a column of "
+                        f"the events{' or customers' if customers is not None else ''} "
+                        f"table; '{col}' is in neither",
+                    }
+                ],
+                columns=have,
+                hint="pass customers=journey.customers (or the Journey itself) to "
+                "group by a customer attribute",
+            )
         values = values.astype(object).where(values.notna(), _MISSING)
         out[col] = values.astype(str).to_numpy()
     return pd.DataFrame(out)
@@ -509,8 +645,7 @@ def _summarise(table, labels, groups=None):
         gcols = list(keys.columns)
         codes, uniques = _factorize_rows(keys)
         G = len(uniques)
-    counts = np.zeros((G, K + 1), np.int64)
-    np.add.at(counts, (codes, depth), 1)
+    counts = np.bincount(codes * (K + 1) + depth, minlength=G * (K + 1)).reshape(G, K + 1)
     reached = counts[:, ::-1].cumsum(axis=1)[:, ::-1][:, 1:]  # reached[g, k-1] = depth >= k
     rows = []
     for k in range(K):
@@ -518,30 +653,33 @@ def _summarise(table, labels, groups=None):
         start_n = reached[:, 0]
         prev_n = reached[:, k - 1] if k else reached[:, 0]
         if k:
-            gap = (table[f"step_{k + 1}_at"] - table[f"step_{k}_at"]).to_numpy()
-            seconds = gap / np.timedelta64(1, "s")  # NaN where not reached
+            sel = depth > k  # reached step k + 1
+            gap = table[f"step_{k + 1}_at"].to_numpy()[sel].view("int64") - table[
+                f"step_{k}_at"
+            ].to_numpy()[sel].view("int64")
             if groups is None:
-                with warnings.catch_warnings():  # all-NaN (no one reached the step) is fine
-                    warnings.simplefilter("ignore", RuntimeWarning)
-                    med = np.array([np.nanmedian(seconds) if len(seconds) else np.nan])
+                med = np.array([np.median(gap) if len(gap) else np.nan])
             else:
-                med = pd.Series(seconds).groupby(codes).median().reindex(range(G)).to_numpy()
-            med = pd.to_timedelta(med, unit="s").to_numpy()
+                med = pd.Series(gap.astype(float)).groupby(codes[sel]).median()
+                med = med.reindex(range(G)).to_numpy()
+            med = pd.to_timedelta(med, unit="ns").to_numpy()
             lo, hi = _wilson(n_k, prev_n)
         else:
             med = np.full(G, np.timedelta64("NaT", "ns"))
             lo = hi = np.full(G, np.nan)
         with np.errstate(divide="ignore", invalid="ignore"):
-            frame = pd.DataFrame({
-                "step_index": k + 1,
-                "step": labels[k],
-                "customers": n_k,
-                "pct_of_start": np.where(start_n > 0, 100 * n_k / start_n, np.nan),
-                "pct_of_previous": np.where(prev_n > 0, 100 * n_k / prev_n, np.nan),
-                "ci_low": lo,
-                "ci_high": hi,
-                "median_time_to_step": pd.to_timedelta(med),
-            })
+            frame = pd.DataFrame(
+                {
+                    "step_index": k + 1,
+                    "step": labels[k],
+                    "customers": n_k,
+                    "pct_of_start": np.where(start_n > 0, 100 * n_k / start_n, np.nan),
+                    "pct_of_previous": np.where(prev_n > 0, 100 * n_k / prev_n, np.nan),
+                    "ci_low": lo,
+                    "ci_high": hi,
+                    "median_time_to_step": pd.to_timedelta(med),
+                }
+            )
         if groups is not None:
             for c in gcols:
                 frame.insert(0, c, uniques[c].to_numpy())
@@ -561,21 +699,29 @@ def _factorize_rows(keys):
     return codes, uniq
 
 
-def _prepare(events, steps, window, by, customers, observed_at, complete_only, source,
-             **options):
+def _prepare(events, steps, window, by, customers, observed_at, complete_only, source, **options):
     events_df, customers, observed = _unpack(events, customers, observed_at)
     if by is not None and not isinstance(by, str | list | tuple):
-        raise DataError(f"{source}(by=...)", [{"column": "by", "expected": "a column name or "
-                        f"a list of names; got {type(by).__name__}"}])
-    table, extras = _reduce(events_df, steps, window=window, observed_at=observed,
-                            **{**_DEFAULTS, **options})
+        raise DataError(
+            f"{source}(by=...)",
+            [
+                {
+                    "column": "by",
+                    "expected": f"a column name or a list of names; got {type(by).__name__}",
+                }
+            ],
+        )
+    table, extras = _reduce(
+        events_df, steps, window=window, observed_at=observed, **{**_DEFAULTS, **options}
+    )
     groups = None
     if by is not None:
         groups = _group_values(table, events_df, customers, by, source)
     attrs = dict(table.attrs)
     attrs["open_windows"] = int(table["window_open"].sum())
-    attrs["open_not_converted"] = int((table["window_open"]
-                                       & (table["depth"] < len(attrs["steps"]))).sum())
+    attrs["open_not_converted"] = int(
+        (table["window_open"] & (table["depth"] < len(attrs["steps"]))).sum()
+    )
     attrs["complete_only"] = bool(complete_only)
     attrs["left_out_open"] = 0
     keep = None
@@ -593,8 +739,14 @@ def _prepare(events, steps, window, by, customers, observed_at, complete_only, s
     return events_df, table, groups, attrs, extras
 
 
-_DEFAULTS = {"strict": False, "start": None, "end": None, "entry": "all", "exclude": None,
-             "stages": None}
+_DEFAULTS = {
+    "strict": False,
+    "start": None,
+    "end": None,
+    "entry": "all",
+    "exclude": None,
+    "stages": None,
+}
 
 
 _FUNNEL_OPTIONS = """\
@@ -616,10 +768,24 @@ _FUNNEL_OPTIONS = """\
 """
 
 
-def funnel(events, steps=None, *, window="14D", by=None, customers=None, observed_at=None,
-           strict=False, start=None, end=None, entry="all", exclude=None,
-           complete_only=False, stages=None):
-    """How many people reach each funnel step, with step conversion and its uncertainty.
+def funnel(
+    events,
+    steps=None,
+    *,
+    window="14D",
+    by=None,
+    customers=None,
+    observed_at=None,
+    strict=False,
+    start=None,
+    end=None,
+    entry="all",
+    exclude=None,
+    complete_only=False,
+    stages=None,
+):
+    (
+        """How many people reach each funnel step, with step conversion and its uncertainty.
 
     Parameters
     ----------
@@ -627,7 +793,9 @@ def funnel(events, steps=None, *, window="14D", by=None, customers=None, observe
         The events table (or a Journey: its customers and ``observed_at`` are used).
     steps : list or dict
         Steps in order; an item is an event or a list of alternative events; a dict names them.
-    """ + _FUNNEL_OPTIONS + """
+    """
+        + _FUNNEL_OPTIONS
+        + """
     Returns
     -------
     DataFrame
@@ -654,9 +822,23 @@ def funnel(events, steps=None, *, window="14D", by=None, customers=None, observe
     >>> list(f["step"])[:3]
     ['awareness', 'site_visit', 'product_view']
     """
-    _, table, groups, attrs, _ = _prepare(events, steps, window, by, customers, observed_at,
-                                       complete_only, "funnel", strict=strict, start=start,
-                                       end=end, entry=entry, exclude=exclude, stages=stages)
+    )
+    _, table, groups, attrs, _ = _prepare(
+        events,
+        steps,
+        window,
+        by,
+        customers,
+        observed_at,
+        complete_only,
+        "funnel",
+        strict=strict,
+        start=start,
+        end=end,
+        entry=entry,
+        exclude=exclude,
+        stages=stages,
+    )
     out = _summarise(table, list(attrs["steps"]), groups)
     out.attrs = attrs
     return out
@@ -713,8 +895,17 @@ def _durations(table, k, window, observed):
     return hours[reached], converted[reached]
 
 
-def time_to_convert(events, steps=None, *, window="14D", by=None, customers=None,
-                    observed_at=None, curve=False, **options):
+def time_to_convert(
+    events,
+    steps=None,
+    *,
+    window="14D",
+    by=None,
+    customers=None,
+    observed_at=None,
+    curve=False,
+    **options,
+):
     """Time from each step to the next, as a survival question.
 
     People who reached a step but not the next are censored at the end of their window (or at
@@ -749,8 +940,17 @@ def time_to_convert(events, steps=None, *, window="14D", by=None, customers=None
     ['step_index', 'step', 'next_step']
     """
     complete_only = options.pop("complete_only", False)
-    _, table, groups, attrs, _ = _prepare(events, steps, window, by, customers, observed_at,
-                                       complete_only, "time_to_convert", **options)
+    _, table, groups, attrs, _ = _prepare(
+        events,
+        steps,
+        window,
+        by,
+        customers,
+        observed_at,
+        complete_only,
+        "time_to_convert",
+        **options,
+    )
     labels = list(attrs["steps"])
     window_td, observed = attrs["window"], attrs["observed_at"]
     if groups is None:
@@ -769,20 +969,34 @@ def time_to_convert(events, steps=None, *, window="14D", by=None, customers=None
             head = dict(zip(gcols, key, strict=True))
             head.update(step_index=k, step=labels[k - 1], next_step=labels[k])
             q = np.quantile(hours[conv], [0.25, 0.5, 0.75]) if conv.any() else [np.nan] * 3
-            summary.append({**head, "reached": int(len(hours)), "converted": int(conv.sum()),
-                            "censored": int((~conv).sum()),
-                            "pct_converted": 100 * (1 - surv[-1]) if len(surv) else 0.0,
-                            "median_hours": _km_quantile(times, surv, 0.5),
-                            "q25_hours": _km_quantile(times, surv, 0.25),
-                            "q75_hours": _km_quantile(times, surv, 0.75),
-                            "median_hours_converted": q[1], "q25_hours_converted": q[0],
-                            "q75_hours_converted": q[2]})
+            summary.append(
+                {
+                    **head,
+                    "reached": int(len(hours)),
+                    "converted": int(conv.sum()),
+                    "censored": int((~conv).sum()),
+                    "pct_converted": 100 * (1 - surv[-1]) if len(surv) else 0.0,
+                    "median_hours": _km_quantile(times, surv, 0.5),
+                    "q25_hours": _km_quantile(times, surv, 0.25),
+                    "q75_hours": _km_quantile(times, surv, 0.75),
+                    "median_hours_converted": q[1],
+                    "q25_hours_converted": q[0],
+                    "q75_hours_converted": q[2],
+                }
+            )
             if curve:
-                curves.append(pd.DataFrame({**head, "hours": np.r_[0.0, times],
-                                            "pct_converted": 100 * (1 - np.r_[1.0, surv]),
-                                            "ci_low": 100 * (1 - np.r_[1.0, high]),
-                                            "ci_high": 100 * (1 - np.r_[1.0, low]),
-                                            "at_risk": np.r_[len(hours), risk]}))
+                curves.append(
+                    pd.DataFrame(
+                        {
+                            **head,
+                            "hours": np.r_[0.0, times],
+                            "pct_converted": 100 * (1 - np.r_[1.0, surv]),
+                            "ci_low": 100 * (1 - np.r_[1.0, high]),
+                            "ci_high": 100 * (1 - np.r_[1.0, low]),
+                            "at_risk": np.r_[len(hours), risk],
+                        }
+                    )
+                )
     if curve:
         out = pd.concat(curves, ignore_index=True) if curves else pd.DataFrame()
     else:
@@ -796,8 +1010,17 @@ def time_to_convert(events, steps=None, *, window="14D", by=None, customers=None
 # --------------------------------------------------------------------------------------------
 
 
-def funnel_trend(events, steps=None, *, period="W", window="14D", by=None, customers=None,
-                 observed_at=None, **options):
+def funnel_trend(
+    events,
+    steps=None,
+    *,
+    period="W",
+    window="14D",
+    by=None,
+    customers=None,
+    observed_at=None,
+    **options,
+):
     """Conversion by entry week or month: the funnel of each entry period.
 
     Parameters
@@ -822,14 +1045,17 @@ def funnel_trend(events, steps=None, *, period="W", window="14D", by=None, custo
     True
     """
     complete_only = options.pop("complete_only", False)
-    _, table, groups, attrs, _ = _prepare(events, steps, window, by, customers, observed_at,
-                                       complete_only, "funnel_trend", **options)
+    _, table, groups, attrs, _ = _prepare(
+        events, steps, window, by, customers, observed_at, complete_only, "funnel_trend", **options
+    )
     alias = {"W": "W-SUN", "M": "M", "MS": "M", "ME": "M", "Q": "Q"}.get(period, period)
     try:
         periods = table["step_1_at"].dt.to_period(alias).dt.start_time
     except (ValueError, TypeError):
-        raise DataError("funnel_trend(period=...)", [{"column": "period", "expected": "'W' "
-                        f"(weeks) or 'M' (months); got {period!r}"}]) from None
+        raise DataError(
+            "funnel_trend(period=...)",
+            [{"column": "period", "expected": f"'W' (weeks) or 'M' (months); got {period!r}"}],
+        ) from None
     keys = pd.DataFrame({"period": periods.to_numpy()})
     if groups is not None:
         keys = pd.concat([keys, groups], axis=1)
@@ -845,8 +1071,19 @@ def funnel_trend(events, steps=None, *, period="W", window="14D", by=None, custo
 # --------------------------------------------------------------------------------------------
 
 
-def drop_off_paths(events, steps=None, *, step, n=5, length=3, window="14D", by=None,
-                   customers=None, observed_at=None, **options):
+def drop_off_paths(
+    events,
+    steps=None,
+    *,
+    step,
+    n=5,
+    length=3,
+    window="14D",
+    by=None,
+    customers=None,
+    observed_at=None,
+    **options,
+):
     """What people whose deepest step is ``step`` did next, inside their window.
 
     Parameters
@@ -877,24 +1114,41 @@ def drop_off_paths(events, steps=None, *, step, n=5, length=3, window="14D", by=
     True
     """
     complete_only = options.pop("complete_only", False)
-    _, table, groups, attrs, extras = _prepare(events, steps, window, by, customers,
-                                               observed_at, complete_only, "drop_off_paths",
-                                               keep_all=True, **options)
+    _, table, groups, attrs, extras = _prepare(
+        events,
+        steps,
+        window,
+        by,
+        customers,
+        observed_at,
+        complete_only,
+        "drop_off_paths",
+        keep_all=True,
+        **options,
+    )
     labels = list(attrs["steps"])
     K = len(labels)
     if isinstance(step, str):
         if step not in labels:
-            raise DataError("drop_off_paths(step=...)", [{"column": "step", "expected": "a step "
-                            f"name; {step!r} is not one"}], columns=labels)
+            raise DataError(
+                "drop_off_paths(step=...)",
+                [{"column": "step", "expected": f"a step name; {step!r} is not one"}],
+                columns=labels,
+            )
         k = labels.index(step) + 1
     else:
         k = int(step)
     if not 1 <= k < K:
-        raise DataError("drop_off_paths(step=...)", [{"column": "step", "expected": "a step "
-                        f"before the last (1–{K - 1}); got {step!r}"}], columns=labels)
+        raise DataError(
+            "drop_off_paths(step=...)",
+            [{"column": "step", "expected": f"a step before the last (1–{K - 1}); got {step!r}"}],
+            columns=labels,
+        )
     if not isinstance(length, int | np.integer) or length < 1:
-        raise DataError("drop_off_paths(length=...)", [{"column": "length", "expected":
-                        f"a whole number ≥ 1; got {length!r}"}])
+        raise DataError(
+            "drop_off_paths(length=...)",
+            [{"column": "length", "expected": f"a whole number ≥ 1; got {length!r}"}],
+        )
     droppers = (table["depth"] == k).to_numpy()
     sub = table[droppers].reset_index(drop=True)
     gsub = groups[droppers].reset_index(drop=True) if groups is not None else None
@@ -903,8 +1157,9 @@ def drop_off_paths(events, steps=None, *, step, n=5, length=3, window="14D", by=
     cust, t = extras["cust"], extras["t"]
     ev_names = np.asarray(extras["ev_values"], dtype=object)[extras["ev"]]
     at = extras["chosen"][k - 1, droppers]
-    limit = np.minimum((sub["step_1_at"] + attrs["window"]).to_numpy().view("int64"),
-                       attrs["observed_at"].value)
+    limit = np.minimum(
+        (sub["step_1_at"] + attrs["window"]).to_numpy().view("int64"), attrs["observed_at"].value
+    )
     names = []
     valid = np.ones(len(sub), bool)
     for i in range(1, length + 1):
@@ -937,15 +1192,18 @@ def drop_off_paths(events, steps=None, *, step, n=5, length=3, window="14D", by=
         counts["droppers"] = len(sub)
     counts["pct"] = 100 * counts["customers"] / counts["droppers"]
     counts["ci_low"], counts["ci_high"] = _wilson(counts["customers"], counts["droppers"])
-    counts = counts.sort_values(gcols + ["length", "customers", "path"],
-                                ascending=[True] * len(gcols) + [True, False, True])
+    counts = counts.sort_values(
+        gcols + ["length", "customers", "path"],
+        ascending=[True] * len(gcols) + [True, False, True],
+    )
     counts = counts.groupby(gcols + ["length"], observed=True).head(n).reset_index(drop=True)
     counts.insert(len(gcols), "step", labels[k - 1])
     attrs = dict(attrs)
     attrs["droppers"] = int(len(sub))
     counts.attrs = attrs
-    return counts[gcols + ["step", "length", "path", "customers", "pct", "ci_low", "ci_high",
-                           "droppers"]]
+    return counts[
+        gcols + ["step", "length", "path", "customers", "pct", "ci_low", "ci_high", "droppers"]
+    ]
 
 
 # --------------------------------------------------------------------------------------------
@@ -953,9 +1211,21 @@ def drop_off_paths(events, steps=None, *, step, n=5, length=3, window="14D", by=
 # --------------------------------------------------------------------------------------------
 
 
-def compare_funnel(events, steps=None, *, by, baseline=None, window="14D", customers=None,
-                   observed_at=None, test="z", correction="holm", alpha=0.05, power=0.8,
-                   **options):
+def compare_funnel(
+    events,
+    steps=None,
+    *,
+    by,
+    baseline=None,
+    window="14D",
+    customers=None,
+    observed_at=None,
+    test="z",
+    correction="holm",
+    alpha=0.05,
+    power=0.8,
+    **options,
+):
     """Test each step's conversion between groups (A/B variants, devices, channels).
 
     Each group's step conversion (``pct_of_previous``) is compared with the ``baseline`` group,
@@ -1000,20 +1270,36 @@ def compare_funnel(events, steps=None, *, by, baseline=None, window="14D", custo
     from scipy import stats
 
     if test not in ("z", "chi2"):
-        raise DataError("compare_funnel(test=...)", [{"column": "test", "expected": "'z' or "
-                        f"'chi2'; got {test!r}"}])
+        raise DataError(
+            "compare_funnel(test=...)",
+            [{"column": "test", "expected": f"'z' or 'chi2'; got {test!r}"}],
+        )
     if correction not in ("holm", "bonferroni", "fdr_bh", "none", None):
-        raise DataError("compare_funnel(correction=...)", [{"column": "correction", "expected":
-                        "'holm', 'bonferroni', 'fdr_bh' or 'none'"}])
+        raise DataError(
+            "compare_funnel(correction=...)",
+            [{"column": "correction", "expected": "'holm', 'bonferroni', 'fdr_bh' or 'none'"}],
+        )
     if not isinstance(by, str):
-        raise DataError("compare_funnel(by=...)", [{"column": "by", "expected": "one column "
-                        f"name; got {by!r}"}])
-    f = funnel(events, steps, window=window, by=by, customers=customers,
-               observed_at=observed_at, **options)
+        raise DataError(
+            "compare_funnel(by=...)",
+            [{"column": "by", "expected": f"one column name; got {by!r}"}],
+        )
+    f = funnel(
+        events,
+        steps,
+        window=window,
+        by=by,
+        customers=customers,
+        observed_at=observed_at,
+        **options,
+    )
     groups = list(pd.unique(f[by]))
     if baseline is not None and baseline not in groups:
-        raise DataError("compare_funnel(baseline=...)", [{"column": "baseline", "expected":
-                        f"one of the groups of '{by}'; got {baseline!r}"}], columns=groups)
+        raise DataError(
+            "compare_funnel(baseline=...)",
+            [{"column": "baseline", "expected": f"one of the groups of '{by}'; got {baseline!r}"}],
+            columns=groups,
+        )
     K = int(f["step_index"].max())
     rows = []
     for k in range(2, K + 1):
@@ -1034,19 +1320,78 @@ def compare_funnel(events, steps=None, *, by, baseline=None, window="14D", custo
                 x2, n2, ref = now.sum() - x1, before.sum() - n1, "rest"
             else:
                 x2, n2, ref = now[baseline], before[baseline], baseline
-            rows.append({"step_index": k, "step": step, "by": by, "group": g, "reference": ref,
-                         **_two_proportions(x1, n1, x2, n2, test, alpha, power),
-                         "p_overall": p_overall})
+            rows.append(
+                {
+                    "step_index": k,
+                    "step": step,
+                    "by": by,
+                    "group": g,
+                    "reference": ref,
+                    **_two_proportions(x1, n1, x2, n2, test, alpha, power),
+                    "p_overall": p_overall,
+                }
+            )
     out = pd.DataFrame(rows)
     if len(out):
         out["p_adjusted"] = _adjust(out["p_value"].to_numpy(), correction)
         out["significant"] = out["p_adjusted"] < alpha
-        cols = [c for c in out.columns if c not in ("p_adjusted", "significant", "mde_pp",
-                                                     "p_overall")]
+        cols = [
+            c for c in out.columns if c not in ("p_adjusted", "significant", "mde_pp", "p_overall")
+        ]
         cols.insert(cols.index("p_value") + 1, "p_adjusted")
         out = out[cols + ["significant", "mde_pp", "p_overall"]]
     out.attrs = dict(f.attrs)
     out.attrs.update(test=test, correction=correction, alpha=alpha, power=power)
+    return out
+
+
+def segment_gaps(events, steps=None, *, by=("device", "channel"), **options):
+    """Every step × segment comparison of :func:`compare_funnel` over several groupings, the
+    largest credible gap first.
+
+    Runs :func:`compare_funnel` (each group against everyone else) for each ``by`` column that
+    exists, and sorts: significant gaps first, then by ``relative`` (the lowest ratio of the
+    group's step conversion to the rest's first) — so ``.iloc[0]`` is "the segment that falls
+    behind, and where". Columns as in :func:`compare_funnel`, plus ``lost``: how many more people
+    of the group would have continued at the rest's rate.
+
+    Examples
+    --------
+    >>> import cxkit
+    >>> from cxkit.funnel import STEPS, segment_gaps
+    >>> worst = segment_gaps(cxkit.load_sample(), STEPS).iloc[0]
+    >>> (worst["group"], worst["step"])
+    ('mobile', 'purchase')
+    """
+    events_df = events.events if isinstance(events, Journey) else events
+    customers = options.get("customers")
+    if customers is None and isinstance(events, Journey):
+        customers = events.customers
+    by = [by] if isinstance(by, str) else list(by)
+    present = [
+        b
+        for b in by
+        if b in events_df.columns or (customers is not None and b in customers.columns)
+    ]
+    if not present:
+        raise DataError(
+            "segment_gaps(by=...)",
+            [
+                {
+                    "column": "by",
+                    "expected": f"at least one column of the events or customers table among {by}",
+                }
+            ],
+            columns=events_df.columns,
+        )
+    parts = [compare_funnel(events, steps, by=b, **options) for b in present]
+    out = pd.concat(parts, ignore_index=True)
+    if out.empty:
+        return out
+    out["lost"] = np.maximum(out["n_group"] * (out["pct_reference"] - out["pct_group"]) / 100, 0)
+    out = out.sort_values(["significant", "relative"], ascending=[False, True], kind="stable")
+    out = out.reset_index(drop=True)
+    out.attrs = parts[0].attrs
     return out
 
 
@@ -1079,10 +1424,19 @@ def _two_proportions(x1, n1, x2, n2, test, alpha, power):
         base = p2 if 0 < p2 < 1 else (x1 + x2) / (n1 + n2)
         zsum = stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(power)
         mde = float(100 * zsum * np.sqrt(base * (1 - base) * (1 / n1 + 1 / n2)))
-    return {"n_group": int(n1), "pct_group": 100 * p1, "n_reference": int(n2),
-            "pct_reference": 100 * p2, "diff_pp": diff, "ci_low": float(low),
-            "ci_high": float(high), "relative": p1 / p2 if p2 else np.nan,
-            "statistic": stat, "p_value": p_value, "mde_pp": mde}
+    return {
+        "n_group": int(n1),
+        "pct_group": 100 * p1,
+        "n_reference": int(n2),
+        "pct_reference": 100 * p2,
+        "diff_pp": diff,
+        "ci_low": float(low),
+        "ci_high": float(high),
+        "relative": p1 / p2 if p2 else np.nan,
+        "statistic": stat,
+        "p_value": p_value,
+        "mde_pp": mde,
+    }
 
 
 def _adjust(p, method):

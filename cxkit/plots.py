@@ -71,6 +71,11 @@ def plot_timeline(data, *, x="timestamp", by=None, freq="W", ax=None, **kwargs):
             ax.plot(table.index, table[level].to_numpy(), label=str(level), color=colour,
                     **kwargs)
         ax.legend(title=by.replace("_", " "), frameon=False)
+    import matplotlib.dates as mdates
+
+    locator = mdates.AutoDateLocator(maxticks=8)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
     ax.set_xlabel("")
     ax.set_ylabel({"D": "per day", "W": "per week", "M": "per month"}.get(freq, "count"))
     return ax

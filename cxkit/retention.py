@@ -448,8 +448,8 @@ def time_varying_table(
 
     Drivers:
 
-    * ``support_tickets_<window>`` — support tickets in the last ``tickets_window`` (+1 at each ticket,
-      −1 when it leaves the window);
+    * ``support_tickets_<window>`` — support tickets in the last ``tickets_window`` (+1 at each
+      ticket, −1 when it leaves the window);
     * ``detractor`` — 1 from an NPS answer of 0–6 until the next NPS answer (which sets it
       again), 0 before any answer or after a 7–10;
     * ``<engagement_event>s_<window>`` (optional) — e.g. ``engagement_event="app_login"``: logins
@@ -611,8 +611,11 @@ def time_varying_table(
 
 def _period_codes(values_ns, period):
     """Calendar period ordinal of each timestamp (``period`` a pandas frequency: D, W, M, Q)."""
-    idx = pd.DatetimeIndex(values_ns.astype("datetime64[ns]"))
-    return idx.to_period(period).asi8
+    values = np.asarray(values_ns).astype("datetime64[ns]")
+    unit = {"M": "M", "D": "D", "Y": "Y"}.get(str(period).upper())
+    if unit is not None:  # numpy's calendar units share pandas' period ordinals (fast path)
+        return values.astype(f"datetime64[{unit}]").astype("int64")
+    return pd.DatetimeIndex(values).to_period(period).asi8
 
 
 def _period_end_ns(ordinals, period):
@@ -1098,16 +1101,18 @@ class CoxResult:
     Attributes
     ----------
     hazard_ratios_ : DataFrame
-        One row per term: ``term``, ``covariate``, ``level``, ``reference``, ``hazard_ratio``,
-        ``ci_low``, ``ci_high``, ``p_value``, ``coef``, ``se``.
+        One row per term: ``term`` (``plan=annual``), ``covariate``, ``level``, ``reference``,
+        ``label`` (``plan: annual vs monthly``), ``hazard_ratio``, ``ci_low``, ``ci_high``,
+        ``p_value``, ``coef``, ``se``.
     model_ : lifelines CoxPHFitter or CoxTimeVaryingFitter
     concordance_ : float or None
         Cross-validated concordance (mean over folds); None for time-varying models.
     concordance_train_ : float or None
         Concordance on the data the model was fitted on (optimistic).
     ph_check_ : DataFrame or None
-        Proportional-hazards test per term: ``term``, ``test_statistic``, ``p_value``,
-        ``violates``, ``advice`` (plain words).
+        Proportional-hazards test per term (lifelines' ``proportional_hazard_test``, rank
+        time transform): ``term``, ``test_statistic``, ``p_value``, ``p_adjusted`` (Holm,
+        across terms), ``violates`` (``p_adjusted < ph_alpha``), ``advice`` (plain words).
     ph_summary_ : str
         The proportional-hazards check in one paragraph.
     skipped_ : list of str
@@ -1197,9 +1202,12 @@ def _hr_table(model, terms, alpha):
     rows = []
     for t in terms:
         coef, se = float(s.loc[t["term"], "coef"]), float(s.loc[t["term"], "se(coef)"])
+        name = str(t["covariate"]).replace("_", " ")
+        label = name if t["level"] is None else f"{name}: {t['level']} vs {t['reference']}"
         rows.append(
             {
                 **t,
+                "label": label,
                 "hazard_ratio": np.exp(coef),
                 "ci_low": np.exp(coef - z * se),
                 "ci_high": np.exp(coef + z * se),
@@ -1221,10 +1229,11 @@ def _ph_check(model, frame, terms, alpha_ph):
     names = [n if isinstance(n, str) else n[0] for n in s.index]
     stats = dict(zip(names, s["test_statistic"].to_numpy(), strict=True))
     ps = dict(zip(names, s["p"].to_numpy(), strict=True))
+    raw = np.array([float(ps.get(t["term"], np.nan)) for t in terms])
+    adjusted = _holm(np.nan_to_num(raw, nan=1.0))
     rows = []
-    for t in terms:
-        p = float(ps.get(t["term"], np.nan))
-        bad = bool(p < alpha_ph)
+    for t, p, p_adj in zip(terms, raw, adjusted, strict=True):
+        bad = bool(p_adj < alpha_ph)
         if bad:
             advice = (
                 f"the effect of {t['covariate']} changes with time since signup: "
@@ -1239,6 +1248,7 @@ def _ph_check(model, frame, terms, alpha_ph):
                 "term": t["term"],
                 "test_statistic": float(stats.get(t["term"], np.nan)),
                 "p_value": p,
+                "p_adjusted": p_adj,
                 "violates": bad,
                 "advice": advice,
             }
@@ -1248,13 +1258,14 @@ def _ph_check(model, frame, terms, alpha_ph):
     if violators:
         summary = (
             "Proportional hazards: " + ", ".join(violators) + " violate(s) the assumption "
-            f"(p < {alpha_ph:g}); its hazard ratio is an average over time. Stratify on "
+            f"(Holm-adjusted p < {alpha_ph:g}); its hazard ratio is an average over time. "
+            "Stratify on "
             "it, or model a time-varying effect; with many customers small, harmless "
             "departures are also flagged, so look at the curves too."
         )
     else:
         summary = (
-            f"Proportional hazards: no covariate violates the assumption (p ≥ "
+            f"Proportional hazards: no covariate violates the assumption (Holm-adjusted p ≥ "
             f"{alpha_ph:g} for each); the hazard ratios can be read as constant over "
             "time."
         )
@@ -1528,7 +1539,7 @@ def rmst(table, by=None, horizon=365, *, alpha=0.05, reference=None):
     --------
     >>> import cxkit
     >>> table = cxkit.survival_table(cxkit.load_sample())
-    >>> cxkit.rmst(table, by="plan", horizon=365)["rmst_days"].notna().all()
+    >>> bool(cxkit.rmst(table, by="plan", horizon=365)["rmst_days"].notna().all())
     True
     """
     from scipy.stats import norm

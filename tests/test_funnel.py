@@ -20,8 +20,14 @@ def log(rows):
     out = []
     for r in rows:
         offset = r[1] if isinstance(r[1], pd.Timedelta) else pd.Timedelta(hours=r[1])
-        out.append({"customer_id": r[0], "timestamp": T0 + offset, "event": r[2],
-                    "device": r[3] if len(r) > 3 else "desktop"})
+        out.append(
+            {
+                "customer_id": r[0],
+                "timestamp": T0 + offset,
+                "event": r[2],
+                "device": r[3] if len(r) > 3 else "desktop",
+            }
+        )
     return pd.DataFrame(out)
 
 
@@ -30,8 +36,9 @@ def log(rows):
 # --------------------------------------------------------------------------------------------
 
 
-def reference(events, steps, window, *, strict=False, exclude=(), entry="all", start=None,
-              end=None):
+def reference(
+    events, steps, window, *, strict=False, exclude=(), entry="all", start=None, end=None
+):
     """{customer: (depth, [step times], entry position in events)} by the written rules."""
     sets = [{s} if isinstance(s, str) else set(s) for s in steps]
     window = pd.Timedelta(window)
@@ -43,18 +50,28 @@ def reference(events, steps, window, *, strict=False, exclude=(), entry="all", s
         entries = [i for i, r in enumerate(rows) if r[1] in sets[0]]
         if entry == "first":
             entries = entries[:1]
-        entries = [i for i in entries if (start is None or rows[i][0] >= pd.Timestamp(start))
-                   and (end is None or rows[i][0] < pd.Timestamp(end))]
+        entries = [
+            i
+            for i in entries
+            if (start is None or rows[i][0] >= pd.Timestamp(start))
+            and (end is None or rows[i][0] < pd.Timestamp(end))
+        ]
         best = None
         for e in entries:
             chain = [e]
             for k in range(1, len(sets)):
                 prev = chain[-1]
-                cand = next((i for i, r in enumerate(rows)
-                             if i != prev and r[1] in sets[k] and r[0] >= rows[prev][0]), None)
+                cand = next(
+                    (
+                        i
+                        for i, r in enumerate(rows)
+                        if i != prev and r[1] in sets[k] and r[0] >= rows[prev][0]
+                    ),
+                    None,
+                )
                 if cand is None or rows[cand][0] > rows[e][0] + window:
                     break
-                between = [r[1] for r in rows[min(prev, cand) + 1:max(prev, cand)]]
+                between = [r[1] for r in rows[min(prev, cand) + 1 : max(prev, cand)]]
                 if any(b in exclude for b in between):
                     break
                 if strict:
@@ -91,16 +108,29 @@ def check_against_reference(events, steps, window, **options):
 
 
 def test_chain_ending_exactly_on_window_boundary_counts():
-    ev = log([("a", 0, "A"), ("a", pd.Timedelta("14D"), "B"),
-              ("b", 0, "A"), ("b", pd.Timedelta("14D") + pd.Timedelta("1s"), "B")])
+    ev = log(
+        [
+            ("a", 0, "A"),
+            ("a", pd.Timedelta("14D"), "B"),
+            ("b", 0, "A"),
+            ("b", pd.Timedelta("14D") + pd.Timedelta("1s"), "B"),
+        ]
+    )
     f = cxkit.funnel(ev, ["A", "B"], window="14D")
     assert f["customers"].tolist() == [2, 1]
     assert f.loc[1, "median_time_to_step"] == pd.Timedelta("14D")
 
 
 def test_later_entry_with_deeper_chain_wins():
-    ev = log([("a", 0, "A"), ("a", 24, "B"), ("a", 20 * 24, "A"), ("a", 21 * 24, "B"),
-              ("a", 22 * 24, "C")])
+    ev = log(
+        [
+            ("a", 0, "A"),
+            ("a", 24, "B"),
+            ("a", 20 * 24, "A"),
+            ("a", 21 * 24, "B"),
+            ("a", 22 * 24, "C"),
+        ]
+    )
     table = funnel_table(ev, ["A", "B", "C"], window="14D")
     assert table["depth"].tolist() == [3]
     assert table.loc[0, "step_1_at"] == T0 + pd.Timedelta(days=20)
@@ -149,8 +179,16 @@ def test_step_no_event_matches_gives_zeros_and_a_warning():
 def test_columns_percentages_and_wilson():
     ev = log([(str(i), 0, "A") for i in range(10)] + [(str(i), 1, "B") for i in range(5)])
     f = cxkit.funnel(ev, ["A", "B"])
-    assert list(f.columns) == ["step_index", "step", "customers", "pct_of_start",
-                               "pct_of_previous", "ci_low", "ci_high", "median_time_to_step"]
+    assert list(f.columns) == [
+        "step_index",
+        "step",
+        "customers",
+        "pct_of_start",
+        "pct_of_previous",
+        "ci_low",
+        "ci_high",
+        "median_time_to_step",
+    ]
     assert f.loc[1, "pct_of_start"] == 50.0
     # Wilson 95% for 5 of 10: 23.66% to 76.34%
     assert f.loc[1, "ci_low"] == pytest.approx(23.66, abs=0.01)
@@ -170,9 +208,20 @@ def test_input_is_not_modified_and_order_does_not_matter():
 
 
 def test_strict_exclude_entry_and_date_range():
-    ev = log([("a", 0, "A"), ("a", 1, "C"), ("a", 2, "B"), ("a", 3, "C"),
-              ("b", 0, "A"), ("b", 1, "X"), ("b", 2, "B"),
-              ("c", 0, "A"), ("c", 1, "A"), ("c", 2, "B")])
+    ev = log(
+        [
+            ("a", 0, "A"),
+            ("a", 1, "C"),
+            ("a", 2, "B"),
+            ("a", 3, "C"),
+            ("b", 0, "A"),
+            ("b", 1, "X"),
+            ("b", 2, "B"),
+            ("c", 0, "A"),
+            ("c", 1, "A"),
+            ("c", 2, "B"),
+        ]
+    )
     assert cxkit.funnel(ev, ["A", "B", "C"])["customers"].tolist() == [3, 3, 1]
     # strict: C (another step's event) between A and B breaks a's chain; a repeated A does not
     assert cxkit.funnel(ev, ["A", "B", "C"], strict=True)["customers"].tolist() == [3, 2, 0]
@@ -184,8 +233,16 @@ def test_strict_exclude_entry_and_date_range():
 
 
 def test_open_windows_are_counted_and_complete_only_leaves_them_out():
-    ev = log([("a", 0, "A"), ("a", 1, "B"), ("b", 0, "A"), ("c", 20 * 24, "A"),
-              ("d", 21 * 24, "A"), ("d", 21 * 24 + 1, "B")])
+    ev = log(
+        [
+            ("a", 0, "A"),
+            ("a", 1, "B"),
+            ("b", 0, "A"),
+            ("c", 20 * 24, "A"),
+            ("d", 21 * 24, "A"),
+            ("d", 21 * 24 + 1, "B"),
+        ]
+    )
     f = cxkit.funnel(ev, ["A", "B"], window="14D")
     assert f["customers"].tolist() == [4, 2]
     assert f.attrs["open_windows"] == 2 and f.attrs["open_not_converted"] == 1
@@ -195,13 +252,20 @@ def test_open_windows_are_counted_and_complete_only_leaves_them_out():
 
 
 def test_by_events_column_on_entry_event_and_customer_attribute():
-    ev = log([("a", 0, "A", "mobile"), ("a", 1, "B", "desktop"), ("b", 0, "A", "desktop"),
-              ("c", 0, "A", "mobile")])
+    ev = log(
+        [
+            ("a", 0, "A", "mobile"),
+            ("a", 1, "B", "desktop"),
+            ("b", 0, "A", "desktop"),
+            ("c", 0, "A", "mobile"),
+        ]
+    )
     f = cxkit.funnel(ev, ["A", "B"], by="device")
     got = f.set_index(["device", "step_index"])["customers"].to_dict()
     assert got == {("desktop", 1): 1, ("desktop", 2): 0, ("mobile", 1): 2, ("mobile", 2): 1}
-    customers = pd.DataFrame({"customer_id": ["a", "b"], "signup_at": [T0, T0],
-                              "plan": ["annual", "monthly"]})
+    customers = pd.DataFrame(
+        {"customer_id": ["a", "b"], "signup_at": [T0, T0], "plan": ["annual", "monthly"]}
+    )
     f = cxkit.funnel(ev, ["A", "B"], by="plan", customers=customers)
     got = f.set_index(["plan", "step_index"])["customers"].to_dict()
     assert got[("(missing)", 1)] == 1 and got[("annual", 2)] == 1
@@ -209,8 +273,15 @@ def test_by_events_column_on_entry_event_and_customer_attribute():
 
 
 def test_stages_give_a_stage_level_funnel():
-    ev = log([("a", 0, "ad_click"), ("a", 1, "product_view"), ("a", 2, "checkout"),
-              ("b", 0, "email_click"), ("b", 1, "site_visit")])
+    ev = log(
+        [
+            ("a", 0, "ad_click"),
+            ("a", 1, "product_view"),
+            ("a", 2, "checkout"),
+            ("b", 0, "email_click"),
+            ("b", 1, "site_visit"),
+        ]
+    )
     with pytest.warns(UserWarning, match="purchase"):
         f = cxkit.funnel(ev, stages=cxkit.STAGES)
     assert f["step"].tolist()[:3] == ["awareness", "consideration", "decision"]
@@ -219,10 +290,15 @@ def test_stages_give_a_stage_level_funnel():
 
 @pytest.mark.parametrize(
     ("kwargs", "match"),
-    [({"steps": []}, "steps"), ({"steps": ["A"], "window": "fortnight"}, "window"),
-     ({"steps": ["A"], "window": "-1D"}, "window"), ({"steps": ["A"], "by": "colour"}, "by"),
-     ({"steps": ["A"], "entry": "last"}, "entry"), ({"steps": ["A"], "start": "soon"}, "start"),
-     ({"steps": [["A", 3]]}, "steps")],
+    [
+        ({"steps": []}, "steps"),
+        ({"steps": ["A"], "window": "fortnight"}, "window"),
+        ({"steps": ["A"], "window": "-1D"}, "window"),
+        ({"steps": ["A"], "by": "colour"}, "by"),
+        ({"steps": ["A"], "entry": "last"}, "entry"),
+        ({"steps": ["A"], "start": "soon"}, "start"),
+        ({"steps": [["A", 3]]}, "steps"),
+    ],
 )
 def test_bad_arguments_raise_data_error_naming_the_argument(kwargs, match):
     ev = log([("a", 0, "A")])
@@ -247,8 +323,9 @@ def test_module_import_does_not_hide_the_function():
 # --------------------------------------------------------------------------------------------
 
 EVENTS = ["A", "B", "C", "D"]
-step_item = st.one_of(st.sampled_from(EVENTS),
-                      st.lists(st.sampled_from(EVENTS), min_size=1, max_size=2, unique=True))
+step_item = st.one_of(
+    st.sampled_from(EVENTS), st.lists(st.sampled_from(EVENTS), min_size=1, max_size=2, unique=True)
+)
 
 
 @st.composite
@@ -256,23 +333,37 @@ def logs(draw):
     n = draw(st.integers(1, 40))
     scale = draw(st.sampled_from(["1min", "1h", "1D"]))
     offsets = draw(st.lists(st.integers(0, 30), min_size=n, max_size=n))
-    frame = pd.DataFrame({
-        "customer_id": draw(st.lists(st.sampled_from(["p", "q", "r", "s"]), min_size=n,
-                                     max_size=n)),
-        "timestamp": T0 + pd.to_timedelta(offsets, unit="m") * (pd.Timedelta(scale)
-                                                                 / pd.Timedelta("1min")),
-        "event": draw(st.lists(st.sampled_from(EVENTS), min_size=n, max_size=n)),
-        "device": draw(st.lists(st.sampled_from(["mobile", "desktop"]), min_size=n,
-                                max_size=n)),
-    })
+    frame = pd.DataFrame(
+        {
+            "customer_id": draw(
+                st.lists(st.sampled_from(["p", "q", "r", "s"]), min_size=n, max_size=n)
+            ),
+            "timestamp": T0
+            + pd.to_timedelta(offsets, unit="m") * (pd.Timedelta(scale) / pd.Timedelta("1min")),
+            "event": draw(st.lists(st.sampled_from(EVENTS), min_size=n, max_size=n)),
+            "device": draw(
+                st.lists(st.sampled_from(["mobile", "desktop"]), min_size=n, max_size=n)
+            ),
+        }
+    )
     steps = draw(st.lists(step_item, min_size=1, max_size=4))
     window = draw(st.sampled_from(["5min", "2h", "3D", "14D"]))
     return frame, steps, window
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(logs(), st.sampled_from([{}, {"strict": True}, {"exclude": ["D"]}, {"entry": "first"},
-                                {"start": T0 + pd.Timedelta("5min")}]))
+@given(
+    logs(),
+    st.sampled_from(
+        [
+            {},
+            {"strict": True},
+            {"exclude": ["D"]},
+            {"entry": "first"},
+            {"start": T0 + pd.Timedelta("5min")},
+        ]
+    ),
+)
 def test_vectorised_reduction_equals_the_reference(data, options):
     events, steps, window = data
     table, ref = check_against_reference(events, steps, window, **options)
@@ -281,8 +372,11 @@ def test_vectorised_reduction_equals_the_reference(data, options):
         warnings.simplefilter("ignore")
         f = cxkit.funnel(events, steps, window=window, by="device", **options)
     for (device, k), n in f.set_index(["device", "step_index"])["customers"].items():
-        expected = sum(1 for depth, _, pos in ref.values()
-                       if depth >= k and events["device"].iloc[pos] == device)
+        expected = sum(
+            1
+            for depth, _, pos in ref.values()
+            if depth >= k and events["device"].iloc[pos] == device
+        )
         assert n == expected
 
 
@@ -296,25 +390,36 @@ def test_counts_equal_clickhouse_window_funnel():
     rng = np.random.default_rng(3)
     for trial in range(5):
         n = 4000
-        ev = pd.DataFrame({
-            "customer_id": rng.integers(0, 400, n).astype(str),
-            "timestamp": T0 + pd.to_timedelta(rng.integers(0, 300, n), unit="s"),
-            "event": rng.choice(list("ABCDE"), n),
-        })
+        ev = pd.DataFrame(
+            {
+                "customer_id": rng.integers(0, 400, n).astype(str),
+                "timestamp": T0 + pd.to_timedelta(rng.integers(0, 300, n), unit="s"),
+                "event": rng.choice(list("ABCDE"), n),
+            }
+        )
         steps = [["A", "B"], "C", "D", "E"] if trial % 2 else ["A", "B", "C", "D"]
         window = int(rng.integers(5, 100))
-        frame = pd.DataFrame({"uid": ev["customer_id"],
-                              "ts": (ev["timestamp"].to_numpy().view("int64") // 10**9)
-                              .astype("uint64"), "ev": ev["event"]})
-        conds = ", ".join("ev IN (" + ", ".join(f"'{e}'" for e in ([s] if isinstance(s, str)
-                                                                  else s)) + ")" for s in steps)
-        sql = (f"SELECT uid, windowFunnel({window})(ts, {conds}) AS level FROM Python(frame) "
-               "GROUP BY uid")
+        frame = pd.DataFrame(  # noqa: F841 (read by chdb as Python(frame))
+            {
+                "uid": ev["customer_id"],
+                "ts": (ev["timestamp"].to_numpy().view("int64") // 10**9).astype("uint64"),
+                "ev": ev["event"],
+            }
+        )
+        conds = ", ".join(
+            "ev IN (" + ", ".join(f"'{e}'" for e in ([s] if isinstance(s, str) else s)) + ")"
+            for s in steps
+        )
+        sql = (
+            f"SELECT uid, windowFunnel({window})(ts, {conds}) AS level FROM Python(frame) "
+            "GROUP BY uid"
+        )
         ch = chdb.query(sql, "DataFrame").set_index("uid")["level"]
         ch = ch[ch > 0].sort_index()
         ours = funnel_table(ev, steps, window=f"{window}s").set_index("customer_id")["depth"]
-        pd.testing.assert_series_equal(ours.sort_index(), ch.astype("int64"), check_names=False,
-                                       check_index_type=False)
+        pd.testing.assert_series_equal(
+            ours.sort_index(), ch.astype("int64"), check_names=False, check_index_type=False
+        )
 
 
 # --------------------------------------------------------------------------------------------
@@ -324,8 +429,17 @@ def test_counts_equal_clickhouse_window_funnel():
 
 def test_time_to_convert_censors_instead_of_dropping():
     # 4 people at A; 2 reach B after 1 h and 3 h; 2 never do (censored at the window's end)
-    ev = log([("a", 0, "A"), ("a", 1, "B"), ("b", 0, "A"), ("b", 3, "B"),
-              ("c", 0, "A"), ("d", 0, "A"), ("e", 30 * 24, "Z")])
+    ev = log(
+        [
+            ("a", 0, "A"),
+            ("a", 1, "B"),
+            ("b", 0, "A"),
+            ("b", 3, "B"),
+            ("c", 0, "A"),
+            ("d", 0, "A"),
+            ("e", 30 * 24, "Z"),
+        ]
+    )
     ttc = cxkit.time_to_convert(ev, ["A", "B"], window="1D")
     row = ttc.iloc[0]
     assert (row.reached, row.converted, row.censored) == (4, 2, 2)
@@ -338,9 +452,19 @@ def test_time_to_convert_censors_instead_of_dropping():
 
 
 def test_drop_off_paths_next_events_inside_window():
-    ev = log([("a", 0, "A"), ("a", 1, "help"), ("a", 2, "chat"), ("a", 30 * 24, "help"),
-              ("b", 0, "A"), ("b", 1, "help"),
-              ("c", 0, "A"), ("c", 1, "B"), ("d", 0, "A")])
+    ev = log(
+        [
+            ("a", 0, "A"),
+            ("a", 1, "help"),
+            ("a", 2, "chat"),
+            ("a", 30 * 24, "help"),
+            ("b", 0, "A"),
+            ("b", 1, "help"),
+            ("c", 0, "A"),
+            ("c", 1, "B"),
+            ("d", 0, "A"),
+        ]
+    )
     paths = cxkit.drop_off_paths(ev, ["A", "B"], step=1, window="1D")
     one = paths[paths["length"] == 1].set_index("path")["customers"].to_dict()
     assert one == {"help": 2, "(nothing)": 1}
@@ -358,8 +482,12 @@ def test_compare_funnel_two_proportion_test_and_mde():
     rows += [(f"d{i}", 1, "B", "desktop") for i in range(100)]
     cmp = cxkit.compare_funnel(log(rows), ["A", "B"], by="device", baseline="desktop")
     row = cmp.iloc[0]
-    assert (row.group, row.reference, row.n_group, row.n_reference) == ("mobile", "desktop",
-                                                                         200, 200)
+    assert (row.group, row.reference, row.n_group, row.n_reference) == (
+        "mobile",
+        "desktop",
+        200,
+        200,
+    )
     assert row.diff_pp == pytest.approx(-20.0)
     # pooled z = (0.3 - 0.5) / sqrt(0.4 * 0.6 * (2 / 200))
     assert row.statistic == pytest.approx(-0.2 / np.sqrt(0.4 * 0.6 / 100))
@@ -412,13 +540,44 @@ def test_plots_return_the_axes_they_were_given(sample):
     from cxkit import plots
 
     f = cxkit.funnel(sample, STEPS, by="device")
-    for data, func in [(f, plots.plot_funnel),
-                       (cxkit.funnel(sample, STEPS), plots.plot_funnel),
-                       (cxkit.time_to_convert(sample, STEPS, curve=True),
-                        plots.plot_time_to_convert),
-                       (cxkit.drop_off_paths(sample, STEPS, step="add_to_cart", by="device"),
-                        plots.plot_drop_off_paths)]:
+    for data, func in [
+        (f, plots.plot_funnel),
+        (cxkit.funnel(sample, STEPS), plots.plot_funnel),
+        (cxkit.time_to_convert(sample, STEPS, curve=True), plots.plot_time_to_convert),
+        (
+            cxkit.drop_off_paths(sample, STEPS, step="add_to_cart", by="device"),
+            plots.plot_drop_off_paths,
+        ),
+    ]:
         _, ax = plt.subplots()
         assert func(data, ax=ax) is ax
     _, ax = plt.subplots()
     assert plots.plot_funnel(f.iloc[0:0], ax=ax) is ax
+
+
+@pytest.mark.slow
+def test_notebook_finds_a_pain_point_planted_elsewhere(tmp_path):
+    import nbformat
+    from nbclient import NotebookClient
+
+    from cxkit.simulate import simulate, write_sample
+
+    journey, truth = simulate(
+        customers=1500,
+        seed=11,
+        pain_point={"device": "desktop", "step": "add_to_cart", "factor": 0.5},
+    )
+    write_sample(journey, truth, tmp_path)
+    nb = nbformat.read("notebooks/01_buyer_funnel.ipynb", as_version=4)
+    assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")
+    (params,) = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    params.source = f"data_dir = {str(tmp_path)!r}"
+    NotebookClient(nb, timeout=300, kernel_name="python3").execute()
+    text = "\n".join(
+        o["data"]["text/markdown"]
+        for c in nb.cells
+        for o in c.get("outputs", [])
+        if "text/markdown" in o.get("data", {})
+    )
+    assert "**desktop** (device) at **product\\_view → add\\_to\\_cart**" in text
+    assert "found exactly that" in text

@@ -70,8 +70,12 @@ def test_survival_table_hand_cases(hand_customers):
 def test_survival_table_takes_observed_at_from_journey(hand_customers):
     # the customers table ends on 2024-04-01 (a churn date); events run to 2024-03-10
     events = _events([("a", "2024-01-01", "purchase"), ("zz", "2024-03-10", "site_visit")])
-    journey = journey_from_tables(events, hand_customers.drop(columns="churned_at").assign(
-        churned_at=hand_customers["churned_at"].where(hand_customers["customer_id"] != "c")))
+    journey = journey_from_tables(
+        events,
+        hand_customers.drop(columns="churned_at").assign(
+            churned_at=hand_customers["churned_at"].where(hand_customers["customer_id"] != "c")
+        ),
+    )
     assert journey.observed_at == pd.Timestamp("2024-03-10")
     table = cxkit.survival_table(journey).set_index("customer_id")
     assert table.loc["b", "duration_days"] == 69.0
@@ -206,8 +210,9 @@ def test_logrank_equals_lifelines_and_corrects_pairs():
 
     table = _rossi().assign(age_group=lambda d: pd.cut(d["age"], [0, 20, 25, 30, 99]).astype(str))
     res = cxkit.logrank(table, by="age_group")
-    overall = multivariate_logrank_test(table["duration_days"], table["age_group"],
-                                        table["churned"])
+    overall = multivariate_logrank_test(
+        table["duration_days"], table["age_group"], table["churned"]
+    )
     assert res["p_value"].iloc[0] == pytest.approx(overall.p_value)
     pairs = pairwise_logrank_test(table["duration_days"], table["age_group"], table["churned"])
     ps = pairs.summary["p"].to_numpy()
@@ -266,8 +271,7 @@ def test_cox_matches_lifelines_rossi():
     table = _rossi()
     covs = ["fin", "age", "race", "wexp", "mar", "paro", "prio"]
     fit = cxkit.cox(table, covs, cv=3)
-    ref = CoxPHFitter().fit(table[covs + ["duration_days", "churned"]], "duration_days",
-                            "churned")
+    ref = CoxPHFitter().fit(table[covs + ["duration_days", "churned"]], "duration_days", "churned")
     hr = fit.hazard_ratios_.set_index("term")
     np.testing.assert_allclose(hr.loc[covs, "hazard_ratio"], ref.hazard_ratios_[covs], rtol=1e-6)
     np.testing.assert_allclose(hr.loc[covs, "p_value"], ref.summary.loc[covs, "p"], rtol=1e-6)
@@ -275,6 +279,13 @@ def test_cox_matches_lifelines_rossi():
     # lifelines' documented result on rossi: age and wexp break proportional hazards
     assert set(fit.ph_check_.loc[fit.ph_check_["violates"], "term"]) == {"age", "wexp"}
     assert "stratify" in fit.ph_check_.set_index("term").loc["age", "advice"]
+    from lifelines.statistics import proportional_hazard_test
+
+    ph = proportional_hazard_test(
+        ref, table[covs + ["duration_days", "churned"]], time_transform="rank"
+    ).summary
+    got = fit.ph_check_.set_index("term").loc[covs, "p_value"]
+    np.testing.assert_allclose(got.to_numpy(), ph.loc[covs, "p"].to_numpy(), rtol=1e-6)
     assert "CoxResult" in repr(fit) and "n=432" in repr(fit)
 
 

@@ -1,0 +1,462 @@
+"""Churn prediction: leakage, exact labels and features on hand cases, honest evaluation,
+recovery of the simulator's planted drivers, bad input, plots."""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from cxkit.churn import (
+    _metrics,
+    calibration_table,
+    campaign_value,
+    churn_dataset,
+    compare_models,
+    driver_importance,
+    drivers_in_words,
+    feature_catalogue,
+    gains_table,
+    score,
+)
+from cxkit.data import DataError, Journey
+
+T0 = pd.Timestamp("2024-01-01")
+OBSERVED = pd.Timestamp("2024-12-31")
+
+
+def journey_of(events, customers, surveys=None, observed_at=OBSERVED):
+    ev = pd.DataFrame(events, columns=["customer_id", "timestamp", "event", "channel", "value"])
+    ev["timestamp"] = pd.to_datetime(ev["timestamp"], format="mixed")
+    for c in ("customer_id", "event", "channel"):
+        ev[c] = ev[c].astype("category")
+    ev = ev.sort_values(["customer_id", "timestamp"], kind="stable").reset_index(drop=True)
+    cu = pd.DataFrame(
+        customers, columns=["customer_id", "signup_at", "churned_at", "plan", "loyalty_tier"]
+    )
+    cu["signup_at"] = pd.to_datetime(cu["signup_at"])
+    cu["churned_at"] = pd.to_datetime(cu["churned_at"])
+    cu["plan"] = cu["plan"].astype("category")
+    cu["loyalty_tier"] = cu["loyalty_tier"].astype("category")
+    su = pd.DataFrame(surveys or [], columns=["customer_id", "timestamp", "survey", "score"])
+    su["timestamp"] = pd.to_datetime(su["timestamp"])
+    su["customer_id"] = su["customer_id"].astype(object)
+    su["score"] = su["score"].astype("int64")
+    return Journey(ev, cu, su, pd.Timestamp(observed_at))
+
+
+def hand_journey():
+    customers = [
+        # id, signup, churned, plan, loyalty (as of extraction)
+        ("a", "2024-01-10", None, "monthly", "gold"),
+        ("b", "2024-02-01", "2024-03-15", "annual", "bronze"),  # churns in (Mar 1, Mar 31]
+        ("c", "2024-02-20", "2024-02-25", "monthly", "bronze"),  # churned before Mar 1
+        ("d", "2024-03-01", None, "annual", "silver"),  # signs up at the cutoff
+        ("e", "2024-04-05", None, "monthly", "bronze"),  # signs up after
+        ("f", "2024-01-15", "2024-03-01", "monthly", "gold"),  # churns exactly at cutoff
+    ]
+    events = [
+        ("a", "2024-01-10 10:00", "purchase", "web", 20.0),
+        ("a", "2024-01-20", "app_login", "app", np.nan),
+        ("a", "2024-02-10", "app_login", "app", np.nan),
+        ("a", "2024-02-20", "support_ticket", "support", np.nan),
+        ("a", "2024-02-29 23:00", "app_login", "app", np.nan),
+        ("a", "2024-03-01", "app_login", "app", np.nan),  # at the cutoff: not used
+        ("b", "2024-02-01", "purchase", "web", 50.0),
+        ("b", "2024-02-15", "app_login", "app", np.nan),
+        ("p", "2024-02-15", "site_visit", "web", np.nan),  # a prospect
+    ]
+    surveys = [
+        ("a", "2024-02-01", "nps", 9),
+        ("a", "2024-02-25", "nps", 3),
+        ("a", "2024-03-02", "nps", 10),
+        ("b", "2024-02-10", "csat", 4),
+    ]
+    return journey_of(events, customers, surveys)
+
+
+def test_rows_labels_and_features_on_a_hand_case():
+    j = hand_journey()
+    with pytest.warns(UserWarning, match="loyalty_tier"):
+        X, y = churn_dataset(j, ["2024-03-01"], lookback="60D", horizon="30D")
+    # rows: signed up strictly before the cutoff and not churned by it
+    assert list(X.index.get_level_values("customer_id")) == ["a", "b"]
+    assert y.tolist() == [0.0, 1.0]
+    a = X.xs("a", level="customer_id").iloc[0]
+    assert a["tenure_days"] == 51
+    assert a["recency_days"] == pytest.approx(1 / 24)
+    assert a["n_app_login_60d"] == 3 and a["n_app_login_30d"] == 2
+    # trend: (2 per 30 days) / (3 per 51 days of tenure)
+    assert a["trend_app_login"] == pytest.approx((2 / 30) / (3 / 51))
+    assert a["n_channel_app_60d"] == 3 and a["support_contacts_30d"] == 1
+    assert a["spend_60d"] == 20 and a["spend_30d"] == 0
+    assert a["nps_latest"] == 3 and a["nps_detractor"] == 1 and a["days_since_nps"] == 5
+    assert np.isnan(a["csat_latest"])
+    assert "loyalty_tier" not in X.columns and X["plan"].tolist() == ["monthly", "annual"]
+    b = X.xs("b", level="customer_id").iloc[0]
+    assert b["csat_latest"] == 4 and np.isnan(b["nps_latest"])
+    per = X.attrs["per_cutoff"].iloc[0]
+    assert (per["rows"], per["not_signed_up_yet"], per["churned_before"]) == (2, 2, 2)
+
+
+def test_labels_unknown_when_horizon_passes_observed_at():
+    j = hand_journey()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        X, y = churn_dataset(j, ["2024-03-01", "2024-12-15"], horizon="30D")
+    late = y.xs(pd.Timestamp("2024-12-15"), level="cutoff")
+    assert late.isna().all() and len(late) == 3  # a, d, e active; label unknown
+    assert X.attrs["rows_unlabelled"] == 3
+
+
+def test_frequency_cutoffs_and_static_choice():
+    j = hand_journey()
+    X, _ = churn_dataset(j, "MS", lookback="30D", static=["plan"])
+    cuts = X.index.get_level_values("cutoff").unique()
+    assert cuts[0] == pd.Timestamp("2024-03-01") and cuts[-1] == pd.Timestamp("2024-12-01")
+    assert "n_app_login_30d" in X.columns and "trend_app_login" not in X.columns
+
+
+# --- leakage: nothing at or after the cutoff changes any feature ---------------------------
+
+EVENT_TYPES = ["app_login", "support_ticket", "purchase", "email_open", "brand_new_event"]
+
+
+def random_journey(seed, n=12):
+    rng = np.random.default_rng(seed)
+    ids = [f"c{i:02d}" for i in range(n)]
+    signup = T0 + pd.to_timedelta(rng.integers(0, 200, n), unit="D")
+    churn = [
+        s + pd.Timedelta(days=int(d)) if rng.random() < 0.6 else None
+        for s, d in zip(signup, rng.integers(1, 300, n), strict=False)
+    ]
+    churn = [c if c is None or c < OBSERVED else None for c in churn]
+    customers = [
+        (i, s, c, rng.choice(["monthly", "annual"]), rng.choice(["gold", "bronze"]))
+        for i, s, c in zip(ids, signup, churn, strict=False)
+    ]
+    m = 150
+    who = rng.integers(0, n, m)
+    when = T0 + pd.to_timedelta(rng.integers(0, 365 * 24 * 60, m), unit="min")
+    kind = rng.choice(EVENT_TYPES[:4], m)
+    events = [
+        (
+            ids[w],
+            t,
+            k,
+            "app" if k == "app_login" else "web",
+            float(rng.integers(5, 50)) if k == "purchase" else np.nan,
+        )
+        for w, t, k in zip(who, when, kind, strict=False)
+    ]
+    surveys = [
+        (ids[w], T0 + pd.Timedelta(days=int(d)), s, int(rng.integers(0, 6)))
+        for w, d, s in zip(
+            rng.integers(0, n, 40),
+            rng.integers(0, 365, 40),
+            rng.choice(["nps", "csat"], 40),
+            strict=False,
+        )
+    ]
+    return customers, events, surveys
+
+
+def features(customers, events, surveys, cutoffs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        X, _ = churn_dataset(
+            journey_of(events, customers, surveys), cutoffs, lookback="90D", horizon="30D"
+        )
+    return X
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 10_000),
+    cut_day=st.integers(120, 330),
+    add=st.lists(
+        st.tuples(st.integers(0, 11), st.integers(0, 60 * 24 * 30), st.sampled_from(EVENT_TYPES)),
+        max_size=8,
+    ),
+    delete_after=st.booleans(),
+    change_scores=st.booleans(),
+    move_churn=st.booleans(),
+    relabel_loyalty=st.booleans(),
+    new_answers=st.integers(0, 4),
+)
+def test_nothing_after_the_cutoff_changes_a_feature(
+    seed, cut_day, add, delete_after, change_scores, move_churn, relabel_loyalty, new_answers
+):
+    customers, events, surveys = random_journey(seed)
+    cutoff = T0 + pd.Timedelta(days=cut_day)
+    cutoffs = [cutoff - pd.Timedelta(days=45), cutoff]
+    before = features(customers, events, surveys, cutoffs)
+
+    ids = [c[0] for c in customers]
+    ev2 = [e for e in events if not (delete_after and e[1] >= cutoff)]
+    ev2 += [
+        (ids[i], cutoff + pd.Timedelta(minutes=m), k, "new_channel", 9.0) for i, m, k in add
+    ]  # at or after the cutoff, new event types and channels too
+    su2 = [
+        (c, t, s, (10 - v) % 6 if change_scores and t >= cutoff else v) for c, t, s, v in surveys
+    ]
+    su2 += [(ids[i], cutoff + pd.Timedelta(hours=i), "nps", 0) for i in range(new_answers)]
+    cu2 = []
+    for cid, s, ch, plan, tier in customers:
+        if move_churn and (ch is None or ch > cutoff):  # churn after the cutoff: any date
+            ch = cutoff + pd.Timedelta(days=3) if ch is None else None
+        cu2.append((cid, s, ch, plan, "platinum" if relabel_loyalty else tier))
+    after = features(cu2, ev2, su2, cutoffs)
+    pd.testing.assert_frame_equal(before, after, check_categorical=False)
+
+
+def test_changes_between_cutoffs_leave_the_earlier_cutoff_alone():
+    customers, events, surveys = random_journey(3)
+    c1, c2 = pd.Timestamp("2024-06-01"), pd.Timestamp("2024-08-01")
+    before = features(customers, events, surveys, [c1, c2]).xs(c1, level="cutoff")
+    extra = [
+        (c[0], c1 + pd.Timedelta(days=5), "support_ticket", "support", np.nan) for c in customers
+    ]
+    after = features(customers, events + extra, surveys, [c1, c2]).xs(c1, level="cutoff")
+    common = before.columns.intersection(after.columns)
+    pd.testing.assert_frame_equal(before[common], after[common], check_categorical=False)
+
+
+# --- metrics against scikit-learn ------------------------------------------------------------
+
+
+def test_metrics_match_sklearn_with_ties_and_weights():
+    from sklearn.metrics import (
+        average_precision_score,
+        brier_score_loss,
+        log_loss,
+        roc_auc_score,
+    )
+
+    rng = np.random.default_rng(1)
+    y = rng.random(500) < 0.2
+    p = np.round(rng.random(500) * 0.6 + 0.3 * y, 2)  # many ties
+    w = rng.integers(0, 4, (3, 500)).astype(float)
+    got = _metrics(p, y, w)
+    for b in range(3):
+        assert got["roc_auc"][b] == pytest.approx(roc_auc_score(y, p, sample_weight=w[b]))
+        assert got["pr_auc"][b] == pytest.approx(average_precision_score(y, p, sample_weight=w[b]))
+        assert got["brier"][b] == pytest.approx(brier_score_loss(y, p, sample_weight=w[b]))
+        assert got["log_loss"][b] == pytest.approx(log_loss(y, p, sample_weight=w[b]))
+    top = np.argsort(-p, kind="stable")[:50]
+    assert _metrics(p, y)["lift_at_10pct"][0] == pytest.approx(y[top].mean() / y.mean())
+
+
+# --- models on a plain table -------------------------------------------------------------------
+
+
+def plain_table(n=600, seed=0):
+    rng = np.random.default_rng(seed)
+    plan = rng.choice(["monthly", "annual", None], n, p=[0.6, 0.35, 0.05])
+    tickets = rng.poisson(1.0, n).astype(float)
+    tickets[rng.random(n) < 0.1] = np.nan
+    logit = -1.5 + 1.2 * (plan == "monthly") + 0.6 * np.nan_to_num(tickets)
+    churned = rng.random(n) < 1 / (1 + np.exp(-logit))
+    table = pd.DataFrame(
+        {
+            "customer_id": [f"id{i}" for i in range(n)],
+            "signup_at": pd.Timestamp("2024-01-01")
+            + pd.to_timedelta(rng.integers(0, 300, n), "D"),
+            "plan": plan,
+            "tickets": tickets,
+            "vip": rng.random(n) < 0.1,
+            "region": pd.Categorical(rng.choice(["n", "s"], n)),
+            "churned": churned,
+        }
+    )
+    table.attrs["true_logit"] = logit
+    return table
+
+
+def test_compare_models_on_a_plain_mixed_table():
+    table = plain_table()
+    with pytest.warns(UserWarning, match="customer_id"):
+        res = compare_models(table, "churned", n_boot=50)
+    t = res.table
+    assert list(t.index) == ["logistic", "boosting"]
+    assert res.evaluation_ == "5-fold cross-validation"
+    from sklearn.metrics import roc_auc_score
+
+    oracle = roc_auc_score(table["churned"], table.attrs["true_logit"])  # the true model
+    assert t["n"].eq(600).all()
+    assert (t["roc_auc"] > oracle - 0.06).all() and (t["roc_auc_ci_low"] < oracle).all()
+    assert (t["roc_auc_ci_low"] < t["roc_auc"]).all() and (
+        t["roc_auc"] < t["roc_auc_ci_high"]
+    ).all()
+    assert set(res.notes_["dropped_columns"]) == {"customer_id", "signup_at"}
+    assert table.shape == (600, 7)  # input untouched
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        again = compare_models(table, "churned", n_boot=50)
+    pd.testing.assert_frame_equal(
+        t.drop(columns="fit_seconds"), again.table.drop(columns="fit_seconds")
+    )
+
+
+@pytest.mark.parametrize(
+    "case, match",
+    [
+        ("one_class", "one class"),
+        ("missing", "missing"),
+        ("not_binary", "0/1"),
+    ],
+)
+def test_bad_targets(case, match):
+    table = plain_table(100)
+    if case == "one_class":
+        table["churned"] = False
+    elif case == "missing":
+        table["churned"] = table["churned"].astype(float)
+        table.loc[3, "churned"] = np.nan
+    else:
+        table["churned"] = table["churned"].astype(int) * 2
+    with pytest.raises(DataError, match=match) as err:
+        compare_models(table.drop(columns=["customer_id"]), "churned")
+    assert "column 'y'" in str(err.value)
+
+
+def test_bad_dataset_arguments():
+    j = hand_journey()
+    with pytest.raises(DataError, match="'cutoffs'"):
+        churn_dataset(j, ["2025-06-01"])
+    with pytest.raises(DataError, match="'cutoffs'"):
+        churn_dataset(j, ["2023-01-01"])
+    with pytest.raises(DataError, match="'lookback'"):
+        churn_dataset(j, ["2024-03-01"], lookback="12h")
+    with pytest.raises(DataError, match="'horizon'"):
+        churn_dataset(j, ["2024-03-01"], horizon="soon")
+    with pytest.raises(DataError, match="'static'"):
+        churn_dataset(j, ["2024-03-01"], static=["shoe_size"])
+
+
+def test_campaign_value_by_hand():
+    cv = campaign_value(
+        [0.9, 0.6, 0.2, 0.1],
+        [1, 1, 0, 0],
+        contact_cost=2,
+        offer_cost=8,
+        offer_success=0.5,
+        customer_value=100,
+    )
+    # contacting k customers: 50 per churner reached, 10 per contact (stayers pay the offer too)
+    assert cv["profit"].tolist() == [0, 40, 80, 70, 60]
+    assert cv.attrs["best"] == {"n_contacted": 2, "pct_contacted": 50.0, "profit": 80.0}
+    expected = campaign_value(
+        [0.9, 0.6], contact_cost=2, offer_cost=8, offer_success=0.5, customer_value=[100, 10]
+    )
+    assert expected["profit"].tolist() == pytest.approx([0, 35, 28])
+    with pytest.raises(DataError, match="'offer_success'"):
+        campaign_value([0.5], contact_cost=1, offer_cost=1, offer_success=2, customer_value=1)
+
+
+# --- on the simulator's sample ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def sample_fit(sample):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        X, y = churn_dataset(sample, "MS")
+    return X, y, compare_models(X, y, n_boot=100)
+
+
+def test_out_of_time_never_trains_on_the_future(sample_fit):
+    X, y, res = sample_fit
+    cut = X.index.get_level_values("cutoff")
+    horizon = pd.Timedelta(X.attrs["horizon"])
+    assert res.evaluation_ == "out of time" and len(res.folds_) == 5
+    for split in res.folds_:
+        assert (cut[split["test"]] == split["cutoff"]).all()
+        assert (cut[split["train"]] + horizon <= split["cutoff"]).all()
+        assert y.iloc[split["train"]].notna().all() and y.iloc[split["test"]].notna().all()
+    assert res.notes_["rows_unlabelled"] == int(y.isna().sum()) > 0
+
+
+def test_models_beat_the_base_rate(sample_fit):
+    _, _, res = sample_fit
+    t = res.table
+    assert (t["roc_auc_ci_low"] > 0.55).all()  # a base-rate predictor has AUC 0.5
+    assert (t["brier_skill_ci_low"] > 0).all()  # paired with each split's training base rate
+    assert (t["lift_at_10pct_ci_low"] > 1.2).all()
+
+
+def test_planted_drivers_rank_at_the_top(sample_fit, sample_truth):
+    _, _, res = sample_fit
+    imp = driver_importance(res, n_boot=100, n_repeats=2)
+    planted = {d["feature_family"] for d in sample_truth["churn"]["drivers"]}
+    ranks = imp.set_index("family")["rank"]
+    assert set(imp["family"].head(2)) == {"plan", "acquisition_channel"}
+    assert (imp.set_index("family").loc[["plan", "acquisition_channel"], "ci_low"] > 0).all()
+    detectable = planted & {"support", "nps"}
+    assert ranks[list(detectable)].max() <= 6
+    noise = imp.set_index("family").loc[["region", "device"]]
+    assert (noise["ci_low"] < 0).all()
+    assert drivers_in_words(imp)[0].startswith(("Plan", "Acquisition"))
+
+
+def test_score_today_and_diagnostics(sample, sample_fit):
+    X, y, res = sample_fit
+    s = score(sample, res)
+    active = sample.customers["churned_at"].isna() | (
+        sample.customers["churned_at"] > sample.observed_at
+    )
+    active &= sample.customers["signup_at"] < sample.observed_at
+    assert len(s) == active.sum() and s["customer_id"].is_unique
+    assert s["churn_probability"].between(0, 1).all()
+    assert s["churn_probability"].is_monotonic_decreasing
+    assert (s["reason_1"] != "").mean() > 0.9
+    cal = calibration_table(res)
+    assert (cal.groupby("model")["n"].sum() == res.table["n"].iloc[0]).all()
+    g = gains_table(res)
+    assert g.groupby("model")["pct_churners_reached"].max().eq(100).all()
+    cat = feature_catalogue(X)
+    assert cat["feature"].tolist() == list(X.columns)
+    assert not cat["definition"].eq("User-supplied column.").any()
+
+
+def test_plots_return_the_axes_they_were_given(sample_fit):
+    import matplotlib.pyplot as plt
+
+    from cxkit import plots
+
+    _, _, res = sample_fit
+    imp = driver_importance(res, n_boot=20, n_repeats=1)
+    cv = campaign_value(
+        res.predictions_["p_boosting"],
+        res.predictions_["churned"],
+        contact_cost=1,
+        offer_cost=5,
+        offer_success=0.3,
+        customer_value=300,
+    )
+    for fn, data in [
+        (plots.plot_roc_pr, res),
+        (plots.plot_calibration, res),
+        (plots.plot_gains, res),
+        (plots.plot_importance, imp),
+        (plots.plot_campaign_value, cv),
+    ]:
+        _, ax = plt.subplots()
+        assert fn(data, ax=ax) is ax
+        assert ax.get_title()
+    _, ax = plt.subplots()
+    assert plots.plot_roc_pr(res, curve="pr", ax=ax) is ax
+
+
+def test_import_stays_light():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, cxkit; cxkit.churn_dataset; "
+        "print(any(m.startswith(('sklearn', 'matplotlib', 'scipy')) for m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.stdout.strip() == "False", out.stderr

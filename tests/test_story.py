@@ -1,0 +1,43 @@
+"""Sentences with computed values: escaped, formatted; the kit's shared plots."""
+
+import matplotlib.pyplot as plt
+
+import cxkit
+from cxkit.story import escape, say
+
+
+def test_values_are_escaped_but_the_template_is_not():
+    md = say("Top channel: **{name}** ({pct:.1f}%)", name="<script>alert(1)</script>",
+             pct=41.25).data
+    assert md.startswith("Top channel: **&lt;script&gt;alert\\(1\\)&lt;/script&gt;**")
+    assert md.endswith("(41.2%)")
+    assert "<script>" not in md
+
+
+def test_markdown_punctuation_in_names_is_literal():
+    assert escape("add_to_cart") == "add\\_to\\_cart"
+    assert escape("[click](http://x)") == "\\[click\\]\\(http://x\\)"
+
+
+def test_default_formats():
+    assert say("{n} and {x}", n=12345, x=2.345).data == "12,345 and 2.3"
+
+
+def test_plot_timeline_returns_the_axes_it_was_given(sample):
+    fig, ax = plt.subplots()
+    out = cxkit.plots.plot_timeline(sample.customers, x="signup_at", freq="M", ax=ax)
+    assert out is ax
+    (line,) = ax.get_lines()
+    assert line.get_ydata().sum() == len(sample.customers)
+    out = cxkit.plots.plot_timeline(sample.customers, x="signup_at", by="plan", ax=ax)
+    assert len(ax.get_lines()) == 3
+
+
+def test_set_theme_changes_nothing_until_called():
+    import subprocess
+    import sys
+
+    code = ("import matplotlib as mpl; before = dict(mpl.rcParams); import cxkit, cxkit.plots; "
+            "print(dict(mpl.rcParams) == before)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.stdout.strip() == "True", done.stderr
