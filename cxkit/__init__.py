@@ -23,8 +23,9 @@ from .data import (
     sample_dir,
 )
 
-# Bound eagerly (it is light): importing the submodule `cxkit.simulate` later would otherwise
-# replace the lazily-loaded function with the module of the same name.
+# Bound eagerly (both are light): importing the submodule `cxkit.simulate` or `cxkit.funnel`
+# later would otherwise replace the lazily-loaded function with the module of the same name.
+from .funnel import funnel  # noqa: E402
 from .simulate import simulate  # noqa: E402
 
 __version__ = "0.1.0"
@@ -35,7 +36,7 @@ _LAZY = {
     "headline": "story",
     "set_theme": "plots",
     # funnel
-    "funnel": "funnel",
+    "segment_gaps": "funnel",
     "funnel_table": "funnel",
     "time_to_convert": "funnel",
     "funnel_trend": "funnel",
@@ -83,6 +84,7 @@ __all__ = [
     "read_truth",
     "sample_dir",
     "simulate",
+    "funnel",
     *_LAZY,
 ]
 

@@ -32,7 +32,6 @@ what was left out is counted in ``result.attrs``.
 from __future__ import annotations
 
 import sys
-import types
 import warnings
 
 import numpy as np
@@ -749,25 +748,6 @@ _DEFAULTS = {
 }
 
 
-_FUNNEL_OPTIONS = """\
-    window : str or Timedelta, default "14D"
-        Time allowed from the entry to the last step; a step exactly on the boundary counts.
-    by : str or list of str, optional
-        Put each person in one group: an events column's value on the person's entry event
-        (device, channel, variant) or, if the events lack it, a customers-table attribute.
-        People without a value form the group "(missing)".
-    customers : DataFrame, optional
-        The customers table, for ``by`` on a customer attribute (taken from a Journey).
-    observed_at : Timestamp, optional
-        End of the data; default the Journey's ``observed_at``, else the latest event.
-    strict, start, end, entry, exclude, stages
-        See :func:`funnel_table`.
-    complete_only : bool, default False
-        Leave out entrants whose (last) entry window is still open at ``observed_at`` — both
-        those still on their way and those already through — instead of counting them.
-"""
-
-
 def funnel(
     events,
     steps=None,
@@ -784,8 +764,7 @@ def funnel(
     complete_only=False,
     stages=None,
 ):
-    (
-        """How many people reach each funnel step, with step conversion and its uncertainty.
+    """How many people reach each funnel step, with step conversion and its uncertainty.
 
     Parameters
     ----------
@@ -793,9 +772,22 @@ def funnel(
         The events table (or a Journey: its customers and ``observed_at`` are used).
     steps : list or dict
         Steps in order; an item is an event or a list of alternative events; a dict names them.
-    """
-        + _FUNNEL_OPTIONS
-        + """
+    window : str or Timedelta, default "14D"
+        Time allowed from the entry to the last step; a step exactly on the boundary counts.
+    by : str or list of str, optional
+        Put each person in one group: an events column's value on the person's entry event
+        (device, channel, variant) or, if the events lack it, a customers-table attribute.
+        People without a value form the group "(missing)".
+    customers : DataFrame, optional
+        The customers table, for ``by`` on a customer attribute (taken from a Journey).
+    observed_at : Timestamp, optional
+        End of the data; default the Journey's ``observed_at``, else the latest event.
+    strict, start, end, entry, exclude, stages
+        See :func:`funnel_table`.
+    complete_only : bool, default False
+        Leave out entrants whose (last) entry window is still open at ``observed_at`` — both
+        those still on their way and those already through — instead of counting them.
+
     Returns
     -------
     DataFrame
@@ -822,7 +814,6 @@ def funnel(
     >>> list(f["step"])[:3]
     ['awareness', 'site_visit', 'product_view']
     """
-    )
     _, table, groups, attrs, _ = _prepare(
         events,
         steps,
@@ -1461,14 +1452,3 @@ def _adjust(p, method):
         adj[order] = np.minimum(stepped, 1)
     out[ok] = adj
     return out
-
-
-# ``import cxkit.funnel`` makes the package attribute ``cxkit.funnel`` this module (Python sets
-# it after a submodule import), which would hide the function of the same name. Make the module
-# callable so that ``cxkit.funnel(...)`` works whichever way it was reached.
-class _CallableModule(types.ModuleType):
-    def __call__(self, *args, **kwargs):
-        return funnel(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
