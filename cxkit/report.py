@@ -135,6 +135,8 @@ def _strip_for_readers(nb, show_code):
         tags = set(cell.get("metadata", {}).get("tags", []))
         if tags & {"parameters", "injected-parameters", "remove-cell"}:
             continue
+        if not show_code and tags & {"solution", "workshop"}:  # exercises: for the workshop
+            continue
         if cell.cell_type == "code":
             cell.outputs = [o for o in cell.get("outputs", [])
                             if not (o.get("output_type") == "stream" and o.get("name") ==

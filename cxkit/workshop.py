@@ -59,12 +59,9 @@ def student_notebook(nb, data_dir="../data"):
         if "solution" in tags:
             n += 1
             prompt = _prompt_of(cell)
-            cells.append(nbformat.v4.new_markdown_cell(
-                f"### ✏️ Exercise {n}\n\n{prompt}\n\n*Write your answer in the cell below; the "
-                "notebook carries on without it.*", metadata={"tags": ["exercise"]}))
             cells.append(nbformat.v4.new_code_cell(
-                f"{EXERCISE_HEADER} {n}: {prompt}\n# your code here\n",
-                metadata={"tags": ["exercise"]}))
+                f"{EXERCISE_HEADER} {n}: {prompt}\n# (the notebook carries on without your "
+                "answer)\n# your code here\n", metadata={"tags": ["exercise"]}))
             continue
         cells.append(cell)
     for i, cell in enumerate(cells):

@@ -97,7 +97,7 @@ def test_rows_labels_and_features_on_a_hand_case():
     assert "loyalty_tier" not in X.columns and X["plan"].tolist() == ["monthly", "annual"]
     b = X.xs("b", level="customer_id").iloc[0]
     assert b["csat_latest"] == 4 and np.isnan(b["nps_latest"])
-    per = X.attrs["per_cutoff"].iloc[0]
+    per = pd.DataFrame(X.attrs["per_cutoff"]).iloc[0]
     assert (per["rows"], per["not_signed_up_yet"], per["churned_before"]) == (2, 2, 2)
 
 
