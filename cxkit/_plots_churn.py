@@ -220,13 +220,14 @@ def plot_campaign_value(data, *, by=None, ax=None, **kwargs):
             f"best: contact {best['n_contacted']:,} "
             f"({best['pct_contacted']:.0f}%), profit {best['profit']:,.0f}",
             xy=(best["pct_contacted"], best["profit"]),
-            xytext=(5, 5),
+            xytext=(5 if best["pct_contacted"] < 50 else -5, 5),
             textcoords="offset points",
+            ha="left" if best["pct_contacted"] < 50 else "right",
             fontsize="small",
         )
     ax.set(
         xlabel="Customers contacted, riskiest first (%)",
         ylabel="Profit",
-        title="What a retention campaign is worth, by how far down the list it goes",
+        title="Campaign profit by how many of the riskiest are contacted",
     )
     return ax
