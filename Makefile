@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 DATA   ?= data/sample
 OUT    ?= reports
 
-.PHONY: help install report test test-all lab sample bench lint format clean
+.PHONY: help install report test doctest lab sample bench lint format clean
 
 help:
 	@echo "make report   run every notebook on $(DATA) and write HTML reports to $(OUT)/"
@@ -33,11 +33,14 @@ report: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -n 2 --durations=10
 
+doctest: $(STAMP)
+	$(BIN)/python -m pytest -q --doctest-modules cxkit
+
 lab: $(STAMP)
 	cd notebooks && ../$(BIN)/jupyter lab
 
 sample: $(STAMP)
-	$(BIN)/python -m cxkit.simulate --out data/sample
+	$(BIN)/cxkit simulate --out data/sample --customers 3000 --seed 7
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'

@@ -61,6 +61,12 @@ _LAZY = {
     "score": "churn",
     "campaign_value": "churn",
     "FEATURE_CATALOGUE": "churn",
+    "feature_catalogue": "churn",
+    "calibration_table": "churn",
+    "gains_table": "churn",
+    "driver_importance": "churn",
+    "drivers_in_words": "churn",
+    "ModelComparison": "churn",
     # experience
     "nps": "experience",
     "csat": "experience",

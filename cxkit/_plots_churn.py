@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .plots import BAD, GOOD, NEUTRAL, get_ax, palette_for
+from ._theme import BAD, GOOD, NEUTRAL, get_ax, palette_for
 
 __all__ = [
     "plot_roc_pr",

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .data import DataError, Journey
-from .plots import BAD, GOOD, NEUTRAL, PALETTE, get_ax, palette_for
+from ._theme import BAD, GOOD, NEUTRAL, PALETTE, get_ax, palette_for
 
 __all__ = ["plot_nps", "plot_journey_map", "plot_segments", "plot_nps_landmark"]
 

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .data import DataError
-from .plots import NEUTRAL, PALETTE, get_ax, palette_for
+from ._theme import NEUTRAL, PALETTE, get_ax, palette_for
 
 __all__ = ["plot_funnel", "plot_time_to_convert", "plot_drop_off_paths"]
 

@@ -8,10 +8,10 @@ from matplotlib.transforms import blended_transform_factory
 
 
 def _kit():
-    """The shared plot helpers (imported late: cxkit.plots star-imports this module)."""
-    from . import plots
+    """The shared plot helpers."""
+    from . import _theme
 
-    return plots
+    return _theme
 
 
 __all__ = ["plot_survival", "plot_hazard_ratios", "plot_cohort_heatmap"]

@@ -16,7 +16,7 @@ The generative model, in the order it runs (every number is a parameter and land
 3. **Customers.** A purchase before ``end`` makes the person a customer; ``signup_at`` is that
    first purchase. Plan (monthly / annual), region (no effect) are drawn at signup.
 4. **After signup** (all stop at churn or ``end``): ``onboarding_complete``; ``app_login``
-   (person-specific rate, falls to 30% once the customer becomes *disengaged*, a latent state
+   (person-specific rate, falls to 20% once the customer becomes *disengaged*, a latent state
    entered after an exponential time), ``email_open``, ``whatsapp_message``, repeat
    ``purchase`` events with values; ``support_ticket`` events (Poisson).
 5. **Surveys.** CSAT after the first purchase (lower in the pain-point segment), after
@@ -72,17 +72,17 @@ DEFAULT_PAIN_POINT = {"device": "mobile", "step": "purchase", "factor": 0.45}
 DEFAULT_DRIVERS = {
     "plan": {"annual": 0.5},
     "acquisition_channel": {"ads": 1.5, "social": 1.25, "email": 1.0, "referral": 0.7},
-    "support_tickets_30d": 1.4,
+    "support_tickets_30d": 1.5,
     "detractor": 2.0,
-    "disengaged": 1.8,
+    "disengaged": 2.5,
 }
 PLAN_ANNUAL_SHARE = 0.3
 REGIONS = ["north", "south", "east", "west"]
 #: per-day rates after signup
-RATES = {"app_login": 4 / 30, "email_open": 2 / 30, "whatsapp_message": 0.5 / 30,
-         "purchase": 1 / 60, "support_ticket": 0.012}
-DISENGAGED_LOGIN_FACTOR = 0.3
-MEAN_DAYS_TO_DISENGAGE = 240.0
+RATES = {"app_login": 12 / 30, "email_open": 1.5 / 30, "whatsapp_message": 0.5 / 30,
+         "purchase": 1 / 60, "support_ticket": 0.02}
+DISENGAGED_LOGIN_FACTOR = 0.2
+MEAN_DAYS_TO_DISENGAGE = 200.0
 BASELINE_DAILY_HAZARD = 0.0012
 EARLY_HAZARD_FACTOR = 1.5  # baseline ×1.5 in the first 60 days
 NPS_EVERY_DAYS = 90
@@ -191,7 +191,7 @@ def simulate(customers=3000, seed=7, *, start="2024-01-01", end="2025-06-30",
     --------
     >>> import cxkit
     >>> j, truth = cxkit.simulate(customers=300, seed=3)
-    >>> j.customers["churned_at"].notna().mean() > 0
+    >>> bool(j.customers["churned_at"].notna().any())
     True
     """
     pain_point = dict(DEFAULT_PAIN_POINT if pain_point is None else pain_point)
