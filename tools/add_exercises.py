@@ -44,7 +44,25 @@ EXERCISES = {
         'print(f"churners only: {naive_churners:.0f} days; everyone, cut at extraction: "\n'
         '      f"{naive_all:.0f} days; Kaplan–Meier median: {overall[\'median_days\']:.0f} days")',
     )],
-    "03_churn_prediction": [],
+    "03_churn_prediction": [(
+        "## Whom to contact, and what it is worth",
+        "### Exercise: a feature that leaks the future\n\nThe customers table also has columns "
+        "recorded *as of extraction* (in the sample, `loyalty_tier`, computed from all spend up "
+        "to today). Add them as features and compare the models again. Why does the model look "
+        "better, and why would it fail on today's customers?",
+        "Rebuild the dataset with static= plus the as-of-extraction columns, run "
+        "cxkit.compare_models on it and compare ROC AUC with the table above.",
+        'later = [c for c in journey.customers.columns\n'
+        '         if c not in ("customer_id", "signup_at", "churned_at", *X.attrs["static"])]\n'
+        'if later:\n'
+        '    leaky_X, leaky_y = cxkit.churn_dataset(journey, "MS", lookback=lookback,\n'
+        '                                           horizon=horizon,\n'
+        '                                           static=[*X.attrs["static"], *later])\n'
+        '    leaky = cxkit.compare_models(leaky_X, leaky_y, n_boot=20)\n'
+        '    print(f"with {later}: ROC AUC", leaky.table["roc_auc"].round(3).to_dict())\n'
+        'else:\n'
+        '    print("This customers table has no as-of-extraction columns.")',
+    )],
 }
 
 
