@@ -903,6 +903,11 @@ def time_to_convert(
     the end of the data, if earlier) instead of being dropped, so "half convert within 2 days"
     is true of everyone who reached the step. Beside it, the plain quartiles among converters.
 
+    The window runs from the *entry* event, so people censored at its end had less than a full
+    window after reaching the step; the Kaplan–Meier ``pct_converted`` therefore estimates
+    conversion as if the window did not close (it can slightly exceed the funnel's
+    ``pct_of_previous``, which counts only conversions inside the window).
+
     Parameters
     ----------
     events, steps, window, by, customers, observed_at

@@ -272,9 +272,14 @@ def activity_table(data, *, inactivity="60D", observed_at=None, touchpoints=None
     a bare events table, at their first touchpoint) and ends at their last touchpoint before the
     first gap of at least ``inactivity`` — that is when they were last seen. A customer whose
     latest touchpoint is more recent than ``inactivity`` before ``observed_at`` has not lapsed
-    yet: censored at that latest touchpoint (known to be active until then), not churned.
-    Customers who come back after a lapse still count as churned at the first lapse; how many
-    did is in ``attrs["returned_after_lapse"]``.
+    yet: not churned, but censored at ``observed_at − inactivity`` — the last moment at which a
+    lapse could still have been seen. (Censoring at their latest touchpoint would be
+    informative: a customer who really left after ``observed_at − inactivity`` looks active,
+    and would stay "at risk" exactly where their churn happened, overstating survival.)
+    Customers who start after ``observed_at − inactivity`` carry no information and are left
+    out (counted in ``attrs["excluded_too_recent"]``). Customers who come back after a lapse
+    still count as churned at the first lapse; how many did is in
+    ``attrs["returned_after_lapse"]``.
 
     Parameters
     ----------
@@ -294,7 +299,7 @@ def activity_table(data, *, inactivity="60D", observed_at=None, touchpoints=None
     DataFrame
         ``customer_id``, ``start_at``, ``last_seen_at``, ``duration_days``, ``churned``, and the
         customers' attributes with a Journey. ``.attrs``: ``inactivity``, ``observed_at``,
-        ``returned_after_lapse``, ``events_after_observed``, ``customers_without_touchpoints``
+        ``censored_at``, ``excluded_too_recent``, ``returned_after_lapse``, ``events_after_observed``, ``customers_without_touchpoints``
         (none after signup: the signup itself counts as a touchpoint, so they are lost at
         signup once ``inactivity`` has passed).
 
@@ -386,7 +391,15 @@ def activity_table(data, *, inactivity="60D", observed_at=None, touchpoints=None
     churned = np.zeros(len(end_rows), bool)
     churned[where_lapse] = True
     begin = ts[first]
-    end = ts[at]
+    seen = ts[at]
+    # A lapse at t can only be seen once t + inactivity has passed, so everyone still active is
+    # censored at observed_at - inactivity, not at their latest touchpoint: a customer who
+    # really left after that moment looks active, and censoring them later would keep them
+    # "at risk" exactly where their churn would have been (informative censoring).
+    censor_at = obs - gap
+    end = np.where(churned, seen, censor_at)
+    informative = churned | (begin <= censor_at)
+    too_recent = int((~informative).sum())
     out = pd.DataFrame(
         {
             "customer_id": (
@@ -395,7 +408,7 @@ def activity_table(data, *, inactivity="60D", observed_at=None, touchpoints=None
                 else np.asarray(ids.cat.categories[end_rows], dtype=object)
             ),
             "start_at": begin.astype("datetime64[ns]"),
-            "last_seen_at": end.astype("datetime64[ns]"),
+            "last_seen_at": seen.astype("datetime64[ns]"),
             "duration_days": (end - begin) / _DAY_NS,
             "churned": churned,
         }
@@ -410,8 +423,11 @@ def activity_table(data, *, inactivity="60D", observed_at=None, touchpoints=None
         excluded = table.attrs["excluded_signup_after"]
     else:
         without, excluded = 0, 0
+    out = out[informative].reset_index(drop=True)
     out.attrs = {
         "inactivity": pd.Timedelta(gap),
+        "censored_at": pd.Timestamp(censor_at),
+        "excluded_too_recent": too_recent,
         "observed_at": observed,
         "returned_after_lapse": returned,
         "events_after_observed": after,
@@ -1272,6 +1288,23 @@ def _ph_check(model, frame, terms, alpha_ph):
     return check, summary
 
 
+def _warn_not_at_signup(columns, where):
+    """Customer attributes are exported as of extraction; only those the data dictionary marks
+    as known at signup are safe as fixed covariates (a tier earned by staying long 'explains'
+    staying long)."""
+    from .data import SIGNUP_ATTRIBUTES
+
+    rest = [c for c in columns if c not in SIGNUP_ATTRIBUTES]
+    if rest:
+        warnings.warn(
+            f"{where}: {rest} are not marked as known at signup "
+            f"({', '.join(SIGNUP_ATTRIBUTES)}). An attribute recorded later (e.g. a loyalty "
+            "tier earned by staying) makes long-lived customers look protected by it "
+            "(immortal-time bias); use it only if it was fixed at signup.",
+            stacklevel=3,
+        )
+
+
 def cox(
     table,
     covariates,
@@ -1340,6 +1373,7 @@ def cox(
         )
     _check_columns(table, covariates, where, "covariates")
     _check_columns(table, strata, where, "strata")
+    _warn_not_at_signup(covariates + strata, where)
     X, terms, skipped, missing = _design(table, covariates, where)
     if not terms:
         raise DataError(

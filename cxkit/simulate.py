@@ -464,11 +464,12 @@ def _truth(seed, customers, t0, t1, n, pain_point, drv, expected, p, journey):
         {"name": "support_tickets_30d", "kind": "time-varying", "covariate":
          "support_tickets_30d", "hazard_ratio": drv["support_tickets_30d"],
          "feature_family": "support", "quantity": "hazard ratio per support ticket in the last "
-         "30 days, time-varying"},
+         "30 days, time-varying (simulated on whole days: a ticket acts from the day after it "
+         "for 30 days)"},
         {"name": "detractor", "kind": "time-varying", "covariate": "detractor",
          "hazard_ratio": drv["detractor"], "feature_family": "nps",
          "quantity": "hazard ratio while the customer's latest NPS answer is 0–6 (detractor), "
-         "time-varying"},
+         "time-varying (acts from the day after the answer)"},
         {"name": "disengaged", "kind": "time-varying (latent)", "covariate": None,
          "hazard_ratio": drv["disengaged"], "feature_family": "engagement",
          "quantity": "hazard ratio once disengaged (a latent state after an exponential time, "

@@ -21,7 +21,7 @@ Examples
 
 from __future__ import annotations
 
-import json
+import re
 import shutil
 from pathlib import Path
 
@@ -54,8 +54,10 @@ def student_notebook(nb, data_dir="../data"):
     n = 0
     for cell in nb.cells:
         tags = cell.get("metadata", {}).get("tags", [])
-        if "parameters" in tags:
-            cell.source = f"data_dir = {data_dir!r}  # the workshop's copy of the sample data"
+        if "parameters" in tags:  # point data_dir at the copy; keep the other parameters
+            cell.source = re.sub(r"(?m)^data_dir\s*=.*$",
+                                 f"data_dir = {data_dir!r}  # the workshop's copy of the data",
+                                 cell.source)
         if "solution" in tags:
             n += 1
             prompt = _prompt_of(cell)

@@ -100,7 +100,10 @@ def test_activity_table_hand_cases():
     rows = []
     plan = {
         "x": [0, 10, 100, 110],  # gap 90 after day 10: lost at 10, came back
-        "q": [0, 40, 80, 130, 170],  # never a gap of 60; last touch 10 days ago: censored at 170
+        # never a gap of 60, last touch 10 days ago: active, censored at 180 - 60 = 120 (the
+        # last moment a lapse could have been seen), not at the last touch
+        "q": [0, 40, 80, 130, 170],
+        "v": [150, 175],  # starts after 120: carries no information, left out and counted
         "r": [0, 50, 100],  # 80 days quiet at the end: lost at 100
         "s": [0, 59.5, 119],  # gaps of 59.5 then 61: lost at 119
         "t": [0, 60],  # a gap of exactly 60 counts: lost at 0
@@ -113,7 +116,7 @@ def test_activity_table_hand_cases():
     table = table.set_index("customer_id")
     expected = {
         "x": (10, True),
-        "q": (170, False),
+        "q": (120, False),
         "r": (100, True),
         "s": (119, True),
         "t": (0, True),
@@ -124,6 +127,7 @@ def test_activity_table_hand_cases():
         assert table.loc[cid, "churned"] == churned, cid
     assert table.attrs["returned_after_lapse"] == 3  # x, t, u
     assert table.attrs["events_after_observed"] == 1
+    assert "v" not in table.index and table.attrs["excluded_too_recent"] == 1
 
 
 def test_activity_table_with_journey_counts_signup_ignores_funnel_and_prospects():
@@ -456,3 +460,26 @@ def test_plots_return_the_axes_they_were_given(sample, sample_truth):
     assert plot_cohort_heatmap(cxkit.cohort_retention(sample), ax=axes[2]) is axes[2]
     texts = [t.get_text() for t in axes[0].texts]
     assert "At risk" in texts
+
+
+def test_activity_table_censoring_is_not_informative(sample):
+    """Cut the data 240 days early: the survival curve of the cut data must match what the full
+    data says about the same customers (censoring at the latest touchpoint would overstate it by
+    several points at day 150)."""
+    early = sample.observed_at - pd.Timedelta(days=240)
+    cut = cxkit.activity_table(sample, inactivity="60D", observed_at=early)
+    full = cxkit.activity_table(sample, inactivity="60D")
+    full = full[full["customer_id"].isin(cut["customer_id"])]
+
+    def at(table, day):
+        curve = cxkit.kaplan_meier(table)
+        return curve.loc[curve["time"] <= day, "survival"].iloc[-1]
+
+    for day in (30, 90, 150):
+        assert abs(at(cut, day) - at(full, day)) < 0.02, day
+
+
+def test_cox_warns_about_attributes_not_known_at_signup(sample):
+    table = cxkit.survival_table(sample)
+    with pytest.warns(UserWarning, match=r"\['loyalty_tier'\] are not marked as known at signup"):
+        cxkit.cox(table, ["plan", "loyalty_tier"], cv=0)
