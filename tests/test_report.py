@@ -14,6 +14,8 @@ from cxkit.simulate import simulate, write_sample
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+MARKUP_CHANNEL = "<script>alert('channel')</script>"
+MARKUP_EVENT = "<b onmouseover=alert(1)>help</b>"
 EXTERNAL = re.compile(r"<(script|link|img|iframe)[^>]+(src|href)=[\"']?(https?:)?//", re.I)
 
 
@@ -47,6 +49,12 @@ def second_dataset(tmp_path_factory):
                                           "factor": 0.4},
                               drivers={"support_tickets_30d": 1.0, "detractor": 2.5,
                                        "acquisition_channel": {"referral": 1.0, "ads": 1.3}})
+    # names from the data carrying markup: they must show as text, never act as HTML
+    ev, cu = journey.events, journey.customers
+    ev["channel"] = ev["channel"].cat.rename_categories({"email": MARKUP_CHANNEL})
+    ev["event"] = ev["event"].cat.rename_categories({"help_center": MARKUP_EVENT})
+    cu["acquisition_channel"] = cu["acquisition_channel"].cat.rename_categories(
+        {"email": MARKUP_CHANNEL})
     return write_sample(journey, truth, tmp_path_factory.mktemp("second"))
 
 
@@ -66,6 +74,14 @@ def test_report_on_a_second_dataset(tmp_path, second_dataset):
     check_report(tmp_path)
     findings = json.loads((tmp_path / "findings.json").read_text())
     assert findings["00_journey_overview"]
+    shown = {"channel": 0, "event": 0}
+    for path in tmp_path.glob("*.html"):
+        text = path.read_text()
+        assert MARKUP_CHANNEL not in text and MARKUP_EVENT not in text, path.name
+        assert "<script>" not in text.lower(), path.name  # our template has no script at all
+        shown["channel"] += text.count("&lt;script&gt;alert(")
+        shown["event"] += text.count("&lt;b onmouseover=alert(1)&gt;help&lt;/b&gt;")
+    assert shown["channel"] > 0 and shown["event"] > 0, shown
 
 
 def test_failing_notebook_fails_the_command_naming_it(tmp_path):
