@@ -10,8 +10,8 @@ import matplotlib.colors as mcolors
 import numpy as np
 import pandas as pd
 
-from .data import DataError, Journey
 from ._theme import BAD, GOOD, NEUTRAL, PALETTE, get_ax, palette_for
+from .data import DataError, Journey
 
 __all__ = ["plot_nps", "plot_journey_map", "plot_segments", "plot_nps_landmark"]
 

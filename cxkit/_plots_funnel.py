@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .data import DataError
 from ._theme import NEUTRAL, PALETTE, get_ax, palette_for
+from .data import DataError
 
 __all__ = ["plot_funnel", "plot_time_to_convert", "plot_drop_off_paths"]
 

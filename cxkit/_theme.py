@@ -22,10 +22,21 @@ def set_theme(context="notebook", font_scale=1.0):
     >>> import cxkit
     >>> cxkit.set_theme()
     """
-    sns.set_theme(context=context, style="whitegrid", palette=PALETTE, font_scale=font_scale,
-                  rc={"axes.spines.right": False, "axes.spines.top": False,
-                      "axes.titleweight": "bold", "axes.titlelocation": "left",
-                      "figure.dpi": 100, "savefig.dpi": 100, "figure.figsize": (8, 4.5)})
+    sns.set_theme(
+        context=context,
+        style="whitegrid",
+        palette=PALETTE,
+        font_scale=font_scale,
+        rc={
+            "axes.spines.right": False,
+            "axes.spines.top": False,
+            "axes.titleweight": "bold",
+            "axes.titlelocation": "left",
+            "figure.dpi": 100,
+            "savefig.dpi": 100,
+            "figure.figsize": (8, 4.5),
+        },
+    )
 
 
 def get_ax(ax=None):
@@ -37,4 +48,4 @@ def palette_for(levels):
     """A {level: colour} mapping in the kit's palette, stable for a given order of levels."""
     levels = list(levels)
     colours = PALETTE * (len(levels) // len(PALETTE) + 1)
-    return dict(zip(levels, colours))
+    return dict(zip(levels, colours, strict=False))

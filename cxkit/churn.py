@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ._stats import wilson as _wilson
 from .data import SIGNUP_ATTRIBUTES, DataError
 
 __all__ = [
@@ -1298,19 +1299,12 @@ def calibration_table(result, *, n_bins=10):
                     "n": t["n"],
                     "predicted": 100 * t["predicted"],
                     "observed": 100 * t["k"] / t["n"],
-                    "ci_low": 100 * lo,
-                    "ci_high": 100 * hi,
+                    "ci_low": lo,
+                    "ci_high": hi,
                 }
             )
         )
     return pd.concat(out, ignore_index=True)
-
-
-def _wilson(k, n, z=1.959964):
-    p = k / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return centre - half, centre + half
 
 
 def gains_table(result, *, points=20):

@@ -21,8 +21,9 @@ def _report(args):
     from .report import ReportError, build_report
 
     try:
-        paths = build_report(args.data, args.out, show_code=args.show_code, only=args.only,
-                             notebooks=args.notebooks)
+        paths = build_report(
+            args.data, args.out, show_code=args.show_code, only=args.only, notebooks=args.notebooks
+        )
     except ReportError as exc:
         print(f"cxkit report: {exc}", file=sys.stderr)
         return 1
@@ -44,8 +45,9 @@ def _workshop(args):
 
     made = make_workshop(args.folder, data=args.data)
     total = sum(made["exercises"].values())
-    print(f"wrote {made['student']} ({total} exercises) and {made['teacher']} (guide.md, "
-          "truth.json)")
+    print(
+        f"wrote {made['student']} ({total} exercises) and {made['teacher']} (guide.md, truth.json)"
+    )
     return 0
 
 
@@ -56,10 +58,15 @@ def build_parser():
     rep.add_argument("--data", default=None, help="data folder (default: the bundled sample)")
     rep.add_argument("--out", default="reports", help="output folder (default: reports/)")
     rep.add_argument("--show-code", action="store_true", help="include the code cells")
-    rep.add_argument("--only", action="append", metavar="NAME",
-                     help="run only this notebook (name or number, repeatable)")
-    rep.add_argument("--notebooks", default=None,
-                     help="folder of notebooks (default: the kit's notebooks/)")
+    rep.add_argument(
+        "--only",
+        action="append",
+        metavar="NAME",
+        help="run only this notebook (name or number, repeatable)",
+    )
+    rep.add_argument(
+        "--notebooks", default=None, help="folder of notebooks (default: the kit's notebooks/)"
+    )
     rep.set_defaults(func=_report)
     ws = sub.add_parser("workshop", help="write student and teacher copies for a workshop")
     ws.add_argument("folder")

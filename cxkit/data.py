@@ -50,11 +50,15 @@ SURVEY_SCALES = {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7)}
 #: be used as features before a cutoff; everything else is "as of extraction".
 SIGNUP_ATTRIBUTES = ("plan", "acquisition_channel", "device", "region")
 
-_EVENTS = {"required": ("customer_id", "timestamp", "event"),
-           "optional": ("channel", "device", "value", "session_id")}
+_EVENTS = {
+    "required": ("customer_id", "timestamp", "event"),
+    "optional": ("channel", "device", "value", "session_id"),
+}
 _CUSTOMERS = {"required": ("customer_id", "signup_at"), "optional": ("churned_at",)}
-_SURVEYS = {"required": ("customer_id", "timestamp", "survey", "score"),
-            "optional": ("stage", "touchpoint", "comment")}
+_SURVEYS = {
+    "required": ("customer_id", "timestamp", "survey", "score"),
+    "optional": ("stage", "touchpoint", "comment"),
+}
 
 _MAX_EXAMPLES = 5
 
@@ -109,7 +113,7 @@ def _examples(frame, mask, column):
     after the header line for files)."""
     idx = np.flatnonzero(np.asarray(mask))[:_MAX_EXAMPLES]
     vals = frame[column].iloc[idx] if column in frame.columns else [None] * len(idx)
-    return [f"row {i + 1}: {v!r}" for i, v in zip(idx, vals)]
+    return [f"row {i + 1}: {v!r}" for i, v in zip(idx, vals, strict=False)]
 
 
 # --------------------------------------------------------------------------------------------
@@ -126,11 +130,16 @@ def _read_table(data, id_columns=()):
     if isinstance(data, pd.DataFrame):
         return data.copy()
     if data is None:
-        raise DataError("(no file)", [{"column": None, "expected": "a path or a DataFrame, got None"}])
+        raise DataError(
+            "(no file)", [{"column": None, "expected": "a path or a DataFrame, got None"}]
+        )
     path = Path(data)
     if not path.exists():
-        raise DataError(path, [{"column": None, "expected": "the file to exist; it does not"}],
-                        hint="check the path, or the folder given to read_journey")
+        raise DataError(
+            path,
+            [{"column": None, "expected": "the file to exist; it does not"}],
+            hint="check the path, or the folder given to read_journey",
+        )
     if path.is_dir():
         raise DataError(path, [{"column": None, "expected": "a file, got a folder"}])
     name = path.name.lower()
@@ -146,11 +155,21 @@ def _read_table(data, id_columns=()):
     except DataError:
         raise
     except pd.errors.EmptyDataError:
-        raise DataError(path, [{"column": None, "expected": "a table with a header and rows; "
-                                "the file is empty"}]) from None
+        raise DataError(
+            path,
+            [{"column": None, "expected": "a table with a header and rows; the file is empty"}],
+        ) from None
     except Exception as exc:  # garbage files: binary, wrong format, bad compression …
-        raise DataError(path, [{"column": None, "expected": "a readable CSV, CSV.gz or Parquet "
-                                f"file ({type(exc).__name__}: {str(exc)[:200]})"}]) from None
+        raise DataError(
+            path,
+            [
+                {
+                    "column": None,
+                    "expected": "a readable CSV, CSV.gz or Parquet "
+                    f"file ({type(exc).__name__}: {str(exc)[:200]})",
+                }
+            ],
+        ) from None
 
 
 def _apply_mapping(frame, source, canonical, mapping):
@@ -161,14 +180,23 @@ def _apply_mapping(frame, source, canonical, mapping):
         if user is None or user == canon:
             continue
         if user not in frame.columns:
-            problems.append({"column": user, "expected": f"column '{user}' (mapped to "
-                             f"'{canon}') to exist; the file lacks it"})
+            problems.append(
+                {
+                    "column": user,
+                    "expected": f"column '{user}' (mapped to "
+                    f"'{canon}') to exist; the file lacks it",
+                }
+            )
         else:
             rename[user] = canon
     if problems:
-        raise DataError(source, problems, columns=frame.columns,
-                        hint="pass the file's own column name, e.g. "
-                        f"{next(iter(mapping))}='<name in your file>'")
+        raise DataError(
+            source,
+            problems,
+            columns=frame.columns,
+            hint="pass the file's own column name, e.g. "
+            f"{next(iter(mapping))}='<name in your file>'",
+        )
     frame = frame.rename(columns=rename)
     missing = [c for c in canonical["required"] if c not in frame.columns]
     if missing:
@@ -176,18 +204,27 @@ def _apply_mapping(frame, source, canonical, mapping):
             source,
             [{"column": c, "expected": "required column is missing"} for c in missing],
             columns=frame.columns,
-            hint="map your names to cxkit's, e.g. " + ", ".join(
-                f"{_ARG_OF.get(c, c)}='<your column>'" for c in missing),
+            hint="map your names to cxkit's, e.g. "
+            + ", ".join(f"{_ARG_OF.get(c, c)}='<your column>'" for c in missing),
         )
     if len(frame) == 0:
-        raise DataError(source, [{"column": None, "expected": "at least one row; the table is "
-                                  "empty"}], columns=frame.columns)
+        raise DataError(
+            source,
+            [{"column": None, "expected": "at least one row; the table is empty"}],
+            columns=frame.columns,
+        )
     return frame
 
 
-_ARG_OF = {"customer_id": "customer", "timestamp": "timestamp", "event": "event",
-           "signup_at": "signup_at", "churned_at": "churned_at", "survey": "survey",
-           "score": "score"}
+_ARG_OF = {
+    "customer_id": "customer",
+    "timestamp": "timestamp",
+    "event": "event",
+    "signup_at": "signup_at",
+    "churned_at": "churned_at",
+    "survey": "survey",
+    "score": "score",
+}
 
 
 def _parse_timestamps(series):
@@ -195,8 +232,9 @@ def _parse_timestamps(series):
     that were present but could not be parsed."""
     s = series
     if isinstance(s.dtype, pd.DatetimeTZDtype):
-        return s.dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[ns]"), \
-            np.zeros(len(s), bool)
+        return s.dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[ns]"), np.zeros(
+            len(s), bool
+        )
     if pd.api.types.is_datetime64_any_dtype(s):
         return s.astype("datetime64[ns]"), np.zeros(len(s), bool)
     present = s.notna().to_numpy()
@@ -229,14 +267,25 @@ def _check_timestamps(frame, source, columns, problems, allow_missing=()):
             continue
         parsed, bad = _parse_timestamps(frame[col])
         if bad.any():
-            problems.append({"column": col, "expected": "timestamps (e.g. 2024-03-05 14:00:00 "
-                             "or ISO 8601); these could not be parsed", "rows": int(bad.sum()),
-                             "examples": _examples(frame, bad, col)})
+            problems.append(
+                {
+                    "column": col,
+                    "expected": "timestamps (e.g. 2024-03-05 14:00:00 "
+                    "or ISO 8601); these could not be parsed",
+                    "rows": int(bad.sum()),
+                    "examples": _examples(frame, bad, col),
+                }
+            )
         missing = frame[col].isna().to_numpy()
         if col not in allow_missing and missing.any():
-            problems.append({"column": col, "expected": "a timestamp in every row; some are "
-                             "empty", "rows": int(missing.sum()),
-                             "examples": _examples(frame, missing, col)})
+            problems.append(
+                {
+                    "column": col,
+                    "expected": "a timestamp in every row; some are empty",
+                    "rows": int(missing.sum()),
+                    "examples": _examples(frame, missing, col),
+                }
+            )
         frame[col] = parsed
 
 
@@ -246,9 +295,14 @@ def _check_present(frame, source, columns, problems):
         if frame[col].dtype == object or pd.api.types.is_string_dtype(frame[col]):
             missing |= (frame[col].astype("string").str.strip() == "").fillna(False).to_numpy()
         if missing.any():
-            problems.append({"column": col, "expected": "a value in every row; some are empty",
-                             "rows": int(missing.sum()), "examples": _examples(frame, missing,
-                                                                              col)})
+            problems.append(
+                {
+                    "column": col,
+                    "expected": "a value in every row; some are empty",
+                    "rows": int(missing.sum()),
+                    "examples": _examples(frame, missing, col),
+                }
+            )
 
 
 def _as_id(series):
@@ -265,8 +319,17 @@ def _as_id(series):
 # --------------------------------------------------------------------------------------------
 
 
-def read_events(data, *, customer="customer_id", timestamp="timestamp", event="event",
-                channel=None, device=None, value=None, session_id=None):
+def read_events(
+    data,
+    *,
+    customer="customer_id",
+    timestamp="timestamp",
+    event="event",
+    channel=None,
+    device=None,
+    value=None,
+    session_id=None,
+):
     """Read the touchpoint log: one row per interaction of a person (prospect or customer).
 
     Parameters
@@ -293,8 +356,15 @@ def read_events(data, *, customer="customer_id", timestamp="timestamp", event="e
     ['customer_id', 'timestamp', 'event']
     """
     source = _source_name(data)
-    mapping = {"customer_id": customer, "timestamp": timestamp, "event": event,
-               "channel": channel, "device": device, "value": value, "session_id": session_id}
+    mapping = {
+        "customer_id": customer,
+        "timestamp": timestamp,
+        "event": event,
+        "channel": channel,
+        "device": device,
+        "value": value,
+        "session_id": session_id,
+    }
     frame = _read_table(data, id_columns=[customer])
     frame = _apply_mapping(frame, source, _EVENTS, mapping)
     problems = []
@@ -304,8 +374,14 @@ def read_events(data, *, customer="customer_id", timestamp="timestamp", event="e
         num = pd.to_numeric(frame["value"], errors="coerce")
         bad = num.isna().to_numpy() & frame["value"].notna().to_numpy()
         if bad.any():
-            problems.append({"column": "value", "expected": "numbers (revenue); these are not",
-                             "rows": int(bad.sum()), "examples": _examples(frame, bad, "value")})
+            problems.append(
+                {
+                    "column": "value",
+                    "expected": "numbers (revenue); these are not",
+                    "rows": int(bad.sum()),
+                    "examples": _examples(frame, bad, "value"),
+                }
+            )
         frame["value"] = num.astype(float)
     if problems:
         raise DataError(source, problems, columns=frame.columns)
@@ -318,8 +394,9 @@ def read_events(data, *, customer="customer_id", timestamp="timestamp", event="e
     return frame
 
 
-def read_customers(data, *, customer="customer_id", signup_at="signup_at",
-                   churned_at="churned_at"):
+def read_customers(
+    data, *, customer="customer_id", signup_at="signup_at", churned_at="churned_at"
+):
     """Read the customers table: one row per person who became a customer.
 
     ``churned_at`` empty means still active. Every other column is kept as an attribute;
@@ -338,24 +415,38 @@ def read_customers(data, *, customer="customer_id", signup_at="signup_at",
     frame = _apply_mapping(frame, source, _CUSTOMERS, mapping)
     problems = []
     _check_present(frame, source, ["customer_id"], problems)
-    _check_timestamps(frame, source, ["signup_at", "churned_at"], problems,
-                      allow_missing=("churned_at",))
+    _check_timestamps(
+        frame, source, ["signup_at", "churned_at"], problems, allow_missing=("churned_at",)
+    )
     if "churned_at" not in frame.columns:
         frame["churned_at"] = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]")
     ids = _as_id(frame["customer_id"])
     dup = ids.duplicated(keep=False).to_numpy() & ids.notna().to_numpy()
     if dup.any():
-        problems.append({"column": "customer_id", "expected": "one row per customer; these ids "
-                         "appear more than once", "rows": int(dup.sum()),
-                         "examples": list(pd.unique(ids[dup]))[:_MAX_EXAMPLES]})
+        problems.append(
+            {
+                "column": "customer_id",
+                "expected": "one row per customer; these ids appear more than once",
+                "rows": int(dup.sum()),
+                "examples": list(pd.unique(ids[dup]))[:_MAX_EXAMPLES],
+            }
+        )
     if not problems:
         before = (frame["churned_at"] < frame["signup_at"]).to_numpy()
         if before.any():
-            ex = [f"row {i + 1}: {frame['customer_id'].iloc[i]} signed up "
-                  f"{frame['signup_at'].iloc[i]}, churned {frame['churned_at'].iloc[i]}"
-                  for i in np.flatnonzero(before)[:_MAX_EXAMPLES]]
-            problems.append({"column": "churned_at", "expected": "a churn date on or after "
-                             "signup_at", "rows": int(before.sum()), "examples": ex})
+            ex = [
+                f"row {i + 1}: {frame['customer_id'].iloc[i]} signed up "
+                f"{frame['signup_at'].iloc[i]}, churned {frame['churned_at'].iloc[i]}"
+                for i in np.flatnonzero(before)[:_MAX_EXAMPLES]
+            ]
+            problems.append(
+                {
+                    "column": "churned_at",
+                    "expected": "a churn date on or after signup_at",
+                    "rows": int(before.sum()),
+                    "examples": ex,
+                }
+            )
     if problems:
         raise DataError(source, problems, columns=frame.columns)
     frame["customer_id"] = ids
@@ -369,8 +460,17 @@ def read_customers(data, *, customer="customer_id", signup_at="signup_at",
     return frame
 
 
-def read_surveys(data, *, customer="customer_id", timestamp="timestamp", survey="survey",
-                 score="score", stage=None, touchpoint=None, comment=None):
+def read_surveys(
+    data,
+    *,
+    customer="customer_id",
+    timestamp="timestamp",
+    survey="survey",
+    score="score",
+    stage=None,
+    touchpoint=None,
+    comment=None,
+):
     """Read survey answers: one row per answer (NPS 0–10, CSAT 1–5, CES 1–7).
 
     ``survey`` names are matched case-insensitively (``NPS`` → ``nps``).
@@ -383,8 +483,15 @@ def read_surveys(data, *, customer="customer_id", timestamp="timestamp", survey=
     ['ces', 'csat', 'nps']
     """
     source = _source_name(data)
-    mapping = {"customer_id": customer, "timestamp": timestamp, "survey": survey,
-               "score": score, "stage": stage, "touchpoint": touchpoint, "comment": comment}
+    mapping = {
+        "customer_id": customer,
+        "timestamp": timestamp,
+        "survey": survey,
+        "score": score,
+        "stage": stage,
+        "touchpoint": touchpoint,
+        "comment": comment,
+    }
     frame = _read_table(data, id_columns=[customer])
     frame = _apply_mapping(frame, source, _SURVEYS, mapping)
     problems = []
@@ -393,26 +500,46 @@ def read_surveys(data, *, customer="customer_id", timestamp="timestamp", survey=
     kind = frame["survey"].astype("string").str.strip().str.lower()
     unknown = ~kind.isin(list(SURVEY_SCALES)).fillna(False).to_numpy() & kind.notna().to_numpy()
     if unknown.any():
-        problems.append({"column": "survey", "expected": "one of " + ", ".join(SURVEY_SCALES)
-                         + "; unknown survey types", "rows": int(unknown.sum()),
-                         "examples": list(pd.unique(frame["survey"][unknown]))[:_MAX_EXAMPLES]})
+        problems.append(
+            {
+                "column": "survey",
+                "expected": "one of " + ", ".join(SURVEY_SCALES) + "; unknown survey types",
+                "rows": int(unknown.sum()),
+                "examples": list(pd.unique(frame["survey"][unknown]))[:_MAX_EXAMPLES],
+            }
+        )
     num = pd.to_numeric(frame["score"], errors="coerce")
     notnum = num.isna().to_numpy() & frame["score"].notna().to_numpy()
     if notnum.any():
-        problems.append({"column": "score", "expected": "whole-number scores; these are not "
-                         "numbers", "rows": int(notnum.sum()),
-                         "examples": _examples(frame, notnum, "score")})
+        problems.append(
+            {
+                "column": "score",
+                "expected": "whole-number scores; these are not numbers",
+                "rows": int(notnum.sum()),
+                "examples": _examples(frame, notnum, "score"),
+            }
+        )
     out = np.zeros(len(frame), bool)
     for name, (lo, hi) in SURVEY_SCALES.items():
         rows = (kind == name).fillna(False).to_numpy()
-        out |= rows & num.notna().to_numpy() & ((num < lo) | (num > hi)
-                                                 | (num != np.round(num))).to_numpy()
+        out |= (
+            rows
+            & num.notna().to_numpy()
+            & ((num < lo) | (num > hi) | (num != np.round(num))).to_numpy()
+        )
     if out.any():
-        ex = [f"row {i + 1}: {kind.iloc[i]} {frame['score'].iloc[i]}"
-              for i in np.flatnonzero(out)[:_MAX_EXAMPLES]]
-        problems.append({"column": "score", "expected": "whole numbers in the survey's scale "
-                         "(nps 0–10, csat 1–5, ces 1–7)", "rows": int(out.sum()),
-                         "examples": ex})
+        ex = [
+            f"row {i + 1}: {kind.iloc[i]} {frame['score'].iloc[i]}"
+            for i in np.flatnonzero(out)[:_MAX_EXAMPLES]
+        ]
+        problems.append(
+            {
+                "column": "score",
+                "expected": "whole numbers in the survey's scale (nps 0–10, csat 1–5, ces 1–7)",
+                "rows": int(out.sum()),
+                "examples": ex,
+            }
+        )
     if problems:
         raise DataError(source, problems, columns=frame.columns)
     frame["customer_id"] = _as_id(frame["customer_id"])
@@ -427,12 +554,14 @@ def read_surveys(data, *, customer="customer_id", timestamp="timestamp", survey=
 
 
 def _empty_surveys():
-    return pd.DataFrame({
-        "customer_id": pd.Series(dtype=object),
-        "timestamp": pd.Series(dtype="datetime64[ns]"),
-        "survey": pd.Series(dtype=object),
-        "score": pd.Series(dtype="int64"),
-    })
+    return pd.DataFrame(
+        {
+            "customer_id": pd.Series(dtype=object),
+            "timestamp": pd.Series(dtype="datetime64[ns]"),
+            "survey": pd.Series(dtype=object),
+            "score": pd.Series(dtype="int64"),
+        }
+    )
 
 
 @dataclass
@@ -462,21 +591,26 @@ class Journey:
 
     def summary(self):
         """A small table of row counts and what the loader noticed (nothing is dropped)."""
-        rows = [("events", len(self.events)), ("people in events", self.notes.get("people")),
-                ("customers", len(self.customers)),
-                ("prospects (in events, never customers)", self.notes.get("prospects")),
-                ("customers without any event", self.notes.get("customers_without_events")),
-                ("churned customers", int(self.customers["churned_at"].notna().sum())),
-                ("survey answers", len(self.surveys)),
-                ("survey answers of unknown customers", self.notes.get("unknown_survey_ids")),
-                ("first event", self.events["timestamp"].min()),
-                ("observed at", self.observed_at)]
+        rows = [
+            ("events", len(self.events)),
+            ("people in events", self.notes.get("people")),
+            ("customers", len(self.customers)),
+            ("prospects (in events, never customers)", self.notes.get("prospects")),
+            ("customers without any event", self.notes.get("customers_without_events")),
+            ("churned customers", int(self.customers["churned_at"].notna().sum())),
+            ("survey answers", len(self.surveys)),
+            ("survey answers of unknown customers", self.notes.get("unknown_survey_ids")),
+            ("first event", self.events["timestamp"].min()),
+            ("observed at", self.observed_at),
+        ]
         return pd.DataFrame(rows, columns=["what", "value"]).set_index("what")
 
     def __repr__(self):
-        return (f"Journey(events={len(self.events):,}, customers={len(self.customers):,}, "
-                f"surveys={len(self.surveys):,}, observed_at={self.observed_at}, "
-                f"source={self.source!r})")
+        return (
+            f"Journey(events={len(self.events):,}, customers={len(self.customers):,}, "
+            f"surveys={len(self.surveys):,}, observed_at={self.observed_at}, "
+            f"source={self.source!r})"
+        )
 
 
 def _find(folder, stem):
@@ -511,15 +645,31 @@ def read_journey(folder, *, observed_at=None, events=None, customers=None, surve
     """
     folder = Path(folder)
     if not folder.is_dir():
-        raise DataError(folder, [{"column": None, "expected": "a folder holding events and "
-                                  "customers files; it does not exist"}])
+        raise DataError(
+            folder,
+            [
+                {
+                    "column": None,
+                    "expected": "a folder holding events and customers files; it does not exist",
+                }
+            ],
+        )
     paths = {name: _find(folder, name) for name in ("events", "customers", "surveys")}
     missing = [n for n in ("events", "customers") if paths[n] is None]
     if missing:
         present = sorted(p.name for p in folder.iterdir())
-        raise DataError(folder, [{"column": None, "expected": f"a file {n}.csv, {n}.csv.gz or "
-                                  f"{n}.parquet; none found"} for n in missing], columns=present,
-                        hint="rename your exports, or call read_events/read_customers directly")
+        raise DataError(
+            folder,
+            [
+                {
+                    "column": None,
+                    "expected": f"a file {n}.csv, {n}.csv.gz or {n}.parquet; none found",
+                }
+                for n in missing
+            ],
+            columns=present,
+            hint="rename your exports, or call read_events/read_customers directly",
+        )
     ev = read_events(paths["events"], **(events or {}))
     cu = read_customers(paths["customers"], **(customers or {}))
     su = read_surveys(paths["surveys"], **(surveys or {})) if paths["surveys"] else None
@@ -533,9 +683,16 @@ def journey_from_tables(events, customers, surveys=None, *, observed_at=None, so
     """
     if surveys is None:
         surveys = _empty_surveys()
-    latest = max(t for t in (events["timestamp"].max(), customers["signup_at"].max(),
-                             customers["churned_at"].max(), surveys["timestamp"].max())
-                 if pd.notna(t))
+    latest = max(
+        t
+        for t in (
+            events["timestamp"].max(),
+            customers["signup_at"].max(),
+            customers["churned_at"].max(),
+            surveys["timestamp"].max(),
+        )
+        if pd.notna(t)
+    )
     if observed_at is None:
         observed = pd.Timestamp(latest)
     else:
@@ -554,10 +711,12 @@ def journey_from_tables(events, customers, surveys=None, *, observed_at=None, so
     }
     if notes["unknown_survey_ids"]:
         ex = list(pd.unique(surveys.loc[unknown_survey, "customer_id"]))[:_MAX_EXAMPLES]
-        warnings.warn(f"{surveys.attrs.get('source', 'surveys')}: {notes['unknown_survey_ids']} "
-                      f"survey answer(s) from ids that are not in customers (e.g. {ex}); they "
-                      "are kept and count in by-stage scores, not in customer joins",
-                      stacklevel=2)
+        warnings.warn(
+            f"{surveys.attrs.get('source', 'surveys')}: {notes['unknown_survey_ids']} "
+            f"survey answer(s) from ids that are not in customers (e.g. {ex}); they "
+            "are kept and count in by-stage scores, not in customer joins",
+            stacklevel=2,
+        )
     return Journey(events, customers, surveys, observed, source or "DataFrame", notes)
 
 

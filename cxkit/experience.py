@@ -47,6 +47,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ._stats import Z95 as _Z95
+from ._stats import wilson as _wilson
 from .data import DataError, Journey
 
 __all__ = [
@@ -61,8 +63,6 @@ __all__ = [
     "journey_map",
     "JOURNEY_STAGES",
 ]
-
-_Z95 = 1.959963984540054
 
 
 def _z(confidence):
@@ -103,20 +103,6 @@ def _nps_interval(promoters, passives, detractors, z=_Z95):
     high = np.clip(centre + z * se, -1.0, 1.0) * 100
     empty = n == 0
     return np.where(empty, np.nan, low), np.where(empty, np.nan, high)
-
-
-def _wilson(successes, n, z=_Z95):
-    """Wilson score interval for a proportion, in percent. Arrays in, ``(low, high)`` out."""
-    k = np.asarray(successes, float)
-    n = np.asarray(n, float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        p = k / n
-        denom = 1 + z**2 / n
-        centre = (p + z**2 / (2 * n)) / denom
-        half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denom
-    low = np.clip(centre - half, 0, 1) * 100
-    high = np.clip(centre + half, 0, 1) * 100
-    return np.where(n > 0, low, np.nan), np.where(n > 0, high, np.nan)
 
 
 def _t_interval(mean, sd, n, confidence):

@@ -37,6 +37,9 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from ._stats import Z95 as _Z95
+from ._stats import adjust_pvalues as _adjust
+from ._stats import wilson as _wilson
 from .data import DataError, Journey
 
 __all__ = [
@@ -84,7 +87,6 @@ STEPS = {
     "purchase": "purchase",
 }
 
-_Z95 = 1.959963984540054
 _MISSING = "(missing)"
 
 
@@ -580,20 +582,6 @@ def _chains(cust, t, step_masks, entry_mask, window_ns, breakers):
 # --------------------------------------------------------------------------------------------
 # statistics helpers
 # --------------------------------------------------------------------------------------------
-
-
-def _wilson(x, n, z=_Z95):
-    """Wilson score interval for x successes of n, as percentages (NaN where n == 0)."""
-    x = np.asarray(x, float)
-    n = np.asarray(n, float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        p = x / n
-        denom = 1 + z**2 / n
-        centre = (p + z**2 / (2 * n)) / denom
-        half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denom
-        low = np.where(n > 0, np.clip(centre - half, 0, 1), np.nan)
-        high = np.where(n > 0, np.clip(centre + half, 0, 1), np.nan)
-    return 100 * low, 100 * high
 
 
 def _group_values(table, events, customers, by, source):
@@ -1433,27 +1421,3 @@ def _two_proportions(x1, n1, x2, n2, test, alpha, power):
         "p_value": p_value,
         "mde_pp": mde,
     }
-
-
-def _adjust(p, method):
-    p = np.asarray(p, float)
-    out = p.copy()
-    ok = ~np.isnan(p)
-    q = p[ok]
-    m = len(q)
-    if m == 0 or method in (None, "none"):
-        return out
-    order = np.argsort(q)
-    if method == "bonferroni":
-        adj = np.minimum(q * m, 1)
-    elif method == "holm":
-        stepped = np.maximum.accumulate((m - np.arange(m)) * q[order])
-        adj = np.empty(m)
-        adj[order] = np.minimum(stepped, 1)
-    else:  # fdr_bh
-        ranked = q[order] * m / np.arange(1, m + 1)
-        stepped = np.minimum.accumulate(ranked[::-1])[::-1]
-        adj = np.empty(m)
-        adj[order] = np.minimum(stepped, 1)
-    out[ok] = adj
-    return out

@@ -13,8 +13,17 @@ from __future__ import annotations
 
 from ._theme import BAD, GOOD, NEUTRAL, PALETTE, PERCENT, get_ax, palette_for, set_theme
 
-__all__ = ["PALETTE", "GOOD", "NEUTRAL", "BAD", "PERCENT", "set_theme", "get_ax", "palette_for",
-           "plot_timeline"]
+__all__ = [
+    "PALETTE",
+    "GOOD",
+    "NEUTRAL",
+    "BAD",
+    "PERCENT",
+    "set_theme",
+    "get_ax",
+    "palette_for",
+    "plot_timeline",
+]
 
 
 def plot_timeline(data, *, x="timestamp", by=None, freq="W", ax=None, **kwargs):
@@ -36,8 +45,7 @@ def plot_timeline(data, *, x="timestamp", by=None, freq="W", ax=None, **kwargs):
     else:
         table = pd.crosstab(period, data[by])
         for level, colour in palette_for(table.columns).items():
-            ax.plot(table.index, table[level].to_numpy(), label=str(level), color=colour,
-                    **kwargs)
+            ax.plot(table.index, table[level].to_numpy(), label=str(level), color=colour, **kwargs)
         ax.legend(title=by.replace("_", " "), frameon=False)
     import matplotlib.dates as mdates
 
@@ -55,5 +63,9 @@ from ._plots_experience import *  # noqa: E402,F403
 from ._plots_funnel import *  # noqa: E402,F403
 from ._plots_retention import *  # noqa: E402,F403
 
-__all__ += [*_plots_funnel.__all__, *_plots_retention.__all__, *_plots_churn.__all__,
-            *_plots_experience.__all__]
+__all__ += [
+    *_plots_funnel.__all__,
+    *_plots_retention.__all__,
+    *_plots_churn.__all__,
+    *_plots_experience.__all__,
+]

@@ -62,9 +62,14 @@ def _kernel_manager():
         def get_kernel_spec(self, kernel_name):
             return KernelSpec(
                 argv=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-                display_name="cxkit", language="python", resource_dir=str(_TEMPLATES),
-                env={"MPLBACKEND": "module://matplotlib_inline.backend_inline",
-                     "PYDEVD_DISABLE_FILE_VALIDATION": "1"})
+                display_name="cxkit",
+                language="python",
+                resource_dir=str(_TEMPLATES),
+                env={
+                    "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+                    "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+                },
+            )
 
         def find_kernel_specs(self):
             return {"python3": str(_TEMPLATES)}
@@ -77,18 +82,26 @@ def _inject_parameters(nb, parameters):
     import nbformat
 
     source = "# parameters injected by cxkit report\n" + "\n".join(
-        f"{k} = {v!r}" for k, v in parameters.items())
+        f"{k} = {v!r}" for k, v in parameters.items()
+    )
     cell = nbformat.v4.new_code_cell(source, metadata={"tags": ["injected-parameters"]})
-    at = next((i + 1 for i, c in enumerate(nb.cells)
-               if "parameters" in c.get("metadata", {}).get("tags", [])), 0)
+    at = next(
+        (
+            i + 1
+            for i, c in enumerate(nb.cells)
+            if "parameters" in c.get("metadata", {}).get("tags", [])
+        ),
+        0,
+    )
     nb.cells.insert(at, cell)
     return nb
 
 
 def _error_of(nb):
     """(cell number in the stored notebook, one-line error) of the first failing cell."""
-    stored = [c for c in nb.cells
-              if "injected-parameters" not in c.get("metadata", {}).get("tags", [])]
+    stored = [
+        c for c in nb.cells if "injected-parameters" not in c.get("metadata", {}).get("tags", [])
+    ]
     for i, cell in enumerate(stored):
         for out in cell.get("outputs", []):
             if out.get("output_type") == "error":
@@ -110,8 +123,12 @@ def execute_notebook(path, parameters=None, *, timeout=600):
     path = Path(path)
     nb = nbformat.read(path, as_version=4)
     _inject_parameters(nb, parameters or {})
-    client = NotebookClient(nb, km=_kernel_manager(), timeout=timeout,
-                            resources={"metadata": {"path": str(path.parent)}})
+    client = NotebookClient(
+        nb,
+        km=_kernel_manager(),
+        timeout=timeout,
+        resources={"metadata": {"path": str(path.parent)}},
+    )
     # the kernel's own stderr (start-up chatter) goes to a file, shown only if the kernel dies
     with tempfile.TemporaryFile(mode="w+") as kernel_log:
         try:
@@ -138,11 +155,15 @@ def _strip_for_readers(nb, show_code):
         if not show_code and tags & {"solution", "workshop"}:  # exercises: for the workshop
             continue
         if cell.cell_type == "code":
-            cell.outputs = [o for o in cell.get("outputs", [])
-                            if not (o.get("output_type") == "stream" and o.get("name") ==
-                                    "stderr")
-                            and not (o.get("output_type") == "display_data" and set(
-                                o.get("data", {})) == {FINDING_MIME})]
+            cell.outputs = [
+                o
+                for o in cell.get("outputs", [])
+                if not (o.get("output_type") == "stream" and o.get("name") == "stderr")
+                and not (
+                    o.get("output_type") == "display_data"
+                    and set(o.get("data", {})) == {FINDING_MIME}
+                )
+            ]
             if "remove-input" in tags:
                 cell.source = ""
             if not show_code and not cell.outputs:
@@ -156,10 +177,14 @@ def export_html(nb, out_path, *, show_code=False, title=None, footer=""):
     """Write one self-contained HTML file for an executed notebook."""
     from nbconvert import HTMLExporter
 
-    exporter = HTMLExporter(template_name="cxkit_html",
-                            extra_template_basedirs=[str(_TEMPLATES)],
-                            exclude_input=not show_code, exclude_input_prompt=True,
-                            exclude_output_prompt=True, embed_images=True)
+    exporter = HTMLExporter(
+        template_name="cxkit_html",
+        extra_template_basedirs=[str(_TEMPLATES)],
+        exclude_input=not show_code,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        embed_images=True,
+    )
     nb = _strip_for_readers(nb, show_code)
     resources = {"metadata": {"name": title or Path(out_path).stem}, "cxkit_footer": footer}
     body, _ = exporter.from_notebook_node(nb, resources=resources)
@@ -186,8 +211,9 @@ def _findings_of(nb):
     return found
 
 
-def build_report(data=None, out="reports", *, show_code=False, only=None, notebooks=None,
-                 progress=True):
+def build_report(
+    data=None, out="reports", *, show_code=False, only=None, notebooks=None, progress=True
+):
     """Execute every notebook on ``data`` and write one HTML file each plus ``index.html``.
 
     Parameters
@@ -223,8 +249,15 @@ def build_report(data=None, out="reports", *, show_code=False, only=None, notebo
         wanted = [str(o) for o in only]
         paths = [p for p in paths if any(p.stem == w or p.stem.startswith(w) for w in wanted)]
         if not paths:
-            raise DataError(f"report(only={only!r})", [{"column": "only", "expected":
-                            "names or number prefixes of notebooks in " + str(nb_dir)}])
+            raise DataError(
+                f"report(only={only!r})",
+                [
+                    {
+                        "column": "only",
+                        "expected": "names or number prefixes of notebooks in " + str(nb_dir),
+                    }
+                ],
+            )
     if not paths:
         raise DataError(nb_dir, [{"column": None, "expected": "notebooks named NN_name.ipynb"}])
     from .data import read_journey
@@ -232,27 +265,39 @@ def build_report(data=None, out="reports", *, show_code=False, only=None, notebo
     journey = read_journey(data)  # fail early, with a DataError naming the file, on bad data
     out.mkdir(parents=True, exist_ok=True)
     made = _dt.datetime.now().strftime("%Y-%m-%d %H:%M")
-    footer = (f"Made by cxkit on {made} from {data} — {len(journey.events):,} events, "
-              f"{len(journey.customers):,} customers, {len(journey.surveys):,} survey answers, "
-              f"observed at {journey.observed_at:%Y-%m-%d %H:%M}.")
+    footer = (
+        f"Made by cxkit on {made} from {data} — {len(journey.events):,} events, "
+        f"{len(journey.customers):,} customers, {len(journey.surveys):,} survey answers, "
+        f"observed at {journey.observed_at:%Y-%m-%d %H:%M}."
+    )
     runs = []
     for n, path in enumerate(paths, 1):
         if progress:
             print(f"[{n}/{len(paths)}] {path.stem} …", end=" ", flush=True)
         started = time.perf_counter()
         nb, error = execute_notebook(path, {"data_dir": str(data.resolve())})
-        run = NotebookRun(path.stem, path, seconds=time.perf_counter() - started, error=error,
-                          title=_title_of(nb, path.stem), findings=_findings_of(nb))
-        run.html = export_html(nb, out / f"{path.stem}.html", show_code=show_code,
-                               title=run.title, footer=footer)
+        run = NotebookRun(
+            path.stem,
+            path,
+            seconds=time.perf_counter() - started,
+            error=error,
+            title=_title_of(nb, path.stem),
+            findings=_findings_of(nb),
+        )
+        run.html = export_html(
+            nb, out / f"{path.stem}.html", show_code=show_code, title=run.title, footer=footer
+        )
         runs.append(run)
         if progress:
             print(("FAILED: " + error) if error else f"ok ({run.seconds:.1f} s)", flush=True)
     index = _write_index(runs, out, data, journey, made)
     failed = [r for r in runs if r.error]
     if failed:
-        raise ReportError("notebook(s) failed:\n" + "\n".join(f"  {r.error}" for r in failed)
-                          + f"\nThe HTML files in {out} show each traceback.")
+        raise ReportError(
+            "notebook(s) failed:\n"
+            + "\n".join(f"  {r.error}" for r in failed)
+            + f"\nThe HTML files in {out} show each traceback."
+        )
     return [index] + [r.html for r in runs]
 
 
@@ -260,30 +305,36 @@ def _write_index(runs, out, data, journey, made):
     esc = html.escape
     items = []
     for r in runs:
-        lines = "".join(
-            f"<li>{esc(str(f.get('text', '')))}</li>" for f in r.findings)
-        status = (f'<p class="fail">This notebook failed: {esc(r.error)}</p>' if r.error
-                  else "")
-        items.append(f'<section><h2><a href="{esc(r.html.name)}">{esc(r.title)}</a></h2>'
-                     f"{status}<ul>{lines}</ul></section>")
+        lines = "".join(f"<li>{esc(str(f.get('text', '')))}</li>" for f in r.findings)
+        status = f'<p class="fail">This notebook failed: {esc(r.error)}</p>' if r.error else ""
+        items.append(
+            f'<section><h2><a href="{esc(r.html.name)}">{esc(r.title)}</a></h2>'
+            f"{status}<ul>{lines}</ul></section>"
+        )
     summary = [f for r in runs for f in r.findings if f.get("summary")]
     exec_items = "".join(f"<li>{esc(str(f['text']))}</li>" for f in summary)
-    exec_block = (f"<section class='summary'><h2>In short</h2><ul>{exec_items}</ul></section>"
-                  if exec_items else "")
+    exec_block = (
+        f"<section class='summary'><h2>In short</h2><ul>{exec_items}</ul></section>"
+        if exec_items
+        else ""
+    )
     page = _INDEX.format(
         title="Customer journey report",
         summary=exec_block,
         items="\n".join(items),
         glossary=_GLOSSARY,
-        meta=esc(f"Data: {data} — {len(journey.events):,} events, "
-                 f"{len(journey.customers):,} customers, {len(journey.surveys):,} survey "
-                 f"answers; observed at {journey.observed_at:%Y-%m-%d %H:%M}. "
-                 f"Report made {made} by cxkit."),
+        meta=esc(
+            f"Data: {data} — {len(journey.events):,} events, "
+            f"{len(journey.customers):,} customers, {len(journey.surveys):,} survey "
+            f"answers; observed at {journey.observed_at:%Y-%m-%d %H:%M}. "
+            f"Report made {made} by cxkit."
+        ),
     )
     path = out / "index.html"
     path.write_text(page, encoding="utf-8")
-    (out / "findings.json").write_text(json.dumps(
-        {r.name: r.findings for r in runs}, indent=2, default=str))
+    (out / "findings.json").write_text(
+        json.dumps({r.name: r.findings for r in runs}, indent=2, default=str)
+    )
     return path
 
 

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ._stats import ADJUSTMENTS, adjust_pvalues
 from .data import SIGNUP_ATTRIBUTES, DataError, Journey
 
 __all__ = [
@@ -971,28 +972,9 @@ def survival_summary(table, by=None, times=(30, 90, 180, 365), *, alpha=0.05):
     return out
 
 
-def _holm(p):
-    p = np.asarray(p, float)
-    order = np.argsort(p)
-    m = len(p)
-    adjusted = np.maximum.accumulate((m - np.arange(m)) * p[order])
-    out = np.empty(m)
-    out[order] = np.minimum(adjusted, 1.0)
-    return out
-
-
 def _adjust(p, method):
-    p = np.asarray(p, float)
-    if method == "holm":
-        return _holm(p)
-    if method == "bonferroni":
-        return np.minimum(p * len(p), 1.0)
-    if method == "fdr_bh":
-        from scipy.stats import false_discovery_control
-
-        return false_discovery_control(p, method="bh")
-    if method is None or method == "none":
-        return p
+    if method in ADJUSTMENTS:
+        return adjust_pvalues(p, method)
     raise DataError(
         "logrank",
         [
@@ -1246,7 +1228,7 @@ def _ph_check(model, frame, terms, alpha_ph):
     stats = dict(zip(names, s["test_statistic"].to_numpy(), strict=True))
     ps = dict(zip(names, s["p"].to_numpy(), strict=True))
     raw = np.array([float(ps.get(t["term"], np.nan)) for t in terms])
-    adjusted = _holm(np.nan_to_num(raw, nan=1.0))
+    adjusted = adjust_pvalues(np.nan_to_num(raw, nan=1.0), "holm")
     rows = []
     for t, p, p_adj in zip(terms, raw, adjusted, strict=True):
         bad = bool(p_adj < alpha_ph)

@@ -53,11 +53,21 @@ __all__ = ["simulate", "write_sample", "FUNNEL_STEPS", "AWARENESS_EVENTS"]
 
 CHANNELS = {"ads": 0.30, "social": 0.25, "email": 0.15, "referral": 0.10, "organic": 0.20}
 DEVICES = {"desktop": 0.45, "mobile": 0.45, "tablet": 0.10}
-AWARENESS_EVENTS = {"ads": "ad_click", "social": "social_click", "email": "email_click",
-                    "referral": "referral_visit", "organic": "organic_search"}
+AWARENESS_EVENTS = {
+    "ads": "ad_click",
+    "social": "social_click",
+    "email": "email_click",
+    "referral": "referral_visit",
+    "organic": "organic_search",
+}
 FUNNEL_STEPS = ["awareness", "site_visit", "product_view", "add_to_cart", "checkout", "purchase"]
-BASE_STEP_PROBABILITY = {"site_visit": 0.70, "product_view": 0.62, "add_to_cart": 0.40,
-                         "checkout": 0.62, "purchase": 0.80}
+BASE_STEP_PROBABILITY = {
+    "site_visit": 0.70,
+    "product_view": 0.62,
+    "add_to_cart": 0.40,
+    "checkout": 0.62,
+    "purchase": 0.80,
+}
 CHANNEL_MULTIPLIER = {
     "ads": {"site_visit": 0.85, "add_to_cart": 0.90},
     "social": {"site_visit": 0.80, "product_view": 0.90},
@@ -66,8 +76,13 @@ CHANNEL_MULTIPLIER = {
     "organic": {},
 }
 #: median delay (hours) and log-normal sigma of each step after the previous one
-STEP_DELAY = {"site_visit": (0.3, 1.0), "product_view": (0.05, 0.8), "add_to_cart": (2.0, 1.2),
-              "checkout": (6.0, 1.3), "purchase": (0.2, 1.0)}
+STEP_DELAY = {
+    "site_visit": (0.3, 1.0),
+    "product_view": (0.05, 0.8),
+    "add_to_cart": (2.0, 1.2),
+    "checkout": (6.0, 1.3),
+    "purchase": (0.2, 1.0),
+}
 DEFAULT_PAIN_POINT = {"device": "mobile", "step": "purchase", "factor": 0.45}
 DEFAULT_DRIVERS = {
     "plan": {"annual": 0.5},
@@ -79,8 +94,13 @@ DEFAULT_DRIVERS = {
 PLAN_ANNUAL_SHARE = 0.3
 REGIONS = ["north", "south", "east", "west"]
 #: per-day rates after signup
-RATES = {"app_login": 12 / 30, "email_open": 1.5 / 30, "whatsapp_message": 0.5 / 30,
-         "purchase": 1 / 60, "support_ticket": 0.02}
+RATES = {
+    "app_login": 12 / 30,
+    "email_open": 1.5 / 30,
+    "whatsapp_message": 0.5 / 30,
+    "purchase": 1 / 60,
+    "support_ticket": 0.02,
+}
 DISENGAGED_LOGIN_FACTOR = 0.2
 MEAN_DAYS_TO_DISENGAGE = 200.0
 BASELINE_DAILY_HAZARD = 0.0012
@@ -112,13 +132,14 @@ def _expected_rates(p):
     w_c = np.array(list(CHANNELS.values()))
     w_d = np.array(list(DEVICES.values()))
     w = w_c[:, None] * w_d[None, :]
-    reach_prev = np.concatenate([np.ones(p.shape[:2] + (1,)), np.cumprod(p, axis=2)[..., :-1]],
-                                axis=2)
+    reach_prev = np.concatenate(
+        [np.ones(p.shape[:2] + (1,)), np.cumprod(p, axis=2)[..., :-1]], axis=2
+    )
     steps = FUNNEL_STEPS[1:]
 
     def rate(weights, axis_keep):
-        num = (weights[..., None] * reach_prev * p)
-        den = (weights[..., None] * reach_prev)
+        num = weights[..., None] * reach_prev * p
+        den = weights[..., None] * reach_prev
         if axis_keep is None:
             return num.sum(axis=(0, 1)) / den.sum(axis=(0, 1))
         other = 1 - axis_keep
@@ -127,11 +148,17 @@ def _expected_rates(p):
     overall = rate(w, None)
     by_dev = rate(w, 1)
     by_chan = rate(w, 0)
-    out = {"overall": dict(zip(steps, overall.round(6).tolist())),
-           "device": {d: dict(zip(steps, by_dev[i].round(6).tolist()))
-                      for i, d in enumerate(DEVICES)},
-           "channel": {c: dict(zip(steps, by_chan[i].round(6).tolist()))
-                       for i, c in enumerate(CHANNELS)}}
+    out = {
+        "overall": dict(zip(steps, overall.round(6).tolist(), strict=False)),
+        "device": {
+            d: dict(zip(steps, by_dev[i].round(6).tolist(), strict=False))
+            for i, d in enumerate(DEVICES)
+        },
+        "channel": {
+            c: dict(zip(steps, by_chan[i].round(6).tolist(), strict=False))
+            for i, c in enumerate(CHANNELS)
+        },
+    }
     return out, float((w * np.prod(p, axis=2)).sum())
 
 
@@ -141,24 +168,50 @@ def _validate(pain_point, drivers):
     seg = [k for k in pain_point if k in ("device", "channel")]
     problems = []
     if len(seg) != 1:
-        problems.append({"column": "pain_point", "expected": "exactly one of 'device' or "
-                         f"'channel' as the segment; got {sorted(pain_point)}"})
+        problems.append(
+            {
+                "column": "pain_point",
+                "expected": "exactly one of 'device' or "
+                f"'channel' as the segment; got {sorted(pain_point)}",
+            }
+        )
     elif pain_point[seg[0]] not in (DEVICES if seg[0] == "device" else CHANNELS):
-        problems.append({"column": "pain_point", "expected": f"a known {seg[0]}; got "
-                         f"{pain_point[seg[0]]!r}"})
+        problems.append(
+            {"column": "pain_point", "expected": f"a known {seg[0]}; got {pain_point[seg[0]]!r}"}
+        )
     if pain_point.get("step") not in FUNNEL_STEPS[1:]:
-        problems.append({"column": "pain_point", "expected": "step in " + ", ".join(
-            FUNNEL_STEPS[1:]) + f"; got {pain_point.get('step')!r}"})
+        problems.append(
+            {
+                "column": "pain_point",
+                "expected": "step in "
+                + ", ".join(FUNNEL_STEPS[1:])
+                + f"; got {pain_point.get('step')!r}",
+            }
+        )
     unknown = set(drivers) - set(DEFAULT_DRIVERS)
     if unknown:
-        problems.append({"column": "drivers", "expected": "keys among " + ", ".join(
-            DEFAULT_DRIVERS) + f"; got {sorted(unknown)}"})
+        problems.append(
+            {
+                "column": "drivers",
+                "expected": "keys among "
+                + ", ".join(DEFAULT_DRIVERS)
+                + f"; got {sorted(unknown)}",
+            }
+        )
     if problems:
         raise DataError("simulate()", problems)
 
 
-def simulate(customers=3000, seed=7, *, start="2024-01-01", end="2025-06-30",
-             pain_point=None, drivers=None, progress=False):
+def simulate(
+    customers=3000,
+    seed=7,
+    *,
+    start="2024-01-01",
+    end="2025-06-30",
+    pain_point=None,
+    drivers=None,
+    progress=False,
+):
     """Simulate a whole customer journey with known ground truth.
 
     Parameters
@@ -215,8 +268,15 @@ def simulate(customers=3000, seed=7, *, start="2024-01-01", end="2025-06-30",
     rows = []  # (person, time_days, event, channel, value)
     steps = FUNNEL_STEPS[1:]
     ev_names = list(AWARENESS_EVENTS.values())
-    rows.append((np.arange(n), entry, np.array(ev_names)[chan], np.array(list(CHANNELS))[chan],
-                 np.full(n, np.nan)))
+    rows.append(
+        (
+            np.arange(n),
+            entry,
+            np.array(ev_names)[chan],
+            np.array(list(CHANNELS))[chan],
+            np.full(n, np.nan),
+        )
+    )
     depth = np.ones(n, dtype=int)
     t = entry.copy()
     reached = np.ones(n, bool)
@@ -225,35 +285,53 @@ def simulate(customers=3000, seed=7, *, start="2024-01-01", end="2025-06-30",
         med, sig = STEP_DELAY[s]
         t = t + np.exp(np.log(med / 24) + sig * rng.standard_normal(n))
         idx = np.flatnonzero(go)
-        value = np.round(np.exp(np.log(45) + 0.5 * rng.standard_normal(idx.size)), 2) \
-            if s == "purchase" else np.full(idx.size, np.nan)
-        rows.append((idx, t[idx], np.full(idx.size, s, dtype=object),
-                     np.full(idx.size, "web", dtype=object), value))
+        value = (
+            np.round(np.exp(np.log(45) + 0.5 * rng.standard_normal(idx.size)), 2)
+            if s == "purchase"
+            else np.full(idx.size, np.nan)
+        )
+        rows.append(
+            (
+                idx,
+                t[idx],
+                np.full(idx.size, s, dtype=object),
+                np.full(idx.size, "web", dtype=object),
+                value,
+            )
+        )
         depth[go] += 1
         reached = go
     purchase_t = np.where(depth == len(FUNNEL_STEPS), t, np.nan)
 
     # what droppers do next: the pain-point droppers ask for help far more often
     seg_col = "device" if "device" in pain_point else "channel"
-    seg_idx = (list(DEVICES) if seg_col == "device" else list(CHANNELS)).index(
-        pain_point[seg_col])
+    seg_idx = (list(DEVICES) if seg_col == "device" else list(CHANNELS)).index(pain_point[seg_col])
     in_seg = (dev if seg_col == "device" else chan) == seg_idx
     pain_depth = FUNNEL_STEPS.index(pain_point["step"])  # depth of those who stop just before
     dropped = (depth >= 2) & (depth < len(FUNNEL_STEPS))
     pain_drop = dropped & in_seg & (depth == pain_depth)
     does_next = dropped & (rng.random(n) < np.where(pain_drop, 0.8, 0.35))
     u = rng.random(n)
-    nxt = np.where(pain_drop, np.where(u < 0.55, 0, np.where(u < 0.85, 1, 2)),
-                   np.where(u < 0.15, 0, np.where(u < 0.25, 1, 2)))
+    nxt = np.where(
+        pain_drop,
+        np.where(u < 0.55, 0, np.where(u < 0.85, 1, 2)),
+        np.where(u < 0.15, 0, np.where(u < 0.25, 1, 2)),
+    )
     # time of the last step reached, re-derived from the rows
     last_t = np.full(n, np.nan)
     for idx, tt, *_ in rows:
         last_t[idx] = tt
     idx = np.flatnonzero(does_next)
     names = np.array(["help_center", "contact_chat", "site_visit"], dtype=object)[nxt[idx]]
-    rows.append((idx, last_t[idx] + np.exp(np.log(0.25 / 24) + rng.standard_normal(idx.size)),
-                 names, np.where(names == "contact_chat", "chat", "web").astype(object),
-                 np.full(idx.size, np.nan)))
+    rows.append(
+        (
+            idx,
+            last_t[idx] + np.exp(np.log(0.25 / 24) + rng.standard_normal(idx.size)),
+            names,
+            np.where(names == "contact_chat", "chat", "web").astype(object),
+            np.full(idx.size, np.nan),
+        )
+    )
 
     # ---- customers ----------------------------------------------------------------------
     cust = np.flatnonzero(np.isfinite(purchase_t) & (purchase_t < span))
@@ -278,8 +356,11 @@ def simulate(customers=3000, seed=7, *, start="2024-01-01", end="2025-06-30",
     cumhaz = np.zeros(m)
     churn_t = np.full(m, np.nan)
     alive = np.ones(m, bool)
-    b_t, b_d, b_g = (np.log(drv["support_tickets_30d"]), np.log(drv["detractor"]),
-                     np.log(drv["disengaged"]))
+    b_t, b_d, b_g = (
+        np.log(drv["support_tickets_30d"]),
+        np.log(drv["detractor"]),
+        np.log(drv["disengaged"]),
+    )
     for k in range(horizon):
         day0 = signup + k
         exposure = np.clip(span - day0, 0.0, 1.0)
@@ -301,8 +382,9 @@ def simulate(customers=3000, seed=7, *, start="2024-01-01", end="2025-06-30",
         sv &= rng.random(m) < NPS_RESPONSE_RATE
         if sv.any():
             i = np.flatnonzero(sv)
-            score = np.clip(np.round(8.0 - 1.5 * roll[i] + 1.6 * rng.standard_normal(i.size)),
-                            0, 10).astype(int)
+            score = np.clip(
+                np.round(8.0 - 1.5 * roll[i] + 1.6 * rng.standard_normal(i.size)), 0, 10
+            ).astype(int)
             nps_rows.append((i, day0[i] + rng.random(i.size), score))
             det[i] = score <= 6
         cnt = np.where(on, rng.poisson(RATES["support_ticket"], size=m), 0).astype(np.int16)
@@ -326,8 +408,15 @@ def simulate(customers=3000, seed=7, *, start="2024-01-01", end="2025-06-30",
     i, tt = keep(i, signup[i] + np.exp(np.log(1.0) + 0.8 * rng.standard_normal(i.size)))
     onboard_t = np.full(m, np.nan)
     onboard_t[i] = tt
-    rows.append((person[i], tt, np.full(i.size, "onboarding_complete", dtype=object),
-                 np.full(i.size, "app", dtype=object), np.full(i.size, np.nan)))
+    rows.append(
+        (
+            person[i],
+            tt,
+            np.full(i.size, "onboarding_complete", dtype=object),
+            np.full(i.size, "app", dtype=object),
+            np.full(i.size, np.nan),
+        )
+    )
 
     def poisson_events(rate, a, b, name, channel, value=None):
         length = np.clip(b - a, 0, None)
@@ -335,23 +424,43 @@ def simulate(customers=3000, seed=7, *, start="2024-01-01", end="2025-06-30",
         i = np.repeat(np.arange(m), k)
         tt = a[i] + rng.random(i.size) * length[i]
         val = np.full(i.size, np.nan) if value is None else value(i.size)
-        rows.append((person[i], tt, np.full(i.size, name, dtype=object),
-                     np.full(i.size, channel, dtype=object), val))
+        rows.append(
+            (
+                person[i],
+                tt,
+                np.full(i.size, name, dtype=object),
+                np.full(i.size, channel, dtype=object),
+                val,
+            )
+        )
 
     dis_at = np.minimum(signup + disengage_after, stop)
     poisson_events(login_rate, signup, dis_at, "app_login", "app")
     poisson_events(login_rate * DISENGAGED_LOGIN_FACTOR, dis_at, stop, "app_login", "app")
     poisson_events(np.full(m, RATES["email_open"]), signup, stop, "email_open", "email")
-    poisson_events(np.full(m, RATES["whatsapp_message"]), signup, stop, "whatsapp_message",
-                   "whatsapp")
-    poisson_events(np.full(m, RATES["purchase"]), signup, stop, "purchase", "web",
-                   lambda size: np.round(np.exp(np.log(40) + 0.6 * rng.standard_normal(size)),
-                                         2))
+    poisson_events(
+        np.full(m, RATES["whatsapp_message"]), signup, stop, "whatsapp_message", "whatsapp"
+    )
+    poisson_events(
+        np.full(m, RATES["purchase"]),
+        signup,
+        stop,
+        "purchase",
+        "web",
+        lambda size: np.round(np.exp(np.log(40) + 0.6 * rng.standard_normal(size)), 2),
+    )
     ti = np.concatenate([r[0] for r in ticket_rows]) if ticket_rows else np.array([], int)
     tt = np.concatenate([r[1] for r in ticket_rows]) if ticket_rows else np.array([])
     ti, tt = keep(ti, tt)
-    rows.append((person[ti], tt, np.full(ti.size, "support_ticket", dtype=object),
-                 np.full(ti.size, "support", dtype=object), np.full(ti.size, np.nan)))
+    rows.append(
+        (
+            person[ti],
+            tt,
+            np.full(ti.size, "support_ticket", dtype=object),
+            np.full(ti.size, "support", dtype=object),
+            np.full(ti.size, np.nan),
+        )
+    )
 
     # ---- surveys ------------------------------------------------------------------------
     srows = []  # (customer idx, time, survey, score, stage, touchpoint)
@@ -364,17 +473,53 @@ def simulate(customers=3000, seed=7, *, start="2024-01-01", end="2025-06-30",
 
     c_in_seg = in_seg[cust]
     i = np.flatnonzero(rng.random(m) < 0.5)
-    answers(i, signup[i] + np.exp(np.log(2 / 24) + rng.standard_normal(i.size)), "csat",
-            np.where(c_in_seg, 3.4, 4.3), 0.9, 1, 5, "purchase", "checkout")
+    answers(
+        i,
+        signup[i] + np.exp(np.log(2 / 24) + rng.standard_normal(i.size)),
+        "csat",
+        np.where(c_in_seg, 3.4, 4.3),
+        0.9,
+        1,
+        5,
+        "purchase",
+        "checkout",
+    )
     i = np.flatnonzero(np.isfinite(onboard_t) & (rng.random(m) < 0.4))
-    answers(i, onboard_t[i] + rng.random(i.size) / 4, "csat", 4.1, 0.9, 1, 5, "post-purchase",
-            "onboarding")
+    answers(
+        i,
+        onboard_t[i] + rng.random(i.size) / 4,
+        "csat",
+        4.1,
+        0.9,
+        1,
+        5,
+        "post-purchase",
+        "onboarding",
+    )
     sel = rng.random(ti.size) < 0.5
-    answers(ti[sel], tt[sel] + rng.random(sel.sum()) / 2, "csat", 3.2, 1.1, 1, 5,
-            "post-purchase", "support")
+    answers(
+        ti[sel],
+        tt[sel] + rng.random(sel.sum()) / 2,
+        "csat",
+        3.2,
+        1.1,
+        1,
+        5,
+        "post-purchase",
+        "support",
+    )
     sel = rng.random(ti.size) < 0.4
-    answers(ti[sel], tt[sel] + rng.random(sel.sum()) / 2, "ces", 4.4, 1.5, 1, 7,
-            "post-purchase", "support")
+    answers(
+        ti[sel],
+        tt[sel] + rng.random(sel.sum()) / 2,
+        "ces",
+        4.4,
+        1.5,
+        1,
+        7,
+        "post-purchase",
+        "support",
+    )
     for i, tt, score in nps_rows:
         ok = tt < stop[i]
         srows.append((i[ok], tt[ok], "nps", score[ok], "post-purchase", "relationship"))
@@ -391,128 +536,185 @@ def simulate(customers=3000, seed=7, *, start="2024-01-01", end="2025-06-30",
     tdays = np.concatenate([r[1] for r in rows])
     keep_ev = tdays < span  # nothing after the end of observation
     devices = np.array(list(DEVICES), dtype=object)
-    events = pd.DataFrame({
-        "customer_id": ids(pid[keep_ev]),
-        "timestamp": stamp(tdays[keep_ev]),
-        "event": np.concatenate([r[2] for r in rows])[keep_ev],
-        "channel": np.concatenate([r[3] for r in rows])[keep_ev],
-        "device": devices[dev[pid[keep_ev]]],
-        "value": np.concatenate([r[4] for r in rows])[keep_ev],
-    })
+    events = pd.DataFrame(
+        {
+            "customer_id": ids(pid[keep_ev]),
+            "timestamp": stamp(tdays[keep_ev]),
+            "event": np.concatenate([r[2] for r in rows])[keep_ev],
+            "channel": np.concatenate([r[3] for r in rows])[keep_ev],
+            "device": devices[dev[pid[keep_ev]]],
+            "value": np.concatenate([r[4] for r in rows])[keep_ev],
+        }
+    )
     events = events.sort_values(["customer_id", "timestamp", "event"], kind="stable")
     events = events.reset_index(drop=True)
     for col in ("customer_id", "event", "channel", "device"):
         events[col] = events[col].astype("category")
 
     churned = np.isfinite(churn_t) & (churn_t < span)
-    spend = events.loc[events["value"].notna()].groupby("customer_id", observed=True)[
-        "value"].sum()
+    spend = (
+        events.loc[events["value"].notna()].groupby("customer_id", observed=True)["value"].sum()
+    )
     cids = ids(person)
     cust_spend = spend.reindex(cids).fillna(0).to_numpy()
     tier = np.where(cust_spend >= 300, "gold", np.where(cust_spend >= 120, "silver", "bronze"))
-    customers_df = pd.DataFrame({
-        "customer_id": cids,
-        "signup_at": stamp(signup),
-        "churned_at": stamp(np.where(churned, churn_t, np.nan)),
-        "plan": np.where(annual, "annual", "monthly"),
-        "acquisition_channel": np.array(list(CHANNELS), dtype=object)[c_chan],
-        "device": devices[dev[cust]],
-        "region": np.array(REGIONS, dtype=object)[region],
-        "loyalty_tier": tier,
-    }).astype({"customer_id": object})
+    customers_df = pd.DataFrame(
+        {
+            "customer_id": cids,
+            "signup_at": stamp(signup),
+            "churned_at": stamp(np.where(churned, churn_t, np.nan)),
+            "plan": np.where(annual, "annual", "monthly"),
+            "acquisition_channel": np.array(list(CHANNELS), dtype=object)[c_chan],
+            "device": devices[dev[cust]],
+            "region": np.array(REGIONS, dtype=object)[region],
+            "loyalty_tier": tier,
+        }
+    ).astype({"customer_id": object})
     customers_df = customers_df.sort_values("signup_at", kind="stable").reset_index(drop=True)
     for col in ("plan", "acquisition_channel", "device", "region", "loyalty_tier"):
         customers_df[col] = customers_df[col].astype("category")
 
     s_i = np.concatenate([r[0] for r in srows])
-    surveys = pd.DataFrame({
-        "customer_id": ids(person[s_i]).astype(object),
-        "timestamp": stamp(np.concatenate([r[1] for r in srows])),
-        "survey": np.concatenate([np.full(r[0].size, r[2], dtype=object) for r in srows]),
-        "score": np.concatenate([r[3] for r in srows]).astype("int64"),
-        "stage": np.concatenate([np.full(r[0].size, r[4], dtype=object) for r in srows]),
-        "touchpoint": np.concatenate([np.full(r[0].size, r[5], dtype=object) for r in srows]),
-    })
+    surveys = pd.DataFrame(
+        {
+            "customer_id": ids(person[s_i]).astype(object),
+            "timestamp": stamp(np.concatenate([r[1] for r in srows])),
+            "survey": np.concatenate([np.full(r[0].size, r[2], dtype=object) for r in srows]),
+            "score": np.concatenate([r[3] for r in srows]).astype("int64"),
+            "stage": np.concatenate([np.full(r[0].size, r[4], dtype=object) for r in srows]),
+            "touchpoint": np.concatenate([np.full(r[0].size, r[5], dtype=object) for r in srows]),
+        }
+    )
     surveys = surveys[surveys["timestamp"] < t1]
     surveys = surveys.sort_values(["timestamp", "customer_id"], kind="stable")
     surveys = surveys.reset_index(drop=True)
     for col in ("stage", "touchpoint"):
         surveys[col] = surveys[col].astype("category")
 
-    journey = journey_from_tables(events, customers_df, surveys, observed_at=t1,
-                                  source=f"simulate(seed={seed})")
+    journey = journey_from_tables(
+        events, customers_df, surveys, observed_at=t1, source=f"simulate(seed={seed})"
+    )
     truth = _truth(seed, customers, t0, t1, n, pain_point, drv, expected, p, journey)
     return journey, truth
 
 
 def _truth(seed, customers, t0, t1, n, pain_point, drv, expected, p, journey):
     seg_col = "device" if "device" in pain_point else "channel"
-    step_p = [{"channel": c, "device": d, "step": s, "probability": round(float(p[ci, di, si]), 6)}
-              for ci, c in enumerate(CHANNELS) for di, d in enumerate(DEVICES)
-              for si, s in enumerate(FUNNEL_STEPS[1:])]
+    step_p = [
+        {"channel": c, "device": d, "step": s, "probability": round(float(p[ci, di, si]), 6)}
+        for ci, c in enumerate(CHANNELS)
+        for di, d in enumerate(DEVICES)
+        for si, s in enumerate(FUNNEL_STEPS[1:])
+    ]
     prev = FUNNEL_STEPS[FUNNEL_STEPS.index(pain_point["step"]) - 1]
-    drivers = [{"name": f"plan={lvl}", "kind": "fixed", "covariate": "plan", "level": lvl,
-                "reference": "monthly", "hazard_ratio": hr, "feature_family": "plan",
-                "quantity": f"hazard ratio of the {lvl} plan vs monthly, fixed at signup"}
-               for lvl, hr in drv["plan"].items()]
-    drivers += [{"name": f"acquisition_channel={lvl}", "kind": "fixed",
-                 "covariate": "acquisition_channel", "level": lvl, "reference": "organic",
-                 "hazard_ratio": hr, "feature_family": "acquisition_channel",
-                 "quantity": f"hazard ratio of customers acquired via {lvl} vs organic, fixed "
-                 "at signup"} for lvl, hr in drv["acquisition_channel"].items()]
+    drivers = [
+        {
+            "name": f"plan={lvl}",
+            "kind": "fixed",
+            "covariate": "plan",
+            "level": lvl,
+            "reference": "monthly",
+            "hazard_ratio": hr,
+            "feature_family": "plan",
+            "quantity": f"hazard ratio of the {lvl} plan vs monthly, fixed at signup",
+        }
+        for lvl, hr in drv["plan"].items()
+    ]
     drivers += [
-        {"name": "support_tickets_30d", "kind": "time-varying", "covariate":
-         "support_tickets_30d", "hazard_ratio": drv["support_tickets_30d"],
-         "feature_family": "support", "quantity": "hazard ratio per support ticket in the last "
-         "30 days, time-varying (simulated on whole days: a ticket acts from the day after it "
-         "for 30 days)"},
-        {"name": "detractor", "kind": "time-varying", "covariate": "detractor",
-         "hazard_ratio": drv["detractor"], "feature_family": "nps",
-         "quantity": "hazard ratio while the customer's latest NPS answer is 0–6 (detractor), "
-         "time-varying (acts from the day after the answer)"},
-        {"name": "disengaged", "kind": "time-varying (latent)", "covariate": None,
-         "hazard_ratio": drv["disengaged"], "feature_family": "engagement",
-         "quantity": "hazard ratio once disengaged (a latent state after an exponential time, "
-         f"mean {MEAN_DAYS_TO_DISENGAGE:.0f} days, in which the app_login rate falls to "
-         f"{DISENGAGED_LOGIN_FACTOR:.0%}); observable only through app_login recency/trend"},
+        {
+            "name": f"acquisition_channel={lvl}",
+            "kind": "fixed",
+            "covariate": "acquisition_channel",
+            "level": lvl,
+            "reference": "organic",
+            "hazard_ratio": hr,
+            "feature_family": "acquisition_channel",
+            "quantity": f"hazard ratio of customers acquired via {lvl} vs organic, fixed "
+            "at signup",
+        }
+        for lvl, hr in drv["acquisition_channel"].items()
+    ]
+    drivers += [
+        {
+            "name": "support_tickets_30d",
+            "kind": "time-varying",
+            "covariate": "support_tickets_30d",
+            "hazard_ratio": drv["support_tickets_30d"],
+            "feature_family": "support",
+            "quantity": "hazard ratio per support ticket in the last "
+            "30 days, time-varying (simulated on whole days: a ticket acts from the day after it "
+            "for 30 days)",
+        },
+        {
+            "name": "detractor",
+            "kind": "time-varying",
+            "covariate": "detractor",
+            "hazard_ratio": drv["detractor"],
+            "feature_family": "nps",
+            "quantity": "hazard ratio while the customer's latest NPS answer is 0–6 (detractor), "
+            "time-varying (acts from the day after the answer)",
+        },
+        {
+            "name": "disengaged",
+            "kind": "time-varying (latent)",
+            "covariate": None,
+            "hazard_ratio": drv["disengaged"],
+            "feature_family": "engagement",
+            "quantity": "hazard ratio once disengaged (a latent state after an exponential time, "
+            f"mean {MEAN_DAYS_TO_DISENGAGE:.0f} days, in which the app_login rate falls to "
+            f"{DISENGAGED_LOGIN_FACTOR:.0%}); observable only through app_login recency/trend",
+        },
     ]
     c = journey.customers
     return {
         "generator": "cxkit.simulate",
         "seed": seed,
         "customers_requested": customers,
-        "start": str(t0), "end": str(t1), "observed_at": str(t1),
-        "counts": {"people": int(n), "customers": int(len(c)),
-                   "churned": int(c["churned_at"].notna().sum()),
-                   "events": int(len(journey.events)), "survey_answers": int(len(journey.surveys))},
+        "start": str(t0),
+        "end": str(t1),
+        "observed_at": str(t1),
+        "counts": {
+            "people": int(n),
+            "customers": int(len(c)),
+            "churned": int(c["churned_at"].notna().sum()),
+            "events": int(len(journey.events)),
+            "survey_answers": int(len(journey.surveys)),
+        },
         "funnel": {
             "steps": FUNNEL_STEPS,
             "awareness_events": AWARENESS_EVENTS,
             "window_days_needed": 14,
-            "channel_mix": CHANNELS, "device_mix": DEVICES,
-            "pain_point": {"segment_column": seg_col, "segment_value": pain_point[seg_col],
-                           "step": pain_point["step"], "from_step": prev,
-                           "factor": pain_point["factor"],
-                           "quantity": f"probability of {prev} → {pain_point['step']} for "
-                           f"{seg_col}={pain_point[seg_col]} is multiplied by "
-                           f"{pain_point['factor']}"},
+            "channel_mix": CHANNELS,
+            "device_mix": DEVICES,
+            "pain_point": {
+                "segment_column": seg_col,
+                "segment_value": pain_point[seg_col],
+                "step": pain_point["step"],
+                "from_step": prev,
+                "factor": pain_point["factor"],
+                "quantity": f"probability of {prev} → {pain_point['step']} for "
+                f"{seg_col}={pain_point[seg_col]} is multiplied by "
+                f"{pain_point['factor']}",
+            },
             "expected_step_rate": expected,
             "step_probability": step_p,
-            "step_delay_hours": {s: {"median": m_, "sigma": s_} for s, (m_, s_) in
-                                 STEP_DELAY.items()},
+            "step_delay_hours": {
+                s: {"median": m_, "sigma": s_} for s, (m_, s_) in STEP_DELAY.items()
+            },
         },
         "churn": {
             "model": "proportional hazards; piecewise-constant daily hazard; time in days since "
-                     "signup",
+            "signup",
             "baseline_daily_hazard": BASELINE_DAILY_HAZARD,
             "baseline_note": f"×{EARLY_HAZARD_FACTOR} in the first 60 days",
             "drivers": drivers,
         },
         "experience": {
             "nps": "score = clip(round(8.0 − 1.5 × support tickets in the last 30 days + "
-                   "N(0, 1.6)), 0, 10), asked every 90 days, 45% answer",
+            "N(0, 1.6)), 0, 10), asked every 90 days, 45% answer",
             "csat_checkout": {"in_pain_segment_mean": 3.4, "others_mean": 4.3},
-            "csat_support_mean": 3.2, "csat_onboarding_mean": 4.1,
+            "csat_support_mean": 3.2,
+            "csat_onboarding_mean": 4.1,
         },
         "engagement_rates_per_day": RATES,
         "signup_attributes": ["plan", "acquisition_channel", "device", "region"],
@@ -521,8 +723,7 @@ def _truth(seed, customers, t0, t1, n, pain_point, drv, expected, p, journey):
 
 
 def _to_csv_bytes(frame):
-    return frame.to_csv(index=False, date_format="%Y-%m-%d %H:%M:%S",
-                        float_format="%.2f").encode()
+    return frame.to_csv(index=False, date_format="%Y-%m-%d %H:%M:%S", float_format="%.2f").encode()
 
 
 def write_sample(journey, truth, folder):
@@ -542,10 +743,15 @@ def write_sample(journey, truth, folder):
     (folder / "truth.json").write_text(json.dumps(truth, indent=2, sort_keys=False) + "\n")
     readme = Path(__file__).with_name("templates") / "data_dictionary.md"
     text = readme.read_text()
-    for key, val in {"SEED": truth["seed"], "CUSTOMERS": truth["counts"]["customers"],
-                     "PEOPLE": truth["counts"]["people"], "EVENTS": truth["counts"]["events"],
-                     "ANSWERS": truth["counts"]["survey_answers"],
-                     "START": truth["start"][:10], "END": truth["end"][:10]}.items():
+    for key, val in {
+        "SEED": truth["seed"],
+        "CUSTOMERS": truth["counts"]["customers"],
+        "PEOPLE": truth["counts"]["people"],
+        "EVENTS": truth["counts"]["events"],
+        "ANSWERS": truth["counts"]["survey_answers"],
+        "START": truth["start"][:10],
+        "END": truth["end"][:10],
+    }.items():
         text = text.replace("{" + key + "}", f"{val:,}" if isinstance(val, int) else str(val))
     (folder / "README.md").write_text(text)
     return folder

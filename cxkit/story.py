@@ -78,6 +78,11 @@ def headline(template, *, summary=False, **values):
     from .report import FINDING_MIME
 
     plain = _render(template, values, None).replace("**", "").replace("`", "")
-    display({"text/markdown": "> " + _render(template, values, escape),
-             "text/plain": plain,
-             FINDING_MIME: {"text": plain, "summary": bool(summary)}}, raw=True)
+    display(
+        {
+            "text/markdown": "> " + _render(template, values, escape),
+            "text/plain": plain,
+            FINDING_MIME: {"text": plain, "summary": bool(summary)},
+        },
+        raw=True,
+    )

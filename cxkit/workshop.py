@@ -55,15 +55,21 @@ def student_notebook(nb, data_dir="../data"):
     for cell in nb.cells:
         tags = cell.get("metadata", {}).get("tags", [])
         if "parameters" in tags:  # point data_dir at the copy; keep the other parameters
-            cell.source = re.sub(r"(?m)^data_dir\s*=.*$",
-                                 f"data_dir = {data_dir!r}  # the workshop's copy of the data",
-                                 cell.source)
+            cell.source = re.sub(
+                r"(?m)^data_dir\s*=.*$",
+                f"data_dir = {data_dir!r}  # the workshop's copy of the data",
+                cell.source,
+            )
         if "solution" in tags:
             n += 1
             prompt = _prompt_of(cell)
-            cells.append(nbformat.v4.new_code_cell(
-                f"{EXERCISE_HEADER} {n}: {prompt}\n# (the notebook carries on without your "
-                "answer)\n# your code here\n", metadata={"tags": ["exercise"]}))
+            cells.append(
+                nbformat.v4.new_code_cell(
+                    f"{EXERCISE_HEADER} {n}: {prompt}\n# (the notebook carries on without your "
+                    "answer)\n# your code here\n",
+                    metadata={"tags": ["exercise"]},
+                )
+            )
             continue
         cells.append(cell)
     for i, cell in enumerate(cells):
@@ -87,9 +93,17 @@ def make_workshop(folder, *, data=None, notebooks=None):
     nb_dir = Path(notebooks) if notebooks is not None else notebooks_dir()
     truth = read_truth(data)
     if truth is None:
-        raise DataError(data, [{"column": None, "expected": "a truth.json beside the data (the "
-                                "workshop checks answers against the planted effects)"}],
-                        hint="use the bundled sample, or a folder written by `cxkit simulate`")
+        raise DataError(
+            data,
+            [
+                {
+                    "column": None,
+                    "expected": "a truth.json beside the data (the "
+                    "workshop checks answers against the planted effects)",
+                }
+            ],
+            hint="use the bundled sample, or a folder written by `cxkit simulate`",
+        )
     student, teacher = folder / "student", folder / "teacher"
     for path in (student / "notebooks", student / "data", teacher / "notebooks"):
         path.mkdir(parents=True, exist_ok=True)
@@ -109,11 +123,15 @@ def make_workshop(folder, *, data=None, notebooks=None):
 
 
 def _drivers_table(truth):
-    rows = ["| driver | kind | planted hazard ratio | what it is | feature family |",
-            "|---|---|---|---|---|"]
+    rows = [
+        "| driver | kind | planted hazard ratio | what it is | feature family |",
+        "|---|---|---|---|---|",
+    ]
     for d in truth["churn"]["drivers"]:
-        rows.append(f"| {d['name']} | {d['kind']} | {d['hazard_ratio']} | {d['quantity']} | "
-                    f"{d['feature_family']} |")
+        rows.append(
+            f"| {d['name']} | {d['kind']} | {d['hazard_ratio']} | {d['quantity']} | "
+            f"{d['feature_family']} |"
+        )
     return "\n".join(rows)
 
 
@@ -126,7 +144,7 @@ def teacher_guide(truth, exercises):
     ex_lines = "\n".join(f"- `{name}`: {n} exercise(s)" for name, n in exercises.items())
     return f"""# Teacher's guide — cxkit workshop (3 hours)
 
-The sample is simulated (seed {truth['seed']}): every effect the students should find was
+The sample is simulated (seed {truth["seed"]}): every effect the students should find was
 planted, and `truth.json` (in this folder only — the students' data has none) holds the numbers.
 
 ## Agenda
@@ -145,22 +163,22 @@ Exercises per notebook:
 
 ## Where the planted effects are
 
-**Funnel pain point**: {pain['quantity']}. Expected {pain['from_step']} → {pain['step']}
-conversion: {seg_rate:.0%} for {pain['segment_column']} = {pain['segment_value']}, against
-{', '.join(f'{k} {v:.0%}' for k, v in others.items())}. Droppers there go to `help_center` and
+**Funnel pain point**: {pain["quantity"]}. Expected {pain["from_step"]} → {pain["step"]}
+conversion: {seg_rate:.0%} for {pain["segment_column"]} = {pain["segment_value"]}, against
+{", ".join(f"{k} {v:.0%}" for k, v in others.items())}. Droppers there go to `help_center` and
 `contact_chat` far more often than others.
 
 **Churn drivers** (proportional hazards, daily baseline hazard
-{truth['churn']['baseline_daily_hazard']}, {truth['churn']['baseline_note']}):
+{truth["churn"]["baseline_daily_hazard"]}, {truth["churn"]["baseline_note"]}):
 
 {_drivers_table(truth)}
 
-**Experience**: {truth['experience']['nps']}. CSAT after checkout is lower in the pain-point
-segment (mean {truth['experience']['csat_checkout']['in_pain_segment_mean']} vs
-{truth['experience']['csat_checkout']['others_mean']}).
+**Experience**: {truth["experience"]["nps"]}. CSAT after checkout is lower in the pain-point
+segment (mean {truth["experience"]["csat_checkout"]["in_pain_segment_mean"]} vs
+{truth["experience"]["csat_checkout"]["others_mean"]}).
 
-**Attributes**: known at signup: {', '.join(truth['signup_attributes'])}. As of extraction (must
-not be a feature before a cutoff): {', '.join(truth['as_of_extraction_attributes'])}.
+**Attributes**: known at signup: {", ".join(truth["signup_attributes"])}. As of extraction (must
+not be a feature before a cutoff): {", ".join(truth["as_of_extraction_attributes"])}.
 
 ## Traps worth teaching
 
@@ -181,7 +199,7 @@ not be a feature before a cutoff): {', '.join(truth['as_of_extraction_attributes
 
 ## How to check answers
 
-- Funnel: the step rate by {pain['segment_column']} should be within its confidence interval of
+- Funnel: the step rate by {pain["segment_column"]} should be within its confidence interval of
   `funnel.expected_step_rate` in `truth.json`.
 - Retention: hazard ratios within about two standard errors of `churn.drivers[].hazard_ratio`
   (the fixed ones from a Cox model on signup attributes, the time-varying ones from

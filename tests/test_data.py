@@ -13,39 +13,51 @@ from cxkit import DataError
 
 
 def events_frame():
-    return pd.DataFrame({
-        "customer_id": ["a", "b", "a", "c"],
-        "timestamp": ["2024-01-02 10:00", "2024-01-01 09:00", "2024-01-01 08:00",
-                      "2024-01-03 12:00"],
-        "event": ["purchase", "site_visit", "site_visit", "app_login"],
-        "channel": ["web", "web", "ads", "app"],
-        "value": [10.5, None, None, None],
-    })
+    return pd.DataFrame(
+        {
+            "customer_id": ["a", "b", "a", "c"],
+            "timestamp": [
+                "2024-01-02 10:00",
+                "2024-01-01 09:00",
+                "2024-01-01 08:00",
+                "2024-01-03 12:00",
+            ],
+            "event": ["purchase", "site_visit", "site_visit", "app_login"],
+            "channel": ["web", "web", "ads", "app"],
+            "value": [10.5, None, None, None],
+        }
+    )
 
 
 def customers_frame():
-    return pd.DataFrame({
-        "customer_id": ["a", "c"],
-        "signup_at": ["2024-01-02 10:00", "2024-01-03 11:00"],
-        "churned_at": [None, "2024-02-01 00:00"],
-        "plan": ["monthly", "annual"],
-    })
+    return pd.DataFrame(
+        {
+            "customer_id": ["a", "c"],
+            "signup_at": ["2024-01-02 10:00", "2024-01-03 11:00"],
+            "churned_at": [None, "2024-02-01 00:00"],
+            "plan": ["monthly", "annual"],
+        }
+    )
 
 
 def surveys_frame():
-    return pd.DataFrame({
-        "customer_id": ["a", "c", "a"],
-        "timestamp": ["2024-01-05", "2024-01-06", "2024-01-07"],
-        "survey": ["nps", "CSAT", "ces"],
-        "score": [9, 4, 6],
-        "stage": ["post-purchase", "purchase", "post-purchase"],
-    })
+    return pd.DataFrame(
+        {
+            "customer_id": ["a", "c", "a"],
+            "timestamp": ["2024-01-05", "2024-01-06", "2024-01-07"],
+            "survey": ["nps", "CSAT", "ces"],
+            "score": [9, 4, 6],
+            "stage": ["post-purchase", "purchase", "post-purchase"],
+        }
+    )
 
 
 def write_folder(tmp_path, events=None, customers=None, surveys=None, fmt="csv"):
-    frames = {"events": events if events is not None else events_frame(),
-              "customers": customers if customers is not None else customers_frame(),
-              "surveys": surveys if surveys is not None else surveys_frame()}
+    frames = {
+        "events": events if events is not None else events_frame(),
+        "customers": customers if customers is not None else customers_frame(),
+        "surveys": surveys if surveys is not None else surveys_frame(),
+    }
     for name, frame in frames.items():
         if fmt == "parquet":
             frame.to_parquet(tmp_path / f"{name}.parquet")
@@ -63,8 +75,13 @@ def write_folder(tmp_path, events=None, customers=None, surveys=None, fmt="csv")
 def test_round_trip_every_row_accounted_for(tmp_path, fmt):
     j = cxkit.read_journey(write_folder(tmp_path, fmt=fmt))
     assert len(j.events) == 4 and len(j.customers) == 2 and len(j.surveys) == 3
-    assert j.notes == {"people": 3, "prospects": 1, "customers_without_events": 0,
-                       "unknown_survey_ids": 0, "after_observed_at": 0}
+    assert j.notes == {
+        "people": 3,
+        "prospects": 1,
+        "customers_without_events": 0,
+        "unknown_survey_ids": 0,
+        "after_observed_at": 0,
+    }
     # observed_at: the latest timestamp across all tables (the churn date here)
     assert j.observed_at == pd.Timestamp("2024-02-01")
     assert isinstance(j.events["customer_id"].dtype, pd.CategoricalDtype)
@@ -77,8 +94,9 @@ def test_round_trip_every_row_accounted_for(tmp_path, fmt):
 
 
 def test_column_mapping(tmp_path):
-    ev = events_frame().rename(columns={"customer_id": "user_id", "timestamp": "ts",
-                                        "event": "action"})
+    ev = events_frame().rename(
+        columns={"customer_id": "user_id", "timestamp": "ts", "event": "action"}
+    )
     out = cxkit.read_events(ev, customer="user_id", timestamp="ts", event="action")
     assert list(out.columns[:3]) == ["customer_id", "timestamp", "event"]
     assert "user_id" in ev.columns  # the input is untouched
@@ -92,8 +110,12 @@ def test_ids_keep_leading_zeros(tmp_path):
 
 def test_aware_timestamps_are_converted_to_utc_and_naive_kept():
     ev = events_frame()
-    ev["timestamp"] = ["2024-01-02T10:00:00+02:00", "2024-01-01T09:00:00Z",
-                       "2024-01-01 08:00", "2024-01-03 12:00"]
+    ev["timestamp"] = [
+        "2024-01-02T10:00:00+02:00",
+        "2024-01-01T09:00:00Z",
+        "2024-01-01 08:00",
+        "2024-01-03 12:00",
+    ]
     out = cxkit.read_events(ev).set_index("event")["timestamp"]
     assert out["purchase"] == pd.Timestamp("2024-01-02 08:00")
     assert out["app_login"] == pd.Timestamp("2024-01-03 12:00")
@@ -113,8 +135,12 @@ def test_surveys_optional(tmp_path):
     write_folder(tmp_path)
     (tmp_path / "surveys.csv").unlink()
     j = cxkit.read_journey(tmp_path)
-    assert len(j.surveys) == 0 and list(j.surveys.columns[:4]) == ["customer_id", "timestamp",
-                                                                    "survey", "score"]
+    assert len(j.surveys) == 0 and list(j.surveys.columns[:4]) == [
+        "customer_id",
+        "timestamp",
+        "survey",
+        "score",
+    ]
 
 
 def test_sample_loads_and_matches_truth(sample, sample_truth):
@@ -136,54 +162,148 @@ def _bad_events(**changes):
 
 BAD = [
     # (id, loader, input builder, kwargs, pattern the message must contain)
-    ("events-missing-column", "events", lambda: events_frame().drop(columns="event"), {},
-     r"column 'event'.*missing(.|\n)*columns present: customer_id, timestamp"),
-    ("events-bad-mapping", "events", events_frame, {"timestamp": "ts"},
-     r"column 'ts'.*lacks it(.|\n)*columns present"),
-    ("events-bad-timestamp", "events", lambda: _bad_events(timestamp=(1, "yesterday")), {},
-     r"column 'timestamp'.*could not be parsed.*1 row.*'yesterday'"),
-    ("events-numeric-timestamp", "events",
-     lambda: events_frame().assign(timestamp=[1, 2, 3, 4]), {}, r"column 'timestamp'"),
-    ("events-empty-timestamp", "events", lambda: _bad_events(timestamp=(2, None)), {},
-     r"column 'timestamp'.*empty"),
-    ("events-empty-id", "events", lambda: _bad_events(customer_id=(0, None)), {},
-     r"column 'customer_id'.*empty"),
-    ("events-empty-event", "events", lambda: _bad_events(event=(3, "  ")), {},
-     r"column 'event'.*empty"),
-    ("events-bad-value", "events", lambda: _bad_events(value=(0, "ten")), {},
-     r"column 'value'.*not.*'ten'"),
+    (
+        "events-missing-column",
+        "events",
+        lambda: events_frame().drop(columns="event"),
+        {},
+        r"column 'event'.*missing(.|\n)*columns present: customer_id, timestamp",
+    ),
+    (
+        "events-bad-mapping",
+        "events",
+        events_frame,
+        {"timestamp": "ts"},
+        r"column 'ts'.*lacks it(.|\n)*columns present",
+    ),
+    (
+        "events-bad-timestamp",
+        "events",
+        lambda: _bad_events(timestamp=(1, "yesterday")),
+        {},
+        r"column 'timestamp'.*could not be parsed.*1 row.*'yesterday'",
+    ),
+    (
+        "events-numeric-timestamp",
+        "events",
+        lambda: events_frame().assign(timestamp=[1, 2, 3, 4]),
+        {},
+        r"column 'timestamp'",
+    ),
+    (
+        "events-empty-timestamp",
+        "events",
+        lambda: _bad_events(timestamp=(2, None)),
+        {},
+        r"column 'timestamp'.*empty",
+    ),
+    (
+        "events-empty-id",
+        "events",
+        lambda: _bad_events(customer_id=(0, None)),
+        {},
+        r"column 'customer_id'.*empty",
+    ),
+    (
+        "events-empty-event",
+        "events",
+        lambda: _bad_events(event=(3, "  ")),
+        {},
+        r"column 'event'.*empty",
+    ),
+    (
+        "events-bad-value",
+        "events",
+        lambda: _bad_events(value=(0, "ten")),
+        {},
+        r"column 'value'.*not.*'ten'",
+    ),
     ("events-empty-table", "events", lambda: events_frame().iloc[:0], {}, r"table is empty"),
-    ("customers-missing-signup", "customers", lambda: customers_frame().drop(columns="signup_at"),
-     {}, r"column 'signup_at'.*missing(.|\n)*columns present: customer_id, churned_at, plan"),
-    ("customers-duplicates", "customers",
-     lambda: pd.concat([customers_frame(), customers_frame().iloc[:1]]), {},
-     r"column 'customer_id'.*more than once.*2 row.*'a'"),
-    ("customers-churn-before-signup", "customers",
-     lambda: customers_frame().assign(churned_at=[None, "2023-12-31"]), {},
-     r"column 'churned_at'.*on or after signup_at.*1 row"),
-    ("customers-bad-churn-date", "customers",
-     lambda: customers_frame().assign(churned_at=[None, "soon"]), {},
-     r"column 'churned_at'.*could not be parsed.*'soon'"),
-    ("customers-bad-mapping", "customers", customers_frame, {"signup_at": "created"},
-     r"column 'created'"),
+    (
+        "customers-missing-signup",
+        "customers",
+        lambda: customers_frame().drop(columns="signup_at"),
+        {},
+        r"column 'signup_at'.*missing(.|\n)*columns present: customer_id, churned_at, plan",
+    ),
+    (
+        "customers-duplicates",
+        "customers",
+        lambda: pd.concat([customers_frame(), customers_frame().iloc[:1]]),
+        {},
+        r"column 'customer_id'.*more than once.*2 row.*'a'",
+    ),
+    (
+        "customers-churn-before-signup",
+        "customers",
+        lambda: customers_frame().assign(churned_at=[None, "2023-12-31"]),
+        {},
+        r"column 'churned_at'.*on or after signup_at.*1 row",
+    ),
+    (
+        "customers-bad-churn-date",
+        "customers",
+        lambda: customers_frame().assign(churned_at=[None, "soon"]),
+        {},
+        r"column 'churned_at'.*could not be parsed.*'soon'",
+    ),
+    (
+        "customers-bad-mapping",
+        "customers",
+        customers_frame,
+        {"signup_at": "created"},
+        r"column 'created'",
+    ),
     ("customers-empty", "customers", lambda: customers_frame().iloc[:0], {}, r"empty"),
-    ("surveys-nps-out-of-range", "surveys", lambda: surveys_frame().assign(score=[11, 4, 6]),
-     {}, r"column 'score'.*scale.*nps 11"),
-    ("surveys-csat-out-of-range", "surveys", lambda: surveys_frame().assign(score=[9, 0, 6]),
-     {}, r"column 'score'.*csat 0"),
-    ("surveys-fractional-score", "surveys", lambda: surveys_frame().assign(score=[9, 4, 5.5]),
-     {}, r"column 'score'.*ces 5.5"),
-    ("surveys-text-score", "surveys", lambda: surveys_frame().assign(score=[9, "good", 6]),
-     {}, r"column 'score'.*not numbers.*'good'"),
-    ("surveys-unknown-type", "surveys",
-     lambda: surveys_frame().assign(survey=["nps", "ltr", "ces"]), {},
-     r"column 'survey'.*unknown survey types.*'ltr'"),
-    ("surveys-missing-score", "surveys", lambda: surveys_frame().drop(columns="score"), {},
-     r"column 'score'.*missing"),
+    (
+        "surveys-nps-out-of-range",
+        "surveys",
+        lambda: surveys_frame().assign(score=[11, 4, 6]),
+        {},
+        r"column 'score'.*scale.*nps 11",
+    ),
+    (
+        "surveys-csat-out-of-range",
+        "surveys",
+        lambda: surveys_frame().assign(score=[9, 0, 6]),
+        {},
+        r"column 'score'.*csat 0",
+    ),
+    (
+        "surveys-fractional-score",
+        "surveys",
+        lambda: surveys_frame().assign(score=[9, 4, 5.5]),
+        {},
+        r"column 'score'.*ces 5.5",
+    ),
+    (
+        "surveys-text-score",
+        "surveys",
+        lambda: surveys_frame().assign(score=[9, "good", 6]),
+        {},
+        r"column 'score'.*not numbers.*'good'",
+    ),
+    (
+        "surveys-unknown-type",
+        "surveys",
+        lambda: surveys_frame().assign(survey=["nps", "ltr", "ces"]),
+        {},
+        r"column 'survey'.*unknown survey types.*'ltr'",
+    ),
+    (
+        "surveys-missing-score",
+        "surveys",
+        lambda: surveys_frame().drop(columns="score"),
+        {},
+        r"column 'score'.*missing",
+    ),
 ]
 
-LOADERS = {"events": cxkit.read_events, "customers": cxkit.read_customers,
-           "surveys": cxkit.read_surveys}
+LOADERS = {
+    "events": cxkit.read_events,
+    "customers": cxkit.read_customers,
+    "surveys": cxkit.read_surveys,
+}
 
 
 @pytest.mark.parametrize("case", BAD, ids=[c[0] for c in BAD])
@@ -271,20 +391,25 @@ def test_error_is_a_value_error_and_shows_at_most_five_examples():
 # ---------------------------------------------------------------------------------- no mutation
 
 _ids = st.sampled_from(["a", "b", "c", "007"])
-_times = st.datetimes(min_value=pd.Timestamp("2023-01-01").to_pydatetime(),
-                      max_value=pd.Timestamp("2025-01-01").to_pydatetime())
+_times = st.datetimes(
+    min_value=pd.Timestamp("2023-01-01").to_pydatetime(),
+    max_value=pd.Timestamp("2025-01-01").to_pydatetime(),
+)
 
 
 @st.composite
 def event_tables(draw):
     n = draw(st.integers(1, 8))
-    return pd.DataFrame({
-        "customer_id": draw(st.lists(_ids, min_size=n, max_size=n)),
-        "timestamp": [t.isoformat() for t in draw(st.lists(_times, min_size=n, max_size=n))],
-        "event": draw(st.lists(st.sampled_from(["visit", "buy"]), min_size=n, max_size=n)),
-        "value": draw(st.lists(st.one_of(st.none(), st.floats(0, 100)), min_size=n,
-                               max_size=n)),
-    })
+    return pd.DataFrame(
+        {
+            "customer_id": draw(st.lists(_ids, min_size=n, max_size=n)),
+            "timestamp": [t.isoformat() for t in draw(st.lists(_times, min_size=n, max_size=n))],
+            "event": draw(st.lists(st.sampled_from(["visit", "buy"]), min_size=n, max_size=n)),
+            "value": draw(
+                st.lists(st.one_of(st.none(), st.floats(0, 100)), min_size=n, max_size=n)
+            ),
+        }
+    )
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -20,8 +20,12 @@ EXTERNAL = re.compile(r"<(script|link|img|iframe)[^>]+(src|href)=[\"']?(https?:)
 
 
 def run_report(*args):
-    return subprocess.run([sys.executable, "-m", "cxkit", "report", *map(str, args)],
-                          capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "cxkit", "report", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 def check_report(out):
@@ -44,17 +48,23 @@ def check_report(out):
 def second_dataset(tmp_path_factory):
     """Another world: the pain point is social add-to-cart, tickets do not matter, detractors
     matter more, referral is not better."""
-    journey, truth = simulate(customers=2000, seed=11,
-                              pain_point={"channel": "social", "step": "add_to_cart",
-                                          "factor": 0.4},
-                              drivers={"support_tickets_30d": 1.0, "detractor": 2.5,
-                                       "acquisition_channel": {"referral": 1.0, "ads": 1.3}})
+    journey, truth = simulate(
+        customers=2000,
+        seed=11,
+        pain_point={"channel": "social", "step": "add_to_cart", "factor": 0.4},
+        drivers={
+            "support_tickets_30d": 1.0,
+            "detractor": 2.5,
+            "acquisition_channel": {"referral": 1.0, "ads": 1.3},
+        },
+    )
     # names from the data carrying markup: they must show as text, never act as HTML
     ev, cu = journey.events, journey.customers
     ev["channel"] = ev["channel"].cat.rename_categories({"email": MARKUP_CHANNEL})
     ev["event"] = ev["event"].cat.rename_categories({"help_center": MARKUP_EVENT})
     cu["acquisition_channel"] = cu["acquisition_channel"].cat.rename_categories(
-        {"email": MARKUP_CHANNEL})
+        {"email": MARKUP_CHANNEL}
+    )
     return write_sample(journey, truth, tmp_path_factory.mktemp("second"))
 
 
@@ -86,10 +96,12 @@ def test_report_on_a_second_dataset(tmp_path, second_dataset):
 
 def test_failing_notebook_fails_the_command_naming_it(tmp_path):
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_markdown_cell("# Broken"),
-                nbformat.v4.new_code_cell("data_dir = None", metadata={"tags": ["parameters"]}),
-                nbformat.v4.new_code_cell("x = 1"),
-                nbformat.v4.new_code_cell("raise ValueError('no such segment')")]
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# Broken"),
+        nbformat.v4.new_code_cell("data_dir = None", metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell("x = 1"),
+        nbformat.v4.new_code_cell("raise ValueError('no such segment')"),
+    ]
     folder = tmp_path / "nbs"
     folder.mkdir()
     nbformat.write(nb, folder / "07_broken.ipynb")
@@ -102,20 +114,24 @@ def test_failing_notebook_fails_the_command_naming_it(tmp_path):
 
 def test_parameters_are_injected_and_code_hidden(tmp_path):
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_markdown_cell("# Echo"),
-                nbformat.v4.new_code_cell("data_dir = None", metadata={"tags": ["parameters"]}),
-                nbformat.v4.new_code_cell("secret_code_marker = 1"),
-                nbformat.v4.new_code_cell("print('data is', data_dir)")]
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# Echo"),
+        nbformat.v4.new_code_cell("data_dir = None", metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell("secret_code_marker = 1"),
+        nbformat.v4.new_code_cell("print('data is', data_dir)"),
+    ]
     folder = tmp_path / "nbs"
     folder.mkdir()
     nbformat.write(nb, folder / "01_echo.ipynb")
-    paths = cxkit.build_report(cxkit.sample_dir(), tmp_path / "out", notebooks=folder,
-                               progress=False)
+    paths = cxkit.build_report(
+        cxkit.sample_dir(), tmp_path / "out", notebooks=folder, progress=False
+    )
     text = paths[1].read_text()
     assert f"data is {cxkit.sample_dir().resolve()}" in text
     assert "secret_code_marker" not in text
-    shown = cxkit.build_report(cxkit.sample_dir(), tmp_path / "code", notebooks=folder,
-                               progress=False, show_code=True)[1].read_text()
+    shown = cxkit.build_report(
+        cxkit.sample_dir(), tmp_path / "code", notebooks=folder, progress=False, show_code=True
+    )[1].read_text()
     assert "secret_code_marker" in shown
 
 
@@ -130,9 +146,11 @@ def test_notebooks_are_stored_without_outputs_and_have_parameters(path):
 
 
 def test_import_is_light():
-    code = ("import sys, time; t = time.perf_counter(); import cxkit; "
-            "heavy = [m for m in ('lifelines', 'sklearn', 'matplotlib', 'scipy', 'nbconvert') "
-            "if m in sys.modules]; print(heavy)")
+    code = (
+        "import sys, time; t = time.perf_counter(); import cxkit; "
+        "heavy = [m for m in ('lifelines', 'sklearn', 'matplotlib', 'scipy', 'nbconvert') "
+        "if m in sys.modules]; print(heavy)"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.stdout.strip() == "[]", done.stdout + done.stderr
 

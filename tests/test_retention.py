@@ -269,6 +269,7 @@ def test_rmst_horizon_past_follow_up_warns():
 # ---- Cox: lifelines reference, bad input -----------------------------------------------------
 
 
+@pytest.mark.filterwarnings("ignore:cox:UserWarning")
 def test_cox_matches_lifelines_rossi():
     from lifelines import CoxPHFitter
 
@@ -293,6 +294,7 @@ def test_cox_matches_lifelines_rossi():
     assert "CoxResult" in repr(fit) and "n=432" in repr(fit)
 
 
+@pytest.mark.filterwarnings("ignore:cox:UserWarning")
 def test_cox_bad_input():
     table = _rossi().assign(constant=1.0)
     with pytest.raises(DataError, match="nope"):

@@ -7,9 +7,13 @@ import pytest
 import cxkit
 from cxkit.simulate import FUNNEL_STEPS, simulate, write_sample
 
-NO_EFFECTS = {"plan": {"annual": 1.0},
-              "acquisition_channel": {"ads": 1.0, "social": 1.0, "email": 1.0, "referral": 1.0},
-              "support_tickets_30d": 1.0, "detractor": 1.0, "disengaged": 1.0}
+NO_EFFECTS = {
+    "plan": {"annual": 1.0},
+    "acquisition_channel": {"ads": 1.0, "social": 1.0, "email": 1.0, "referral": 1.0},
+    "support_tickets_30d": 1.0,
+    "detractor": 1.0,
+    "disengaged": 1.0,
+}
 
 
 @pytest.fixture(scope="module")
@@ -30,8 +34,10 @@ def reached_steps(journey, truth, *, settle_days=14):
         out[step] = out.index.isin(ids)
     device = ev.groupby("customer_id", observed=True)["device"].first()
     channel = aware.groupby("customer_id", observed=True)["channel"].first()
-    return out.assign(device=device.reindex(out.index).astype(str),
-                      channel=channel.reindex(out.index).astype(str))
+    return out.assign(
+        device=device.reindex(out.index).astype(str),
+        channel=channel.reindex(out.index).astype(str),
+    )
 
 
 def test_same_seed_same_tables_and_bytes(tmp_path, small):
@@ -60,8 +66,9 @@ def test_written_folder_reads_back_with_every_row(tmp_path, small):
 def test_sample_is_small_and_is_what_the_simulator_makes(tmp_path, sample_truth):
     folder = cxkit.sample_dir()
     assert sum(p.stat().st_size for p in folder.iterdir()) < 5e6
-    journey, truth = simulate(customers=sample_truth["customers_requested"],
-                              seed=sample_truth["seed"])
+    journey, truth = simulate(
+        customers=sample_truth["customers_requested"], seed=sample_truth["seed"]
+    )
     write_sample(journey, truth, tmp_path)
     assert (tmp_path / "events.csv.gz").read_bytes() == (folder / "events.csv.gz").read_bytes()
 
@@ -93,9 +100,11 @@ def test_pain_point_visible_in_raw_counts(sample, sample_truth):
 
 
 def test_pain_point_elsewhere_shows_there():
-    journey, truth = simulate(customers=800, seed=11,
-                              pain_point={"channel": "social", "step": "add_to_cart",
-                                          "factor": 0.4})
+    journey, truth = simulate(
+        customers=800,
+        seed=11,
+        pain_point={"channel": "social", "step": "add_to_cart", "factor": 0.4},
+    )
     steps = reached_steps(journey, truth)
     rate = steps[steps["product_view"]].groupby("channel")["add_to_cart"].mean()
     assert rate["social"] < 0.6 * rate.drop("social").min()
@@ -116,8 +125,10 @@ def test_churn_rate_is_the_planted_baseline_without_drivers():
     early_events = (churned & (days <= 60)).sum()
     late_exposure = np.clip(days - 60, 0, None).sum()
     late_events = (churned & (days > 60)).sum()
-    for events, exposure, rate in ((early_events, early_exposure, 1.5 * base),
-                                   (late_events, late_exposure, base)):
+    for events, exposure, rate in (
+        (early_events, early_exposure, 1.5 * base),
+        (late_events, late_exposure, base),
+    ):
         estimate = events / exposure
         se = np.sqrt(events) / exposure
         assert abs(estimate - rate) < 4 * se, (estimate, rate, se)
@@ -145,7 +156,6 @@ def test_truth_documents_every_driver(sample_truth):
 
 def test_bad_parameters_raise_data_error():
     with pytest.raises(cxkit.DataError, match="pain_point"):
-        simulate(customers=50, pain_point={"device": "fridge", "step": "purchase",
-                                           "factor": 0.5})
+        simulate(customers=50, pain_point={"device": "fridge", "step": "purchase", "factor": 0.5})
     with pytest.raises(cxkit.DataError, match="drivers"):
         simulate(customers=50, drivers={"weather": 2.0})

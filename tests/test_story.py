@@ -7,8 +7,9 @@ from cxkit.story import escape, say
 
 
 def test_values_are_escaped_but_the_template_is_not():
-    md = say("Top channel: **{name}** ({pct:.1f}%)", name="<script>alert(1)</script>",
-             pct=41.25).data
+    md = say(
+        "Top channel: **{name}** ({pct:.1f}%)", name="<script>alert(1)</script>", pct=41.25
+    ).data
     assert md.startswith("Top channel: **&lt;script&gt;alert\\(1\\)&lt;/script&gt;**")
     assert md.endswith("(41.2%)")
     assert "<script>" not in md
@@ -37,7 +38,9 @@ def test_set_theme_changes_nothing_until_called():
     import subprocess
     import sys
 
-    code = ("import matplotlib as mpl; before = dict(mpl.rcParams); import cxkit, cxkit.plots; "
-            "print(dict(mpl.rcParams) == before)")
+    code = (
+        "import matplotlib as mpl; before = dict(mpl.rcParams); import cxkit, cxkit.plots; "
+        "print(dict(mpl.rcParams) == before)"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.stdout.strip() == "True", done.stderr
