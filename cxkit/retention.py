@@ -1270,6 +1270,23 @@ def _ph_check(model, frame, terms, alpha_ph):
     return check, summary
 
 
+def _design_varying(table, covariates, where):
+    """:func:`_design`, refusing a model in which every covariate was constant."""
+    X, terms, skipped, missing = _design(table, covariates, where)
+    if not terms:
+        raise DataError(
+            where,
+            [
+                {
+                    "column": "covariates",
+                    "expected": "at least one covariate "
+                    "that varies; all were constant: " + "; ".join(skipped),
+                }
+            ],
+        )
+    return X, terms, skipped, missing
+
+
 def _warn_not_at_signup(columns, where):
     """Customer attributes are exported as of extraction; only those the data dictionary marks
     as known at signup are safe as fixed covariates (a tier earned by staying long 'explains'
@@ -1356,18 +1373,7 @@ def cox(
     _check_columns(table, covariates, where, "covariates")
     _check_columns(table, strata, where, "strata")
     _warn_not_at_signup(covariates + strata, where)
-    X, terms, skipped, missing = _design(table, covariates, where)
-    if not terms:
-        raise DataError(
-            where,
-            [
-                {
-                    "column": "covariates",
-                    "expected": "at least one covariate "
-                    "that varies; all were constant: " + "; ".join(skipped),
-                }
-            ],
-        )
+    X, terms, skipped, missing = _design_varying(table, covariates, where)
     kept = table[~missing]
     frame = X.assign(
         duration_days=kept["duration_days"].to_numpy(),
@@ -1455,18 +1461,7 @@ def cox_time_varying(table, covariates=None, *, penalizer=0.0, alpha=0.05):
             ]
     covariates = _as_list(covariates)
     _check_columns(table, covariates, where, "covariates")
-    X, terms, skipped, missing = _design(table, covariates, where)
-    if not terms:
-        raise DataError(
-            where,
-            [
-                {
-                    "column": "covariates",
-                    "expected": "at least one covariate "
-                    "that varies; all were constant: " + "; ".join(skipped),
-                }
-            ],
-        )
+    X, terms, skipped, missing = _design_varying(table, covariates, where)
     kept = table[~missing]
     frame = X.assign(
         customer_id=kept["customer_id"].to_numpy(),
