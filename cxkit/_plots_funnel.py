@@ -123,14 +123,18 @@ def plot_funnel(data, *, by=None, measure="pct_of_start", ax=None, **kwargs):
         ax.text(0.5, 0.5, "no one entered the funnel", ha="center", transform=ax.transAxes)
         return ax
     table = data.sort_values("step_index", kind="stable")
+    if measure == "pct_of_previous":  # the first step is 100% of itself: nothing to show
+        table = table[table["step_index"] > 1]
     label = _labels(table, groups)
     levels = list(dict.fromkeys(label))
     colours = palette_for(levels)
     steps = list(dict.fromkeys(table["step"]))
+    position = {k: i for i, k in enumerate(dict.fromkeys(table["step_index"]))}
     width = 0.8 / len(levels)
+    crowded = len(levels) > 3
     for i, level in enumerate(levels):
         part = table[label == level]
-        x = part["step_index"].to_numpy() - 1 + (i - (len(levels) - 1) / 2) * width
+        x = part["step_index"].map(position).to_numpy() + (i - (len(levels) - 1) / 2) * width
         height = part[measure].to_numpy(float)
         if measure == "pct_of_start":
             start = part["customers"].iloc[0] if len(part) else 0
@@ -169,14 +173,15 @@ def plot_funnel(data, *, by=None, measure="pct_of_start", ax=None, **kwargs):
                 textcoords="offset points",
                 ha="center",
                 va="bottom",
-                fontsize=8 if len(levels) > 2 else 9,
+                fontsize=7 if crowded else 8 if len(levels) > 2 else 9,
+                rotation=90 if crowded else 0,
             )
     ax.set_xticks(range(len(steps)))
     ax.set_xticklabels(
         steps, rotation=20 if len(steps) > 4 else 0, ha="right" if len(steps) > 4 else "center"
     )
     ax.set_xlabel("Funnel step")
-    ax.set_ylim(0, 115)
+    ax.set_ylim(0, 125 if crowded else 115)
     if groups:
         ax.legend(title=" · ".join(groups), frameon=False, fontsize=8)
     return ax
