@@ -43,6 +43,7 @@ from ._stats import wilson as _wilson
 from .data import DataError, Journey
 
 __all__ = [
+    "read_funnel_spec",
     "funnel",
     "funnel_table",
     "time_to_convert",
@@ -86,6 +87,50 @@ STEPS = {
     "checkout": "checkout",
     "purchase": "purchase",
 }
+
+
+def read_funnel_spec(folder=None):
+    """The funnel steps and window for a data folder: its ``funnel.json``, else the sample's.
+
+    Your events have their own names; put a ``funnel.json`` beside them and every notebook and
+    report uses it::
+
+        {"steps": {"awareness": ["ad_click", "newsletter_click"], "visit": "page_view",
+                   "cart": "add_to_cart", "purchase": "order_completed"},
+         "window": "7D"}
+
+    A step maps to one event name or a list of alternatives.
+
+    Returns
+    -------
+    (dict, str)
+        ``steps`` (step name → event or list of events) and ``window``.
+
+    Examples
+    --------
+    >>> from cxkit.funnel import read_funnel_spec
+    >>> steps, window = read_funnel_spec()
+    >>> list(steps)[-1], window
+    ('purchase', '14D')
+    """
+    import json
+    from pathlib import Path
+
+    path = Path(folder) / "funnel.json" if folder is not None else None
+    if path is None or not path.exists():
+        return dict(STEPS), "14D"
+    try:
+        spec = json.loads(path.read_text())
+        steps = spec["steps"]
+        if not isinstance(steps, dict) or not steps:
+            raise ValueError("steps must be a non-empty object")
+    except (ValueError, KeyError, TypeError) as exc:
+        raise DataError(
+            path,
+            [{"column": "steps", "expected": f'{{"steps": {{"step name": "event" or [events], '
+              f'...}}, "window": "14D"}} ({exc})'}],
+        ) from None
+    return steps, spec.get("window", "14D")
 
 _MISSING = "(missing)"
 

@@ -68,6 +68,45 @@ def second_dataset(tmp_path_factory):
     return write_sample(journey, truth, tmp_path_factory.mktemp("second"))
 
 
+@pytest.fixture(scope="module")
+def analysts_folder(tmp_path_factory):
+    """An analyst's export: own event names (described in funnel.json), Parquet events, no
+    surveys and no truth file."""
+    journey, _ = simulate(customers=900, seed=21)
+    ev = journey.events.copy()
+    ev["event"] = ev["event"].cat.rename_categories(
+        {"site_visit": "page_view", "purchase": "order_completed", "support_ticket": "ticket"}
+    )
+    folder = tmp_path_factory.mktemp("analyst")
+    ev.rename(columns={"customer_id": "customer_id"}).to_parquet(folder / "events.parquet")
+    journey.customers.drop(columns="loyalty_tier").to_csv(folder / "customers.csv", index=False)
+    steps = {
+        "awareness": [
+            "ad_click",
+            "social_click",
+            "email_click",
+            "referral_visit",
+            "organic_search",
+        ],
+        "visit": "page_view",
+        "product": "product_view",
+        "cart": "add_to_cart",
+        "checkout": "checkout",
+        "order": "order_completed",
+    }
+    (folder / "funnel.json").write_text(json.dumps({"steps": steps, "window": "7D"}))
+    return folder
+
+
+@pytest.mark.slow
+def test_report_on_an_analysts_own_folder(tmp_path, analysts_folder):
+    done = run_report("--data", analysts_folder, "--out", tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    check_report(tmp_path)
+    funnel_page = (tmp_path / "01_buyer_funnel.html").read_text()
+    assert "<td>order</td>" in funnel_page and "within 7 days" in funnel_page
+
+
 @pytest.mark.slow
 def test_report_on_the_sample(tmp_path):
     done = run_report("--out", tmp_path)

@@ -19,8 +19,13 @@ EXERCISES = {
             "### Exercise: satisfaction by device\n\nDoes the device people buy on change how "
             "satisfied they are at checkout? Compute CSAT by device for the checkout touchpoint.",
             "Compute CSAT at the checkout touchpoint by device with cxkit.csat.",
-            'checkout = journey.surveys[journey.surveys["touchpoint"] == "checkout"]\n'
-            'cxkit.csat(checkout, customers=journey.customers, by="device").round(1)',
+            "surveys = journey.surveys\n"
+            'about = surveys["touchpoint"] if "touchpoint" in surveys else None\n'
+            'checkout = surveys[about == "checkout"] if about is not None else surveys.iloc[:0]\n'
+            'if (checkout["survey"] == "csat").any():\n'
+            '    display(cxkit.csat(checkout, customers=journey.customers, by="device").round(1))\n'
+            "else:\n"
+            '    print("No CSAT answers about checkout in this data.")',
         )
     ],
     "01_buyer_funnel": [
