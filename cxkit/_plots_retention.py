@@ -72,10 +72,15 @@ def plot_survival(data, *, by=None, ax=None, ci=True, at_risk=True, median=True,
         else [(lv, curves[curves[by] == lv]) for lv in pd.unique(curves[by])]
     )
     colours = _kit().palette_for([lv for lv, _ in groups])
+    # with many curves, medians go in the legend: labels beside close medians would overlap
+    in_legend = median and len(groups) > 2
     for level, curve in groups:
         colour = colours[level]
         t = curve["time"].to_numpy()
         label = "All customers" if level is None else str(level)
+        below = np.flatnonzero(curve["survival"].to_numpy() <= 0.5)
+        if in_legend:
+            label += f" (median {t[below[0]]:,.0f} d)" if len(below) else " (median not reached)"
         ax.step(t, 100 * curve["survival"], where="post", color=colour, label=label, **kwargs)
         if ci:
             ax.fill_between(
@@ -87,11 +92,11 @@ def plot_survival(data, *, by=None, ax=None, ci=True, at_risk=True, median=True,
                 alpha=0.18,
                 linewidth=0,
             )
-        below = np.flatnonzero(curve["survival"].to_numpy() <= 0.5)
         if median and len(below):
             m = t[below[0]]
             ax.plot([m, m], [0, 50], color=colour, linestyle=":", linewidth=1)
             ax.plot([m], [50], marker="o", color=colour, markersize=5)
+        if median and len(below) and not in_legend:
             ax.annotate(
                 f"median {m:,.0f} d",
                 (m, 50),
@@ -108,7 +113,7 @@ def plot_survival(data, *, by=None, ax=None, ci=True, at_risk=True, median=True,
     ax.set_ylabel("% still customers")
     ax.set_title("How long customers stay")
     if by is not None:
-        ax.legend(title=str(by), frameon=False)
+        ax.legend(title=str(by).replace("_", " "), frameon=False, fontsize=9)
     if at_risk:
         lo, hi = ax.get_xlim()
         ticks = [x for x in ax.get_xticks() if lo <= x <= hi]

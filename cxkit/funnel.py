@@ -14,6 +14,9 @@ Semantics (ClickHouse ``windowFunnel``-style)
 * Each later step is matched by the earliest event row of that step at or after the previous
   step's time, other than the row that matched the previous step, no later than ``window`` after
   the entry (the boundary counts).
+* Optional per-step windows (``step_windows``) also limit the time from the previous step to a
+  step (boundary included). Both limits must hold; the match is still the *earliest* row after
+  the previous step, so if that one is too late the chain stops there.
 * A person's depth is the deepest chain over all their entries; step times come from the earliest
   entry that reaches that depth.
 * A step may be a list of alternative events (``["ad_click", "social_click"]``).
@@ -127,10 +130,16 @@ def read_funnel_spec(folder=None):
     except (ValueError, KeyError, TypeError) as exc:
         raise DataError(
             path,
-            [{"column": "steps", "expected": f'{{"steps": {{"step name": "event" or [events], '
-              f'...}}, "window": "14D"}} ({exc})'}],
+            [
+                {
+                    "column": "steps",
+                    "expected": f'{{"steps": {{"step name": "event" or [events], '
+                    f'...}}, "window": "14D"}} ({exc})',
+                }
+            ],
         ) from None
     return steps, spec.get("window", "14D")
+
 
 _MISSING = "(missing)"
 
@@ -190,6 +199,83 @@ def _parse_window(window, source="funnel"):
             ],
         )
     return td
+
+
+def _parse_step_windows(step_windows, labels, source="funnel"):
+    """Per-step limits from the previous step: a list of K Timedeltas or None (None for step 1
+    and for steps without their own limit)."""
+    K = len(labels)
+    out = [None] * K
+    if step_windows is None:
+        return out
+    where = f"{source}(step_windows=...)"
+    if isinstance(step_windows, dict):
+        unknown = [key for key in step_windows if key not in labels[1:]]
+        if unknown:
+            raise DataError(
+                where,
+                [
+                    {
+                        "column": "step_windows",
+                        "expected": "names of steps after the first (the first has no "
+                        "previous step)",
+                        "rows": len(unknown),
+                        "examples": unknown[:5],
+                    }
+                ],
+                columns=labels[1:],
+            )
+        items = [(labels.index(key), value) for key, value in step_windows.items()]
+    elif isinstance(step_windows, list | tuple):
+        if len(step_windows) != K - 1:
+            raise DataError(
+                where,
+                [
+                    {
+                        "column": "step_windows",
+                        "expected": f"one entry per step after the first ({K - 1} for "
+                        f"{K} steps; None = no own limit); got {len(step_windows)}",
+                    }
+                ],
+                columns=labels[1:],
+            )
+        items = list(enumerate(step_windows, start=1))
+    else:
+        raise DataError(
+            where,
+            [
+                {
+                    "column": "step_windows",
+                    "expected": "a dict {step name: duration} or a list with one duration (or "
+                    f"None) per step after the first; got {type(step_windows).__name__}",
+                }
+            ],
+        )
+    bad = []
+    for k, value in items:
+        if value is None:
+            continue
+        try:
+            td = pd.Timedelta(value)
+        except (ValueError, TypeError):
+            td = pd.NaT
+        if pd.isna(td) or td < pd.Timedelta(0):
+            bad.append(f"{labels[k]}: {value!r}")
+        else:
+            out[k] = td
+    if bad:
+        raise DataError(
+            where,
+            [
+                {
+                    "column": "step_windows",
+                    "expected": "durations such as '1D', '36h' or '30min' (or None)",
+                    "rows": len(bad),
+                    "examples": bad[:5],
+                }
+            ],
+        )
+    return out
 
 
 def _normalise_steps(steps, stages, source="funnel"):
@@ -314,6 +400,7 @@ def funnel_table(
     entry="all",
     exclude=None,
     stages=None,
+    step_windows=None,
 ):
     """Reduce the event log to one row per person who entered the funnel.
 
@@ -328,6 +415,12 @@ def funnel_table(
         Time allowed from the entry to the last step (boundary included).
     observed_at : Timestamp, optional
         End of the data; default the journey's ``observed_at`` or the latest event.
+    step_windows : dict or list, optional
+        Each step's own limit on the time since the *previous* step (boundary included), on top
+        of ``window``: a dict ``{step name: duration}`` or a list with one duration per step
+        after the first (``None`` = no own limit). The matched step is still the earliest row
+        after the previous step; if it comes too late, the chain stops (another entry may do
+        better).
     strict : bool
         If True, an event of another funnel step between two steps of a chain breaks it
         (repeats of the earlier step do not). Rows with equal timestamps are ordered as in the
@@ -348,7 +441,9 @@ def funnel_table(
         (position of the entry event in ``events``), ``step_1_at`` … ``step_K_at`` (NaT when not
         reached), ``last_entry_at`` and ``window_open`` (some entry's window ends after
         ``observed_at``, so the person may still go deeper). ``attrs`` hold the step names and
-        events, the window, ``observed_at`` and counts.
+        events, the window, the step windows, ``observed_at`` and counts. ``window_open``
+        looks at ``window`` only, so with ``step_windows`` it may flag people who can no
+        longer go deeper.
 
     Examples
     --------
@@ -357,6 +452,16 @@ def funnel_table(
     >>> table = cxkit.funnel_table(cxkit.load_sample(), STEPS)
     >>> int(table["depth"].max())
     6
+
+    Checkout must follow the cart within a day, purchase the checkout within an hour:
+
+    >>> import pandas as pd
+    >>> quick = cxkit.funnel_table(
+    ...     cxkit.load_sample(), STEPS, step_windows={"checkout": "1D", "purchase": "1h"}
+    ... )
+    >>> buyers = quick[quick["depth"] == 6]
+    >>> bool((buyers["step_6_at"] - buyers["step_5_at"] <= pd.Timedelta("1h")).all())
+    True
     """
     return _reduce(
         events,
@@ -369,6 +474,7 @@ def funnel_table(
         entry=entry,
         exclude=exclude,
         stages=stages,
+        step_windows=step_windows,
     )[0]
 
 
@@ -384,12 +490,14 @@ def _reduce(
     entry,
     exclude,
     stages,
+    step_windows=None,
     keep_all=False,
 ):
     """funnel_table's work; also returns the sorted log and each step's matched row."""
     events, _, observed = _unpack(events, None, observed_at)
     window_td = _parse_window(window, "funnel_table")
     labels, step_events = _normalise_steps(steps, stages, "funnel_table")
+    step_tds = _parse_step_windows(step_windows, labels, "funnel_table")
     if entry not in ("all", "first"):
         raise DataError(
             "funnel_table(entry=...)",
@@ -497,7 +605,8 @@ def _reduce(
         entry_mask &= tt < end.value
 
     breakers = _breakers(step_masks, step_events, mask_of, strict, exclude)
-    pos, entries = _chains(cust, tt, step_masks, entry_mask, window_ns, breakers)
+    step_ns = [None if td is None else int(td.value) for td in step_tds]
+    pos, entries = _chains(cust, tt, step_masks, entry_mask, window_ns, breakers, step_ns)
 
     K = len(labels)
     reached = pos >= 0
@@ -538,6 +647,7 @@ def _reduce(
     out.attrs = {
         "steps": dict(zip(labels, [list(e) for e in step_events], strict=True)),
         "window": window_td,
+        "step_windows": dict(zip(labels, step_tds, strict=True)),
         "observed_at": observed,
         "strict": bool(strict),
         "entry": entry,
@@ -584,11 +694,11 @@ def _breakers(step_masks, step_events, mask_of, strict, exclude):
     return out
 
 
-def _chains(cust, t, step_masks, entry_mask, window_ns, breakers):
+def _chains(cust, t, step_masks, entry_mask, window_ns, breakers, step_ns=None):
     """Follow every entry through the steps at once.
 
-    Returns ``pos`` (steps × entries; sorted-row position of each step's match or -1) and the
-    entry positions.
+    ``step_ns[k]`` (optional) limits the time from step k-1 to step k, in ns. Returns ``pos``
+    (steps × entries; sorted-row position of each step's match or -1) and the entry positions.
     """
     n = len(t)
     entries = np.flatnonzero(entry_mask)
@@ -614,6 +724,8 @@ def _chains(cust, t, step_masks, entry_mask, window_ns, breakers):
         ok = j <= last
         cand = rows[np.minimum(j, last)]
         ok &= (cust[cand] == cust[prev]) & (t[cand] <= limit)
+        if step_ns is not None and step_ns[k] is not None:
+            ok &= t[cand] - t[prev] <= step_ns[k]
         if breakers[k] is not None:
             lo = np.minimum(prev, cand) + 1
             hi = np.maximum(prev, cand)
@@ -778,6 +890,7 @@ _DEFAULTS = {
     "entry": "all",
     "exclude": None,
     "stages": None,
+    "step_windows": None,
 }
 
 
@@ -796,6 +909,7 @@ def funnel(
     exclude=None,
     complete_only=False,
     stages=None,
+    step_windows=None,
 ):
     """How many people reach each funnel step, with step conversion and its uncertainty.
 
@@ -807,6 +921,10 @@ def funnel(
         Steps in order; an item is an event or a list of alternative events; a dict names them.
     window : str or Timedelta, default "14D"
         Time allowed from the entry to the last step; a step exactly on the boundary counts.
+    step_windows : dict or list, optional
+        Per-step windows: the longest time allowed from the previous step to a step, on top of
+        ``window`` (both must hold; the boundary counts). A dict ``{step name: "1D"}`` or a list
+        with one duration (or ``None``: no own limit) per step after the first.
     by : str or list of str, optional
         Put each person in one group: an events column's value on the person's entry event
         (device, channel, variant) or, if the events lack it, a customers-table attribute.
@@ -846,6 +964,12 @@ def funnel(
     >>> f = cxkit.funnel(cxkit.load_sample(), STEPS, window="14D")
     >>> list(f["step"])[:3]
     ['awareness', 'site_visit', 'product_view']
+
+    Purchase within an hour of checkout, the rest within the 14 days of the entry:
+
+    >>> g = cxkit.funnel(cxkit.load_sample(), STEPS, step_windows={"purchase": "1h"})
+    >>> bool(g["customers"].iloc[-1] <= f["customers"].iloc[-1])
+    True
     """
     _, table, groups, attrs, _ = _prepare(
         events,
@@ -862,6 +986,7 @@ def funnel(
         entry=entry,
         exclude=exclude,
         stages=stages,
+        step_windows=step_windows,
     )
     out = _summarise(table, list(attrs["steps"]), groups)
     out.attrs = attrs
@@ -906,13 +1031,18 @@ def _km_quantile(times, surv, q):
     return times[hit[0]] if len(hit) else np.nan
 
 
-def _durations(table, k, window, observed):
-    """Time (hours) from step k to k+1 for people who reached step k, and whether they did."""
+def _durations(table, k, window, observed, step_window=None):
+    """Time (hours) from step k to k+1 for people who reached step k, and whether they did.
+
+    Non-converters are censored at the end of their window (or of step k+1's own window, or of
+    the data, whichever comes first)."""
     at = table[f"step_{k}_at"]
     nxt = table[f"step_{k + 1}_at"]
     reached = table["depth"].to_numpy() >= k
     converted = table["depth"].to_numpy() >= k + 1
     end = np.minimum((table["step_1_at"] + window).to_numpy(), np.datetime64(observed, "ns"))
+    if step_window is not None:
+        end = np.minimum(end, (at + step_window).to_numpy())
     stop = np.where(converted, nxt.to_numpy(), end)
     hours = (stop - at.to_numpy()) / np.timedelta64(1, "h")
     hours = np.maximum(hours, 0.0)
@@ -932,9 +1062,10 @@ def time_to_convert(
 ):
     """Time from each step to the next, as a survival question.
 
-    People who reached a step but not the next are censored at the end of their window (or at
-    the end of the data, if earlier) instead of being dropped, so "half convert within 2 days"
-    is true of everyone who reached the step. Beside it, the plain quartiles among converters.
+    People who reached a step but not the next are censored at the end of their window (or of
+    the next step's own window in ``step_windows``, or at the end of the data, if earlier)
+    instead of being dropped, so "half convert within 2 days" is true of everyone who reached
+    the step. Beside it, the plain quartiles among converters.
 
     The window runs from the *entry* event, so people censored at its end had less than a full
     window after reaching the step; the Kaplan–Meier ``pct_converted`` therefore estimates
@@ -945,7 +1076,7 @@ def time_to_convert(
     ----------
     events, steps, window, by, customers, observed_at
         As in :func:`funnel`; other options (strict, start, end, entry, exclude, stages,
-        complete_only) are passed on.
+        step_windows, complete_only) are passed on.
     curve : bool, default False
         Return the Kaplan–Meier curves instead of the summary: ``step_index``, ``step``,
         ``next_step``, ``hours``, ``pct_converted``, ``ci_low``, ``ci_high``, ``at_risk``
@@ -982,6 +1113,7 @@ def time_to_convert(
     )
     labels = list(attrs["steps"])
     window_td, observed = attrs["window"], attrs["observed_at"]
+    step_tds = list(attrs["step_windows"].values())
     if groups is None:
         parts = [((), np.ones(len(table), bool))]
         gcols = []
@@ -993,7 +1125,7 @@ def time_to_convert(
     for key, mask in parts:
         sub = table[mask]
         for k in range(1, len(labels)):
-            hours, conv = _durations(sub, k, window_td, observed)
+            hours, conv = _durations(sub, k, window_td, observed, step_tds[k])
             times, surv, low, high, risk = _kaplan_meier(hours, conv)
             head = dict(zip(gcols, key, strict=True))
             head.update(step_index=k, step=labels[k - 1], next_step=labels[k])
@@ -1132,7 +1264,8 @@ def drop_off_paths(
         the window), ``customers``, ``pct`` (of the droppers in the group), ``ci_low``,
         ``ci_high`` (Wilson 95%), ``droppers`` (people who stopped at the step, in the group),
         plus the ``by`` column(s). A person with fewer next events than ``length`` counts for the
-        shorter path only.
+        shorter path only. Next events are looked for until the end of the (overall) window from
+        the entry, also when ``step_windows`` is given.
 
     Examples
     --------

@@ -16,14 +16,15 @@ The generative model, in the order it runs (every number is a parameter and land
 3. **Customers.** A purchase before ``end`` makes the person a customer; ``signup_at`` is that
    first purchase. Plan (monthly / annual), region (no effect) are drawn at signup.
 4. **After signup** (all stop at churn or ``end``): ``onboarding_complete``; ``app_login``
-   (person-specific rate, falls to 20% once the customer becomes *disengaged*, a latent state
-   entered after an exponential time), ``email_open``, ``whatsapp_message``, repeat
+   (a person-specific rate, gamma-distributed with a coefficient of variation of 0.35, that
+   falls to 20% once the customer becomes *disengaged*, a latent state entered after an
+   exponential time), ``email_open``, ``whatsapp_message``, repeat
    ``purchase`` events with values; ``support_ticket`` events (Poisson).
 5. **Surveys.** CSAT after the first purchase (lower in the pain-point segment), after
    onboarding and after each support ticket (with CES); NPS every ~90 days, lower when the
    customer had support tickets in the last 30 days.
 6. **Churn** from a proportional-hazards model, simulated exactly for a piecewise-constant
-   hazard on a daily grid: hazard = baseline × HR(plan) × HR(channel) × HR_ticket^(tickets in
+   hazard on a daily grid: hazard = baseline (flat by default) × HR(plan) × HR(channel) × HR_ticket^(tickets in
    the last 30 days) × HR_detractor^(latest NPS answer ≤ 6) × HR_disengaged^(disengaged).
    Customers still active at ``end`` are right-censored.
 
@@ -104,7 +105,7 @@ RATES = {
 DISENGAGED_LOGIN_FACTOR = 0.2
 MEAN_DAYS_TO_DISENGAGE = 200.0
 BASELINE_DAILY_HAZARD = 0.0012
-EARLY_HAZARD_FACTOR = 1.5  # baseline ×1.5 in the first 60 days
+EARLY_HAZARD_FACTOR = 1.0  # baseline × this in the first 60 days (1 = flat)
 NPS_EVERY_DAYS = 90
 NPS_RESPONSE_RATE = 0.45
 
@@ -345,7 +346,7 @@ def simulate(
     lp = lp + np.log(chan_hr)[c_chan]
     disengage_after = rng.exponential(MEAN_DAYS_TO_DISENGAGE, size=m)
     exp_threshold = rng.exponential(1.0, size=m)
-    login_rate = RATES["app_login"] * rng.gamma(2.0, 0.5, size=m)
+    login_rate = RATES["app_login"] * rng.gamma(8.0, 1 / 8, size=m)
     nps_first = 30 + rng.integers(0, 21, size=m)
 
     ticket_rows, nps_rows = [], []
@@ -706,7 +707,8 @@ def _truth(seed, customers, t0, t1, n, pain_point, drv, expected, p, journey):
             "model": "proportional hazards; piecewise-constant daily hazard; time in days since "
             "signup",
             "baseline_daily_hazard": BASELINE_DAILY_HAZARD,
-            "baseline_note": f"×{EARLY_HAZARD_FACTOR} in the first 60 days",
+            "baseline_first_60_days_factor": EARLY_HAZARD_FACTOR,
+            "baseline_note": f"×{EARLY_HAZARD_FACTOR:g} in the first 60 days",
             "drivers": drivers,
         },
         "experience": {

@@ -388,17 +388,15 @@ def test_models_beat_the_base_rate(sample_fit):
 
 
 def test_planted_drivers_rank_at_the_top(sample_fit, sample_truth):
+    """The families that carry the simulator's planted drivers are exactly the top of the
+    held-out importances, each clearly above zero; families without an effect are not."""
     _, _, res = sample_fit
-    imp = driver_importance(res, n_boot=100, n_repeats=2)
+    imp = driver_importance(res, n_boot=100, n_repeats=2).set_index("family")
     planted = {d["feature_family"] for d in sample_truth["churn"]["drivers"]}
-    ranks = imp.set_index("family")["rank"]
-    assert set(imp["family"].head(2)) == {"plan", "acquisition_channel"}
-    assert (imp.set_index("family").loc[["plan", "acquisition_channel"], "ci_low"] > 0).all()
-    detectable = planted & {"support", "nps"}
-    assert ranks[list(detectable)].max() <= 6
-    noise = imp.set_index("family").loc[["region", "device"]]
-    assert (noise["ci_low"] < 0).all()
-    assert drivers_in_words(imp)[0].startswith(("Plan", "Acquisition"))
+    assert set(imp.index[: len(planted)]) == planted
+    assert (imp.loc[list(planted), "ci_low"] > 0).all()
+    assert (imp.loc[["region", "device"], "ci_low"] <= 0).all()
+    assert drivers_in_words(imp.reset_index())[0].startswith("Plan")
 
 
 def test_score_today_and_diagnostics(sample, sample_fit):

@@ -37,11 +37,24 @@ def log(rows):
 
 
 def reference(
-    events, steps, window, *, strict=False, exclude=(), entry="all", start=None, end=None
+    events,
+    steps,
+    window,
+    *,
+    strict=False,
+    exclude=(),
+    entry="all",
+    start=None,
+    end=None,
+    step_windows=None,
 ):
-    """{customer: (depth, [step times], entry position in events)} by the written rules."""
+    """{customer: (depth, [step times], entry position in events)} by the written rules.
+
+    ``step_windows``: a list with one duration (or None) per step after the first."""
     sets = [{s} if isinstance(s, str) else set(s) for s in steps]
     window = pd.Timedelta(window)
+    own = [None] + [None if w is None else pd.Timedelta(w) for w in (step_windows or [])]
+    own += [None] * (len(sets) - len(own))
     frame = events.reset_index(drop=True).assign(_pos=np.arange(len(events)))
     frame = frame.sort_values(["customer_id", "timestamp", "_pos"], kind="stable")
     out = {}
@@ -70,6 +83,8 @@ def reference(
                     None,
                 )
                 if cand is None or rows[cand][0] > rows[e][0] + window:
+                    break
+                if own[k] is not None and rows[cand][0] > rows[prev][0] + own[k]:
                     break
                 between = [r[1] for r in rows[min(prev, cand) + 1 : max(prev, cand)]]
                 if any(b in exclude for b in between):
@@ -288,6 +303,95 @@ def test_stages_give_a_stage_level_funnel():
     assert f["customers"].tolist()[:4] == [2, 2, 1, 0]
 
 
+def test_step_window_boundary_is_inclusive():
+    ev = log(
+        [
+            ("a", 0, "A"),
+            ("a", pd.Timedelta("1h"), "B"),  # just inside B's own window
+            ("b", 0, "A"),
+            ("b", pd.Timedelta("1h") + pd.Timedelta("1s"), "B"),  # just outside
+            ("c", 0, "A"),
+            ("c", pd.Timedelta("30min"), "B"),
+            ("c", pd.Timedelta("30min") + pd.Timedelta("1D"), "C"),  # C has no own limit
+        ]
+    )
+    f = cxkit.funnel(ev, ["A", "B", "C"], window="14D", step_windows={"B": "1h"})
+    assert f["customers"].tolist() == [3, 2, 1]
+    assert f.attrs["step_windows"] == {"A": None, "B": pd.Timedelta("1h"), "C": None}
+    as_list = cxkit.funnel(ev, ["A", "B", "C"], window="14D", step_windows=["1h", None])
+    pd.testing.assert_frame_equal(f, as_list)
+    # the overall window still holds: C is within its own window but not within 1D of entry
+    g = cxkit.funnel(ev, ["A", "B", "C"], window="1D", step_windows=["1h", "2D"])
+    assert g["customers"].tolist() == [3, 2, 0]
+
+
+def test_later_entry_meets_the_step_window_the_earliest_misses():
+    ev = log([("a", 0, "A"), ("a", 5, "A"), ("a", 6, "B"), ("b", 0, "A"), ("b", 6, "B")])
+    table = funnel_table(ev, ["A", "B"], window="1D", step_windows={"B": "2h"})
+    got = table.set_index("customer_id")
+    assert got["depth"].to_dict() == {"a": 2, "b": 1}
+    assert got.loc["a", "step_1_at"] == T0 + pd.Timedelta(hours=5)
+    assert got.loc["a", "entry_row"] == 1
+    # without the step window the earliest entry reaches B and gives the times
+    plain = funnel_table(ev, ["A", "B"], window="1D").set_index("customer_id")
+    assert plain.loc["a", "step_1_at"] == T0
+
+
+def test_step_window_runs_from_the_earliest_match_of_the_previous_step():
+    # B matches at 1 h (the earliest B), so C at 4 h is 3 h after it: too late for "2h",
+    # even though a later B (3 h) would have been close enough — the chain rule, as in ClickHouse
+    ev = log([("a", 0, "A"), ("a", 1, "B"), ("a", 3, "B"), ("a", 4, "C")])
+    f = cxkit.funnel(ev, ["A", "B", "C"], step_windows={"C": "2h"})
+    assert f["customers"].tolist() == [1, 1, 0]
+
+
+def test_step_windows_pass_through_the_other_analyses():
+    ev = log(
+        [
+            ("a", 0, "A", "mobile"),
+            ("a", 3, "B", "mobile"),  # too late for B's own 2 h
+            ("b", 0, "A", "desktop"),
+            ("c", 0, "A", "desktop"),
+            ("c", 1, "B", "desktop"),
+            ("d", 30 * 24, "Z"),
+        ]
+    )
+    sw = {"B": "2h"}
+    ttc = cxkit.time_to_convert(ev, ["A", "B"], window="1D", step_windows=sw).iloc[0]
+    # a and b are censored at 2 h (the step window), c converts at 1 h
+    assert (ttc.reached, ttc.converted, ttc.censored) == (3, 1, 2)
+    assert ttc.pct_converted == pytest.approx(100 / 3)
+    trend = cxkit.funnel_trend(ev, ["A", "B"], period="M", step_windows=sw)
+    assert trend.query("step_index == 2")["customers"].tolist() == [1]
+    paths = cxkit.drop_off_paths(ev, ["A", "B"], step=1, window="1D", step_windows=sw)
+    assert paths.query("length == 1").set_index("path")["customers"].to_dict() == {
+        "B": 1,
+        "(nothing)": 1,
+    }
+    cmp = cxkit.compare_funnel(ev, ["A", "B"], by="device", baseline="desktop", step_windows=sw)
+    assert (cmp.iloc[0].n_group, cmp.iloc[0].pct_group) == (1, 0.0)
+    gaps = cxkit.segment_gaps(ev, ["A", "B"], by="device", step_windows=sw)
+    assert gaps.attrs["step_windows"]["B"] == pd.Timedelta("2h")
+
+
+@pytest.mark.parametrize(
+    "step_windows",
+    [
+        {"nope": "1h"},
+        {"A": "1h"},  # the first step has no previous step
+        ["1h"],
+        ["1h", None, "1h"],
+        {"B": "soon"},
+        [None, "-1h"],
+        "1h",
+    ],
+)
+def test_bad_step_windows_raise_data_error_naming_it(step_windows):
+    ev = log([("a", 0, "A"), ("a", 1, "B"), ("a", 2, "C")])
+    with pytest.raises(DataError, match="step_windows"):
+        cxkit.funnel(ev, ["A", "B", "C"], step_windows=step_windows)
+
+
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
@@ -348,7 +452,17 @@ def logs(draw):
     )
     steps = draw(st.lists(step_item, min_size=1, max_size=4))
     window = draw(st.sampled_from(["5min", "2h", "3D", "14D"]))
-    return frame, steps, window
+    step_windows = draw(
+        st.one_of(
+            st.none(),
+            st.lists(
+                st.sampled_from([None, "0s", "1min", "10min", "2h", "1D"]),
+                min_size=len(steps) - 1,
+                max_size=len(steps) - 1,
+            ),
+        )
+    )
+    return frame, steps, window, step_windows
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -365,7 +479,8 @@ def logs(draw):
     ),
 )
 def test_vectorised_reduction_equals_the_reference(data, options):
-    events, steps, window = data
+    events, steps, window, step_windows = data
+    options = {**options, "step_windows": step_windows}
     table, ref = check_against_reference(events, steps, window, **options)
     # the tidy funnel, by the device on the entry event, from the reference
     with warnings.catch_warnings():

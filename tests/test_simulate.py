@@ -125,8 +125,9 @@ def test_churn_rate_is_the_planted_baseline_without_drivers():
     early_events = (churned & (days <= 60)).sum()
     late_exposure = np.clip(days - 60, 0, None).sum()
     late_events = (churned & (days > 60)).sum()
+    early = truth["churn"]["baseline_first_60_days_factor"]
     for events, exposure, rate in (
-        (early_events, early_exposure, 1.5 * base),
+        (early_events, early_exposure, early * base),
         (late_events, late_exposure, base),
     ):
         estimate = events / exposure
