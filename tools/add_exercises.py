@@ -70,7 +70,7 @@ EXERCISES = {
             '    leaky_X, leaky_y = cxkit.churn_dataset(journey, "MS", lookback=lookback,\n'
             "                                           horizon=horizon,\n"
             '                                           static=[*X.attrs["static"], *later])\n'
-            "    leaky = cxkit.compare_models(leaky_X, leaky_y, n_boot=20)\n"
+            "    leaky = cxkit.compare_models(leaky_X, leaky_y, n_splits=2, n_boot=20)\n"
             '    print(f"with {later}: ROC AUC", leaky.table["roc_auc"].round(3).to_dict())\n'
             "else:\n"
             '    print("This customers table has no as-of-extraction columns.")',
