@@ -559,6 +559,10 @@ def simulate(
     cids = ids(person)
     cust_spend = spend.reindex(cids).fillna(0).to_numpy()
     tier = np.where(cust_spend >= 300, "gold", np.where(cust_spend >= 120, "silver", "bronze"))
+    # a CRM's "days since last seen", computed on the day of the export: a classic leak
+    last_seen = events.groupby("customer_id", observed=True)["timestamp"].max()
+    last_seen = last_seen.reindex(cids).fillna(stamp(signup).to_series().set_axis(cids))
+    days_inactive = np.floor((t1 - last_seen).dt.total_seconds().to_numpy() / 86400)
     customers_df = pd.DataFrame(
         {
             "customer_id": cids,
@@ -569,6 +573,7 @@ def simulate(
             "device": devices[dev[cust]],
             "region": np.array(REGIONS, dtype=object)[region],
             "loyalty_tier": tier,
+            "days_inactive": days_inactive.astype(int),
         }
     ).astype({"customer_id": object})
     customers_df = customers_df.sort_values("signup_at", kind="stable").reset_index(drop=True)
@@ -720,7 +725,7 @@ def _truth(seed, customers, t0, t1, n, pain_point, drv, expected, p, journey):
         },
         "engagement_rates_per_day": RATES,
         "signup_attributes": ["plan", "acquisition_channel", "device", "region"],
-        "as_of_extraction_attributes": ["loyalty_tier"],
+        "as_of_extraction_attributes": ["loyalty_tier", "days_inactive"],
     }
 
 

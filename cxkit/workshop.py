@@ -189,9 +189,12 @@ not be a feature before a cutoff): {", ".join(truth["as_of_extraction_attributes
 2. **Immortal-time bias.** "Customers who ever filed a support ticket stay longer" — because
    long-lived customers had more time to file one. The planted effect of tickets is the
    opposite (HR > 1). The time-varying Cox model and the NPS landmark analysis recover it.
-3. **A feature that leaks the future.** `loyalty_tier` is computed from spend up to the
-   extraction date. Put it in a churn model with a cutoff a year ago and it looks brilliant;
-   `churn_dataset` refuses it by default and says why.
+3. **A feature that leaks the future.** The customers table is an export of today:
+   `loyalty_tier` grows with spend up to today, and `days_inactive` counts the days since a
+   customer was last seen *as of the export* — for someone who left, the days since they left.
+   Put them in a churn model with cutoffs in the past (exercise in notebook 03) and the
+   logistic model's ROC AUC jumps towards 1; `churn_dataset` refuses them by default and says
+   why.
 4. **Random train/test splits of time-ordered rows.** Out-of-time evaluation is lower and true.
 5. **Open funnel windows.** People who entered in the last 14 days have not had time to buy;
    counting them as drop-offs understates conversion (`complete_only=True`).
