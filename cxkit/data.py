@@ -670,10 +670,44 @@ def read_journey(folder, *, observed_at=None, events=None, customers=None, surve
             columns=present,
             hint="rename your exports, or call read_events/read_customers directly",
         )
+    mappings = {
+        "events": (events, read_events),
+        "customers": (customers, read_customers),
+        "surveys": (surveys, read_surveys),
+    }
+    for name, (mapping, loader) in mappings.items():
+        _check_mapping(name, mapping, loader)
     ev = read_events(paths["events"], **(events or {}))
     cu = read_customers(paths["customers"], **(customers or {}))
     su = read_surveys(paths["surveys"], **(surveys or {})) if paths["surveys"] else None
     return journey_from_tables(ev, cu, su, observed_at=observed_at, source=str(folder))
+
+
+def _check_mapping(name, mapping, loader):
+    import inspect
+
+    if mapping is None:
+        return
+    allowed = [p for p in inspect.signature(loader).parameters if p != "data"]
+    if not isinstance(mapping, dict):
+        raise DataError(
+            f"read_journey({name}=...)",
+            [
+                {
+                    "column": name,
+                    "expected": "a dict "
+                    f"of the loader's keywords, e.g. {{'{allowed[0]}': 'user_id'}}",
+                }
+            ],
+        )
+    unknown = [k for k in mapping if k not in allowed]
+    if unknown:
+        raise DataError(
+            f"read_journey({name}=...)",
+            [{"column": name, "expected": f"keys among {', '.join(allowed)}; got {unknown}"}],
+            hint=f"e.g. {name}={{'{allowed[0]}': 'user_id'}}: the key is cxkit's "
+            "name, the value is the column in your file",
+        )
 
 
 def journey_from_tables(events, customers, surveys=None, *, observed_at=None, source=None):
@@ -696,9 +730,13 @@ def journey_from_tables(events, customers, surveys=None, *, observed_at=None, so
     if observed_at is None:
         observed = pd.Timestamp(latest)
     else:
-        observed = pd.Timestamp(observed_at)
-        if observed.tzinfo is not None:
-            observed = observed.tz_convert("UTC").tz_localize(None)
+        from ._args import moment
+
+        observed = moment(observed_at, "observed_at", "read_journey")
+    # every table remembers the extraction moment, so that an analysis given one table alone
+    # (survival_table(journey.customers)) still censors at the Journey's observed_at
+    for table in (events, customers, surveys):
+        table.attrs = {**table.attrs, "observed_at": observed}
     cust_ids = pd.Index(customers["customer_id"])
     seen = pd.Index(events["customer_id"].unique())
     unknown_survey = ~surveys["customer_id"].isin(cust_ids)

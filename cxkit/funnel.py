@@ -40,6 +40,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from ._args import duration, moment
 from ._stats import Z95 as _Z95
 from ._stats import adjust_pvalues as _adjust
 from ._stats import wilson as _wilson
@@ -177,28 +178,13 @@ def _unpack(events, customers, observed_at):
             columns=events.columns,
             hint="read the log with cxkit.read_events, which maps your column names",
         )
-    if observed_at is None:
-        observed_at = events["timestamp"].max()
-    return events, customers, pd.Timestamp(observed_at)
+    if observed_at is None:  # the Journey's extraction moment, carried by loaded tables
+        observed_at = events.attrs.get("observed_at", events["timestamp"].max())
+    return events, customers, moment(observed_at, "observed_at", "funnel")
 
 
 def _parse_window(window, source="funnel"):
-    try:
-        td = pd.Timedelta(window)
-    except (ValueError, TypeError):
-        td = pd.NaT
-    if pd.isna(td) or td <= pd.Timedelta(0):
-        raise DataError(
-            f"{source}(window=...)",
-            [
-                {
-                    "column": "window",
-                    "expected": "a positive "
-                    f"duration such as '14D', '36h' or '30min'; got {window!r}",
-                }
-            ],
-        )
-    return td
+    return duration(window, "window", source)
 
 
 def _parse_step_windows(step_windows, labels, source="funnel"):
@@ -256,13 +242,9 @@ def _parse_step_windows(step_windows, labels, source="funnel"):
         if value is None:
             continue
         try:
-            td = pd.Timedelta(value)
-        except (ValueError, TypeError):
-            td = pd.NaT
-        if pd.isna(td) or td < pd.Timedelta(0):
+            out[k] = duration(value, "step_windows", "funnel", allow_zero=True)
+        except DataError:
             bad.append(f"{labels[k]}: {value!r}")
-        else:
-            out[k] = td
     if bad:
         raise DataError(
             where,
@@ -317,10 +299,28 @@ def _normalise_steps(steps, stages, source="funnel"):
         )
     if isinstance(steps, str):
         steps = [steps]
+    if not isinstance(steps, (dict, list, tuple)):
+        raise DataError(
+            f"{source}(steps=...)",
+            [
+                {
+                    "column": "steps",
+                    "expected": "a list of event names (an item may be a list of "
+                    "alternatives) or a dict {step name: event(s)}; got "
+                    f"{type(steps).__name__} {steps!r}",
+                }
+            ],
+        )
     items = list(steps.items()) if isinstance(steps, dict) else [(None, s) for s in steps]
     labels, events = [], []
     for label, item in items:
-        alts = (item,) if isinstance(item, str) else tuple(item)
+        alts = (
+            (item,)
+            if isinstance(item, str)
+            else tuple(item)
+            if isinstance(item, (list, tuple, set))
+            else ()
+        )
         if not alts or not all(isinstance(a, str) for a in alts):
             raise DataError(
                 f"{source}(steps=...)",
@@ -342,25 +342,7 @@ def _normalise_steps(steps, stages, source="funnel"):
 
 
 def _parse_time(value, name, source):
-    if value is None:
-        return None
-    try:
-        ts = pd.Timestamp(value)
-    except (ValueError, TypeError):
-        ts = pd.NaT
-    if pd.isna(ts):
-        raise DataError(
-            f"{source}({name}=...)",
-            [
-                {
-                    "column": name,
-                    "expected": f"a date or timestamp such as '2024-03-01'; got {value!r}",
-                }
-            ],
-        )
-    if ts.tzinfo is not None:
-        ts = ts.tz_convert("UTC").tz_localize(None)
-    return ts
+    return None if value is None else moment(value, name, source)
 
 
 # --------------------------------------------------------------------------------------------

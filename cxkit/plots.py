@@ -37,6 +37,15 @@ def plot_timeline(data, *, x="timestamp", by=None, freq="W", ax=None, **kwargs):
     """
     import pandas as pd
 
+    from .data import DataError
+
+    missing = [c for c in (x, by) if c is not None and c not in data.columns]
+    if missing:
+        raise DataError(
+            "plot_timeline",
+            [{"column": c, "expected": "a column of data"} for c in missing],
+            columns=data.columns,
+        )
     ax = get_ax(ax)
     period = data[x].dt.to_period("M" if freq == "M" else freq).dt.start_time
     if by is None:

@@ -428,3 +428,18 @@ def test_loaders_never_modify_their_input(frame, as_datetime):
     before = surveys.copy(deep=True)
     cxkit.read_surveys(surveys)
     pd.testing.assert_frame_equal(surveys, before)
+
+
+def test_read_journey_refuses_unknown_mapping_keys_and_bad_observed_at(tmp_path):
+    folder = write_folder(tmp_path)
+    with pytest.raises(DataError, match=r"events=(.|\n)*keys among customer, timestamp"):
+        cxkit.read_journey(folder, events={"customer_id": "user_id"})
+    with pytest.raises(DataError, match=r"observed_at.*'last tuesday'"):
+        cxkit.read_journey(folder, observed_at="last tuesday")
+
+
+def test_every_table_carries_the_journeys_observed_at(tmp_path):
+    j = cxkit.read_journey(write_folder(tmp_path), observed_at="2024-06-01T02:00:00+02:00")
+    assert j.observed_at == pd.Timestamp("2024-06-01")  # aware -> UTC
+    for table in (j.events, j.customers, j.surveys):
+        assert table.attrs["observed_at"] == j.observed_at

@@ -696,3 +696,34 @@ def test_notebook_finds_a_pain_point_planted_elsewhere(tmp_path):
     )
     assert "**desktop** (device) at **product\\_view → add\\_to\\_cart**" in text
     assert "found exactly that" in text
+
+
+@pytest.mark.parametrize(
+    "kwargs, pattern",
+    [
+        ({"window": 14}, r"window.*bare number 14"),
+        ({"observed_at": "2025-13-45"}, r"observed_at.*'2025-13-45'"),
+        ({"observed_at": 5}, r"observed_at.*number 5"),
+        ({"steps": 5}, r"steps.*int 5"),
+        ({"steps": [1, 2]}, r"steps.*event name"),
+        ({"steps": {"a": 5}}, r"steps.*event name"),
+        ({"step_windows": {"site_visit": 3}}, r"step_windows"),
+    ],
+)
+def test_bad_arguments_name_the_argument(sample, kwargs, pattern):
+    from cxkit.funnel import STEPS
+
+    args = {"steps": STEPS, **kwargs}
+    with pytest.raises(cxkit.DataError, match=pattern):
+        cxkit.funnel(sample.events, **args)
+
+
+def test_observed_at_comes_from_the_journey_when_given_a_loaded_table():
+    from cxkit.funnel import STEPS
+
+    later = pd.Timestamp("2025-07-15")
+    journey = cxkit.read_journey(cxkit.sample_dir(), observed_at=later)
+    assert journey.events["timestamp"].max() < later
+    table = cxkit.funnel(journey.events, STEPS)  # the table alone, not the Journey
+    assert table.attrs["observed_at"] == later
+    assert table.attrs["open_windows"] == 0  # everyone's 14 days have passed by then

@@ -44,3 +44,10 @@ def test_set_theme_changes_nothing_until_called():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.stdout.strip() == "True", done.stderr
+
+
+def test_plot_timeline_names_a_missing_column(sample):
+    import pytest
+
+    with pytest.raises(cxkit.DataError, match=r"column 'signup'(.|\n)*columns present"):
+        cxkit.plots.plot_timeline(sample.customers, x="signup")
