@@ -16,6 +16,7 @@ scikit-learn is imported inside the functions that need it, so ``import cxkit`` 
 
 from __future__ import annotations
 
+import numbers
 import time
 import warnings
 from contextlib import contextmanager
@@ -24,8 +25,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ._args import duration, moment
 from ._stats import wilson as _wilson
-from .data import SIGNUP_ATTRIBUTES, DataError
+from .data import SIGNUP_ATTRIBUTES, DataError, Journey
 
 __all__ = [
     "FEATURE_CATALOGUE",
@@ -136,14 +138,33 @@ def _bad(source, argument, expected, examples=None):
     )
 
 
-def _timedelta(value, argument, source):
-    try:
-        td = pd.Timedelta(value)
-    except (ValueError, TypeError):
-        raise _bad(source, argument, "a duration such as '90D' or '30D'", [value]) from None
-    if pd.isna(td):
-        raise _bad(source, argument, "a duration such as '90D', not empty", [value])
-    return td
+def _need_journey(journey, fn):
+    if not isinstance(journey, Journey):
+        raise DataError(
+            f"{fn}(journey=...)",
+            [
+                {
+                    "column": "journey",
+                    "expected": "a cxkit.Journey (events, customers, surveys and observed_at); "
+                    f"got {type(journey).__name__}",
+                }
+            ],
+            hint="build one with cxkit.read_journey(folder) or cxkit.load_sample(); a single "
+            "table is not enough (labels need customers, features need events and surveys)",
+        )
+
+
+def _amount(value, argument, source, *, low=0.0, high=np.inf, expected):
+    """A plain number within [low, high] (strings and bools refused: "1" is not a cost)."""
+    ok = (
+        isinstance(value, numbers.Real)
+        and not isinstance(value, (bool, np.bool_))
+        and np.isfinite(value)
+        and low <= value <= high
+    )
+    if not ok:
+        raise _bad(source, argument, expected, [value])
+    return float(value)
 
 
 def _window_name(td):
@@ -294,9 +315,11 @@ def churn_dataset(
         from the first signup + ``lookback`` up to ``observed_at``). Each must lie after the first
         signup and no later than ``observed_at``.
     lookback : str or Timedelta
-        Window of history before the cutoff used for counts (at least one day).
+        Window of history before the cutoff used for counts (at least one day), e.g. ``"90D"``.
+        Durations need a unit: a bare number such as ``30`` is refused (pandas would read it
+        as nanoseconds).
     horizon : str or Timedelta
-        Churn in (cutoff, cutoff + horizon] is the label.
+        Churn in (cutoff, cutoff + horizon] is the label, e.g. ``"30D"``.
     recent : str or Timedelta
         Short window for the "last 30 days" counts and the trend ratios (capped at ``lookback``).
     static : list of str, optional
@@ -333,15 +356,12 @@ def churn_dataset(
     FrozenList(['customer_id', 'cutoff'])
     """
     source = "churn_dataset()"
-    lookback = _timedelta(lookback, "lookback", source)
-    horizon = _timedelta(horizon, "horizon", source)
-    recent = _timedelta(recent, "recent", source)
+    _need_journey(journey, "churn_dataset")
+    lookback = duration(lookback, "lookback", "churn_dataset")
+    horizon = duration(horizon, "horizon", "churn_dataset")
+    recent = duration(recent, "recent", "churn_dataset")
     if lookback < _DAY:
         raise _bad(source, "lookback", "a window of at least one day, e.g. '90D'", [str(lookback)])
-    if horizon <= pd.Timedelta(0):
-        raise _bad(source, "horizon", "a positive duration, e.g. '30D'", [str(horizon)])
-    if recent <= pd.Timedelta(0):
-        raise _bad(source, "recent", "a positive duration, e.g. '30D'", [str(recent)])
     recent = min(recent, lookback)
     customers, events, surveys = journey.customers, journey.events, journey.surveys
     observed = pd.Timestamp(journey.observed_at)
@@ -991,6 +1011,8 @@ def compare_models(
     source = "compare_models()"
     if not isinstance(X, pd.DataFrame):
         raise _bad(source, "X", "a DataFrame of features", [type(X).__name__])
+    if len(X) == 0:
+        raise _bad(source, "X", "at least one row of features; X is empty", [0])
     if select not in ("log_loss", "roc_auc", "pr_auc", "brier"):
         raise _bad(source, "select", "one of log_loss, roc_auc, pr_auc, brier", [select])
     X, y = _as_target(y, X, source)
@@ -1016,7 +1038,7 @@ def compare_models(
                 "the label horizon (e.g. '30D') when rows carry "
                 "cutoffs; churn_dataset results carry it",
             )
-        h = _timedelta(h, "horizon", source)
+        h = duration(h, "horizon", "compare_models")
         splits, skipped = _out_of_time_splits(cut, labelled, y.to_numpy(), h, n_splits)
         if not splits:
             raise DataError(
@@ -1493,7 +1515,8 @@ def score(journey, model, at=None, *, reasons=3):
             "a compare_models() result fitted on churn_dataset() features",
             [type(model).__name__],
         )
-    at = pd.Timestamp(journey.observed_at if at is None else at)
+    _need_journey(journey, "score")
+    at = pd.Timestamp(journey.observed_at) if at is None else moment(at, "at", "score")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         X, _ = churn_dataset(journey, [at], **model.spec_)
@@ -1559,6 +1582,21 @@ def _align(X, model):
     return out
 
 
+def _numbers(values, argument, source):
+    """Values as a float array; text, dates and bools-as-text refused with the argument named."""
+    if isinstance(values, (pd.Series, pd.Index)) and pd.api.types.is_numeric_dtype(values):
+        return values.to_numpy(dtype=float, na_value=np.nan)
+    a = np.asarray(values)
+    if a.dtype.kind not in "biuf":
+        raise _bad(
+            source,
+            argument,
+            "numbers (not text)",
+            [str(v) for v in np.ravel(a)[:3]] or [type(values).__name__],
+        )
+    return a.astype(float)
+
+
 def campaign_value(scores, y=None, *, contact_cost, offer_cost, offer_success, customer_value):
     """Expected profit of a retention campaign by how many top-ranked customers are contacted.
 
@@ -1570,8 +1608,9 @@ def campaign_value(scores, y=None, *, contact_cost, offer_cost, offer_success, c
 
     Parameters
     ----------
-    scores : array-like or Series
-        Churn probabilities (0–1); customers are contacted from the highest down.
+    scores : array-like, Series or DataFrame
+        Churn probabilities (0–1); customers are contacted from the highest down. A DataFrame
+        (e.g. the result of :func:`score`) is read through its ``churn_probability`` column.
     y : array-like, optional
         Observed churn (0/1) of the same customers on held-out data: the profit is then what
         the campaign would really have earned. Without it the probabilities are taken as the
@@ -1599,20 +1638,39 @@ def campaign_value(scores, y=None, *, contact_cost, offer_cost, offer_success, c
     1
     """
     source = "campaign_value()"
-    p = np.asarray(scores, float)
+    if isinstance(scores, pd.DataFrame):
+        if "churn_probability" not in scores.columns:
+            raise DataError(
+                source,
+                [
+                    {
+                        "column": "scores",
+                        "expected": "churn probabilities: a Series/array, or a DataFrame with "
+                        "a churn_probability column (as cxkit.score returns)",
+                    }
+                ],
+                columns=scores.columns,
+            )
+        scores = scores["churn_probability"]
+    p = _numbers(scores, "scores", source)
     if p.ndim != 1 or len(p) == 0 or np.isnan(p).any() or (p < 0).any() or (p > 1).any():
         raise _bad(source, "scores", "churn probabilities between 0 and 1, none missing")
-    for arg, v in (("contact_cost", contact_cost), ("offer_cost", offer_cost)):
-        if not np.isfinite(v) or v < 0:
-            raise _bad(source, arg, "a cost of zero or more", [v])
-    if not 0 <= offer_success <= 1:
-        raise _bad(source, "offer_success", "a share between 0 and 1", [offer_success])
-    value = np.broadcast_to(np.asarray(customer_value, float), p.shape)
-    if np.isnan(value).any():
+    contact_cost = _amount(contact_cost, "contact_cost", source, expected="a number of 0 or more")
+    offer_cost = _amount(offer_cost, "offer_cost", source, expected="a number of 0 or more")
+    offer_success = _amount(
+        offer_success, "offer_success", source, high=1.0, expected="a number between 0 and 1"
+    )
+    value = _numbers(customer_value, "customer_value", source)
+    if value.ndim > 1 or value.size not in (1, len(p)):
+        raise _bad(
+            source, "customer_value", f"one number, or one per customer ({len(p)})", [value.size]
+        )
+    value = np.broadcast_to(value.reshape(-1) if value.ndim else value, p.shape)
+    if not np.isfinite(value).all():
         raise _bad(source, "customer_value", "a value for every customer")
     if y is not None:
-        outcome = np.asarray(y, float)
-        if outcome.shape != p.shape or np.isnan(outcome).any():
+        outcome = _numbers(y, "y", source)
+        if outcome.shape != p.shape or not np.isin(outcome, (0, 1)).all():
             raise _bad(source, "y", f"{len(p)} observed 0/1 outcomes, none missing")
     else:
         outcome = p

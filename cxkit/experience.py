@@ -42,14 +42,16 @@ conversion, CSAT and NPS per journey stage.
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
+from ._args import moment
 from ._stats import Z95 as _Z95
 from ._stats import wilson as _wilson
-from .data import DataError, Journey
+from .data import SURVEY_SCALES, DataError, Journey
 
 __all__ = [
     "nps",
@@ -128,6 +130,74 @@ def _as_list(by):
     return list(by)
 
 
+def _checked_scores(rows, kind, fn):
+    """The ``score`` column of one survey type's rows as int64, or a DataError listing every
+    missing, non-numeric, non-whole or out-of-scale answer."""
+    lo, hi = SURVEY_SCALES[kind]
+    raw = rows["score"]
+    if pd.api.types.is_bool_dtype(raw):
+        num = pd.Series(np.nan, index=raw.index)
+    else:
+        num = pd.to_numeric(raw, errors="coerce")
+    missing = raw.isna().to_numpy()
+    text = num.isna().to_numpy() & ~missing
+    known = num.notna().to_numpy()
+    values = num.to_numpy(dtype=float, na_value=np.nan)
+    with np.errstate(invalid="ignore"):
+        fraction = known & (values % 1 != 0)
+        outside = known & ~fraction & ((values < lo) | (values > hi))
+    problems = [
+        {
+            "column": "score",
+            "expected": expected,
+            "rows": int(bad.sum()),
+            "examples": list(pd.unique(raw[bad]))[:5],
+        }
+        for bad, expected in (
+            (missing, f"a score in every {kind} answer; some are missing"),
+            (text, f"numbers on the {kind} scale {lo}–{hi}; some are not numbers"),
+            (fraction, f"whole numbers on the {kind} scale {lo}–{hi}; some have fractions"),
+            (outside, f"whole numbers from {lo} to {hi} (the {kind} scale); some are outside"),
+        )
+        if bad.any()
+    ]
+    if problems:
+        raise DataError(
+            f"{fn}(surveys=...)",
+            problems,
+            hint="read the file with cxkit.read_surveys, which checks scores against "
+            "cxkit.data.SURVEY_SCALES",
+        )
+    return num.astype("int64")
+
+
+def _score_set(values, kind, argument, fn):
+    """Scores that count (e.g. ``satisfied``): one whole number or several, on the scale."""
+    lo, hi = SURVEY_SCALES[kind]
+    scalar = isinstance(values, numbers.Number) or isinstance(values, str)
+    items = [values] if scalar else list(values) if np.iterable(values) else [values]
+    bad = [
+        v
+        for v in items
+        if isinstance(v, (bool, np.bool_))
+        or not isinstance(v, numbers.Real)
+        or not lo <= v <= hi
+        or v % 1 != 0
+    ]
+    if bad or not items:
+        raise DataError(
+            f"{fn}({argument}=...)",
+            [
+                {
+                    "column": argument,
+                    "expected": f"one or more whole numbers from {lo} to {hi} (the {kind} "
+                    f"scale), e.g. {(hi - 1, hi)}; got {values!r}",
+                }
+            ],
+        )
+    return tuple(int(v) for v in items)
+
+
 def _survey_rows(data, kind, by, customers, per_customer, fn):
     """The answers of one survey type with the ``by`` columns attached.
 
@@ -160,7 +230,20 @@ def _survey_rows(data, kind, by, customers, per_customer, fn):
             columns=surveys.columns,
             hint="read the file with cxkit.read_surveys, which maps your names",
         )
+    if customers is not None and not isinstance(customers, pd.DataFrame):
+        raise DataError(
+            f"{fn}(customers=...)",
+            [
+                {
+                    "column": "customers",
+                    "expected": "the customers DataFrame (e.g. cxkit.read_customers(path)); "
+                    f"got {type(customers).__name__}",
+                }
+            ],
+            hint="or pass a cxkit.Journey as the first argument",
+        )
     rows = surveys.loc[surveys["survey"] == kind]
+    rows = rows.assign(score=_checked_scores(rows, kind, fn))
     cols = ["customer_id", "timestamp", "score"]
     by = _as_list(by)
     from_customers = [c for c in by if c not in surveys.columns]
@@ -174,6 +257,10 @@ def _survey_rows(data, kind, by, customers, per_customer, fn):
                     "(pass customers= or a cxkit.Journey to join it)",
                 }
                 for c in from_customers
+            ]
+        elif "customer_id" not in customers.columns:
+            problems = [
+                {"column": "customer_id", "expected": "a customers column to join attributes on"}
             ]
         else:
             problems = [
@@ -291,6 +378,12 @@ def nps(surveys, by=None, *, customers=None, per_customer=None, min_n=30, confid
         ``ci_low``, ``ci_high`` (adjusted Wald, see the module notes), ``small``.
         ``.attrs`` holds the unit, the method and counts of answers left out.
 
+    Raises
+    ------
+    DataError
+        When a score of the survey type used is missing, not a number, not whole or off its
+        scale (``cxkit.data.SURVEY_SCALES``), or an argument is of the wrong kind.
+
     Examples
     --------
     >>> import cxkit
@@ -342,8 +435,8 @@ def csat(
 ):
     """Customer satisfaction: % of CSAT answers that are satisfied (4–5 of 5), Wilson interval.
 
-    Uses the ``survey == "csat"`` rows only. Parameters as in :func:`nps`; ``satisfied`` lists
-    the scores that count as satisfied.
+    Uses the ``survey == "csat"`` rows only. Parameters as in :func:`nps`; ``satisfied`` is the
+    score, or the scores, that count as satisfied (whole numbers 1–5).
 
     Returns
     -------
@@ -359,6 +452,7 @@ def csat(
     True
     """
     frame, by, excluded = _survey_rows(surveys, "csat", by, customers, per_customer, "csat")
+    satisfied = _score_set(satisfied, "csat", "satisfied", "csat")
     frame = frame.assign(_ok=frame["score"].isin(list(satisfied)))
     c = _counts(frame, by, ["_ok", "score"])
     table = pd.DataFrame(index=c.index)
@@ -415,6 +509,7 @@ def ces(
     True
     """
     frame, by, excluded = _survey_rows(surveys, "ces", by, customers, per_customer, "ces")
+    low_effort = _score_set(low_effort, "ces", "low_effort", "ces")
     frame = frame.assign(
         _low=frame["score"].isin(list(low_effort)), _score=frame["score"].astype(float)
     )
@@ -492,9 +587,11 @@ def rfm(events, *, observed_at=None, event=None):
     ----------
     events : DataFrame or Journey
         The events table (or a Journey: its events and ``observed_at``).
-    observed_at : Timestamp, optional
-        The day recency is measured to. Default: the Journey's, else the latest event.
-        Events after it are left out (counted in ``.attrs["excluded"]``).
+    observed_at : str or Timestamp, optional
+        The moment recency is measured to. Default: the Journey's ``observed_at``, else the
+        events table's ``attrs["observed_at"]`` (set by cxkit's loaders), else the latest event
+        (``.attrs["observed_at_from"]`` says which). Events after it are left out (counted in
+        ``.attrs["excluded"]``).
     event : str or list of str, optional
         Which events count as purchases. Default: every event with a ``value`` (revenue), so
         page views and logins do not count. With ``event=``, those events count and
@@ -524,9 +621,10 @@ def rfm(events, *, observed_at=None, event=None):
     >>> bool(table["r_score"].between(1, 5).all())
     True
     """
+    origin = None
     if isinstance(events, Journey):
         if observed_at is None:
-            observed_at = events.observed_at
+            observed_at, origin = events.observed_at, "the Journey's observed_at"
         events = events.events
     if not isinstance(events, pd.DataFrame):
         raise DataError(
@@ -550,9 +648,15 @@ def rfm(events, *, observed_at=None, event=None):
             if missing == ["value"]
             else None,
         )
-    observed_at = pd.Timestamp(
-        observed_at if observed_at is not None else events["timestamp"].max()
-    )
+    if observed_at is not None:
+        origin = origin or "given"
+        observed_at = moment(observed_at, "observed_at", "rfm")
+    elif events.attrs.get("observed_at") is not None:
+        observed_at = moment(events.attrs["observed_at"], "observed_at", "rfm")
+        origin = "the table's extraction moment (events.attrs)"
+    else:
+        observed_at = pd.Timestamp(events["timestamp"].max())
+        origin = "the latest event (no observed_at given)"
     if event is None:
         mask = events["value"].notna().to_numpy()
         rule = "events with a value"
@@ -599,6 +703,7 @@ def rfm(events, *, observed_at=None, event=None):
     )
     table.attrs = {
         "observed_at": observed_at,
+        "observed_at_from": origin,
         "counted": rule,
         "excluded": {"qualifying events after observed_at": int(late.sum())},
     }

@@ -334,6 +334,29 @@ def test_bad_dataset_arguments():
         churn_dataset(j, ["2024-03-01"], horizon="soon")
     with pytest.raises(DataError, match="'static'"):
         churn_dataset(j, ["2024-03-01"], static=["shoe_size"])
+    # bare numbers would be nanoseconds (horizon=30 used to give 0 % churn): refused
+    with pytest.raises(DataError, match="'horizon'.*bare number 30"):
+        churn_dataset(j, ["2024-03-01"], horizon=30)
+    with pytest.raises(DataError, match="'lookback'.*bare number 90"):
+        churn_dataset(j, ["2024-03-01"], lookback=90)
+    with pytest.raises(DataError, match="'recent'.*positive"):
+        churn_dataset(j, ["2024-03-01"], recent="-5D")
+    with pytest.raises(DataError, match="'journey'.*cxkit.Journey.*got DataFrame") as err:
+        churn_dataset(j.events, "MS")
+    assert "cxkit.read_journey" in str(err.value) and "load_sample" in str(err.value)
+    # a Timedelta and a day string give the same table
+    a, ya = churn_dataset(j, ["2024-03-01"], horizon=pd.Timedelta(days=30), static=["plan"])
+    b, yb = churn_dataset(j, ["2024-03-01"], horizon="30D", static=["plan"])
+    pd.testing.assert_frame_equal(a, b)
+    pd.testing.assert_series_equal(ya, yb)
+
+
+def test_compare_models_refuses_an_empty_table():
+    table = plain_table(100).drop(columns=["customer_id"])
+    with pytest.raises(DataError, match="'X'.*empty"):
+        compare_models(table.iloc[:0], "churned")
+    with pytest.raises(DataError, match="'X'.*empty"):
+        compare_models(table.iloc[:0].drop(columns="churned"), table["churned"].iloc[:0])
 
 
 def test_campaign_value_by_hand():
@@ -354,6 +377,34 @@ def test_campaign_value_by_hand():
     assert expected["profit"].tolist() == pytest.approx([0, 35, 28])
     with pytest.raises(DataError, match="'offer_success'"):
         campaign_value([0.5], contact_cost=1, offer_cost=1, offer_success=2, customer_value=1)
+
+
+def test_campaign_value_takes_score_tables_and_refuses_text():
+    money = dict(contact_cost=2, offer_cost=8, offer_success=0.5, customer_value=100)
+    scores = pd.DataFrame(
+        {"customer_id": list("abcd"), "churn_probability": [0.9, 0.6, 0.2, 0.1], "risk_rank": 1}
+    )
+    cv = campaign_value(scores, [1, 1, 0, 0], **money)  # a score() table: its probabilities
+    assert cv["profit"].tolist() == [0, 40, 80, 70, 60]
+    with pytest.raises(DataError, match="'scores'.*churn_probability"):
+        campaign_value(scores.drop(columns="churn_probability"), **money)
+    with pytest.raises(DataError, match="'scores'.*numbers"):
+        campaign_value(["0.9", "high"], **money)
+    for arg, bad in [
+        ("contact_cost", "1"),
+        ("offer_cost", None),
+        ("offer_success", "0.5"),
+        ("contact_cost", True),
+        ("offer_cost", -1),
+    ]:
+        with pytest.raises(DataError, match=f"'{arg}'"):
+            campaign_value([0.5], **{**money, arg: bad})
+    with pytest.raises(DataError, match="'customer_value'.*numbers"):
+        campaign_value([0.5], **{**money, "customer_value": "100"})
+    with pytest.raises(DataError, match=r"'customer_value'.*one per customer \(2\)"):
+        campaign_value([0.5, 0.4], **{**money, "customer_value": [1, 2, 3]})
+    with pytest.raises(DataError, match="'y'.*0/1"):
+        campaign_value([0.5, 0.4], [1, 2], **money)
 
 
 # --- on the simulator's sample ------------------------------------------------------------------
@@ -397,6 +448,14 @@ def test_planted_drivers_rank_at_the_top(sample_fit, sample_truth):
     assert (imp.loc[list(planted), "ci_low"] > 0).all()
     assert (imp.loc[["region", "device"], "ci_low"] <= 0).all()
     assert drivers_in_words(imp.reset_index())[0].startswith("Plan")
+
+
+def test_score_needs_a_journey_and_a_moment(sample, sample_fit):
+    res = sample_fit[2]
+    with pytest.raises(DataError, match="'journey'.*got DataFrame"):
+        score(sample.events, res)
+    with pytest.raises(DataError, match="'at'.*number"):
+        score(sample, res, at=20)
 
 
 def test_score_today_and_diagnostics(sample, sample_fit):

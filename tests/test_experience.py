@@ -147,6 +147,62 @@ def test_bad_arguments_name_the_argument(answers):
         ces(answers.drop(columns="score"))
 
 
+def _with_scores(answers, kind, new):
+    """answers with the scores of one survey type replaced (others untouched)."""
+    out = answers.assign(score=answers["score"].astype(object))
+    at = out.index[out["survey"] == kind]
+    out.loc[at, "score"] = new
+    return out
+
+
+@pytest.mark.parametrize(
+    "fn, kind, new, match",
+    [
+        (
+            nps,
+            "nps",
+            [20, 19, 18, 16, 10, 13, 17],
+            r"'score'.*0 to 10.*outside \(6 row\(s\); e\.g\. 20",
+        ),
+        (nps, "nps", [10, np.nan, 8, 6, np.nan, 3, 7], r"'score'.*missing \(2 row\(s\)"),
+        (nps, "nps", [10, 9.5, 8, 6, 0, 3, 7], r"'score'.*fractions \(1 row\(s\); e\.g\. 9\.5"),
+        (csat, "csat", [9] * 5, r"'score'.*1 to 5.*outside \(5 row\(s\); e\.g\. 9\)"),
+        (csat, "csat", [5, 4, 0, 1, 4], r"'score'.*outside \(1 row\(s\); e\.g\. 0\)"),
+        (
+            ces,
+            "ces",
+            ["7", "five", "3", "x"],
+            r"'score'.*not numbers \(2 row\(s\); e\.g\. 'five', 'x'",
+        ),
+        (ces, "ces", [7, 5, 3, 8], r"'score'.*1 to 7.*outside \(1 row\(s\); e\.g\. 8\)"),
+    ],
+)
+def test_bad_scores_are_refused_with_counts(answers, fn, kind, new, match):
+    with pytest.raises(DataError, match=match):
+        fn(_with_scores(answers, kind, new))
+
+
+def test_scores_of_other_surveys_and_numeric_text_are_fine(answers):
+    # an off-scale nps answer does not concern csat; numbers stored as text are read as numbers
+    assert csat(_with_scores(answers, "nps", 99)).loc[0, "csat"] == pytest.approx(60)
+    text = answers.assign(score=answers["score"].astype(str))
+    pd.testing.assert_frame_equal(nps(text), nps(answers))
+
+
+def test_bad_customers_and_score_sets(answers):
+    with pytest.raises(DataError, match="'customers'.*DataFrame.*got str"):
+        nps(answers, by="plan", customers="customers.csv")
+    assert csat(answers, satisfied=4).loc[0, "csat"] == pytest.approx(40)  # b 4, e 4 of 5
+    assert csat(answers, satisfied=4).attrs["satisfied"] == (4,)
+    assert ces(answers, low_effort=7).loc[0, "low_effort"] == pytest.approx(25)
+    with pytest.raises(DataError, match="'satisfied'.*1 to 5"):
+        csat(answers, satisfied="4")
+    with pytest.raises(DataError, match="'satisfied'.*1 to 5"):
+        csat(answers, satisfied=(4, 6))
+    with pytest.raises(DataError, match="'low_effort'.*1 to 7"):
+        ces(answers, low_effort=(5.5,))
+
+
 def test_nps_interval_contains_estimate_and_shrinks():
     # every composition of 2..40 answers: the estimate is inside the interval
     n, pro, det = np.array(
@@ -232,6 +288,23 @@ def test_rfm_segment_grid_is_complete_and_event_option():
         rfm(events.drop(columns="value"))
     late = rfm(events, observed_at=T0 + pd.Timedelta(days=98, hours=12))
     assert late.attrs["excluded"]["qualifying events after observed_at"] == 1
+
+
+def test_rfm_observed_at_argument_and_table_attrs():
+    events = _purchases({"a": [(1, 5.0)], "b": [(10, 5.0)]})  # latest purchase: T0 + 99 days
+    with pytest.raises(DataError, match="'observed_at'.*2025-06-30.*'zz'"):
+        rfm(events, observed_at="zz")
+    with pytest.raises(DataError, match="'observed_at'.*number"):
+        rfm(events, observed_at=20)
+    assert rfm(events).set_index("customer_id")["recency"].tolist() == [0, 9]
+    assert rfm(events).attrs["observed_at_from"].startswith("the latest event")
+    tagged = events.copy()
+    tagged.attrs["observed_at"] = T0 + pd.Timedelta(days=101)  # as cxkit's loaders set it
+    t = rfm(tagged)
+    assert t.set_index("customer_id")["recency"].tolist() == [2, 11]
+    assert t.attrs["observed_at"] == T0 + pd.Timedelta(days=101)
+    given = rfm(tagged, observed_at="2024-04-20T00:00:00+02:00")  # aware -> naive UTC
+    assert given.attrs["observed_at"] == pd.Timestamp("2024-04-19 22:00")
 
 
 def test_rfm_summary_adds_up():
