@@ -18,14 +18,20 @@ def duration(value, argument, source, *, allow_zero=False):
     >>> duration("14D", "window", "funnel()")
     Timedelta('14 days 00:00:00')
     """
-    if isinstance(value, numbers.Number) and not isinstance(value, bool):
+    given = value
+    if isinstance(value, str):  # "60" is a number too: pandas would read it as 60 ns
+        try:
+            value = float(value)
+        except ValueError:
+            pass
+    if isinstance(value, numbers.Number) and not isinstance(value, bool) and value == value:
         raise DataError(
             f"{source}({argument}=...)",
             [
                 {
                     "column": argument,
-                    "expected": f"a duration with a unit, e.g. '{value}D' for "
-                    f"{value} days or '{value}h' for hours; got the bare number {value!r}",
+                    "expected": f"a duration with a unit, e.g. '{value:g}D' for "
+                    f"{value:g} days or '{value:g}h' for hours; got the bare number {given!r}",
                 }
             ],
         )
@@ -81,3 +87,41 @@ def moment(value, argument, source):
     if ts.tzinfo is not None:
         ts = ts.tz_convert("UTC").tz_localize(None)
     return ts
+
+
+def jsonable(value):
+    """``value`` with dates, durations, numpy scalars and tuples made JSON-serialisable.
+
+    Result tables keep their notes in ``DataFrame.attrs``; pandas writes attrs into Parquet
+    metadata with ``json.dumps``, so a Timestamp there makes ``to_parquet`` fail. Dates become
+    ISO text, durations pandas' text (``"14 days 00:00:00"``; read back with
+    ``pd.Timedelta``).
+
+    >>> jsonable({"window": pd.Timedelta("14D"), "at": pd.Timestamp("2025-06-30"), "n": 3})
+    {'window': '14 days 00:00:00', 'at': '2025-06-30T00:00:00', 'n': 3}
+    """
+    import datetime as dt
+
+    import numpy as np
+
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, (pd.Timestamp, dt.datetime, dt.date, np.datetime64)):
+        return None if pd.isna(value) else pd.Timestamp(value).isoformat()
+    if isinstance(value, (pd.Timedelta, dt.timedelta, np.timedelta64)):
+        return None if pd.isna(value) else str(pd.Timedelta(value))
+    if isinstance(value, pd.Period):
+        return str(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return None if np.isnan(value) else float(value)
+    if value is pd.NaT or (isinstance(value, float) and value != value):
+        return None
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)

@@ -18,12 +18,42 @@ __all__ = ["plot_survival", "plot_hazard_ratios", "plot_cohort_heatmap"]
 
 
 def _curves(data, by):
-    """A Kaplan–Meier curve table from a curve table or a survival table."""
-    if "survival" in data.columns and "time" in data.columns:
-        return data, by if by is not None else data.attrs.get("by")
-    from .retention import kaplan_meier
+    """A Kaplan–Meier curve table from a curve table, a survival table or a Journey."""
+    from .retention import _one_column, kaplan_meier
 
-    return kaplan_meier(data, by=by), by
+    by = _one_column(by, "plot_survival")
+    if isinstance(data, pd.DataFrame) and {"survival", "time"} <= set(data.columns):
+        by = by if by is not None else data.attrs.get("by")
+        if by is not None and by not in data.columns:
+            from .data import DataError
+
+            raise DataError(
+                "plot_survival(by=...)",
+                [{"column": "by", "expected": f"column '{by}' in the curve table; it is not"}],
+                columns=data.columns,
+                hint="pass the survival table instead, or compute the curves with "
+                f"kaplan_meier(table, by='{by}')",
+            )
+        return data, by
+    curves = kaplan_meier(data, by=by)
+    return curves, curves.attrs.get("by")
+
+
+def _no_customers(ax):
+    """An empty retention chart that says why it is empty."""
+    ax.text(
+        0.5,
+        0.5,
+        "No customers to show",
+        transform=ax.transAxes,
+        ha="center",
+        va="center",
+        color=_kit().NEUTRAL,
+    )
+    ax.set_xlabel("Days since signup")
+    ax.set_ylabel("% still customers")
+    ax.set_title("How long customers stay")
+    return ax
 
 
 def _at_risk_at(curve, t):
@@ -37,9 +67,10 @@ def plot_survival(data, *, by=None, ax=None, ci=True, at_risk=True, median=True,
 
     Parameters
     ----------
-    data : DataFrame
-        A Kaplan–Meier table (:func:`cxkit.kaplan_meier`) or a survival table
-        (:func:`cxkit.survival_table`, the curves are then computed).
+    data : DataFrame or Journey
+        A Kaplan–Meier table (:func:`cxkit.kaplan_meier`), a survival table
+        (:func:`cxkit.survival_table`, the curves are then computed) or a Journey. An empty
+        table gives an empty chart that says so.
     by : str, optional
         Column holding the groups (default: the one the curves were computed with).
     ax : Axes, optional
@@ -56,6 +87,11 @@ def plot_survival(data, *, by=None, ax=None, ci=True, at_risk=True, median=True,
     -------
     Axes
 
+    Raises
+    ------
+    DataError
+        When ``by`` is not one column of the table, or has no value at all.
+
     Examples
     --------
     >>> import cxkit
@@ -63,9 +99,11 @@ def plot_survival(data, *, by=None, ax=None, ci=True, at_risk=True, median=True,
     >>> ax = plot_survival(cxkit.survival_table(cxkit.load_sample()), by="plan")
     """
     ax = _kit().get_ax(ax)
+    if isinstance(data, pd.DataFrame) and len(data) == 0:
+        return _no_customers(ax)
     curves, by = _curves(data, by)
     if len(curves) == 0:
-        return ax
+        return _no_customers(ax)
     groups = (
         [(None, curves)]
         if by is None

@@ -735,8 +735,9 @@ def journey_from_tables(events, customers, surveys=None, *, observed_at=None, so
         observed = moment(observed_at, "observed_at", "read_journey")
     # every table remembers the extraction moment, so that an analysis given one table alone
     # (survival_table(journey.customers)) still censors at the Journey's observed_at
+    # (as ISO text: attrs must stay JSON-serialisable, or DataFrame.to_parquet fails)
     for table in (events, customers, surveys):
-        table.attrs = {**table.attrs, "observed_at": observed}
+        table.attrs = {**table.attrs, "observed_at": observed.isoformat()}
     cust_ids = pd.Index(customers["customer_id"])
     seen = pd.Index(events["customer_id"].unique())
     unknown_survey = ~surveys["customer_id"].isin(cust_ids)

@@ -21,14 +21,16 @@ Units: durations in (fractional) days; ``survival`` in Kaplan–Meier curves is 
 
 from __future__ import annotations
 
+import numbers
 import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
+from ._args import duration, moment
 from ._stats import ADJUSTMENTS, adjust_pvalues
-from .data import SIGNUP_ATTRIBUTES, DataError, Journey
+from .data import SIGNUP_ATTRIBUTES, DataError, Journey, _examples
 
 __all__ = [
     "survival_table",
@@ -63,38 +65,45 @@ def _ns(series):
     return series.astype("datetime64[ns]").to_numpy().astype("int64")
 
 
-def _timestamp(value, where):
-    try:
-        ts = pd.Timestamp(value)
-    except (TypeError, ValueError):
-        raise DataError(
-            where, [{"column": "observed_at", "expected": f"a timestamp, got {value!r}"}]
-        ) from None
-    if ts.tzinfo is not None:
-        ts = ts.tz_convert("UTC").tz_localize(None)
-    return ts
+def _duration(value, argument, where):
+    return duration(value, argument, where)
 
 
-def _timedelta(value, where, argument):
+def _observed_of(table):
+    """The extraction moment a loader's table remembers (``attrs["observed_at"]``), or None."""
+    return getattr(table, "attrs", {}).get("observed_at")
+
+
+def _validated_customers(frame, where):
+    """``frame`` checked as a customers table (the loader's checks: ids present and unique,
+    dates parseable, no missing signup, no churn before signup), with its dates parsed.
+
+    The caller's frame is neither modified nor reordered: only ``signup_at`` and ``churned_at``
+    are replaced by parsed copies when they were not datetimes already."""
+    from .data import _parse_timestamps, read_customers
+
     try:
-        td = pd.Timedelta(value)
-    except (TypeError, ValueError):
+        read_customers(frame.copy())
+    except DataError as err:
         raise DataError(
-            where,
-            [{"column": argument, "expected": f"a duration such as '60D' or '8W', got {value!r}"}],
+            f"{where}: customers {err.source}",
+            err.problems,
+            columns=err.columns,
+            hint=err.hint or "fix these rows, or read the file with cxkit.read_customers",
         ) from None
-    if td <= pd.Timedelta(0):
-        raise DataError(
-            where, [{"column": argument, "expected": f"a positive duration, got {value!r}"}]
-        )
-    return td
+    parsed = {
+        col: _parse_timestamps(frame[col])[0]
+        for col in ("signup_at", "churned_at")
+        if col in frame.columns and frame[col].dtype != "datetime64[ns]"
+    }
+    return frame.assign(**parsed) if parsed else frame
 
 
 def _customers_and_observed(data, observed_at, where):
     """(customers, observed_at) from a Journey or a customers DataFrame."""
     if isinstance(data, Journey):
         observed = data.observed_at if observed_at is None else observed_at
-        return data.customers, _timestamp(observed, where)
+        return data.customers, moment(observed, "observed_at", where)
     if isinstance(data, pd.DataFrame):
         missing = [c for c in ("customer_id", "signup_at") if c not in data.columns]
         if missing:
@@ -104,6 +113,8 @@ def _customers_and_observed(data, observed_at, where):
                 columns=data.columns,
                 hint="pass a Journey or a table from cxkit.read_customers",
             )
+        if observed_at is None:
+            observed_at = _observed_of(data)
         if observed_at is None:
             raise DataError(
                 where,
@@ -118,7 +129,8 @@ def _customers_and_observed(data, observed_at, where):
                 hint="pass the Journey (cxkit.read_journey) instead, or "
                 "observed_at=journey.observed_at",
             )
-        return data, _timestamp(observed_at, where)
+        observed = moment(observed_at, "observed_at", where)
+        return _validated_customers(data, where), observed
     raise DataError(
         where,
         [
@@ -148,11 +160,96 @@ def _check_columns(table, columns, where, argument):
 
 
 def _check_survival(table, where):
+    """A survival table (or a Journey, turned into one) with sane durations and churn flags."""
+    if isinstance(table, Journey):
+        table = survival_table(table)
+    if not isinstance(table, pd.DataFrame):
+        raise DataError(
+            where,
+            [
+                {
+                    "column": "table",
+                    "expected": "a survival table (cxkit.survival_table) or a Journey, "
+                    f"got {type(table).__name__}",
+                }
+            ],
+        )
     _check_columns(table, ["duration_days", "churned"], where, "table")
     if len(table) == 0:
         raise DataError(
             where, [{"column": None, "expected": "at least one customer; the table is empty"}]
         )
+    problems = []
+    col = table["duration_days"]
+    if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
+        days = col.to_numpy(float, na_value=np.nan)
+        bad = ~np.isfinite(days) | (days < 0)
+    else:  # text, timedeltas, booleans: not a number of days
+        bad = np.ones(len(col), bool)
+    if bad.any():
+        problems.append(
+            {
+                "column": "duration_days",
+                "expected": "a finite number of days, 0 or more, in every row",
+                "rows": int(bad.sum()),
+                "examples": _examples(table, bad, "duration_days"),
+            }
+        )
+    churned = table["churned"]
+    if isinstance(churned.dtype, pd.CategoricalDtype):
+        churned = churned.astype(object)
+    # True/False or 1/0 only (NaN and strings such as "yes"/"no" are refused, not guessed)
+    bad = ~churned.isin([True, False]).to_numpy()
+    if bad.any():
+        problems.append(
+            {
+                "column": "churned",
+                "expected": "True/False (or 1/0) in every row: did the customer churn",
+                "rows": int(bad.sum()),
+                "examples": _examples(table, bad, "churned"),
+            }
+        )
+    if problems:
+        raise DataError(
+            where, problems, hint="build the table with cxkit.survival_table or activity_table"
+        )
+    return table
+
+
+def _check_alpha(alpha, where):
+    ok = isinstance(alpha, (int, float, np.floating)) and not isinstance(alpha, bool)
+    if not (ok and 0 < alpha < 1):
+        raise DataError(
+            f"{where}(alpha=...)",
+            [
+                {
+                    "column": "alpha",
+                    "expected": "1 − confidence level, strictly between 0 and 1 (0.05 for "
+                    f"95% intervals); got {alpha!r}",
+                }
+            ],
+        )
+
+
+def _one_column(by, where):
+    """``by`` as one column name (a one-element list is accepted)."""
+    if by is None or isinstance(by, str):
+        return by
+    if isinstance(by, (list, tuple, pd.Index)):
+        if len(by) == 1:
+            return by[0]
+        raise DataError(
+            f"{where}(by=...)",
+            [
+                {
+                    "column": "by",
+                    "expected": f"one column to split by; got {len(by)}: {list(by)}",
+                }
+            ],
+            hint="combine them first, e.g. table.assign(group=table['plan'].astype(str) + ' / '"
+            " + table['device'].astype(str)), then by='group'",
+        )
+    return by
 
 
 def _as_list(value):
@@ -168,6 +265,19 @@ def _groups(table, by, where):
     _check_columns(table, [by], where, "by")
     col = table[by]
     missing = col.isna()
+    if missing.all():
+        raise DataError(
+            f"{where}(by=...)",
+            [
+                {
+                    "column": by,
+                    "expected": "at least one customer with a value to group by; every "
+                    "value is missing",
+                    "rows": int(missing.sum()),
+                }
+            ],
+            hint="choose a column that is filled in",
+        )
     if missing.any():
         warnings.warn(
             f"{where}: {int(missing.sum())} customer(s) with no value in '{by}' are left out",
@@ -207,10 +317,12 @@ def survival_table(data, *, observed_at=None):
     ----------
     data : Journey or DataFrame
         A :class:`cxkit.Journey` (its ``observed_at`` is the default censoring date) or a
-        customers table (then ``observed_at`` is required: the last date of the customers table
-        is not the end of observation).
+        customers table, checked as :func:`cxkit.read_customers` checks it (ids present and
+        unique, signup dates present and parseable, no churn before signup). A table from a
+        Journey (``journey.customers``) remembers the Journey's ``observed_at``; any other
+        table needs ``observed_at``: its last date is not the end of observation.
     observed_at : str or Timestamp, optional
-        Censoring date. Default: the Journey's.
+        Censoring date. Default: the Journey's (or the table's ``attrs["observed_at"]``).
 
     Returns
     -------
@@ -220,6 +332,12 @@ def survival_table(data, *, observed_at=None):
         (bool; churn after ``observed_at`` is censored there) and every other attribute of the
         customers table. ``.attrs`` holds ``observed_at``, ``excluded_signup_after`` (customers
         who signed up after ``observed_at``, left out) and ``churn_after_observed`` (censored).
+
+    Raises
+    ------
+    DataError
+        No ``observed_at`` to be found; a bad customers table (the column, the number of rows
+        and examples are named); or every customer signed up after ``observed_at``.
 
     Examples
     --------
@@ -240,6 +358,20 @@ def survival_table(data, *, observed_at=None):
         has_churn = np.zeros(len(customers), bool)
         churn = np.zeros(len(customers), "int64")
     keep = signup <= obs
+    if len(keep) and not keep.any():
+        raise DataError(
+            f"{where}(observed_at=...)",
+            [
+                {
+                    "column": "observed_at",
+                    "expected": f"a moment after some signup; every customer ({len(keep)}) "
+                    f"signed up after {observed} (the first on "
+                    f"{customers['signup_at'].min()}), so none is left to follow",
+                    "rows": len(keep),
+                }
+            ],
+            hint="observed_at is the extraction moment: the end of the data, not its start",
+        )
     churned = has_churn & (churn <= obs)
     end = np.where(churned, churn, obs)
     duration = (end - signup) / _DAY_NS
@@ -287,9 +419,11 @@ def activity_table(data, *, inactivity="60D", observed_at=None, touchpoints=None
     data : Journey or DataFrame
         A Journey (customers' ``signup_at`` starts the lifetime and their attributes are kept;
         events before signup — the funnel — and prospects are ignored), or an events table
-        (every id is a customer from their first touchpoint; ``observed_at`` then required).
+        (every id is a customer from their first touchpoint; ``observed_at`` then required
+        unless the table carries ``attrs["observed_at"]``, as ``journey.events`` does).
     inactivity : str or Timedelta
-        How long without a touchpoint counts as lost.
+        How long without a touchpoint counts as lost, with a unit (``"60D"``; a bare number
+        is refused: pandas would read 60 as 60 nanoseconds).
     observed_at : str or Timestamp, optional
         End of observation. Default: the Journey's. Touchpoints after it are ignored (counted).
     touchpoints : list of str, optional
@@ -312,13 +446,17 @@ def activity_table(data, *, inactivity="60D", observed_at=None, touchpoints=None
     True
     """
     where = "activity_table"
-    gap = _timedelta(inactivity, where, "inactivity").value
+    gap = _duration(inactivity, "inactivity", where).value
     if isinstance(data, Journey):
         events, customers = data.events, data.customers
-        observed = _timestamp(data.observed_at if observed_at is None else observed_at, where)
+        observed = moment(
+            data.observed_at if observed_at is None else observed_at, "observed_at", where
+        )
     elif isinstance(data, pd.DataFrame):
         _check_columns(data, ["customer_id", "timestamp"], where, "data")
         events, customers = data, None
+        if observed_at is None:
+            observed_at = _observed_of(data)
         if observed_at is None:
             raise DataError(
                 where,
@@ -331,7 +469,7 @@ def activity_table(data, *, inactivity="60D", observed_at=None, touchpoints=None
                 ],
                 hint="pass the Journey instead, or observed_at=journey.observed_at",
             )
-        observed = _timestamp(observed_at, where)
+        observed = moment(observed_at, "observed_at", where)
     else:
         raise DataError(
             where,
@@ -438,8 +576,8 @@ def activity_table(data, *, inactivity="60D", observed_at=None, touchpoints=None
     return out
 
 
-def _window_name(prefix, window):
-    days = pd.Timedelta(window) / pd.Timedelta("1D")
+def _window_name(prefix, window, argument, where):
+    days = _duration(window, argument, where) / pd.Timedelta("1D")
     label = f"{days:g}d" if days == int(days) else str(window).lower()
     return f"{prefix}_{label}"
 
@@ -528,8 +666,8 @@ def time_varying_table(
 
     parts = []  # (customer position, time in days, column name, delta or value)
 
-    def rolling(event_name, window, column):
-        win = _timedelta(window, where, column).value / _DAY_NS
+    def rolling(event_name, window, argument, column):
+        win = _duration(window, argument, where).value / _DAY_NS
         ev = journey.events
         rows = (ev["event"] == event_name).to_numpy()
         pos = id_index.get_indexer(ev["customer_id"].to_numpy()[rows])
@@ -541,12 +679,12 @@ def time_varying_table(
         )
 
     names = []
-    tickets_col = _window_name("support_tickets", tickets_window)
-    rolling(ticket_event, tickets_window, tickets_col)
+    tickets_col = _window_name("support_tickets", tickets_window, "tickets_window", where)
+    rolling(ticket_event, tickets_window, "tickets_window", tickets_col)
     names.append((tickets_col, "count"))
     if engagement_event is not None:
-        col = _window_name(f"{engagement_event}s", engagement_window)
-        rolling(engagement_event, engagement_window, col)
+        col = _window_name(f"{engagement_event}s", engagement_window, "engagement_window", where)
+        rolling(engagement_event, engagement_window, "engagement_window", col)
         names.append((col, "count"))
     if detractor:
         sv = journey.surveys
@@ -649,9 +787,10 @@ def cohort_retention(data, period="M", kind="contract", *, observed_at=None, tou
     Parameters
     ----------
     data : Journey, or DataFrame
-        ``kind="contract"``: a Journey or a customers table (then ``observed_at`` is required).
+        ``kind="contract"``: a Journey or a customers table (then ``observed_at`` is required
+        unless the table carries ``attrs["observed_at"]``, as ``journey.customers`` does).
         ``kind="activity"``: a Journey (cohorts from ``signup_at``), or an events table (cohort
-        = period of the first touchpoint; ``observed_at`` required).
+        = period of the first touchpoint; ``observed_at`` required likewise).
     period : str
         Pandas period frequency: ``"M"`` (month), ``"W"``, ``"Q"``, ``"D"``.
     kind : {"contract", "activity"}
@@ -698,6 +837,8 @@ def cohort_retention(data, period="M", kind="contract", *, observed_at=None, tou
     events = None
     if kind == "activity" and isinstance(data, pd.DataFrame) and "timestamp" in data.columns:
         if observed_at is None:
+            observed_at = _observed_of(data)
+        if observed_at is None:
             raise DataError(
                 where,
                 [
@@ -709,7 +850,7 @@ def cohort_retention(data, period="M", kind="contract", *, observed_at=None, tou
                 ],
                 hint="pass the Journey instead",
             )
-        observed = _timestamp(observed_at, where)
+        observed = moment(observed_at, "observed_at", where)
         events = data
         ids = events["customer_id"].astype("category")
         codes = ids.cat.codes.to_numpy().astype("int64")
@@ -852,13 +993,16 @@ def kaplan_meier(table, by=None, *, alpha=0.05):
 
     Parameters
     ----------
-    table : DataFrame
+    table : DataFrame or Journey
         A survival table (:func:`survival_table` or :func:`activity_table`): ``duration_days``
-        and ``churned``.
+        (finite, ≥ 0) and ``churned`` (True/False or 1/0). A Journey is turned into its
+        :func:`survival_table`.
     by : str, optional
-        A column to split by; one curve per level.
+        One column to split by; one curve per level. (To split by several, combine them into
+        one column first.)
     alpha : float
-        1 − confidence level of the pointwise interval (exponential Greenwood, as lifelines).
+        1 − confidence level of the pointwise interval (exponential Greenwood, as lifelines),
+        strictly between 0 and 1.
 
     Returns
     -------
@@ -869,6 +1013,13 @@ def kaplan_meier(table, by=None, *, alpha=0.05):
         risk at any day ``t`` is the ``at_risk`` of the first row with ``time >= t`` (0 past the
         end), so at-risk counts can be exported or drawn under any axis.
 
+    Raises
+    ------
+    DataError
+        Missing, negative or infinite durations; churn flags other than True/False or 1/0
+        (``"yes"``/``"no"`` are not guessed); several ``by`` columns; a ``by`` column with no
+        value at all; ``alpha`` outside (0, 1).
+
     Examples
     --------
     >>> import cxkit
@@ -877,7 +1028,9 @@ def kaplan_meier(table, by=None, *, alpha=0.05):
     ['plan', 'time', 'survival']
     """
     where = "kaplan_meier"
-    _check_survival(table, where)
+    table = _check_survival(table, where)
+    by = _one_column(by, where)
+    _check_alpha(alpha, where)
     frames = []
     for level, sub in _groups(table, by, where):
         if len(sub) == 0:
@@ -942,7 +1095,9 @@ def survival_summary(table, by=None, times=(30, 90, 180, 365), *, alpha=0.05):
     2
     """
     where = "survival_summary"
-    _check_survival(table, where)
+    table = _check_survival(table, where)
+    by = _one_column(by, where)
+    _check_alpha(alpha, where)
     rows = []
     for level, sub in _groups(table, by, where):
         if len(sub) == 0:
@@ -1015,7 +1170,8 @@ def logrank(table, by, *, correction="holm"):
     from lifelines.statistics import logrank_test, multivariate_logrank_test
 
     where = "logrank"
-    _check_survival(table, where)
+    table = _check_survival(table, where)
+    by = _one_column(by, where)
     if by is None:
         raise DataError(
             where,
@@ -1361,7 +1517,8 @@ def cox(
     from lifelines.utils import k_fold_cross_validation
 
     where = "cox"
-    _check_survival(table, where)
+    table = _check_survival(table, where)
+    _check_alpha(alpha, where)
     covariates = _as_list(covariates)
     strata = _as_list(strata)
     if not covariates:
@@ -1515,6 +1672,24 @@ def _rmst_one(duration, churned, horizon):
     return float(area), var
 
 
+def _horizon_days(horizon, where):
+    """τ in days from a number of days or a duration such as ``"365D"`` or ``"52W"``."""
+    if isinstance(horizon, numbers.Real) and not isinstance(horizon, bool):
+        days = float(horizon)
+        if not (np.isfinite(days) and days > 0):
+            raise DataError(
+                f"{where}(horizon=...)",
+                [
+                    {
+                        "column": "horizon",
+                        "expected": f"a positive number of days (or '365D'); got {horizon!r}",
+                    }
+                ],
+            )
+        return days
+    return _duration(horizon, "horizon", where) / pd.Timedelta("1D")
+
+
 def rmst(table, by=None, horizon=365, *, alpha=0.05, reference=None):
     """Restricted mean survival time: expected days as a customer within ``horizon`` days.
 
@@ -1530,8 +1705,9 @@ def rmst(table, by=None, horizon=365, *, alpha=0.05, reference=None):
         A survival table.
     by : str, optional
         Column to split by.
-    horizon : float
-        τ in days (365: "expected days as a customer within the first year").
+    horizon : float or str
+        τ in days (365: "expected days as a customer within the first year"), or a duration
+        such as ``"365D"`` or ``"52W"`` (converted to days).
     alpha : float
         1 − confidence level.
     reference : optional
@@ -1556,17 +1732,10 @@ def rmst(table, by=None, horizon=365, *, alpha=0.05, reference=None):
     from scipy.stats import norm
 
     where = "rmst"
-    _check_survival(table, where)
-    try:
-        horizon = float(horizon)
-    except (TypeError, ValueError):
-        raise DataError(
-            where, [{"column": "horizon", "expected": f"days as a number, got {horizon!r}"}]
-        ) from None
-    if not horizon > 0:
-        raise DataError(
-            where, [{"column": "horizon", "expected": f"a positive number of days, got {horizon}"}]
-        )
+    table = _check_survival(table, where)
+    by = _one_column(by, where)
+    _check_alpha(alpha, where)
+    horizon = _horizon_days(horizon, where)
     z = _zgrid(alpha)
     rows = []
     for level, sub in _groups(table, by, where):

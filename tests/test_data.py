@@ -442,4 +442,5 @@ def test_every_table_carries_the_journeys_observed_at(tmp_path):
     j = cxkit.read_journey(write_folder(tmp_path), observed_at="2024-06-01T02:00:00+02:00")
     assert j.observed_at == pd.Timestamp("2024-06-01")  # aware -> UTC
     for table in (j.events, j.customers, j.surveys):
-        assert table.attrs["observed_at"] == j.observed_at
+        assert pd.Timestamp(table.attrs["observed_at"]) == j.observed_at
+        table.head().to_parquet(tmp_path / "out.parquet")  # attrs stay JSON-serialisable

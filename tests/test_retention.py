@@ -485,3 +485,171 @@ def test_cox_warns_about_attributes_not_known_at_signup(sample):
     table = cxkit.survival_table(sample)
     with pytest.warns(UserWarning, match=r"\['loyalty_tier'\] are not marked as known at signup"):
         cxkit.cox(table, ["plan", "loyalty_tier"], cv=0)
+
+
+# ---- input validation ------------------------------------------------------------------------
+
+
+def _hand_journey(customers):
+    events = _events([("a", "2024-01-01", "purchase"), ("zz", "2024-03-10", "site_visit")])
+    return journey_from_tables(events, customers[customers["customer_id"] != "c"].copy())
+
+
+def test_tables_from_a_journey_remember_its_observed_at(hand_customers):
+    journey = _hand_journey(hand_customers)
+    assert journey.observed_at == pd.Timestamp("2024-03-10")
+    # design.md's contract call: a customers table alone, observed_at=None
+    alone = cxkit.survival_table(journey.customers, observed_at=None)
+    pd.testing.assert_frame_equal(alone, cxkit.survival_table(journey))
+    assert alone.set_index("customer_id").loc["b", "duration_days"] == 69.0
+    assert alone.attrs["observed_at"] == pd.Timestamp("2024-03-10")
+    pd.testing.assert_frame_equal(
+        cxkit.cohort_retention(journey.customers), cxkit.cohort_retention(journey)
+    )
+    bare = cxkit.activity_table(journey.events, inactivity="30D")
+    assert bare.attrs["observed_at"] == pd.Timestamp("2024-03-10")
+    # a is seen once on 1 January, lost 30 days later; zz starts after 10 Feb: too recent
+    assert bare["customer_id"].tolist() == ["a"] and bare["churned"].tolist() == [True]
+    assert bare.attrs["excluded_too_recent"] == 1
+    cells = cxkit.cohort_retention(journey.events, kind="activity")
+    assert cells.attrs["observed_at"] == pd.Timestamp("2024-03-10")
+    with pytest.raises(DataError, match="observed_at"):  # a table that does not remember it
+        cxkit.activity_table(_events([("a", "2024-01-01", "purchase")]))
+    with pytest.raises(DataError, match="observed_at"):
+        cxkit.cohort_retention(hand_customers)
+
+
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda j: cxkit.activity_table(j, inactivity=60), "bare number 60"),
+        (lambda j: cxkit.activity_table(j, inactivity="60"), "bare number"),
+        (lambda j: cxkit.activity_table(j, inactivity="-5D"), "positive duration"),
+        (lambda j: cxkit.activity_table(j, observed_at=5), r"observed_at.*number 5"),
+        (lambda j: cxkit.survival_table(j, observed_at="2000-13-45"), "'2000-13-45'"),
+        (lambda j: cxkit.survival_table(j.customers, observed_at="soon"), "'soon'"),
+        (lambda j: cxkit.cohort_retention(j, observed_at=1.5), "observed_at"),
+        (lambda j: cxkit.time_varying_table(j, tickets_window=30), "tickets_window"),
+        (
+            lambda j: cxkit.time_varying_table(
+                j, engagement_event="app_login", engagement_window="often"
+            ),
+            "engagement_window",
+        ),
+    ],
+)
+def test_durations_and_moments_are_checked(hand_customers, call, match):
+    with pytest.raises(DataError, match=match):
+        call(_hand_journey(hand_customers))
+
+
+def test_rmst_horizon_in_days_or_as_a_duration():
+    table = _waltons()
+    days = cxkit.rmst(table, horizon=30)
+    for horizon in ("30D", "720h", pd.Timedelta(days=30), np.float64(30)):
+        got = cxkit.rmst(table, horizon=horizon)
+        pd.testing.assert_frame_equal(got, days)
+        assert got.attrs["horizon"] == 30.0
+    for bad, match in [
+        (0, "positive number of days"),
+        (-3, "positive number of days"),
+        (np.inf, "positive number of days"),
+        ("365", "bare number"),
+        ("a year", "positive duration"),
+        (True, "horizon"),
+    ]:
+        with pytest.raises(DataError, match=match):
+            cxkit.rmst(table, horizon=bad)
+
+
+@pytest.mark.parametrize(
+    "change, match",
+    [
+        (
+            lambda c: c.assign(signup_at=c["signup_at"].where(c["customer_id"] != "b")),
+            r"column 'signup_at': a timestamp in every row; some are empty \(1 row\(s\); "
+            r"e\.g\. 'row 2: NaT'\)",
+        ),
+        (
+            lambda c: c.assign(churned_at=c["churned_at"].where(c["customer_id"] != "a", "2023")),
+            r"column 'churned_at': a churn date on or after signup_at \(1 row\(s\); e\.g\. 'row 1:"
+            r" a signed up 2024-01-01",
+        ),
+        (
+            lambda c: c.assign(customer_id=c["customer_id"].replace({"b": "a"})),
+            r"column 'customer_id': one row per customer.*\(2 row\(s\); e\.g\. 'a'\)",
+        ),
+        (
+            lambda c: c.assign(
+                signup_at=c["signup_at"].dt.strftime("%Y-%m-%d").replace("2024-01-01", "nope")
+            ),
+            r"column 'signup_at': timestamps .* could not be parsed \(3 row\(s\)",
+        ),
+    ],
+)
+def test_survival_table_checks_a_customers_frame(hand_customers, change, match):
+    bad = change(hand_customers)
+    with pytest.raises(DataError, match=match):
+        cxkit.survival_table(bad, observed_at=OBS)
+
+
+def test_survival_table_reads_text_dates_and_refuses_to_exclude_everyone(hand_customers):
+    as_text = hand_customers.assign(
+        signup_at=hand_customers["signup_at"].astype(str),
+        churned_at=hand_customers["churned_at"].dt.strftime("%Y-%m-%d %H:%M"),
+    )
+    before = as_text.copy()
+    got = cxkit.survival_table(as_text, observed_at=OBS)
+    pd.testing.assert_frame_equal(as_text, before)  # input untouched
+    pd.testing.assert_frame_equal(got, cxkit.survival_table(hand_customers, observed_at=OBS))
+    with pytest.raises(DataError, match=r"every customer \(7\) signed up after 2023-12-01"):
+        cxkit.survival_table(hand_customers, observed_at="2023-12-01")
+
+
+def test_kaplan_meier_accepts_a_journey_and_checks_its_table(hand_customers):
+    journey = _hand_journey(hand_customers)
+    pd.testing.assert_frame_equal(
+        cxkit.kaplan_meier(journey), cxkit.kaplan_meier(cxkit.survival_table(journey))
+    )
+    table = _waltons()
+    ref = cxkit.kaplan_meier(table, by="group")
+    pd.testing.assert_frame_equal(cxkit.kaplan_meier(table, by=["group"]), ref)
+    as_int = table.assign(churned=table["churned"].astype(int))
+    pd.testing.assert_frame_equal(cxkit.kaplan_meier(as_int, by="group"), ref)
+    bad_rows = [
+        (table.assign(duration_days=table["duration_days"].where(table.index != 2)), "duration"),
+        (table.assign(duration_days=table["duration_days"].replace(6.0, -6.0)), "duration"),
+        (table.assign(duration_days=np.inf), "duration_days"),
+        (table.assign(duration_days=table["duration_days"].astype(str)), "duration_days"),
+        (table.assign(churned=np.where(table["churned"], "yes", "no")), r"churned.*'yes'"),
+        (table.assign(churned=table["churned"].astype(int) * 2), "churned"),
+        (table.assign(churned=np.where(table.index == 0, np.nan, 1.0)), "churned"),
+    ]
+    for bad, match in bad_rows:
+        with pytest.raises(DataError, match=match):
+            cxkit.kaplan_meier(bad)
+    for alpha in (0, 1, 1.5, -0.1, "5%"):
+        with pytest.raises(DataError, match="alpha"):
+            cxkit.kaplan_meier(table, alpha=alpha)
+    with pytest.raises(DataError, match="one column to split by; got 2"):
+        cxkit.kaplan_meier(table.assign(other="x"), by=["group", "other"])
+    with pytest.raises(DataError, match="every value is missing"):
+        cxkit.kaplan_meier(table.assign(group=np.nan), by="group")
+    with pytest.raises(DataError, match="every value is missing"):
+        cxkit.survival_summary(table.assign(group=np.nan), by="group")
+
+
+def test_plot_survival_empty_and_all_missing_groups(hand_customers):
+    import matplotlib.pyplot as plt
+
+    from cxkit.plots import plot_survival
+
+    table = cxkit.survival_table(hand_customers, observed_at=OBS)
+    _, ax = plt.subplots()
+    assert plot_survival(table.iloc[0:0], ax=ax) is ax
+    assert "No customers to show" in [t.get_text() for t in ax.texts]
+    with pytest.raises(DataError, match="every value is missing"):
+        plot_survival(table.assign(plan=np.nan), by="plan", ax=ax)
+    with pytest.raises(DataError, match="by"):
+        plot_survival(cxkit.kaplan_meier(table), by="device", ax=ax)
+    plt.close("all")
