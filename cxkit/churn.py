@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ._args import duration, moment
+from ._args import duration, jsonable, moment
 from ._stats import wilson as _wilson
 from .data import SIGNUP_ATTRIBUTES, DataError, Journey
 
@@ -335,8 +335,10 @@ def churn_dataset(
     X : DataFrame
         Indexed by ``customer_id`` and ``cutoff``. Rows: customers who signed up before the
         cutoff and had not churned by it. Features: see :data:`FEATURE_CATALOGUE` and
-        :func:`feature_catalogue`. ``X.attrs`` holds the settings, each feature's family, and
-        counts of what was excluded.
+        :func:`feature_catalogue`. ``X.attrs`` holds the settings (durations and dates as
+        text, e.g. ``"30 days 00:00:00"``; read back with ``pd.Timedelta``), each feature's
+        family, counts of what was excluded, and ``per_cutoff`` (one record per cutoff, the
+        cutoff as ISO text), all JSON-serialisable so the table exports to Parquet.
     y : Series of float
         1 if the customer churned in (cutoff, cutoff + horizon], 0 if not, NaN when
         cutoff + horizon is after ``observed_at`` (unknown yet: rows for scoring, never for
@@ -557,21 +559,23 @@ def churn_dataset(
             ],
         }
     )
-    X.attrs = {
-        "source": "churn_dataset",
-        "lookback": str(lookback),
-        "horizon": str(horizon),
-        "recent": str(recent),
-        "static": static_cols,
-        "families": dict(families or {}),
-        "feature_family": family,
-        "observed_at": str(observed),
-        "rows_unlabelled": int((~known).sum()),
-        "churn_after_observed_at": int(late_churn.sum()),
-        "prospect_events": int((~mine).sum()),
-        "per_cutoff": per_cut.to_dict("records"),  # a DataFrame here would break pd.concat
-    }
-    y.attrs = {"horizon": str(horizon), "rows_unlabelled": int((~known).sum())}
+    X.attrs = jsonable(
+        {
+            "source": "churn_dataset",
+            "lookback": str(lookback),
+            "horizon": str(horizon),
+            "recent": str(recent),
+            "static": static_cols,
+            "families": dict(families or {}),
+            "feature_family": family,
+            "observed_at": str(observed),
+            "rows_unlabelled": int((~known).sum()),
+            "churn_after_observed_at": int(late_churn.sum()),
+            "prospect_events": int((~mine).sum()),
+            "per_cutoff": per_cut.to_dict("records"),  # a DataFrame here would break pd.concat
+        }
+    )
+    y.attrs = jsonable({"horizon": str(horizon), "rows_unlabelled": int((~known).sum())})
     return X, y
 
 
@@ -1159,7 +1163,7 @@ def compare_models(
         "skipped_cutoffs": skipped,
         "select": select,
     }
-    table.attrs = {"evaluation": evaluation, **notes}
+    table.attrs = jsonable({"evaluation": evaluation, **notes})
     return ModelComparison(
         table=table,
         best_=best,
@@ -1439,7 +1443,9 @@ def driver_importance(result, *, model=None, n_repeats=3, n_boot=200, random_sta
     out = out.reset_index(drop=True)[
         ["family", "importance", "ci_low", "ci_high", "rank", "features", "words"]
     ]
-    out.attrs = {"model": name, "metric": "drop in ROC AUC", "baseline_roc_auc": base_point}
+    out.attrs = jsonable(
+        {"model": name, "metric": "drop in ROC AUC", "baseline_roc_auc": base_point}
+    )
     return out
 
 
@@ -1537,12 +1543,14 @@ def score(journey, model, at=None, *, reasons=3):
     out = out.sort_values("churn_probability", ascending=False, kind="stable")
     out.insert(2, "risk_rank", np.arange(1, len(out) + 1))
     out = out.reset_index(drop=True)
-    out.attrs = {
-        "at": str(at),
-        "horizon": model.spec_["horizon"],
-        "model": model.best_,
-        "customers": len(out),
-    }
+    out.attrs = jsonable(
+        {
+            "at": str(at),
+            "horizon": model.spec_["horizon"],
+            "model": model.best_,
+            "customers": len(out),
+        }
+    )
     return out
 
 
@@ -1692,12 +1700,14 @@ def campaign_value(scores, y=None, *, contact_cost, offer_cost, offer_success, c
         }
     )
     best = int(np.argmax(profit))
-    out.attrs = {
-        "best": {
-            "n_contacted": best,
-            "pct_contacted": 100 * best / len(p),
-            "profit": float(profit[best]),
-        },
-        "realised": y is not None,
-    }
+    out.attrs = jsonable(
+        {
+            "best": {
+                "n_contacted": best,
+                "pct_contacted": 100 * best / len(p),
+                "profit": float(profit[best]),
+            },
+            "realised": y is not None,
+        }
+    )
     return out

@@ -48,7 +48,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ._args import moment
+from ._args import jsonable, moment
 from ._stats import Z95 as _Z95
 from ._stats import wilson as _wilson
 from .data import SURVEY_SCALES, DataError, Journey
@@ -332,7 +332,7 @@ def _counts(frame, by, columns):
 def _finish(table, by, min_n, attrs):
     table["small"] = table["n"] < min_n
     table = table.reset_index(drop=not by)
-    table.attrs = attrs
+    table.attrs = jsonable(attrs)
     return table
 
 
@@ -604,6 +604,7 @@ def rfm(events, *, observed_at=None, event=None):
         (days since the last one), ``frequency`` (how many), ``monetary`` (sum of value),
         ``r_score``, ``f_score``, ``m_score`` (1–5, 5 best), ``rfm`` (e.g. "545") and
         ``segment`` (ordered categorical, :data:`RFM_SEGMENTS`, from R and F).
+        ``.attrs["observed_at"]`` is the moment used, as ISO text.
 
     Notes
     -----
@@ -701,12 +702,14 @@ def rfm(events, *, observed_at=None, event=None):
         categories=_SEGMENT_NAMES,
         ordered=True,
     )
-    table.attrs = {
-        "observed_at": observed_at,
-        "observed_at_from": origin,
-        "counted": rule,
-        "excluded": {"qualifying events after observed_at": int(late.sum())},
-    }
+    table.attrs = jsonable(
+        {
+            "observed_at": observed_at,
+            "observed_at_from": origin,
+            "counted": rule,
+            "excluded": {"qualifying events after observed_at": int(late.sum())},
+        }
+    )
     return table
 
 
@@ -1054,7 +1057,7 @@ def nps_landmark(
         else pd.DataFrame(columns=["group", "time", "survival", "ci_low", "ci_high", "at_risk"])
     )
     curves["group"] = pd.Categorical(curves["group"], categories=NPS_GROUPS, ordered=True)
-    summary.attrs = {"landmark": label, "at_days": at_days, "excluded": excluded}
+    summary.attrs = jsonable({"landmark": label, "at_days": at_days, "excluded": excluded})
     return NPSLandmark(summary, curves, data, logrank, fitters, cox, detractor_hr, label, excluded)
 
 
@@ -1191,5 +1194,5 @@ def journey_map(journey, stages=None, *, min_n=30, confidence=0.95):
             table[col] = np.nan
     for col in ("csat_n", "nps_n"):
         table[col] = table[col].fillna(0).astype("int64")
-    table.attrs = {"stages": stages, "excluded": excluded}
+    table.attrs = jsonable({"stages": stages, "excluded": excluded})
     return table

@@ -40,7 +40,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from ._args import duration, moment
+from ._args import duration, jsonable, moment
 from ._stats import Z95 as _Z95
 from ._stats import adjust_pvalues as _adjust
 from ._stats import wilson as _wilson
@@ -423,7 +423,8 @@ def funnel_table(
         (position of the entry event in ``events``), ``step_1_at`` … ``step_K_at`` (NaT when not
         reached), ``last_entry_at`` and ``window_open`` (some entry's window ends after
         ``observed_at``, so the person may still go deeper). ``attrs`` hold the step names and
-        events, the window, the step windows, ``observed_at`` and counts. ``window_open``
+        events, the window and step windows (as text, e.g. ``"14 days 00:00:00"``; read back
+        with ``pd.Timedelta``), ``observed_at`` (ISO text) and counts. ``window_open``
         looks at ``window`` only, so with ``step_windows`` it may flag people who can no
         longer go deeper.
 
@@ -445,7 +446,7 @@ def funnel_table(
     >>> bool((buyers["step_6_at"] - buyers["step_5_at"] <= pd.Timedelta("1h")).all())
     True
     """
-    return _reduce(
+    out, _ = _reduce(
         events,
         steps,
         window=window,
@@ -457,7 +458,9 @@ def funnel_table(
         exclude=exclude,
         stages=stages,
         step_windows=step_windows,
-    )[0]
+    )
+    out.attrs = jsonable(out.attrs)
+    return out
 
 
 def _reduce(
@@ -859,7 +862,7 @@ def _prepare(events, steps, window, by, customers, observed_at, complete_only, s
             groups = groups[keep].reset_index(drop=True)
     if groups is not None:
         attrs["missing_group"] = int((groups == _MISSING).any(axis=1).sum())
-    table.attrs = attrs
+    table.attrs = jsonable(attrs)
     if keep is not None:
         extras["chosen"] = extras["chosen"][:, keep]
     return events_df, table, groups, attrs, extras
@@ -930,7 +933,7 @@ def funnel(
         ``median_time_to_step`` (from the previous step), plus the ``by`` column(s).
         ``attrs``: ``entrants``, ``open_windows`` (entrants whose window was still open at the
         end of the data), ``open_not_converted``, ``left_out_open``, ``missing_group``, the
-        steps, window and ``observed_at``.
+        steps, window and ``observed_at`` (as text, so the table exports to Parquet).
 
     Notes
     -----
@@ -971,7 +974,7 @@ def funnel(
         step_windows=step_windows,
     )
     out = _summarise(table, list(attrs["steps"]), groups)
-    out.attrs = attrs
+    out.attrs = jsonable(attrs)
     return out
 
 
@@ -1144,7 +1147,7 @@ def time_to_convert(
         out = pd.concat(curves, ignore_index=True) if curves else pd.DataFrame()
     else:
         out = pd.DataFrame(summary)
-    out.attrs = attrs
+    out.attrs = jsonable(attrs)
     return out
 
 
@@ -1205,7 +1208,7 @@ def funnel_trend(
     out = _summarise(table, list(attrs["steps"]), keys)
     open_by = table.groupby(keys["period"].to_numpy())["window_open"].sum()
     out["open_windows"] = out["period"].map(open_by).fillna(0).astype(int).to_numpy()
-    out.attrs = attrs
+    out.attrs = jsonable(attrs)
     return out
 
 
@@ -1344,7 +1347,7 @@ def drop_off_paths(
     counts.insert(len(gcols), "step", labels[k - 1])
     attrs = dict(attrs)
     attrs["droppers"] = int(len(sub))
-    counts.attrs = attrs
+    counts.attrs = jsonable(attrs)
     return counts[
         gcols + ["step", "length", "path", "customers", "pct", "ci_low", "ci_high", "droppers"]
     ]
@@ -1484,8 +1487,9 @@ def compare_funnel(
         ]
         cols.insert(cols.index("p_value") + 1, "p_adjusted")
         out = out[cols + ["significant", "mde_pp", "p_overall"]]
-    out.attrs = dict(f.attrs)
-    out.attrs.update(test=test, correction=correction, alpha=alpha, power=power)
+    out.attrs = jsonable(
+        {**f.attrs, "test": test, "correction": correction, "alpha": alpha, "power": power}
+    )
     return out
 
 
@@ -1535,7 +1539,7 @@ def segment_gaps(events, steps=None, *, by=("device", "channel"), **options):
     out["lost"] = np.maximum(out["n_group"] * (out["pct_reference"] - out["pct_group"]) / 100, 0)
     out = out.sort_values(["significant", "relative"], ascending=[False, True], kind="stable")
     out = out.reset_index(drop=True)
-    out.attrs = parts[0].attrs
+    out.attrs = jsonable(parts[0].attrs)
     return out
 
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ._args import duration, moment
+from ._args import duration, jsonable, moment
 from ._stats import ADJUSTMENTS, adjust_pvalues
 from .data import SIGNUP_ATTRIBUTES, DataError, Journey, _examples
 
@@ -330,7 +330,8 @@ def survival_table(data, *, observed_at=None):
         ``customer_id``, ``signup_at``, ``duration_days`` (float, fractional days from signup
         to churn, or to ``observed_at`` for customers still active — censored), ``churned``
         (bool; churn after ``observed_at`` is censored there) and every other attribute of the
-        customers table. ``.attrs`` holds ``observed_at``, ``excluded_signup_after`` (customers
+        customers table. ``.attrs`` holds ``observed_at`` (ISO text; ``pd.Timestamp`` reads it
+        back), ``excluded_signup_after`` (customers
         who signed up after ``observed_at``, left out) and ``churn_after_observed`` (censored).
 
     Raises
@@ -389,12 +390,14 @@ def survival_table(data, *, observed_at=None):
         if isinstance(customers[col].dtype, pd.CategoricalDtype):
             out[col] = out[col].astype(customers[col].dtype)
     out = out[keep].reset_index(drop=True)
-    out.attrs = {
-        "observed_at": observed,
-        "excluded_signup_after": int((~keep).sum()),
-        "churn_after_observed": int((has_churn & keep & ~churned).sum()),
-        "source": customers.attrs.get("source", "DataFrame"),
-    }
+    out.attrs = jsonable(
+        {
+            "observed_at": observed,
+            "excluded_signup_after": int((~keep).sum()),
+            "churn_after_observed": int((has_churn & keep & ~churned).sum()),
+            "source": customers.attrs.get("source", "DataFrame"),
+        }
+    )
     return out
 
 
@@ -433,8 +436,10 @@ def activity_table(data, *, inactivity="60D", observed_at=None, touchpoints=None
     -------
     DataFrame
         ``customer_id``, ``start_at``, ``last_seen_at``, ``duration_days``, ``churned``, and the
-        customers' attributes with a Journey. ``.attrs``: ``inactivity``, ``observed_at``,
-        ``censored_at``, ``excluded_too_recent``, ``returned_after_lapse``, ``events_after_observed``, ``customers_without_touchpoints``
+        customers' attributes with a Journey. ``.attrs``: ``inactivity`` (as text, e.g.
+        ``"60 days 00:00:00"``), ``observed_at``, ``censored_at`` (ISO text),
+        ``excluded_too_recent``, ``returned_after_lapse``, ``events_after_observed``,
+        ``customers_without_touchpoints``
         (none after signup: the signup itself counts as a touchpoint, so they are lost at
         signup once ``inactivity`` has passed).
 
@@ -563,16 +568,18 @@ def activity_table(data, *, inactivity="60D", observed_at=None, touchpoints=None
     else:
         without, excluded = 0, 0
     out = out[informative].reset_index(drop=True)
-    out.attrs = {
-        "inactivity": pd.Timedelta(gap),
-        "censored_at": pd.Timestamp(censor_at),
-        "excluded_too_recent": too_recent,
-        "observed_at": observed,
-        "returned_after_lapse": returned,
-        "events_after_observed": after,
-        "customers_without_touchpoints": without,
-        "excluded_signup_after": excluded,
-    }
+    out.attrs = jsonable(
+        {
+            "inactivity": pd.Timedelta(gap),
+            "censored_at": pd.Timestamp(censor_at),
+            "excluded_too_recent": too_recent,
+            "observed_at": observed,
+            "returned_after_lapse": returned,
+            "events_after_observed": after,
+            "customers_without_touchpoints": without,
+            "excluded_signup_after": excluded,
+        }
+    )
     return out
 
 
@@ -631,7 +638,8 @@ def time_varying_table(
     DataFrame
         ``customer_id``, ``start``, ``stop`` (days since signup), ``churned`` (True only on a
         churner's last interval), the drivers, the fixed covariates. ``.attrs`` counts
-        customers left out with no follow-up time (churned or observed at signup).
+        customers left out with no follow-up time (churned or observed at signup) and holds
+        ``observed_at`` (ISO text), ``drivers`` and ``covariates``.
 
     Examples
     --------
@@ -658,7 +666,7 @@ def time_varying_table(
     covariates = _as_list(covariates)
     _check_columns(journey.customers, covariates, where, "covariates")
     base = survival_table(journey, observed_at=observed_at)
-    observed = base.attrs["observed_at"]
+    observed = pd.Timestamp(base.attrs["observed_at"])
     n = len(base)
     id_index = pd.Index(base["customer_id"])
     signup = _ns(base["signup_at"])
@@ -753,14 +761,16 @@ def time_varying_table(
         out[col] = base[col].to_numpy()[p]
         if isinstance(base[col].dtype, pd.CategoricalDtype):
             out[col] = out[col].astype(base[col].dtype)
-    out.attrs = {
-        "observed_at": observed,
-        "no_follow_up": zero,
-        "excluded_signup_after": base.attrs["excluded_signup_after"],
-        "drivers": [c for c, _ in names],
-        "covariates": covariates,
-        "customers": int(n - zero),
-    }
+    out.attrs = jsonable(
+        {
+            "observed_at": observed,
+            "no_follow_up": zero,
+            "excluded_signup_after": base.attrs["excluded_signup_after"],
+            "drivers": [c for c, _ in names],
+            "covariates": covariates,
+            "customers": int(n - zero),
+        }
+    )
     return out
 
 
@@ -807,7 +817,7 @@ def cohort_retention(data, period="M", kind="contract", *, observed_at=None, tou
         Long, one row per cohort × period: ``cohort`` (a pandas Period), ``period`` (0, 1, …),
         ``cohort_size``, ``retained`` (count, NaN when not fully observed), ``pct_retained``
         (0–100, NaN when not fully observed). ``.attrs``: ``kind``, ``period``,
-        ``observed_at``, ``excluded_signup_after``.
+        ``observed_at`` (ISO text), ``excluded_signup_after``.
 
     Examples
     --------
@@ -940,12 +950,14 @@ def cohort_retention(data, period="M", kind="contract", *, observed_at=None, tou
     )
     out = out[(out["cohort_size"] > 0) & (cell_period.ravel() <= obs_period)]
     out = out.reset_index(drop=True)
-    out.attrs = {
-        "kind": kind,
-        "period": period,
-        "observed_at": observed,
-        "excluded_signup_after": excluded,
-    }
+    out.attrs = jsonable(
+        {
+            "kind": kind,
+            "period": period,
+            "observed_at": observed,
+            "excluded_signup_after": excluded,
+        }
+    )
     return out
 
 
@@ -1050,7 +1062,7 @@ def kaplan_meier(table, by=None, *, alpha=0.05):
     out = pd.concat(frames, ignore_index=True)
     if by is not None and isinstance(table[by].dtype, pd.CategoricalDtype):
         out[by] = out[by].astype(table[by].dtype)
-    out.attrs = {"alpha": alpha, "by": by}
+    out.attrs = jsonable({"alpha": alpha, "by": by})
     return out
 
 
@@ -1123,7 +1135,7 @@ def survival_summary(table, by=None, times=(30, 90, 180, 365), *, alpha=0.05):
     out = pd.DataFrame(rows)
     if by is not None and isinstance(table[by].dtype, pd.CategoricalDtype):
         out[by] = out[by].astype(table[by].dtype)
-    out.attrs = {"alpha": alpha, "times": tuple(times)}
+    out.attrs = jsonable({"alpha": alpha, "times": list(times)})
     return out
 
 
@@ -1239,7 +1251,7 @@ def logrank(table, by, *, correction="holm"):
         "churned",
     ]
     out = out[cols]
-    out.attrs = {"by": by, "correction": correction}
+    out.attrs = jsonable({"by": by, "correction": correction})
     return out
 
 
@@ -1795,5 +1807,5 @@ def rmst(table, by=None, horizon=365, *, alpha=0.05, reference=None):
                 }
             )
         out = pd.concat([out, pd.DataFrame(diffs)], ignore_index=True)
-    out.attrs = {"horizon": horizon, "alpha": alpha}
+    out.attrs = jsonable({"horizon": horizon, "alpha": alpha})
     return out

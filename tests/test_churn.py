@@ -1,6 +1,7 @@
 """Churn prediction: leakage, exact labels and features on hand cases, honest evaluation,
 recovery of the simulator's planted drivers, bad input, plots."""
 
+import io
 import warnings
 
 import numpy as np
@@ -476,6 +477,29 @@ def test_score_today_and_diagnostics(sample, sample_fit):
     cat = feature_catalogue(X)
     assert cat["feature"].tolist() == list(X.columns)
     assert not cat["definition"].eq("User-supplied column.").any()
+
+
+def test_result_tables_export_to_parquet(sample, sample_fit):
+    """attrs stay JSON-serialisable (pandas writes them into Parquet metadata); settings read
+    back from them still work."""
+    X, y, res = sample_fit
+    s = score(sample, res)
+    cv = campaign_value(s, contact_cost=1, offer_cost=5, offer_success=0.3, customer_value=300)
+    for t in [
+        X.head(50),
+        y.head(50).to_frame(),
+        s,
+        cv,
+        calibration_table(res),
+        gains_table(res),
+        driver_importance(res, n_boot=10, n_repeats=1),
+        res.table,
+        feature_catalogue(X),
+    ]:
+        t.to_parquet(io.BytesIO())
+    assert pd.Timedelta(X.attrs["horizon"]) == pd.Timedelta("30D")
+    assert pd.Timestamp(X.attrs["per_cutoff"][0]["cutoff"]) == X.index.levels[1].min()
+    assert cv.attrs["best"]["n_contacted"] == int(cv["profit"].idxmax())
 
 
 def test_plots_return_the_axes_they_were_given(sample_fit):

@@ -1,5 +1,7 @@
 """Experience scores, RFM segments, journey map and NPS landmark analysis."""
 
+import io
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -193,7 +195,7 @@ def test_bad_customers_and_score_sets(answers):
     with pytest.raises(DataError, match="'customers'.*DataFrame.*got str"):
         nps(answers, by="plan", customers="customers.csv")
     assert csat(answers, satisfied=4).loc[0, "csat"] == pytest.approx(40)  # b 4, e 4 of 5
-    assert csat(answers, satisfied=4).attrs["satisfied"] == (4,)
+    assert csat(answers, satisfied=4).attrs["satisfied"] == [4]  # a list: attrs stay JSON
     assert ces(answers, low_effort=7).loc[0, "low_effort"] == pytest.approx(25)
     with pytest.raises(DataError, match="'satisfied'.*1 to 5"):
         csat(answers, satisfied="4")
@@ -302,9 +304,9 @@ def test_rfm_observed_at_argument_and_table_attrs():
     tagged.attrs["observed_at"] = T0 + pd.Timedelta(days=101)  # as cxkit's loaders set it
     t = rfm(tagged)
     assert t.set_index("customer_id")["recency"].tolist() == [2, 11]
-    assert t.attrs["observed_at"] == T0 + pd.Timedelta(days=101)
+    assert pd.Timestamp(t.attrs["observed_at"]) == T0 + pd.Timedelta(days=101)  # ISO text
     given = rfm(tagged, observed_at="2024-04-20T00:00:00+02:00")  # aware -> naive UTC
-    assert given.attrs["observed_at"] == pd.Timestamp("2024-04-19 22:00")
+    assert pd.Timestamp(given.attrs["observed_at"]) == pd.Timestamp("2024-04-19 22:00")
 
 
 def test_rfm_summary_adds_up():
@@ -478,6 +480,24 @@ def test_sample_tables_are_consistent(sample):
         sample.customers["customer_id"]
     )
     assert cxkit.rfm is rfm and cxkit.nps is nps
+
+
+def test_sample_tables_export_to_parquet(sample):
+    """attrs stay JSON-serialisable: pandas writes them into Parquet metadata."""
+    table = rfm(sample)
+    landmark = nps_landmark(sample, landmark_days=180)
+    for t in [
+        nps(sample, by="touchpoint"),
+        csat(sample),
+        ces(sample),
+        table,
+        rfm_summary(table),
+        journey_map(sample),
+        landmark.summary_,
+        landmark.curves_,
+    ]:
+        t.to_parquet(io.BytesIO())
+    assert pd.Timestamp(table.attrs["observed_at"]) == sample.observed_at
 
 
 # ------------------------------------------------------------------------------ plots
