@@ -69,6 +69,25 @@ def _duration(value, argument, where):
     return duration(value, argument, where)
 
 
+def _events_observed_at(events, observed_at, where):
+    """``observed_at`` for a bare events table: given, or the one a loaded table carries."""
+    if observed_at is None:
+        observed_at = _observed_of(events)
+    if observed_at is None:
+        raise DataError(
+            where,
+            [
+                {
+                    "column": "observed_at",
+                    "expected": "the moment the data "
+                    "was extracted when a bare events table is given",
+                }
+            ],
+            hint="pass the Journey instead, or observed_at=journey.observed_at",
+        )
+    return moment(observed_at, "observed_at", where)
+
+
 def _observed_of(table):
     """The extraction moment a loader's table remembers (``attrs["observed_at"]``), or None."""
     return getattr(table, "attrs", {}).get("observed_at")
@@ -460,21 +479,7 @@ def activity_table(data, *, inactivity="60D", observed_at=None, touchpoints=None
     elif isinstance(data, pd.DataFrame):
         _check_columns(data, ["customer_id", "timestamp"], where, "data")
         events, customers = data, None
-        if observed_at is None:
-            observed_at = _observed_of(data)
-        if observed_at is None:
-            raise DataError(
-                where,
-                [
-                    {
-                        "column": "observed_at",
-                        "expected": "the moment the data "
-                        "was extracted when a bare events table is given",
-                    }
-                ],
-                hint="pass the Journey instead, or observed_at=journey.observed_at",
-            )
-        observed = moment(observed_at, "observed_at", where)
+        observed = _events_observed_at(data, observed_at, where)
     else:
         raise DataError(
             where,
@@ -846,21 +851,7 @@ def cohort_retention(data, period="M", kind="contract", *, observed_at=None, tou
         ) from None
     events = None
     if kind == "activity" and isinstance(data, pd.DataFrame) and "timestamp" in data.columns:
-        if observed_at is None:
-            observed_at = _observed_of(data)
-        if observed_at is None:
-            raise DataError(
-                where,
-                [
-                    {
-                        "column": "observed_at",
-                        "expected": "the moment the data "
-                        "was extracted when a bare events table is given",
-                    }
-                ],
-                hint="pass the Journey instead",
-            )
-        observed = moment(observed_at, "observed_at", where)
+        observed = _events_observed_at(data, observed_at, where)
         events = data
         ids = events["customer_id"].astype("category")
         codes = ids.cat.codes.to_numpy().astype("int64")
