@@ -267,17 +267,23 @@ def simulate(
 
     # ---- funnel -------------------------------------------------------------------------
     rows = []  # (person, time_days, event, channel, value)
+
+    def emit(who, when, event, channel, value=None):
+        """Add event rows; ``event``/``channel`` are one name or one per row, value NaN."""
+        size = len(who)
+        rows.append(
+            (
+                who,
+                when,
+                np.broadcast_to(np.asarray(event, dtype=object), (size,)),
+                np.broadcast_to(np.asarray(channel, dtype=object), (size,)),
+                np.full(size, np.nan) if value is None else value,
+            )
+        )
+
     steps = FUNNEL_STEPS[1:]
     ev_names = list(AWARENESS_EVENTS.values())
-    rows.append(
-        (
-            np.arange(n),
-            entry,
-            np.array(ev_names)[chan],
-            np.array(list(CHANNELS))[chan],
-            np.full(n, np.nan),
-        )
-    )
+    emit(np.arange(n), entry, np.array(ev_names)[chan], np.array(list(CHANNELS))[chan])
     depth = np.ones(n, dtype=int)
     t = entry.copy()
     reached = np.ones(n, bool)
@@ -291,15 +297,7 @@ def simulate(
             if s == "purchase"
             else np.full(idx.size, np.nan)
         )
-        rows.append(
-            (
-                idx,
-                t[idx],
-                np.full(idx.size, s, dtype=object),
-                np.full(idx.size, "web", dtype=object),
-                value,
-            )
-        )
+        emit(idx, t[idx], s, "web", value)
         depth[go] += 1
         reached = go
     purchase_t = np.where(depth == len(FUNNEL_STEPS), t, np.nan)
@@ -324,14 +322,11 @@ def simulate(
         last_t[idx] = tt
     idx = np.flatnonzero(does_next)
     names = np.array(["help_center", "contact_chat", "site_visit"], dtype=object)[nxt[idx]]
-    rows.append(
-        (
-            idx,
-            last_t[idx] + np.exp(np.log(0.25 / 24) + rng.standard_normal(idx.size)),
-            names,
-            np.where(names == "contact_chat", "chat", "web").astype(object),
-            np.full(idx.size, np.nan),
-        )
+    emit(
+        idx,
+        last_t[idx] + np.exp(np.log(0.25 / 24) + rng.standard_normal(idx.size)),
+        names,
+        np.where(names == "contact_chat", "chat", "web"),
     )
 
     # ---- customers ----------------------------------------------------------------------
@@ -409,31 +404,14 @@ def simulate(
     i, tt = keep(i, signup[i] + np.exp(np.log(1.0) + 0.8 * rng.standard_normal(i.size)))
     onboard_t = np.full(m, np.nan)
     onboard_t[i] = tt
-    rows.append(
-        (
-            person[i],
-            tt,
-            np.full(i.size, "onboarding_complete", dtype=object),
-            np.full(i.size, "app", dtype=object),
-            np.full(i.size, np.nan),
-        )
-    )
+    emit(person[i], tt, "onboarding_complete", "app")
 
     def poisson_events(rate, a, b, name, channel, value=None):
         length = np.clip(b - a, 0, None)
         k = rng.poisson(rate * length)
         i = np.repeat(np.arange(m), k)
         tt = a[i] + rng.random(i.size) * length[i]
-        val = np.full(i.size, np.nan) if value is None else value(i.size)
-        rows.append(
-            (
-                person[i],
-                tt,
-                np.full(i.size, name, dtype=object),
-                np.full(i.size, channel, dtype=object),
-                val,
-            )
-        )
+        emit(person[i], tt, name, channel, None if value is None else value(i.size))
 
     dis_at = np.minimum(signup + disengage_after, stop)
     poisson_events(login_rate, signup, dis_at, "app_login", "app")
@@ -453,15 +431,7 @@ def simulate(
     ti = np.concatenate([r[0] for r in ticket_rows]) if ticket_rows else np.array([], int)
     tt = np.concatenate([r[1] for r in ticket_rows]) if ticket_rows else np.array([])
     ti, tt = keep(ti, tt)
-    rows.append(
-        (
-            person[ti],
-            tt,
-            np.full(ti.size, "support_ticket", dtype=object),
-            np.full(ti.size, "support", dtype=object),
-            np.full(ti.size, np.nan),
-        )
-    )
+    emit(person[ti], tt, "support_ticket", "support")
 
     # ---- surveys ------------------------------------------------------------------------
     srows = []  # (customer idx, time, survey, score, stage, touchpoint)
