@@ -89,6 +89,15 @@ def moment(value, argument, source):
     return ts
 
 
+def observed_at_of(table, given, source):
+    """The extraction moment for an analysis handed a single table: ``given``, else the one a
+    loaded table carries in ``attrs["observed_at"]`` (set by ``read_journey``); None when
+    neither says, so that the caller decides between refusing and a documented fallback.
+    """
+    value = given if given is not None else getattr(table, "attrs", {}).get("observed_at")
+    return None if value is None else moment(value, "observed_at", source)
+
+
 def jsonable(value):
     """``value`` with dates, durations, numpy scalars and tuples made JSON-serialisable.
 

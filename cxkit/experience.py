@@ -48,7 +48,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ._args import jsonable, moment
+from ._args import jsonable, observed_at_of
 from ._stats import Z95 as _Z95
 from ._stats import wilson as _wilson
 from .data import SURVEY_SCALES, DataError, Journey
@@ -651,11 +651,10 @@ def rfm(events, *, observed_at=None, event=None):
         )
     if observed_at is not None:
         origin = origin or "given"
-        observed_at = moment(observed_at, "observed_at", "rfm")
     elif events.attrs.get("observed_at") is not None:
-        observed_at = moment(events.attrs["observed_at"], "observed_at", "rfm")
         origin = "the table's extraction moment (events.attrs)"
-    else:
+    observed_at = observed_at_of(events, observed_at, "rfm")
+    if observed_at is None:
         observed_at = pd.Timestamp(events["timestamp"].max())
         origin = "the latest event (no observed_at given)"
     if event is None:

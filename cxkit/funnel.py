@@ -40,7 +40,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from ._args import duration, jsonable, moment
+from ._args import duration, jsonable, moment, observed_at_of
 from ._stats import Z95 as _Z95
 from ._stats import adjust_pvalues as _adjust
 from ._stats import wilson as _wilson
@@ -178,9 +178,10 @@ def _unpack(events, customers, observed_at):
             columns=events.columns,
             hint="read the log with cxkit.read_events, which maps your column names",
         )
-    if observed_at is None:  # the Journey's extraction moment, carried by loaded tables
-        observed_at = events.attrs.get("observed_at", events["timestamp"].max())
-    return events, customers, moment(observed_at, "observed_at", "funnel")
+    observed = observed_at_of(events, observed_at, "funnel")
+    if observed is None:  # a hand-made table: the end of the data is its latest event
+        observed = moment(events["timestamp"].max(), "observed_at", "funnel")
+    return events, customers, observed
 
 
 def _parse_window(window, source="funnel"):

@@ -28,7 +28,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ._args import duration, jsonable, moment
+from ._args import duration as _duration  # `duration` is a common local name here
+from ._args import jsonable, moment, observed_at_of
 from ._stats import ADJUSTMENTS, adjust_pvalues
 from .data import SIGNUP_ATTRIBUTES, DataError, Journey, _examples
 
@@ -65,15 +66,10 @@ def _ns(series):
     return series.astype("datetime64[ns]").to_numpy().astype("int64")
 
 
-def _duration(value, argument, where):
-    return duration(value, argument, where)
-
-
 def _events_observed_at(events, observed_at, where):
     """``observed_at`` for a bare events table: given, or the one a loaded table carries."""
-    if observed_at is None:
-        observed_at = _observed_of(events)
-    if observed_at is None:
+    observed = observed_at_of(events, observed_at, where)
+    if observed is None:
         raise DataError(
             where,
             [
@@ -85,12 +81,7 @@ def _events_observed_at(events, observed_at, where):
             ],
             hint="pass the Journey instead, or observed_at=journey.observed_at",
         )
-    return moment(observed_at, "observed_at", where)
-
-
-def _observed_of(table):
-    """The extraction moment a loader's table remembers (``attrs["observed_at"]``), or None."""
-    return getattr(table, "attrs", {}).get("observed_at")
+    return observed
 
 
 def _validated_customers(frame, where):
@@ -132,9 +123,8 @@ def _customers_and_observed(data, observed_at, where):
                 columns=data.columns,
                 hint="pass a Journey or a table from cxkit.read_customers",
             )
-        if observed_at is None:
-            observed_at = _observed_of(data)
-        if observed_at is None:
+        observed = observed_at_of(data, observed_at, where)
+        if observed is None:
             raise DataError(
                 where,
                 [
@@ -148,7 +138,6 @@ def _customers_and_observed(data, observed_at, where):
                 hint="pass the Journey (cxkit.read_journey) instead, or "
                 "observed_at=journey.observed_at",
             )
-        observed = moment(observed_at, "observed_at", where)
         return _validated_customers(data, where), observed
     raise DataError(
         where,
