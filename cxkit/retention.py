@@ -93,7 +93,7 @@ def _validated_customers(frame, where):
     from .data import _parse_timestamps, read_customers
 
     try:
-        read_customers(frame.copy())
+        read_customers(frame)  # copies its input; raises on every problem it finds
     except DataError as err:
         raise DataError(
             f"{where}: customers {err.source}",
