@@ -41,7 +41,7 @@ def _simulate(args):
 
 
 def _workshop(args):
-    from .workshop import make_workshop
+    from .report.workshop import make_workshop
 
     made = make_workshop(args.folder, data=args.data)
     total = sum(made["exercises"].values())

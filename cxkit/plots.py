@@ -5,8 +5,8 @@ Every plot function is ``plot_<thing>(data, *, by=None, ax=None, **kwargs) -> Ax
 :func:`set_theme` opts in to the kit's look (one palette across all figures); importing cxkit does
 not change matplotlib's settings.
 
-The functions live in one private module per analysis (``_plots_funnel``, ``_plots_retention``,
-``_plots_churn``, ``_plots_experience``) and are all available from here.
+The functions live in each analysis's subpackage (``cxkit.funnel.plots``, ``cxkit.retention.plots``,
+``cxkit.churn.plots``, ``cxkit.experience.plots``) and are all available from here.
 """
 
 from __future__ import annotations
@@ -66,11 +66,14 @@ def plot_timeline(data, *, x="timestamp", by=None, freq="W", ax=None, **kwargs):
     return ax
 
 
-from . import _plots_churn, _plots_experience, _plots_funnel, _plots_retention  # noqa: E402
-from ._plots_churn import *  # noqa: E402,F403
-from ._plots_experience import *  # noqa: E402,F403
-from ._plots_funnel import *  # noqa: E402,F403
-from ._plots_retention import *  # noqa: E402,F403
+from .churn import plots as _plots_churn  # noqa: E402
+from .churn.plots import *  # noqa: E402,F403
+from .experience import plots as _plots_experience  # noqa: E402
+from .experience.plots import *  # noqa: E402,F403
+from .funnel import plots as _plots_funnel  # noqa: E402
+from .funnel.plots import *  # noqa: E402,F403
+from .retention import plots as _plots_retention  # noqa: E402
+from .retention.plots import *  # noqa: E402,F403
 
 __all__ += [
     *_plots_funnel.__all__,

@@ -718,7 +718,7 @@ def write_sample(journey, truth, folder):
     (folder / "customers.csv").write_bytes(_to_csv_bytes(journey.customers))
     (folder / "surveys.csv").write_bytes(_to_csv_bytes(journey.surveys))
     (folder / "truth.json").write_text(json.dumps(truth, indent=2, sort_keys=False) + "\n")
-    readme = Path(__file__).with_name("templates") / "data_dictionary.md"
+    readme = Path(__file__).parent / "report" / "templates" / "data_dictionary.md"
     text = readme.read_text()
     for key, val in {
         "SEED": truth["seed"],

@@ -1,16 +1,25 @@
-"""Sentences for notebooks whose numbers and names come from the data.
+"""Findings: sentences whose numbers and names come from the data.
 
-Findings in a notebook are computed, and the names in them (a channel, an event) come from the
-user's files, so they must be escaped before they are rendered as Markdown: a channel called
-``<script>`` shows as text, not markup.
+Each analysis has a ``findings`` module whose functions take results and return
+:class:`Finding` objects — the text, the numbers behind it, and whether it applies to this data
+at all. Notebooks show them (:func:`show`); ``cxkit report`` takes the index's headlines from the
+same objects, so every number has one source.
+
+The names in findings (a channel, an event) come from the user's files, so they are escaped
+before they are rendered as Markdown: a channel called ``<script>`` shows as text, not markup.
 """
 
 from __future__ import annotations
 
 import html
+import math
 import re
+from dataclasses import dataclass, field
 
-__all__ = ["say", "escape", "headline"]
+from ._args import jsonable
+from ._format import UNKNOWN
+
+__all__ = ["say", "escape", "headline", "Finding", "not_applicable", "show"]
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
 
@@ -22,6 +31,8 @@ def escape(value):
 
 
 def _fmt(value, spec):
+    if isinstance(value, float) and not math.isfinite(value) or value is None:
+        return UNKNOWN  # readers never see nan / inf / None
     if spec:
         return format(value, spec)
     if isinstance(value, float):
@@ -86,3 +97,92 @@ def headline(template, *, summary=False, **values):
         },
         raw=True,
     )
+
+
+@dataclass
+class Finding:
+    """One thing the report says, with the numbers behind it.
+
+    Parameters
+    ----------
+    key : str
+        Where it belongs: ``"<analysis>.<section>"`` (``"funnel.weakest_step"``); the part before
+        the dot names the analysis, as in a spec's ``skip``.
+    text : str
+        Trusted Markdown prose with ``{name}`` / ``{name:.1f}`` placeholders for ``values``.
+    values : dict
+        The numbers and names the text uses (escaped when rendered; kept for dashboards).
+    applies : bool
+        False when the section does not apply to this data; ``text`` then says why and what
+        to add.
+    headline : bool
+        Shown on the report's index page.
+    summary : bool
+        Also in the index's executive summary.
+
+    Examples
+    --------
+    >>> f = Finding("funnel.overall", "**{pct:.1f}%** buy.", {"pct": 4.25}, headline=True)
+    >>> f.plain()
+    '4.2% buy.'
+    """
+
+    key: str
+    text: str
+    values: dict = field(default_factory=dict)
+    applies: bool = True
+    headline: bool = False
+    summary: bool = False
+
+    def markdown(self):
+        """The sentence as Markdown, values escaped (a headline is a block quote)."""
+        body = _render(self.text, self.values, escape)
+        if not self.applies:
+            return f"*{body}*"
+        return f"> {body}" if self.headline else body
+
+    def plain(self):
+        """The sentence as plain text (for the index page and findings.json)."""
+        return _render(self.text, self.values, None).replace("**", "").replace("`", "")
+
+    def to_dict(self):
+        """JSON-safe: key, text (plain), values, applies, headline, summary."""
+        return {
+            "key": self.key,
+            "text": self.plain(),
+            "values": {k: jsonable(v) for k, v in self.values.items()},
+            "applies": self.applies,
+            "headline": self.headline,
+            "summary": self.summary,
+        }
+
+    def _repr_markdown_(self):
+        return self.markdown()
+
+
+def not_applicable(key, why):
+    """A finding saying that a section does not apply to this data, why, and what would enable
+    it (``why`` is trusted prose, e.g. "There are no survey answers; add surveys.csv ...")."""
+    return Finding(key, why, applies=False)
+
+
+def show(*findings):
+    """Display findings in a notebook; headlines (and sections that do not apply) are handed
+    to ``cxkit report`` for the index page.
+
+    Accepts findings or lists of them; ``None`` entries are ignored.
+    """
+    from IPython.display import display
+
+    from .report import FINDING_MIME
+
+    flat = []
+    for f in findings:
+        flat.extend(f if isinstance(f, list | tuple) else [f])
+    for f in flat:
+        if f is None:
+            continue
+        bundle = {"text/markdown": f.markdown(), "text/plain": f.plain()}
+        if f.headline or not f.applies:
+            bundle[FINDING_MIME] = f.to_dict()
+        display(bundle, raw=True)

@@ -11,7 +11,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cxkit.churn import (
-    _metrics,
     calibration_table,
     campaign_value,
     churn_dataset,
@@ -22,6 +21,7 @@ from cxkit.churn import (
     gains_table,
     score,
 )
+from cxkit.churn.models import _metrics
 from cxkit.data import DataError, Journey
 
 T0 = pd.Timestamp("2024-01-01")

@@ -12,7 +12,6 @@ import cxkit
 from cxkit.data import DataError, journey_from_tables
 from cxkit.experience import (
     RFM_SEGMENTS,
-    _nps_interval,
     ces,
     csat,
     journey_map,
@@ -21,6 +20,7 @@ from cxkit.experience import (
     rfm,
     rfm_summary,
 )
+from cxkit.experience.scores import _nps_interval
 
 T0 = pd.Timestamp("2024-01-01")
 

@@ -6,7 +6,7 @@ import nbformat
 import pytest
 
 from cxkit.report import execute_notebook
-from cxkit.workshop import EXERCISE_HEADER, make_workshop
+from cxkit.report.workshop import EXERCISE_HEADER, make_workshop
 
 
 @pytest.fixture(scope="module")

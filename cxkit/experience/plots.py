@@ -10,8 +10,8 @@ import matplotlib.colors as mcolors
 import numpy as np
 import pandas as pd
 
-from ._theme import BAD, GOOD, NEUTRAL, PALETTE, get_ax, palette_for
-from .data import DataError, Journey
+from .._theme import BAD, GOOD, NEUTRAL, PALETTE, get_ax, palette_for
+from ..data import DataError, Journey
 
 __all__ = ["plot_nps", "plot_journey_map", "plot_segments", "plot_nps_landmark"]
 
@@ -20,7 +20,7 @@ _NPS_COLUMNS = {"n", "promoters", "passives", "detractors", "nps", "ci_low", "ci
 
 def _nps_table(data, by):
     """An nps() table from a table, a surveys frame or a Journey; and its group column."""
-    from .experience import nps
+    from ..experience import nps
 
     if isinstance(data, Journey) or (isinstance(data, pd.DataFrame) and "score" in data):
         data = nps(data, by=by)
@@ -142,7 +142,7 @@ def plot_journey_map(data, *, by=None, ax=None, metrics=None, cmap="YlGnBu", **k
     >>> from cxkit.plots import plot_journey_map
     >>> ax = plot_journey_map(cxkit.load_sample())
     """
-    from .experience import journey_map
+    from ..experience import journey_map
 
     if by is not None:
         raise DataError(
@@ -224,7 +224,7 @@ def plot_segments(data, *, by=None, ax=None, **kwargs):
     >>> from cxkit.plots import plot_segments
     >>> ax = plot_segments(cxkit.rfm(cxkit.load_sample()))
     """
-    from .experience import rfm_summary
+    from ..experience import rfm_summary
 
     ax = get_ax(ax)
     summary = data if "pct_customers" in data.columns else rfm_summary(data)

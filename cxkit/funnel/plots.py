@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ._theme import NEUTRAL, PALETTE, get_ax, palette_for
-from .data import DataError
+from .._theme import NEUTRAL, PALETTE, get_ax, palette_for
+from ..data import DataError
 
 __all__ = ["plot_funnel", "plot_time_to_convert", "plot_drop_off_paths"]
 
@@ -97,7 +97,7 @@ def plot_funnel(data, *, by=None, measure="pct_of_start", ax=None, **kwargs):
     >>> from cxkit.plots import plot_funnel
     >>> ax = plot_funnel(cxkit.funnel(cxkit.load_sample(), STEPS, by="device"))
     """
-    from .funnel import _wilson
+    from .._stats import wilson as _wilson
 
     ax = get_ax(ax)
     _check(

@@ -25,8 +25,8 @@ import re
 import shutil
 from pathlib import Path
 
-from .data import DataError, read_truth, sample_dir
-from .report import notebooks_dir
+from ..data import DataError, read_truth, sample_dir
+from .execute import notebooks_dir
 
 __all__ = ["make_workshop", "student_notebook"]
 

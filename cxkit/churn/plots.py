@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._theme import BAD, GOOD, NEUTRAL, get_ax, palette_for
+from .._theme import BAD, GOOD, NEUTRAL, get_ax, palette_for
 
 __all__ = [
     "plot_roc_pr",
@@ -113,7 +113,7 @@ def plot_calibration(data, *, by=None, ax=None, n_bins=10, **kwargs):
     >>> X, y = cxkit.churn_dataset(cxkit.load_sample(), "MS")
     >>> ax = plot_calibration(cxkit.compare_models(X, y, n_boot=0))
     """
-    from .churn import calibration_table
+    from ..churn import calibration_table
 
     ax = get_ax(ax)
     table = (
@@ -149,7 +149,7 @@ def plot_gains(data, *, by=None, ax=None, **kwargs):
 
     ``data`` is a :func:`cxkit.compare_models` result or a :func:`cxkit.churn.gains_table`.
     """
-    from .churn import gains_table
+    from ..churn import gains_table
 
     ax = get_ax(ax)
     table = (

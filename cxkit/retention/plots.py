@@ -9,7 +9,7 @@ from matplotlib.transforms import blended_transform_factory
 
 def _kit():
     """The shared plot helpers."""
-    from . import _theme
+    from .. import _theme
 
     return _theme
 
@@ -19,13 +19,14 @@ __all__ = ["plot_survival", "plot_hazard_ratios", "plot_cohort_heatmap"]
 
 def _curves(data, by):
     """A Kaplan–Meier curve table from a curve table, a survival table or a Journey."""
-    from .retention import _one_column, kaplan_meier
+    from .checks import _one_column
+    from .stats import kaplan_meier
 
     by = _one_column(by, "plot_survival")
     if isinstance(data, pd.DataFrame) and {"survival", "time"} <= set(data.columns):
         by = by if by is not None else data.attrs.get("by")
         if by is not None and by not in data.columns:
-            from .data import DataError
+            from ..data import DataError
 
             raise DataError(
                 "plot_survival(by=...)",

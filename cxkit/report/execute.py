@@ -23,7 +23,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .data import DataError, sample_dir
+from ..data import DataError, sample_dir
 
 __all__ = ["build_report", "execute_notebook", "export_html", "ReportError", "notebooks_dir"]
 
@@ -50,7 +50,7 @@ class NotebookRun:
 
 def notebooks_dir():
     """The repository's ``notebooks/`` folder."""
-    return Path(__file__).resolve().parent.parent / "notebooks"
+    return Path(__file__).resolve().parents[2] / "notebooks"
 
 
 def _kernel_manager():
@@ -260,7 +260,7 @@ def build_report(
             )
     if not paths:
         raise DataError(nb_dir, [{"column": None, "expected": "notebooks named NN_name.ipynb"}])
-    from .data import read_journey
+    from ..data import read_journey
 
     journey = read_journey(data)  # fail early, with a DataError naming the file, on bad data
     out.mkdir(parents=True, exist_ok=True)

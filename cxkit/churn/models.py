@@ -1,0 +1,613 @@
+"""Churn models: logistic regression and gradient boosting compared out of time, with bootstrap CIs."""
+
+from __future__ import annotations
+
+import time
+import warnings
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .._args import duration, jsonable
+from ..data import DataError
+from .reduce import _DAY, _bad
+
+
+@dataclass(repr=False)
+class ModelComparison:
+    """Result of :func:`compare_models`: the table, held-out predictions and the chosen model.
+
+    Attributes
+    ----------
+    table : DataFrame
+        One row per model (index ``model``): held-out metrics with 95% bootstrap CIs.
+    best_ : str
+        The chosen model (lowest held-out log loss unless ``select=`` says otherwise).
+    model_ : sklearn Pipeline
+        The chosen model refitted on every labelled row; ready for :func:`score`.
+    predictions_ : DataFrame
+        Held-out rows: ``churned`` (0/1), ``fold``, ``group`` and one probability column per
+        model.
+    folds_ : list of dict
+        Per split: ``train`` and ``test`` row positions, ``cutoff`` (out of time) and the
+        fitted pipelines (``models``).
+    """
+
+    table: pd.DataFrame
+    best_: str
+    model_: object
+    predictions_: pd.DataFrame
+    folds_: list
+    X_: pd.DataFrame
+    y_: pd.Series
+    evaluation_: str
+    features_: list
+    family_: dict
+    reference_: dict
+    spec_: dict | None = None
+    notes_: dict = field(default_factory=dict)
+
+    def __repr__(self):
+        cols = ["roc_auc", "pr_auc", "base_rate", "brier", "lift_at_10pct"]
+        return (
+            f"ModelComparison({self.evaluation_}, chosen={self.best_!r}, "
+            f"n={self.notes_.get('rows_evaluated')})\n" + self.table[cols].round(3).to_string()
+        )
+
+    def _repr_html_(self):
+        return self.table._repr_html_()
+
+    def __getitem__(self, key):
+        return self.table[key]
+
+    @property
+    def loc(self):
+        return self.table.loc
+
+
+def _prepare(X, source):
+    """A model-ready copy: categoricals for text, numbers for bools/durations; ids and dates
+    dropped (reported)."""
+    X = X.copy()
+    X.attrs = {}
+    dropped = {}
+    for col in list(X.columns):
+        s = X[col]
+        if pd.api.types.is_datetime64_any_dtype(s):
+            X.pop(col)
+            dropped[col] = "date/time column (use it to build features, e.g. tenure)"
+        elif pd.api.types.is_timedelta64_dtype(s):
+            X[col] = s / _DAY
+        elif pd.api.types.is_bool_dtype(s):
+            X[col] = s.astype(float)
+        elif isinstance(s.dtype, pd.CategoricalDtype) or not pd.api.types.is_numeric_dtype(s):
+            if not isinstance(s.dtype, pd.CategoricalDtype):  # text; missing stays NaN
+                s = s.map(str, na_action="ignore").astype("category")
+            n_levels = len(s.cat.categories)
+            if len(X) > 20 and s.nunique() > 0.5 * len(X):
+                X.pop(col)
+                dropped[col] = "identifier-like (a different value in most rows)"
+            elif n_levels > 250:
+                X.pop(col)
+                dropped[col] = f"{n_levels} categories (more than 250)"
+            else:
+                X[col] = s.cat.remove_unused_categories()
+        else:
+            X[col] = s.astype(float)
+    if X.shape[1] == 0:
+        raise DataError(
+            source,
+            [
+                {
+                    "column": "X",
+                    "expected": "at least one usable feature column",
+                    "rows": len(dropped),
+                    "examples": list(dropped),
+                }
+            ],
+        )
+    if dropped:
+        warnings.warn(f"compare_models: columns not used as features: {dropped}", stacklevel=3)
+    return X, dropped
+
+
+def _pipelines(X, random_state):
+    from sklearn.compose import ColumnTransformer
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
+
+    cat = [c for c in X.columns if isinstance(X[c].dtype, pd.CategoricalDtype)]
+    num = [c for c in X.columns if c not in cat]
+    signed_log = FunctionTransformer(_signed_log, feature_names_out="one-to-one")
+    logistic = make_pipeline(
+        ColumnTransformer(
+            [
+                (
+                    "num",
+                    make_pipeline(
+                        SimpleImputer(
+                            strategy="median", add_indicator=True, keep_empty_features=True
+                        ),
+                        signed_log,
+                        StandardScaler(),
+                    ),
+                    num,
+                ),
+                (
+                    "cat",
+                    make_pipeline(
+                        SimpleImputer(strategy="most_frequent", keep_empty_features=True),
+                        OneHotEncoder(handle_unknown="ignore", min_frequency=5),
+                    ),
+                    cat,
+                ),
+            ],
+            sparse_threshold=0,
+        ),
+        LogisticRegression(C=0.5, solver="newton-cholesky", max_iter=200),
+    )
+    boosting = make_pipeline(
+        ColumnTransformer(
+            [
+                ("num", "passthrough", num),
+                ("cat", _CategoryCodes(), cat),
+            ],
+            verbose_feature_names_out=False,
+        ),
+        HistGradientBoostingClassifier(
+            learning_rate=0.05,
+            max_iter=150,
+            max_leaf_nodes=4,
+            min_samples_leaf=50,
+            l2_regularization=1.0,
+            early_stopping=False,
+            random_state=random_state,
+            categorical_features=list(range(len(num), len(num) + len(cat))),
+        ),
+    )
+    return {"logistic": logistic, "boosting": boosting}
+
+
+@contextmanager
+def _fitting():
+    """One OpenMP thread while fitting: the tables are small, and on a shared or busy machine
+    gradient boosting's threads spin-wait (5-10× slower); results are deterministic either way."""
+    from threadpoolctl import threadpool_limits
+
+    with warnings.catch_warnings(), threadpool_limits(limits=1, user_api="openmp"):
+        warnings.simplefilter("ignore", UserWarning)
+        yield
+
+
+def _signed_log(a):
+    a = np.asarray(a, float)
+    return np.sign(a) * np.log1p(np.abs(a))
+
+
+class _CategoryCodes:
+    """Pandas categoricals → their integer codes (NaN for missing), for native HGB categories.
+    The categories are fixed when the table is prepared, so codes mean the same in every fold."""
+
+    def fit(self, X, y=None):
+        return self
+
+    def transform(self, X):
+        out = (
+            np.column_stack([X[c].cat.codes.to_numpy().astype(float) for c in X.columns])
+            if X.shape[1]
+            else np.zeros((len(X), 0))
+        )
+        out[out < 0] = np.nan
+        return out
+
+    def fit_transform(self, X, y=None):
+        return self.transform(X)
+
+    def get_params(self, deep=True):
+        return {}
+
+    def set_params(self, **params):
+        return self
+
+    def set_output(self, *, transform=None):
+        return self
+
+
+def _as_target(y, X, source):
+    if isinstance(y, str):
+        if y not in X.columns:
+            raise DataError(
+                source,
+                [{"column": "y", "expected": f"a column of X named {y!r}"}],
+                columns=X.columns,
+            )
+        return X.drop(columns=[y]), X[y]
+    if y is None:
+        raise DataError(
+            source,
+            [
+                {
+                    "column": "y",
+                    "expected": "the target: a Series aligned with X or the name of a column of X",
+                }
+            ],
+        )
+    if isinstance(y, pd.Series):
+        if len(y) != len(X):
+            raise _bad(source, "y", f"{len(X)} values (one per row of X)", [len(y)])
+        return X, pd.Series(y.to_numpy(), index=X.index, name=y.name or "churned")
+    y = np.asarray(y)
+    if len(y) != len(X):
+        raise _bad(source, "y", f"{len(X)} values (one per row of X)", [len(y)])
+    return X, pd.Series(y, index=X.index, name="churned")
+
+
+def _check_target(y, allow_missing, source):
+    values = y.astype("float64") if y.dtype == bool else pd.to_numeric(y, errors="coerce")
+    bad = values.notna() & ~values.isin([0, 1])
+    if (y.notna() & values.isna()).any() or bad.any():
+        ex = list(pd.unique(y[bad | (y.notna() & values.isna())]))[:5]
+        raise DataError(
+            source,
+            [
+                {
+                    "column": "y",
+                    "expected": "a 0/1 (or True/False) churn target",
+                    "rows": int(bad.sum()),
+                    "examples": ex,
+                }
+            ],
+        )
+    missing = values.isna()
+    if missing.any() and not allow_missing:
+        raise DataError(
+            source,
+            [
+                {
+                    "column": "y",
+                    "expected": "a churn label in every row; some are missing",
+                    "rows": int(missing.sum()),
+                    "examples": [str(i) for i in y.index[missing][:5]],
+                }
+            ],
+            hint="drop rows without a label, or pass a churn_dataset result whose "
+            "unlabelled rows carry cutoffs",
+        )
+    known = values[~missing]
+    if known.nunique() < 2:
+        raise DataError(
+            source,
+            [
+                {
+                    "column": "y",
+                    "expected": "both churners and non-churners (the target has one class)",
+                    "rows": int(len(known)),
+                    "examples": list(pd.unique(known))[:2],
+                }
+            ],
+        )
+    return values
+
+
+def compare_models(
+    X,
+    y=None,
+    *,
+    cutoffs=None,
+    horizon=None,
+    n_splits=5,
+    n_boot=200,
+    select="log_loss",
+    random_state=0,
+):
+    """Fit a logistic-regression baseline and gradient boosting; evaluate them honestly.
+
+    Parameters
+    ----------
+    X : DataFrame
+        Any feature table: numeric and categorical (text) columns, missing values allowed —
+        a :func:`churn_dataset` result or a plain customer table. Date columns and
+        identifier-like text columns are left out (with a warning).
+    y : Series, array or str
+        The 0/1 churn target aligned with X, or the name of a column of X.
+    cutoffs : array-like, optional
+        Each row's cutoff date. Default: the ``cutoff`` index level when X has one. With cutoffs
+        the evaluation is **out of time**: for each cutoff in turn, models are trained only on
+        cutoffs whose label horizon ends on or before it, and tested on it (rolling forward).
+        Rows without a label (NaN) are then scoring rows and are left out (counted). Without
+        cutoffs: stratified ``n_splits``-fold cross-validation, and a missing label is an error.
+    horizon : str, optional
+        Label horizon; default ``X.attrs["horizon"]`` from :func:`churn_dataset`.
+    n_boot : int
+        Bootstrap replicates over customers for the CIs.
+    select : str
+        Held-out metric choosing the returned model: ``"log_loss"`` (default; rewards ranking
+        and calibration, both needed to value a campaign), ``"roc_auc"``, ``"pr_auc"`` or
+        ``"brier"``.
+    random_state : int
+
+    Returns
+    -------
+    ModelComparison
+        ``.table``: one row per model with ``roc_auc``, ``pr_auc``, ``base_rate`` (%),
+        ``brier``, ``log_loss``, ``lift_at_10pct``, each with ``*_ci_low``/``*_ci_high``, and
+        ``fit_seconds``; ``.model_``: the chosen model refitted on all labelled rows.
+
+    Examples
+    --------
+    >>> import cxkit
+    >>> X, y = cxkit.churn_dataset(cxkit.load_sample(), "MS")
+    >>> result = cxkit.compare_models(X, y, n_boot=50)
+    >>> list(result.table.index)
+    ['logistic', 'boosting']
+    """
+    source = "compare_models()"
+    if not isinstance(X, pd.DataFrame):
+        raise _bad(source, "X", "a DataFrame of features", [type(X).__name__])
+    if len(X) == 0:
+        raise _bad(source, "X", "at least one row of features; X is empty", [0])
+    if select not in ("log_loss", "roc_auc", "pr_auc", "brier"):
+        raise _bad(source, "select", "one of log_loss, roc_auc, pr_auc, brier", [select])
+    X, y = _as_target(y, X, source)
+    if cutoffs is None and "cutoff" in (X.index.names or []):
+        cut = pd.DatetimeIndex(X.index.get_level_values("cutoff"))
+    elif cutoffs is not None:
+        cut = pd.DatetimeIndex(pd.to_datetime(np.asarray(cutoffs)))
+        if len(cut) != len(X):
+            raise _bad(source, "cutoffs", f"one cutoff per row of X ({len(X)})", [len(cut)])
+    else:
+        cut = None
+    y = _check_target(y, allow_missing=cut is not None, source=source)
+    labelled = y.notna().to_numpy()
+    Xp, dropped = _prepare(X, source)
+    groups = _groups(X)
+
+    if cut is not None:
+        h = horizon if horizon is not None else X.attrs.get("horizon")
+        if h is None:
+            raise _bad(
+                source,
+                "horizon",
+                "the label horizon (e.g. '30D') when rows carry "
+                "cutoffs; churn_dataset results carry it",
+            )
+        h = duration(h, "horizon", "compare_models")
+        splits, skipped = _out_of_time_splits(cut, labelled, y.to_numpy(), h, n_splits)
+        if not splits:
+            raise DataError(
+                source,
+                [
+                    {
+                        "column": "cutoffs",
+                        "expected": "at least two cutoffs "
+                        f"more than the horizon ({h}) apart with known labels, so "
+                        "that an earlier one can train for a later one",
+                    }
+                ],
+            )
+        evaluation = "out of time"
+    else:
+        from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
+
+        yy = y.to_numpy().astype(int)
+        if len(np.unique(groups)) < len(groups):
+            kf = StratifiedGroupKFold(n_splits, shuffle=True, random_state=random_state)
+            it = kf.split(Xp, yy, groups)
+        else:
+            kf = StratifiedKFold(n_splits, shuffle=True, random_state=random_state)
+            it = kf.split(Xp, yy)
+        splits = [{"train": tr, "test": te, "cutoff": None} for tr, te in it]
+        skipped = []
+        evaluation = f"{n_splits}-fold cross-validation"
+
+    from sklearn.base import clone
+
+    protos = _pipelines(Xp, random_state)
+    yv = y.to_numpy()
+    test_rows = np.concatenate([s["test"] for s in splits])
+    probs = {name: np.empty(len(test_rows)) for name in protos}
+    fit_seconds = dict.fromkeys(protos, 0.0)
+    pos = 0
+    for f, split in enumerate(splits):
+        tr, te = split["train"], split["test"]
+        split["models"] = {}
+        split["fold"] = f
+        for name, proto in protos.items():
+            model = clone(proto)
+            t0 = time.perf_counter()
+            with _fitting():
+                model.fit(Xp.iloc[tr], yv[tr].astype(int))
+            fit_seconds[name] += time.perf_counter() - t0
+            probs[name][pos : pos + len(te)] = model.predict_proba(Xp.iloc[te])[:, 1]
+            split["models"][name] = model
+        pos += len(te)
+    y_test = yv[test_rows].astype(int)
+    fold_of = np.concatenate([np.full(len(s["test"]), i) for i, s in enumerate(splits)])
+    g_test = groups[test_rows]
+
+    # the base-rate predictor each split could have used: its training churn rate
+    base_pred = np.concatenate([np.full(len(s["test"]), yv[s["train"]].mean()) for s in splits])
+    rng = np.random.default_rng(random_state)
+    preds = {**probs, "_base": base_pred}
+    point = {n: _metrics(p, y_test) for n, p in preds.items()}
+    boot = _bootstrap(preds, y_test, g_test, n_boot, rng)
+    metrics = ("roc_auc", "pr_auc", "brier", "log_loss", "lift_at_10pct", "brier_skill")
+    for n in preds:  # skill vs the base-rate predictor, paired on the same customers
+        point[n]["brier_skill"] = 1 - point[n]["brier"] / point["_base"]["brier"]
+        if n_boot:
+            boot[n]["brier_skill"] = 1 - boot[n]["brier"] / boot["_base"]["brier"]
+    table = []
+    for name in protos:
+        row = {
+            "model": name,
+            "n": len(y_test),
+            "churners": int(y_test.sum()),
+            "base_rate": 100 * y_test.mean(),
+        }
+        for metric in metrics:
+            row[metric] = float(point[name][metric][0])
+            lo, hi = (
+                np.nanpercentile(boot[name][metric], [2.5, 97.5]) if n_boot else (np.nan, np.nan)
+            )
+            row[f"{metric}_ci_low"], row[f"{metric}_ci_high"] = float(lo), float(hi)
+        row["fit_seconds"] = fit_seconds[name]
+        table.append(row)
+    table = pd.DataFrame(table).set_index("model")
+    order = ["n", "churners", "base_rate"] + [
+        f"{m}{s}" for m in metrics for s in ("", "_ci_low", "_ci_high")
+    ]
+    table = table[order + ["fit_seconds"]]
+    ascending = select in ("log_loss", "brier")
+    best = table[select].sort_values(ascending=ascending).index[0]
+
+    final = clone(protos[best])
+    with _fitting():
+        final.fit(Xp[labelled], yv[labelled].astype(int))
+    preds = pd.DataFrame(
+        {
+            "churned": y_test,
+            "fold": fold_of,
+            "group": g_test,
+            **{f"p_{n}": probs[n] for n in protos},
+        },
+        index=X.index[test_rows],
+    )
+    family = {c: X.attrs.get("feature_family", {}).get(c, c) for c in Xp.columns}
+    reference = {
+        c: (
+            Xp.loc[labelled, c].mode(dropna=True).iloc[0]
+            if isinstance(Xp[c].dtype, pd.CategoricalDtype)
+            else float(Xp.loc[labelled, c].median())
+        )
+        for c in Xp.columns
+    }
+    spec = None
+    if X.attrs.get("source") == "churn_dataset":
+        spec = {k: X.attrs[k] for k in ("lookback", "horizon", "recent", "static", "families")}
+    notes = {
+        "rows": len(X),
+        "rows_unlabelled": int((~labelled).sum()),
+        "rows_evaluated": len(test_rows),
+        "dropped_columns": dropped,
+        "skipped_cutoffs": skipped,
+        "select": select,
+    }
+    table.attrs = jsonable({"evaluation": evaluation, **notes})
+    return ModelComparison(
+        table=table,
+        best_=best,
+        model_=final,
+        predictions_=preds,
+        folds_=splits,
+        X_=Xp,
+        y_=y,
+        evaluation_=evaluation,
+        features_=list(Xp.columns),
+        family_=family,
+        reference_=reference,
+        spec_=spec,
+        notes_=notes,
+    )
+
+
+def _groups(X):
+    if "customer_id" in (X.index.names or []):
+        ids = X.index.get_level_values("customer_id")
+    elif "customer_id" in X.columns:
+        ids = X["customer_id"]
+    else:
+        return np.arange(len(X))
+    return pd.factorize(np.asarray(ids, dtype=object))[0]
+
+
+def _out_of_time_splits(cut, labelled, y, horizon, n_splits):
+    """Rolling forward: test on each cutoff, train on cutoffs whose horizon has ended by then."""
+    splits, skipped = [], []
+    cv = cut.to_numpy()
+    ends = cv + horizon.to_timedelta64()
+    for c in np.unique(cv[labelled])[::-1]:  # latest first; the last n_splits usable ones
+        if len(splits) == n_splits:
+            break
+        test = np.flatnonzero(labelled & (cv == c))
+        train = np.flatnonzero(labelled & (ends <= c))
+        if len(train) == 0 or len(np.unique(y[train])) < 2 or len(np.unique(y[test])) < 2:
+            skipped.append(str(pd.Timestamp(c).date()))
+            continue
+        splits.append({"train": train, "test": test, "cutoff": pd.Timestamp(c)})
+    return splits[::-1], skipped[::-1]
+
+
+def _metrics(p, y, W=None):
+    """Held-out metrics of probabilities ``p`` (n) for outcomes ``y``, under row weights ``W``
+    (B×n bootstrap weights, or None for the plain estimate → arrays of length 1).
+
+    Ties in the scores are handled as scikit-learn does (ROC AUC and average precision match
+    ``roc_auc_score`` / ``average_precision_score`` with ``sample_weight``)."""
+    p = np.asarray(p, float).ravel()
+    W = np.ones((1, len(p))) if W is None else W
+    yf = np.asarray(y, float)
+    order = np.argsort(-p, kind="stable")
+    ps = p[order]
+    starts = np.flatnonzero(np.r_[True, ps[1:] != ps[:-1]])
+    out = {
+        k: np.empty(W.shape[0])
+        for k in ("roc_auc", "pr_auc", "brier", "log_loss", "lift_at_10pct")
+    }
+    for b0 in range(0, W.shape[0], 64):  # blocks of replicates bound memory
+        Wb = W[b0 : b0 + 64]
+        _fill(out, b0, Wb[:, order], yf[order], starts, p, Wb, yf)
+    return out
+
+
+def _fill(out, b0, Ws, ys, starts, P, W, y):
+    wp = np.add.reduceat(Ws * ys, starts, axis=1)
+    wn = np.add.reduceat(Ws * (1 - ys), starts, axis=1)
+    tp, fp = np.cumsum(wp, 1), np.cumsum(wn, 1)
+    pos, neg = tp[:, -1], fp[:, -1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        auc = (wn * (tp - wp / 2)).sum(1) / (pos * neg)
+        prec = np.where(tp + fp > 0, tp / (tp + fp), 0)
+        ap = (wp * prec).sum(1) / pos
+        total = Ws.sum(1)
+        cw = np.cumsum(Ws, 1)
+        top = (cw - Ws) < 0.1 * total[:, None] - 1e-9
+        lift = ((Ws * ys * top).sum(1) / (Ws * top).sum(1)) / (pos / total)
+        p = np.clip(P, 1e-15, 1 - 1e-15)
+        brier = (W * (p - y) ** 2).sum(1) / W.sum(1)
+        ll = -(W * (y * np.log(p) + (1 - y) * np.log(1 - p))).sum(1) / W.sum(1)
+    sl = slice(b0, b0 + Ws.shape[0])
+    out["roc_auc"][sl], out["pr_auc"][sl], out["lift_at_10pct"][sl] = auc, ap, lift
+    out["brier"][sl], out["log_loss"][sl] = brier, ll
+
+
+def _boot_weights(groups, n_boot, rng):
+    """Cluster-bootstrap weights: each customer drawn with replacement; rows weighted by how
+    often their customer was drawn (B × n)."""
+    codes, uniq = pd.factorize(groups)
+    G = len(uniq)
+    counts = rng.multinomial(G, np.full(G, 1 / G), size=n_boot).astype(np.float64)
+    return counts[:, codes]
+
+
+def _bootstrap(preds, y, groups, n_boot, rng, block=50):
+    """Metrics of every prediction vector under the same cluster-bootstrap replicates (paired),
+    in blocks of replicates so memory stays bounded."""
+    out = {n: {} for n in preds}
+    if not n_boot:
+        return out
+    codes, uniq = pd.factorize(groups)
+    G = len(uniq)
+    parts = {n: [] for n in preds}
+    for b0 in range(0, n_boot, block):
+        counts = rng.multinomial(G, np.full(G, 1 / G), size=min(block, n_boot - b0))
+        W = counts[:, codes].astype(np.float64)
+        for n, p in preds.items():
+            parts[n].append(_metrics(p, y, W))
+    for n in preds:
+        out[n] = {m: np.concatenate([d[m] for d in parts[n]]) for m in parts[n][0]}
+    return out

@@ -1,0 +1,650 @@
+"""Churn prediction from touchpoints: leakage-free datasets, model comparison, campaign value.
+
+Two halves, kept apart (see the design's "Growing past one machine"):
+
+* the **reduction** — :func:`churn_dataset` turns a :class:`~cxkit.Journey` into one row of
+  features per customer × cutoff, computed only from what was known strictly before the cutoff,
+  and a label (churn in the ``horizon`` after it);
+* the **statistics** — :func:`compare_models` fits a logistic-regression baseline and gradient
+  boosting on any feature table, evaluates them out of time (or by cross-validation on a plain
+  table) with bootstrap CIs, and returns the chosen model fitted; :func:`calibration_table`,
+  :func:`gains_table`, :func:`driver_importance`, :func:`score` and :func:`campaign_value` turn
+  that into decisions.
+
+scikit-learn is imported inside the functions that need it, so ``import cxkit`` stays light.
+"""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from .._args import duration, jsonable
+from ..data import SIGNUP_ATTRIBUTES, DataError, Journey
+
+_DAY = pd.Timedelta(days=1)
+
+
+#: Feature name patterns → plain-words definitions. ``{event}``, ``{channel}``, ``{window}``,
+#: ``{recent}``, ``{attribute}`` are filled in for a given table by :func:`feature_catalogue`.
+#: Every feature of :func:`churn_dataset` uses only what happened strictly before its cutoff.
+FEATURE_CATALOGUE = {
+    "tenure_days": "Days from signup to the cutoff.",
+    "recency_days": "Days from the customer's last event of any kind before the cutoff to the "
+    "cutoff (empty if they had none).",
+    "n_events_{window}": "Events of any kind in the {window} before the cutoff.",
+    "n_{event}_{window}": "Number of '{event}' events in the {window} before the cutoff.",
+    "trend_{event}": "Daily rate of '{event}' in the last {recent} divided by its daily rate over "
+    "the lookback, each counted over the part of the window after signup: 1 = steady, below 1 = "
+    "falling (empty when there were none in the lookback).",
+    "n_channel_{channel}_{window}": "Events through the '{channel}' channel in the {window} "
+    "before the cutoff.",
+    "spend_{window}": "Revenue (sum of event values) in the {window} before the cutoff.",
+    "support_contacts_{window}": "Support contacts (events of the support family) in the "
+    "{window} before the cutoff.",
+    "nps_latest": "The customer's latest NPS answer (0–10) before the cutoff.",
+    "nps_detractor": "1 if the latest NPS answer before the cutoff is 0–6 (detractor), 0 if "
+    "7–10, empty if they never answered.",
+    "days_since_nps": "Days from the latest NPS answer to the cutoff.",
+    "csat_latest": "The customer's latest CSAT answer (1–5) before the cutoff.",
+    "days_since_csat": "Days from the latest CSAT answer to the cutoff.",
+    "ces_latest": "The customer's latest effort score (1–7) before the cutoff.",
+    "days_since_ces": "Days from the latest CES answer to the cutoff.",
+    "{attribute}": "Customer attribute '{attribute}', known at signup (customers table).",
+}
+
+
+#: Family of the sample's event names; any other event is its own family.
+_EVENT_FAMILIES = {
+    "support_ticket": "support",
+    "contact_chat": "support",
+    "help_center": "support",
+    "app_login": "engagement",
+    "email_open": "engagement",
+    "whatsapp_message": "engagement",
+    "onboarding_complete": "engagement",
+    "purchase": "purchases",
+    **dict.fromkeys(
+        [
+            "ad_click",
+            "social_click",
+            "email_click",
+            "referral_visit",
+            "organic_search",
+            "site_visit",
+            "product_view",
+            "add_to_cart",
+            "checkout",
+        ],
+        "browsing",
+    ),
+}
+
+
+#: Feature families in words, for reasons and driver sentences.
+FAMILY_WORDS = {
+    "support": "support contacts",
+    "nps": "latest NPS answer",
+    "csat": "latest CSAT answer",
+    "ces": "latest effort score",
+    "engagement": "app and email engagement",
+    "purchases": "purchases and spend",
+    "browsing": "browsing the shop",
+    "tenure": "time as a customer",
+    "recency": "days since last activity",
+    "activity": "overall activity",
+    "plan": "plan",
+    "acquisition_channel": "acquisition channel",
+    "device": "device",
+    "region": "region",
+}
+
+
+def _bad(source, argument, expected, examples=None):
+    return DataError(
+        source,
+        [
+            {
+                "column": argument,
+                "expected": expected,
+                "rows": 1 if examples else None,
+                "examples": examples,
+            }
+        ],
+    )
+
+
+def _need_journey(journey, fn):
+    if not isinstance(journey, Journey):
+        raise DataError(
+            f"{fn}(journey=...)",
+            [
+                {
+                    "column": "journey",
+                    "expected": "a cxkit.Journey (events, customers, surveys and observed_at); "
+                    f"got {type(journey).__name__}",
+                }
+            ],
+            hint="build one with cxkit.read_journey(folder) or cxkit.load_sample(); a single "
+            "table is not enough (labels need customers, features need events and surveys)",
+        )
+
+
+def _amount(value, argument, source, *, low=0.0, high=np.inf, expected):
+    """A plain number within [low, high] (strings and bools refused: "1" is not a cost)."""
+    ok = (
+        isinstance(value, numbers.Real)
+        and not isinstance(value, (bool, np.bool_))
+        and np.isfinite(value)
+        and low <= value <= high
+    )
+    if not ok:
+        raise _bad(source, argument, expected, [value])
+    return float(value)
+
+
+def _window_name(td):
+    if td % _DAY == pd.Timedelta(0):
+        return f"{td // _DAY}d"
+    if td % pd.Timedelta(hours=1) == pd.Timedelta(0):
+        return f"{td // pd.Timedelta(hours=1)}h"
+    return f"{int(td.total_seconds())}s"
+
+
+def _resolve_cutoffs(cutoffs, start, observed, lookback, source):
+    """Cutoffs as a sorted unique DatetimeIndex inside (start, observed]."""
+    if isinstance(cutoffs, str):
+        try:
+            first = (start + lookback).normalize()
+            out = pd.date_range(first, observed, freq=cutoffs)
+        except ValueError:
+            try:
+                out = pd.DatetimeIndex([pd.Timestamp(cutoffs)])
+            except ValueError:
+                raise _bad(
+                    source, "cutoffs", "a list of dates or a frequency such as 'MS'", [cutoffs]
+                ) from None
+        if isinstance(cutoffs, str) and len(out) == 0:
+            raise _bad(
+                source,
+                "cutoffs",
+                f"a frequency giving at least one cutoff between "
+                f"{first} (first data + lookback) and observed_at {observed}",
+                [cutoffs],
+            )
+    else:
+        values = (
+            [cutoffs]
+            if np.isscalar(cutoffs) or isinstance(cutoffs, pd.Timestamp)
+            else list(cutoffs)
+        )
+        if not values:
+            raise _bad(source, "cutoffs", "at least one cutoff date")
+        try:
+            out = pd.DatetimeIndex(pd.to_datetime(values))
+        except (ValueError, TypeError):
+            raise _bad(source, "cutoffs", "dates (e.g. '2025-01-01')", values[:5]) from None
+    if out.tz is not None:
+        out = out.tz_convert("UTC").tz_localize(None)
+    out = out.astype("datetime64[ns]").unique().sort_values()
+    outside = out[(out <= start) | (out > observed) | out.isna()]
+    if len(outside):
+        raise DataError(
+            source,
+            [
+                {
+                    "column": "cutoffs",
+                    "expected": f"dates after the first "
+                    f"signup ({start}) and no later than observed_at ({observed})",
+                    "rows": len(outside),
+                    "examples": [str(c) for c in outside[:5]],
+                }
+            ],
+            hint="choose cutoffs inside the data, e.g. cutoffs='MS'",
+        )
+    return out
+
+
+def _static_columns(customers, static, source):
+    base = {"customer_id", "signup_at", "churned_at"}
+    attrs = [c for c in customers.columns if c not in base]
+    if static is None:
+        chosen = [c for c in SIGNUP_ATTRIBUTES if c in customers.columns]
+        rest = [c for c in attrs if c not in chosen]
+        if rest:
+            warnings.warn(
+                f"churn_dataset: customer attribute(s) {rest} are not used as features: "
+                "customer tables are exported as of today and the data dictionary does "
+                "not mark them as known at signup (they may leak the future). Pass "
+                "static=[...] to choose the attributes yourself.",
+                stacklevel=3,
+            )
+        return chosen
+    chosen = [static] if isinstance(static, str) else list(static)
+    missing = [c for c in chosen if c not in attrs]
+    if missing:
+        raise DataError(
+            source,
+            [
+                {
+                    "column": "static",
+                    "expected": "names of customer attributes",
+                    "rows": len(missing),
+                    "examples": missing,
+                }
+            ],
+            columns=attrs,
+        )
+    risky = [c for c in chosen if c not in SIGNUP_ATTRIBUTES]
+    if risky:
+        warnings.warn(
+            f"churn_dataset: static={risky} are not marked as known at signup; if they "
+            "are as of extraction they leak the future into past cutoffs.",
+            stacklevel=3,
+        )
+    return chosen
+
+
+def _codes_of(values, index):
+    """Position of each value in ``index`` (-1 if absent); fast path for categoricals."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        cat_pos = index.get_indexer(values.cat.categories.astype(object))
+        codes = values.cat.codes.to_numpy()
+        return np.where(codes >= 0, cat_pos[codes], -1)
+    return index.get_indexer(values.astype(object))
+
+
+def _as_category_codes(values):
+    cat = values if isinstance(values.dtype, pd.CategoricalDtype) else values.astype("category")
+    return cat.cat.codes.to_numpy().astype(np.int32), [str(c) for c in cat.cat.categories]
+
+
+def _latest_before(rows, times, cust, value, cutoff_ns):
+    """Latest (time, value) strictly before each row's cutoff, per customer (merge_asof)."""
+    right = pd.DataFrame({"cust": cust, "t": times, "v": value}).sort_values("t", kind="stable")
+    left = pd.DataFrame({"cust": rows["cust"], "t": cutoff_ns, "row": np.arange(len(cutoff_ns))})
+    left = left.sort_values("t", kind="stable")
+    right = right.rename(columns={"t": "t_event"})
+    right["t"] = right["t_event"]
+    out = pd.merge_asof(
+        left, right, on="t", by="cust", allow_exact_matches=False, direction="backward"
+    ).sort_values("row")
+    return out["t_event"].to_numpy(), out["v"].to_numpy()
+
+
+def churn_dataset(
+    journey, cutoffs, *, lookback="90D", horizon="30D", recent="30D", static=None, families=None
+):
+    """One row of features per customer × cutoff, and whether they churned in the horizon after.
+
+    Parameters
+    ----------
+    journey : Journey
+        The three tables and ``observed_at`` (the extraction time).
+    cutoffs : list of dates, a date, or str
+        Dates at which to take a snapshot, or a pandas frequency such as ``"MS"`` (month starts
+        from the first signup + ``lookback`` up to ``observed_at``). Each must lie after the first
+        signup and no later than ``observed_at``.
+    lookback : str or Timedelta
+        Window of history before the cutoff used for counts (at least one day), e.g. ``"90D"``.
+        Durations need a unit: a bare number such as ``30`` is refused (pandas would read it
+        as nanoseconds).
+    horizon : str or Timedelta
+        Churn in (cutoff, cutoff + horizon] is the label, e.g. ``"30D"``.
+    recent : str or Timedelta
+        Short window for the "last 30 days" counts and the trend ratios (capped at ``lookback``).
+    static : list of str, optional
+        Customer attributes used as features. Default: those the data dictionary marks as known
+        at signup (``cxkit.data.SIGNUP_ATTRIBUTES``); other attributes are left out with a
+        warning, because customer tables are exported as of today.
+    families : dict, optional
+        ``{event: family}`` overriding how events are grouped into feature families (the
+        sample's events are already grouped: support, engagement, purchases, browsing).
+
+    Returns
+    -------
+    X : DataFrame
+        Indexed by ``customer_id`` and ``cutoff``. Rows: customers who signed up before the
+        cutoff and had not churned by it. Features: see :data:`FEATURE_CATALOGUE` and
+        :func:`feature_catalogue`. ``X.attrs`` holds the settings (durations and dates as
+        text, e.g. ``"30 days 00:00:00"``; read back with ``pd.Timedelta``), each feature's
+        family, counts of what was excluded, and ``per_cutoff`` (one record per cutoff, the
+        cutoff as ISO text), all JSON-serialisable so the table exports to Parquet.
+    y : Series of float
+        1 if the customer churned in (cutoff, cutoff + horizon], 0 if not, NaN when
+        cutoff + horizon is after ``observed_at`` (unknown yet: rows for scoring, never for
+        training or evaluation).
+
+    Notes
+    -----
+    Windows are half-open, ``[cutoff - window, cutoff)``: an event exactly at the cutoff is not
+    used. Churn dates after ``observed_at`` are treated as not (yet) churned.
+
+    Examples
+    --------
+    >>> import cxkit
+    >>> j = cxkit.load_sample()
+    >>> X, y = cxkit.churn_dataset(j, ["2025-01-01", "2025-03-01"])
+    >>> X.index.names
+    FrozenList(['customer_id', 'cutoff'])
+    """
+    source = "churn_dataset()"
+    _need_journey(journey, "churn_dataset")
+    lookback = duration(lookback, "lookback", "churn_dataset")
+    horizon = duration(horizon, "horizon", "churn_dataset")
+    recent = duration(recent, "recent", "churn_dataset")
+    if lookback < _DAY:
+        raise _bad(source, "lookback", "a window of at least one day, e.g. '90D'", [str(lookback)])
+    recent = min(recent, lookback)
+    customers, events, surveys = journey.customers, journey.events, journey.surveys
+    observed = pd.Timestamp(journey.observed_at)
+    start = customers["signup_at"].min()
+    cut = _resolve_cutoffs(cutoffs, start, observed, lookback, source)
+    static_cols = _static_columns(customers, static, source)
+    fam_of_event = {**_EVENT_FAMILIES, **(families or {})}
+
+    # --- rows: customers active at each cutoff --------------------------------------------
+    cust_index = pd.Index(customers["customer_id"].astype(object))
+    signup = customers["signup_at"].to_numpy("datetime64[ns]")
+    churn = customers["churned_at"].to_numpy("datetime64[ns]")
+    late_churn = churn > np.datetime64(observed)
+    churn = np.where(late_churn, np.datetime64("NaT"), churn)
+    cv = cut.to_numpy()
+    signed = signup[:, None] < cv[None, :]
+    gone = churn[:, None] <= cv[None, :]  # NaT compares False
+    active = signed & ~gone
+    ci, ki = np.nonzero(active)  # customer-major, then cutoff
+    n_rows, n_cut = len(ci), len(cv)
+    c_ns = cv[ki].astype("int64")
+    end = cv[ki] + horizon.to_timedelta64()
+    known = end <= np.datetime64(observed)
+    ch = churn[ci]
+    label = ((ch > cv[ki]) & (ch <= end)).astype(float)
+    label[~known] = np.nan
+    tenure = (cv[ki] - signup[ci]) / _DAY.to_timedelta64()
+
+    rows = {"cust": ci, "k": ki}
+    feats = {"tenure_days": tenure}
+    family = {"tenure_days": "tenure"}
+
+    # --- events ----------------------------------------------------------------------------
+    ec = _codes_of(events["customer_id"], cust_index)
+    mine = ec >= 0
+    ev_c = ec[mine]
+    ev_t = events["timestamp"].to_numpy("datetime64[ns]")[mine].astype("int64")
+    ev_type, type_names = _as_category_codes(events["event"][mine])
+    has_channel = "channel" in events.columns
+    if has_channel:
+        ev_ch, ch_names = _as_category_codes(events["channel"][mine])
+    has_value = "value" in events.columns
+    ev_v = events["value"].to_numpy(float)[mine] if has_value else None
+
+    # recency: last event strictly before the cutoff (any age)
+    last_t, _ = _latest_before(rows, ev_t, ev_c, np.zeros(len(ev_c)), c_ns)
+    feats["recency_days"] = (c_ns - last_t) / _DAY.value
+    family["recency_days"] = "recency"
+
+    # counts over windows: each event is exploded to the cutoffs whose lookback contains it
+    # (cutoffs found by searchsorted), then counted with one bincount per table.
+    row_of = _row_lookup(ci, ki, len(cust_index), n_cut)
+    L, R = lookback.value, recent.value
+    wl, wr = _window_name(lookback), _window_name(recent)
+    same = recent == lookback
+    cut_ns = cv.astype("int64")
+    n_types = len(type_names)
+    n_ch = len(ch_names) if has_channel else 0
+    cnt_type_L = np.zeros((n_rows, n_types), np.int32)
+    cnt_type_R = np.zeros((n_rows, n_types), np.int32)
+    cnt_ch_L = np.zeros((n_rows, n_ch), np.int32)
+    cnt_ch_R = np.zeros((n_rows, n_ch), np.int32)
+    spend_L = np.zeros(n_rows)
+    spend_R = np.zeros(n_rows)
+    ch_type = np.zeros((n_ch, n_types), np.int64)
+    chunk = 4_000_000
+    for s in range(0, len(ev_t), chunk):  # a loop over chunks only bounds memory
+        t = ev_t[s : s + chunk]
+        k0 = np.searchsorted(cut_ns, t, side="right")  # first cutoff after the event
+        k1 = np.searchsorted(cut_ns, t + L, side="right")  # cutoffs with c - L <= t
+        n = k1 - k0
+        if n.sum() == 0:
+            continue
+        idx = np.repeat(np.arange(len(t)), n)
+        offs = np.cumsum(n) - n
+        k = k0[idx] + (np.arange(len(idx)) - offs[idx])
+        r = row_of(ev_c[s : s + chunk][idx], k)
+        ok = r >= 0
+        idx, k, r = idx[ok], k[ok], r[ok]
+        in_r = t[idx] >= cut_ns[k] - R
+        et = ev_type[s : s + chunk][idx]
+        cnt_type_L += _bincount2(r, et, n_rows, n_types)
+        if has_channel:  # which event each channel carries (in the windows only)
+            ech_all = ev_ch[s : s + chunk][idx]
+            m_ch = ech_all >= 0
+            ch_type += np.bincount(
+                ech_all[m_ch] * n_types + et[m_ch], minlength=n_ch * n_types
+            ).reshape(n_ch, n_types)
+        cnt_type_R += _bincount2(r[in_r], et[in_r], n_rows, n_types)
+        if has_channel:
+            ech = ev_ch[s : s + chunk][idx]
+            keep = ech >= 0
+            cnt_ch_L += _bincount2(r[keep], ech[keep], n_rows, n_ch)
+            cnt_ch_R += _bincount2(r[keep & in_r], ech[keep & in_r], n_rows, n_ch)
+        if has_value:
+            v = np.nan_to_num(ev_v[s : s + chunk][idx])
+            spend_L += np.bincount(r, weights=v, minlength=n_rows)
+            spend_R += np.bincount(r[in_r], weights=v[in_r], minlength=n_rows)
+
+    feats[f"n_events_{wl}"] = cnt_type_L.sum(1)
+    family[f"n_events_{wl}"] = "activity"
+    if not same:
+        feats[f"n_events_{wr}"] = cnt_type_R.sum(1)
+        family[f"n_events_{wr}"] = "activity"
+    exp_L = np.clip(tenure, 1e-9, lookback / _DAY)
+    exp_R = np.clip(tenure, 1e-9, recent / _DAY)
+    type_family = [fam_of_event.get(e, e) for e in type_names]
+    present = cnt_type_L.sum(0) > 0
+    for j, name in enumerate(type_names):
+        if not present[j]:
+            continue
+        fam = type_family[j]
+        feats[f"n_{name}_{wl}"] = cnt_type_L[:, j]
+        family[f"n_{name}_{wl}"] = fam
+        if not same:
+            feats[f"n_{name}_{wr}"] = cnt_type_R[:, j]
+            family[f"n_{name}_{wr}"] = fam
+            with np.errstate(divide="ignore", invalid="ignore"):
+                trend = (cnt_type_R[:, j] / exp_R) / (cnt_type_L[:, j] / exp_L)
+            if (cnt_type_L[:, j] > 0).mean() >= 0.25:  # else mostly undefined
+                feats[f"trend_{name}"] = np.where(cnt_type_L[:, j] > 0, trend, np.nan)
+                family[f"trend_{name}"] = fam
+    if has_channel:
+        # a channel belongs to the family of the event it mostly carries (app -> app_login)
+        for j, name in enumerate(ch_names):
+            if cnt_ch_L[:, j].sum() == 0:
+                continue
+            top = type_family[int(np.argmax(ch_type[j]))]
+            feats[f"n_channel_{name}_{wl}"] = cnt_ch_L[:, j]
+            family[f"n_channel_{name}_{wl}"] = top
+            if not same:
+                feats[f"n_channel_{name}_{wr}"] = cnt_ch_R[:, j]
+                family[f"n_channel_{name}_{wr}"] = top
+    if has_value:
+        feats[f"spend_{wl}"] = spend_L
+        family[f"spend_{wl}"] = "purchases"
+        if not same:
+            feats[f"spend_{wr}"] = spend_R
+            family[f"spend_{wr}"] = "purchases"
+    support = [j for j, f in enumerate(type_family) if f == "support" and present[j]]
+    if support:
+        feats[f"support_contacts_{wl}"] = cnt_type_L[:, support].sum(1)
+        family[f"support_contacts_{wl}"] = "support"
+        if not same:
+            feats[f"support_contacts_{wr}"] = cnt_type_R[:, support].sum(1)
+            family[f"support_contacts_{wr}"] = "support"
+
+    # --- surveys: latest answer strictly before the cutoff --------------------------------
+    if len(surveys):
+        sc = _codes_of(surveys["customer_id"], cust_index)
+        kinds = surveys["survey"].astype(str).to_numpy()
+        st = surveys["timestamp"].to_numpy("datetime64[ns]").astype("int64")
+        score_v = surveys["score"].to_numpy(float)
+        for kind in ("nps", "csat", "ces"):
+            m = (sc >= 0) & (kinds == kind)
+            if not m.any():
+                continue
+            t_last, v_last = _latest_before(rows, st[m], sc[m], score_v[m], c_ns)
+            v_last = v_last.astype(float)
+            feats[f"{kind}_latest"] = v_last
+            family[f"{kind}_latest"] = kind
+            if kind == "nps":
+                feats["nps_detractor"] = np.where(np.isnan(v_last), np.nan, v_last <= 6)
+                family["nps_detractor"] = "nps"
+            feats[f"days_since_{kind}"] = (c_ns - t_last) / _DAY.value
+            family[f"days_since_{kind}"] = kind
+
+    # --- assemble --------------------------------------------------------------------------
+    index = pd.MultiIndex.from_arrays(
+        [pd.Index(cust_index.to_numpy()[ci], dtype=object), pd.DatetimeIndex(cv[ki])],
+        names=["customer_id", "cutoff"],
+    )
+    X = pd.DataFrame(feats, index=index)
+    for col in static_cols:
+        X[col] = customers[col].to_numpy()[ci]
+        if not isinstance(X[col].dtype, pd.CategoricalDtype) and X[col].dtype == object:
+            X[col] = X[col].astype("category")
+        elif isinstance(customers[col].dtype, pd.CategoricalDtype):
+            X[col] = pd.Categorical(X[col], categories=customers[col].cat.categories)
+        family[col] = col
+    y = pd.Series(label, index=index, name="churned")
+
+    per_cut = pd.DataFrame(
+        {
+            "cutoff": cut,
+            "rows": active.sum(0),
+            "not_signed_up_yet": (~signed).sum(0),
+            "churned_before": (signed & gone).sum(0),
+            "label_known": [bool(c + horizon <= observed) for c in cut],
+            "churn_pct": [
+                100 * np.nanmean(label[ki == k]) if known[ki == k].any() else np.nan
+                for k in range(n_cut)
+            ],
+        }
+    )
+    X.attrs = jsonable(
+        {
+            "source": "churn_dataset",
+            "lookback": str(lookback),
+            "horizon": str(horizon),
+            "recent": str(recent),
+            "static": static_cols,
+            "families": dict(families or {}),
+            "feature_family": family,
+            "observed_at": str(observed),
+            "rows_unlabelled": int((~known).sum()),
+            "churn_after_observed_at": int(late_churn.sum()),
+            "prospect_events": int((~mine).sum()),
+            "per_cutoff": per_cut.to_dict("records"),  # a DataFrame here would break pd.concat
+        }
+    )
+    y.attrs = jsonable({"horizon": str(horizon), "rows_unlabelled": int((~known).sum())})
+    return X, y
+
+
+def _row_lookup(ci, ki, n_cust, n_cut):
+    """A function (customer, cutoff index) -> row number, or -1 when not a row."""
+    if n_cust * n_cut <= 100_000_000:
+        table = np.full((n_cust, n_cut), -1, np.int64)
+        table[ci, ki] = np.arange(len(ci))
+        return lambda c, k: table[c, k]
+    keys = ci.astype(np.int64) * n_cut + ki
+
+    def find(c, k):
+        q = c.astype(np.int64) * n_cut + k
+        pos = np.minimum(np.searchsorted(keys, q), len(keys) - 1)
+        return np.where(keys[pos] == q, pos, -1)
+
+    return find
+
+
+def _bincount2(r, j, n_rows, n_cols):
+    if n_cols == 0:
+        return np.zeros((n_rows, 0), np.int32)
+    flat = np.bincount(r * n_cols + j, minlength=n_rows * n_cols)
+    return flat.reshape(n_rows, n_cols).astype(np.int32)
+
+
+def feature_catalogue(X=None):
+    """The feature catalogue: one row per feature of ``X`` with its family and definition.
+
+    Parameters
+    ----------
+    X : DataFrame, optional
+        A result of :func:`churn_dataset`. Without it, the generic catalogue
+        (:data:`FEATURE_CATALOGUE`) is returned as a table.
+
+    Returns
+    -------
+    DataFrame
+        ``feature``, ``family``, ``definition``, ``kind`` (numeric or categorical) and
+        ``missing_pct`` (share of rows without a value, %).
+
+    Examples
+    --------
+    >>> import cxkit
+    >>> from cxkit.churn import feature_catalogue
+    >>> X, y = cxkit.churn_dataset(cxkit.load_sample(), ["2025-01-01"])
+    >>> feature_catalogue(X).columns.tolist()
+    ['feature', 'family', 'definition', 'kind', 'missing_pct']
+    """
+    if X is None:
+        return pd.DataFrame(
+            {"feature": list(FEATURE_CATALOGUE), "definition": list(FEATURE_CATALOGUE.values())}
+        )
+    fam = X.attrs.get("feature_family", {})
+    lookback = pd.Timedelta(X.attrs.get("lookback", "90D"))
+    recent = pd.Timedelta(X.attrs.get("recent", "30D"))
+    words = {
+        _window_name(lookback): f"{lookback.days} days",
+        _window_name(recent): f"{recent.days} days",
+    }
+    rows = []
+    for col in X.columns:
+        rows.append(
+            {
+                "feature": col,
+                "family": fam.get(col, col),
+                "definition": _define(col, words, recent, X.attrs.get("static", [])),
+                "kind": "categorical" if not pd.api.types.is_numeric_dtype(X[col]) else "numeric",
+                "missing_pct": 100 * float(X[col].isna().mean()) if len(X) else np.nan,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _define(col, windows, recent, static):
+    rec = f"{recent.days} days"
+    if col in FEATURE_CATALOGUE:
+        return FEATURE_CATALOGUE[col]
+    if col in static:
+        return FEATURE_CATALOGUE["{attribute}"].format(attribute=col)
+    if col.startswith("trend_"):
+        return FEATURE_CATALOGUE["trend_{event}"].format(event=col[6:], recent=rec)
+    for suffix, words in windows.items():
+        if col.endswith("_" + suffix):
+            stem = col[: -len(suffix) - 1]
+            for prefix, pattern in (
+                ("n_channel_", "n_channel_{channel}_{window}"),
+                ("support_contacts", "support_contacts_{window}"),
+                ("spend", "spend_{window}"),
+                ("n_events", "n_events_{window}"),
+                ("n_", "n_{event}_{window}"),
+            ):
+                if stem.startswith(prefix):
+                    rest = stem[len(prefix) :]
+                    return FEATURE_CATALOGUE[pattern].format(
+                        channel=rest, event=rest, window=words
+                    )
+    return "User-supplied column."

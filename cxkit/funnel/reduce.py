@@ -1,0 +1,539 @@
+"""The buyer funnel: where do people drop off, how long do steps take, what do droppers do next.
+
+Two halves, as everywhere in cxkit:
+
+* the **reduction** :func:`funnel_table` turns the event log into one row per person (how deep
+  they got, and when they reached each step). It sorts once and then works on numpy arrays with
+  one loop over the steps — no loop over people or events;
+* the **statistics** (:func:`funnel`, :func:`time_to_convert`, :func:`funnel_trend`,
+  :func:`compare_funnel`, :func:`drop_off_paths`) work on that small table.
+
+Semantics (ClickHouse ``windowFunnel``-style)
+---------------------------------------------
+* A person *enters* at any event of step 1 (every one of them is a possible start).
+* Each later step is matched by the earliest event row of that step at or after the previous
+  step's time, other than the row that matched the previous step, no later than ``window`` after
+  the entry (the boundary counts).
+* Optional per-step windows (``step_windows``) also limit the time from the previous step to a
+  step (boundary included). Both limits must hold; the match is still the *earliest* row after
+  the previous step, so if that one is too late the chain stops there.
+* A person's depth is the deepest chain over all their entries; step times come from the earliest
+  entry that reaches that depth.
+* A step may be a list of alternative events (``["ad_click", "social_click"]``).
+
+Counts equal ClickHouse's ``windowFunnel(window)(timestamp, cond1, cond2, ...)`` on the same data
+(checked in ``benchmarks/bench_funnel.py`` and the tests), with one documented difference: when
+one row matches two consecutive steps (the same event in steps ``k`` and ``k+1``, or overlapping
+alternatives), ClickHouse lets that single row count for both steps; cxkit needs two rows
+(``["search", "search"]`` means "searched twice"). PostHog and Mixpanel differ more: they start
+the window at the *first* entry only (``entry="first"`` here), PostHog counts a step only if it
+happens strictly after the previous one in its default ordered mode and attributes breakdowns to
+the first touch, and Mixpanel counts re-entries as new conversions. Nothing is dropped silently:
+what was left out is counted in ``result.attrs``.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from .._args import jsonable, moment, observed_at_of
+from ..data import DataError, Journey
+from .steps import _normalise_steps, _parse_step_windows, _parse_time, _parse_window, _stacklevel
+
+_MISSING = "(missing)"
+
+
+def _unpack(events, customers, observed_at):
+    """Accept a Journey or an events DataFrame; return (events, customers, observed_at)."""
+    if isinstance(events, Journey):
+        journey = events
+        events = journey.events
+        if customers is None:
+            customers = journey.customers
+        if observed_at is None:
+            observed_at = journey.observed_at
+    if not isinstance(events, pd.DataFrame):
+        raise DataError(
+            "funnel(events=...)",
+            [
+                {
+                    "column": "events",
+                    "expected": "a DataFrame "
+                    f"of events or a cxkit.Journey, got {type(events).__name__}",
+                }
+            ],
+        )
+    missing = [c for c in ("customer_id", "timestamp", "event") if c not in events.columns]
+    if missing:
+        raise DataError(
+            "funnel(events=...)",
+            [{"column": c, "expected": "required column is missing"} for c in missing],
+            columns=events.columns,
+            hint="read the log with cxkit.read_events, which maps your column names",
+        )
+    observed = observed_at_of(events, observed_at, "funnel")
+    if observed is None:  # a hand-made table: the end of the data is its latest event
+        observed = moment(events["timestamp"].max(), "observed_at", "funnel")
+    return events, customers, observed
+
+
+def _codes(series):
+    """Integer codes and their values (categoricals use their own codes: no hashing)."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        return series.cat.codes.to_numpy(), series.cat.categories
+    codes, values = pd.factorize(series, sort=False)
+    return codes, values
+
+
+def _as_int64_ns(ts):
+    return ts.to_numpy(dtype="datetime64[ns]").view("int64")
+
+
+def funnel_table(
+    events,
+    steps=None,
+    *,
+    window="14D",
+    observed_at=None,
+    strict=False,
+    start=None,
+    end=None,
+    entry="all",
+    exclude=None,
+    stages=None,
+    step_windows=None,
+):
+    """Reduce the event log to one row per person who entered the funnel.
+
+    Parameters
+    ----------
+    events : DataFrame or Journey
+        The events table (``customer_id``, ``timestamp``, ``event``), in any order.
+    steps : list or dict
+        Funnel steps in order. An item is an event name or a list of alternative events; a dict
+        maps step names to event(s). May be omitted when ``stages`` is given (then the stages).
+    window : str or Timedelta
+        Time allowed from the entry to the last step (boundary included).
+    observed_at : Timestamp, optional
+        End of the data; default the journey's ``observed_at`` or the latest event.
+    step_windows : dict or list, optional
+        Each step's own limit on the time since the *previous* step (boundary included), on top
+        of ``window``: a dict ``{step name: duration}`` or a list with one duration per step
+        after the first (``None`` = no own limit). The matched step is still the earliest row
+        after the previous step; if it comes too late, the chain stops (another entry may do
+        better).
+    strict : bool
+        If True, an event of another funnel step between two steps of a chain breaks it
+        (repeats of the earlier step do not). Rows with equal timestamps are ordered as in the
+        input.
+    start, end : date, optional
+        Only step-1 events with ``start <= timestamp < end`` are entries.
+    entry : {"all", "first"}
+        ``"first"``: only each person's first step-1 event (in the whole log) is an entry.
+    exclude : list of str, optional
+        Events that break a chain when they occur between two of its steps.
+    stages : dict, optional
+        Map events to stages (see :data:`STAGES`); the steps are then the stages.
+
+    Returns
+    -------
+    DataFrame
+        One row per entrant: ``customer_id``, ``depth`` (number of steps reached), ``entry_row``
+        (position of the entry event in ``events``), ``step_1_at`` … ``step_K_at`` (NaT when not
+        reached), ``last_entry_at`` and ``window_open`` (some entry's window ends after
+        ``observed_at``, so the person may still go deeper). ``attrs`` hold the step names and
+        events, the window and step windows (as text, e.g. ``"14 days 00:00:00"``; read back
+        with ``pd.Timedelta``), ``observed_at`` (ISO text) and counts. ``window_open``
+        looks at ``window`` only, so with ``step_windows`` it may flag people who can no
+        longer go deeper.
+
+    Examples
+    --------
+    >>> import cxkit
+    >>> from cxkit.funnel import STEPS
+    >>> table = cxkit.funnel_table(cxkit.load_sample(), STEPS)
+    >>> int(table["depth"].max())
+    6
+
+    Checkout must follow the cart within a day, purchase the checkout within an hour:
+
+    >>> import pandas as pd
+    >>> quick = cxkit.funnel_table(
+    ...     cxkit.load_sample(), STEPS, step_windows={"checkout": "1D", "purchase": "1h"}
+    ... )
+    >>> buyers = quick[quick["depth"] == 6]
+    >>> bool((buyers["step_6_at"] - buyers["step_5_at"] <= pd.Timedelta("1h")).all())
+    True
+    """
+    out, _ = _reduce(
+        events,
+        steps,
+        window=window,
+        observed_at=observed_at,
+        strict=strict,
+        start=start,
+        end=end,
+        entry=entry,
+        exclude=exclude,
+        stages=stages,
+        step_windows=step_windows,
+    )
+    out.attrs = jsonable(out.attrs)
+    return out
+
+
+def _reduce(
+    events,
+    steps,
+    *,
+    window,
+    observed_at,
+    strict,
+    start,
+    end,
+    entry,
+    exclude,
+    stages,
+    step_windows=None,
+    keep_all=False,
+):
+    """funnel_table's work; also returns the sorted log and each step's matched row."""
+    events, _, observed = _unpack(events, None, observed_at)
+    window_td = _parse_window(window, "funnel_table")
+    labels, step_events = _normalise_steps(steps, stages, "funnel_table")
+    step_tds = _parse_step_windows(step_windows, labels, "funnel_table")
+    if entry not in ("all", "first"):
+        raise DataError(
+            "funnel_table(entry=...)",
+            [{"column": "entry", "expected": f"'all' or 'first'; got {entry!r}"}],
+        )
+    start = _parse_time(start, "start", "funnel_table")
+    end = _parse_time(end, "end", "funnel_table")
+    if isinstance(exclude, str):
+        exclude = [exclude]
+    exclude = list(exclude or [])
+
+    ts = events["timestamp"]
+    if not pd.api.types.is_datetime64_any_dtype(ts):
+        raise DataError(
+            "funnel_table(events=...)",
+            [{"column": "timestamp", "expected": f"datetime values; got {ts.dtype}"}],
+            hint="read the log with cxkit.read_events",
+        )
+    if isinstance(ts.dtype, pd.DatetimeTZDtype):
+        ts = ts.dt.tz_convert("UTC").dt.tz_localize(None)
+    if ts.isna().any():
+        bad = ts.isna().to_numpy()
+        raise DataError(
+            "funnel_table(events=...)",
+            [
+                {
+                    "column": "timestamp",
+                    "expected": "a timestamp in every row",
+                    "rows": int(bad.sum()),
+                    "examples": [f"row {i + 1}" for i in np.flatnonzero(bad)[:5]],
+                }
+            ],
+        )
+
+    t = _as_int64_ns(ts)
+    cust_codes, cust_values = _codes(events["customer_id"])
+    ev_codes, ev_values = _codes(events["event"])
+    ev_values = pd.Index(np.asarray(ev_values, dtype=object))
+    if (cust_codes < 0).any():
+        bad = cust_codes < 0
+        raise DataError(
+            "funnel_table(events=...)",
+            [
+                {
+                    "column": "customer_id",
+                    "expected": "a person id in every row",
+                    "rows": int(bad.sum()),
+                    "examples": [f"row {i + 1}" for i in np.flatnonzero(bad)[:5]],
+                }
+            ],
+        )
+
+    def lookup_of(names):
+        codes = ev_values.get_indexer(list(names))
+        lookup = np.zeros(len(ev_values) + 1, bool)  # code -1 (missing) hits the last slot
+        lookup[codes[codes >= 0]] = True
+        return lookup
+
+    # only rows of funnel (or exclusion) events matter, unless the caller needs the whole log
+    if keep_all:
+        rows = None
+    else:
+        wanted = [e for names in step_events for e in names] + exclude
+        rows = np.flatnonzero(lookup_of(wanted)[ev_codes])
+        cust_codes, t, ev_codes = cust_codes[rows], t[rows], ev_codes[rows]
+
+    # sort once by (person, time), keeping input order within ties
+    n = len(t)
+    if n < 2 or np.all(
+        (cust_codes[1:] > cust_codes[:-1])
+        | ((cust_codes[1:] == cust_codes[:-1]) & (t[1:] >= t[:-1]))
+    ):
+        order = None
+        cust, tt, evc = cust_codes, t, ev_codes
+    else:
+        order = np.lexsort((t, cust_codes))
+        cust, tt, evc = cust_codes[order], t[order], ev_codes[order]
+    if rows is not None:
+        order = rows if order is None else rows[order]
+
+    def mask_of(names):
+        return lookup_of(names)[evc]
+
+    step_masks = [mask_of(names) for names in step_events]
+    unmatched = [lab for lab, m in zip(labels, step_masks, strict=True) if not m.any()]
+    if unmatched:
+        warnings.warn(
+            f"funnel: no event matches step(s) {unmatched}; they count zero people. "
+            f"Events present include {list(ev_values[:8])}",
+            UserWarning,
+            stacklevel=_stacklevel(),
+        )
+
+    window_ns = int(window_td.value)
+    entry_mask = step_masks[0].copy()
+    if entry == "first":
+        first = np.flatnonzero(entry_mask)
+        keep = np.ones(len(first), bool)
+        keep[1:] = cust[first[1:]] != cust[first[:-1]]
+        entry_mask[:] = False
+        entry_mask[first[keep]] = True
+    if start is not None:
+        entry_mask &= tt >= start.value
+    if end is not None:
+        entry_mask &= tt < end.value
+
+    breakers = _breakers(step_masks, step_events, mask_of, strict, exclude)
+    step_ns = [None if td is None else int(td.value) for td in step_tds]
+    pos, entries = _chains(cust, tt, step_masks, entry_mask, window_ns, breakers, step_ns)
+
+    K = len(labels)
+    reached = pos >= 0
+    depth = reached.sum(axis=0)
+    m = len(entries)
+    ecust = cust[entries]
+    if m:
+        seg_start = np.flatnonzero(np.r_[True, ecust[1:] != ecust[:-1]])
+        seg_id = np.cumsum(np.r_[True, ecust[1:] != ecust[:-1]]) - 1
+        seg_max = np.maximum.reduceat(depth, seg_start)
+        best = depth == seg_max[seg_id]
+        cand = np.flatnonzero(best)
+        firstbest = cand[np.r_[True, seg_id[cand[1:]] != seg_id[cand[:-1]]]]
+        seg_end = np.r_[seg_start[1:], m] - 1
+        last_entry_t = tt[entries[seg_end]]
+    else:
+        firstbest = np.zeros(0, np.int64)
+        last_entry_t = np.zeros(0, np.int64)
+
+    chosen = np.ascontiguousarray(pos[:, firstbest])  # steps x persons, rows contiguous
+    person = ecust[firstbest]
+    if isinstance(events["customer_id"].dtype, pd.CategoricalDtype):
+        ids = pd.Categorical.from_codes(person, dtype=events["customer_id"].dtype)
+    else:
+        ids = cust_values.take(person)
+    columns = {
+        "customer_id": ids,
+        "depth": depth[firstbest].astype(np.int64),
+        "entry_row": (order[chosen[0]] if order is not None else chosen[0]).astype(np.int64),
+    }
+    nat = np.iinfo(np.int64).min
+    for k in range(K):
+        at = np.where(chosen[k] >= 0, tt[np.maximum(chosen[k], 0)], nat)
+        columns[f"step_{k + 1}_at"] = at.view("datetime64[ns]")
+    columns["last_entry_at"] = last_entry_t.view("datetime64[ns]")
+    columns["window_open"] = last_entry_t + window_ns > observed.value
+    out = pd.DataFrame(columns)
+    out.attrs = {
+        "steps": dict(zip(labels, [list(e) for e in step_events], strict=True)),
+        "window": window_td,
+        "step_windows": dict(zip(labels, step_tds, strict=True)),
+        "observed_at": observed,
+        "strict": bool(strict),
+        "entry": entry,
+        "exclude": exclude,
+        "people": int(len(cust_values)),
+        "entrants": int(len(out)),
+        "unmatched_steps": unmatched,
+        "events_after_observed_at": int((tt > observed.value).sum()),
+    }
+    extras = {
+        "order": order,
+        "chosen": chosen,
+        "cust": cust,
+        "t": tt,
+        "ev": evc,
+        "ev_values": ev_values,
+    }
+    return out, extras
+
+
+def _breakers(step_masks, step_events, mask_of, strict, exclude):
+    """Per step transition k-1 -> k: cumulative count of rows that break a chain, or None."""
+    K = len(step_masks)
+    excl = mask_of(exclude) if exclude else None
+    out = [None] * K
+    if not strict and excl is None:
+        return out
+    n = len(step_masks[0])
+    for k in range(1, K):
+        bad = np.zeros(n, bool) if excl is None else excl.copy()
+        if strict:
+            allowed = set(step_events[k - 1]) | set(step_events[k])
+            others = [
+                e
+                for j, names in enumerate(step_events)
+                if j not in (k - 1, k)
+                for e in names
+                if e not in allowed
+            ]
+            if others:
+                bad |= mask_of(others)
+        if bad.any():
+            out[k] = np.r_[0, np.cumsum(bad, dtype=np.int64)]
+    return out
+
+
+def _chains(cust, t, step_masks, entry_mask, window_ns, breakers, step_ns=None):
+    """Follow every entry through the steps at once.
+
+    ``step_ns[k]`` (optional) limits the time from step k-1 to step k, in ns. Returns ``pos``
+    (steps × entries; sorted-row position of each step's match or -1) and the entry positions.
+    """
+    n = len(t)
+    entries = np.flatnonzero(entry_mask)
+    K = len(step_masks)
+    pos = np.full((K, len(entries)), -1, dtype=np.int64)
+    if not len(entries):
+        return pos, entries
+    pos[0] = entries
+    # first position of each row's (person, time) tie group: "at or after" this time
+    new = np.ones(n, bool)
+    new[1:] = (cust[1:] != cust[:-1]) | (t[1:] != t[:-1])
+    tie_start = np.maximum.accumulate(np.where(new, np.arange(n), 0))
+    alive = np.arange(len(entries))  # entries still going, and their state:
+    prev = entries.copy()  # row of the last matched step
+    limit = t[entries] + window_ns  # latest time allowed
+    for k in range(1, K):
+        rows = np.flatnonzero(step_masks[k])
+        if not len(rows) or not len(alive):
+            break
+        last = len(rows) - 1
+        j = np.searchsorted(rows, tie_start[prev])
+        j += rows[np.minimum(j, last)] == prev  # not the row that matched the previous step
+        ok = j <= last
+        cand = rows[np.minimum(j, last)]
+        ok &= (cust[cand] == cust[prev]) & (t[cand] <= limit)
+        if step_ns is not None and step_ns[k] is not None:
+            ok &= t[cand] - t[prev] <= step_ns[k]
+        if breakers[k] is not None:
+            lo = np.minimum(prev, cand) + 1
+            hi = np.maximum(prev, cand)
+            cum = breakers[k]
+            ok &= (cum[np.maximum(hi, lo)] - cum[lo]) == 0
+        alive, prev, limit = alive[ok], cand[ok], limit[ok]
+        pos[k, alive] = prev
+    return pos, entries
+
+
+def _group_values(table, events, customers, by, source):
+    """One group label per person of ``table``: an events column on the entry event, else a
+    customers attribute. Missing values become "(missing)"."""
+    cols = [by] if isinstance(by, str) else list(by)
+    out = {}
+    for col in cols:
+        if col in events.columns and col not in ("customer_id", "timestamp"):
+            values = events[col].iloc[table["entry_row"].to_numpy()].reset_index(drop=True)
+        elif customers is not None and col in customers.columns and col != "customer_id":
+            attr = customers.drop_duplicates("customer_id").set_index("customer_id")[col]
+            values = attr.reindex(pd.Index(table["customer_id"].astype(str))).reset_index(
+                drop=True
+            )
+        else:
+            have = [c for c in events.columns if c not in ("customer_id", "timestamp")]
+            if customers is not None:
+                have += [c for c in customers.columns if c != "customer_id" and c not in have]
+            raise DataError(
+                f"{source}(by=...)",
+                [
+                    {
+                        "column": "by",
+                        "expected": f"a column of "
+                        f"the events{' or customers' if customers is not None else ''} "
+                        f"table; '{col}' is in neither",
+                    }
+                ],
+                columns=have,
+                hint="pass customers=journey.customers (or the Journey itself) to "
+                "group by a customer attribute",
+            )
+        values = values.astype(object).where(values.notna(), _MISSING)
+        out[col] = values.astype(str).to_numpy()
+    return pd.DataFrame(out)
+
+
+def _factorize_rows(keys):
+    if keys.shape[1] == 1:
+        codes, uniq = pd.factorize(keys.iloc[:, 0], sort=True)
+        return codes, pd.DataFrame({keys.columns[0]: uniq})
+    uniq = keys.drop_duplicates().sort_values(list(keys.columns)).reset_index(drop=True)
+    codes = pd.MultiIndex.from_frame(uniq).get_indexer(pd.MultiIndex.from_frame(keys))
+    return codes, uniq
+
+
+def _prepare(events, steps, window, by, customers, observed_at, complete_only, source, **options):
+    events_df, customers, observed = _unpack(events, customers, observed_at)
+    if by is not None and not isinstance(by, str | list | tuple):
+        raise DataError(
+            f"{source}(by=...)",
+            [
+                {
+                    "column": "by",
+                    "expected": f"a column name or a list of names; got {type(by).__name__}",
+                }
+            ],
+        )
+    table, extras = _reduce(
+        events_df, steps, window=window, observed_at=observed, **{**_DEFAULTS, **options}
+    )
+    groups = None
+    if by is not None:
+        groups = _group_values(table, events_df, customers, by, source)
+    attrs = dict(table.attrs)
+    attrs["open_windows"] = int(table["window_open"].sum())
+    attrs["open_not_converted"] = int(
+        (table["window_open"] & (table["depth"] < len(attrs["steps"]))).sum()
+    )
+    attrs["complete_only"] = bool(complete_only)
+    attrs["left_out_open"] = 0
+    keep = None
+    if complete_only:
+        keep = ~table["window_open"].to_numpy()
+        attrs["left_out_open"] = int((~keep).sum())
+        table = table[keep].reset_index(drop=True)
+        if groups is not None:
+            groups = groups[keep].reset_index(drop=True)
+    if groups is not None:
+        attrs["missing_group"] = int((groups == _MISSING).any(axis=1).sum())
+    table.attrs = jsonable(attrs)
+    if keep is not None:
+        extras["chosen"] = extras["chosen"][:, keep]
+    return events_df, table, groups, attrs, extras
+
+
+_DEFAULTS = {
+    "strict": False,
+    "start": None,
+    "end": None,
+    "entry": "all",
+    "exclude": None,
+    "stages": None,
+    "step_windows": None,
+}

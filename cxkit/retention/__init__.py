@@ -1,0 +1,33 @@
+"""Retention: how long customers stay, and what shortens it (survival analysis).
+
+The **reduction** (:mod:`.reduce`, :mod:`.cohorts`) turns customers and events into survival
+tables — one row per customer with a duration and a churn flag, start–stop rows for time-varying
+drivers, cohort cells. The **statistics** (:mod:`.stats`, :mod:`.cox`) run on those small tables:
+Kaplan–Meier, log-rank, RMST, Cox models. Input checks shared by both are in :mod:`.checks`.
+
+>>> import cxkit
+>>> table = cxkit.survival_table(cxkit.load_sample())
+>>> sorted(table.columns[:3])
+['churned', 'customer_id', 'duration_days']
+"""
+
+from .checks import REFERENCE_LEVELS
+from .cohorts import cohort_retention
+from .cox import CoxResult, cox, cox_time_varying
+from .reduce import activity_table, survival_table, time_varying_table
+from .stats import kaplan_meier, logrank, rmst, survival_summary
+
+__all__ = [
+    "survival_table",
+    "activity_table",
+    "time_varying_table",
+    "cohort_retention",
+    "kaplan_meier",
+    "survival_summary",
+    "logrank",
+    "cox",
+    "cox_time_varying",
+    "CoxResult",
+    "rmst",
+    "REFERENCE_LEVELS",
+]
