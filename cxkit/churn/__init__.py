@@ -6,7 +6,9 @@ models (:mod:`.models`) and read the chosen one (:mod:`.evaluate`): calibration,
 scores and the value of a retention campaign.
 
 >>> import cxkit
->>> X, y = cxkit.churn_dataset(cxkit.load_sample(), cutoffs="3 monthly")  # doctest: +SKIP
+>>> X, y = cxkit.churn_dataset(cxkit.load_sample(), "MS", horizon="30D")
+>>> len(X) == len(y)
+True
 """
 
 from .evaluate import (

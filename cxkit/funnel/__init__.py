@@ -7,9 +7,9 @@ live in :mod:`.plots` (also in :mod:`cxkit.plots`) and what the report says in :
 
 >>> import cxkit
 >>> j = cxkit.load_sample()
->>> table = cxkit.funnel(j, ["visit", "product_view", "purchase"], window="14D")
+>>> table = cxkit.funnel(j, ["site_visit", "add_to_cart", "purchase"], window="14D")
 >>> list(table["step"])
-['visit', 'product_view', 'purchase']
+['site_visit', 'add_to_cart', 'purchase']
 """
 
 from .._stats import adjust_pvalues as _adjust

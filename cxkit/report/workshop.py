@@ -15,7 +15,7 @@ run from top to bottom as they are.
 
 Examples
 --------
->>> from cxkit.workshop import make_workshop
+>>> from cxkit.report.workshop import make_workshop
 >>> make_workshop("my_workshop")  # doctest: +SKIP
 """
 
