@@ -262,12 +262,12 @@ def customers_from_events(events, activity=None):
                 columns=sorted(map(str, present))[:30],
                 hint="list some of the event names above in business.activity",
             )
-        chosen, rule = list(activity), "the activity events named in the spec"
+        chosen, rule = list(activity), "activity events named in the spec"
     else:
         chosen = purchase_like(present)
         rule = "events that look like a purchase or an order"
         if not chosen:
-            chosen, rule = list(present), "any event (no event looks like a purchase)"
+            chosen, rule = list(present), "events of any kind (none looks like a purchase)"
     words = ", ".join(map(str, chosen[:5])) + (" …" if len(chosen) > 5 else "")
     rule = f"people with at least one of the {rule} ({words}); signup is their first one"
     active = events.loc[names.isin(chosen).to_numpy(), ["customer_id", "timestamp"]]
