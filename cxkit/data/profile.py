@@ -283,7 +283,7 @@ def _profile_folder(folder):
     from dataclasses import replace
     from pathlib import Path
 
-    from .contract import DataError, _parse_timestamps, _read_table
+    from .contract import DataError, _read_table
     from .journey import _table_path, journey_from_folder
     from .spec import TABLES, Spec, read_spec
 
@@ -293,7 +293,7 @@ def _profile_folder(folder):
         spec = read_spec(folder)
     except DataError as exc:
         spec, out["problem"] = Spec(), f"the spec file could not be used: {exc}"
-    firsts = []
+    firsts, pending = [], {}
     for name in TABLES:
         try:
             path = _table_path(folder, name, spec)
@@ -314,9 +314,7 @@ def _profile_folder(folder):
         for col in times:
             firsts.append(day_first(raw[col]))
         if times:
-            parsed, _ = _parse_timestamps(raw[times[0]], **_parse_of(spec, firsts))
-            if parsed.notna().any():
-                info["date_range"] = [str(parsed.min()), str(parsed.max())]
+            pending[name] = raw[times[0]]
         out["tables"][name] = info
         out["mapping"][name] = {k: v for k, v in mapping.items() if k != v}
         out["unmapped"][name] = unmapped
@@ -324,14 +322,14 @@ def _profile_folder(folder):
     out["dayfirst_unclear"] = out["dayfirst"] is None and "either" in firsts
     if "events" not in out["tables"]:
         out["problem"] = out["problem"] or "no events file (events.csv, .csv.gz or .parquet)"
-        return out, None
+        return _date_ranges(out, pending, spec, firsts, None)
     if any(out["unmapped"].values()):
         out["problem"] = "; ".join(
             f"{name}: no column looks like {', '.join(cols)} (name it in [tables.{name}])"
             for name, cols in out["unmapped"].items()
             if cols
         )
-        return out, None
+        return _date_ranges(out, pending, spec, firsts, None)
     tables = {
         n: {
             **out["mapping"].get(n, {}),
@@ -346,7 +344,23 @@ def _profile_folder(folder):
         journey = journey_from_folder(folder, replace(spec, tables=tables, timestamps=timestamps))
     except DataError as exc:
         out["problem"] = str(exc)
-        return out, None
+        return _date_ranges(out, pending, spec, firsts, None)
+    return _date_ranges(out, pending, spec, firsts, journey)
+
+
+def _date_ranges(out, pending, spec, firsts, journey):
+    """Each table's first and last timestamp: from the journey when it was read, else parsed
+    from the raw column."""
+    from .contract import _parse_timestamps
+
+    column = {"events": "timestamp", "customers": "signup_at", "surveys": "timestamp"}
+    for name, raw in pending.items():
+        if journey is not None:
+            parsed = getattr(journey, name)[column[name]]
+        else:
+            parsed, _ = _parse_timestamps(raw, **_parse_of(spec, firsts))
+        if parsed.notna().any():
+            out["tables"][name]["date_range"] = [str(parsed.min()), str(parsed.max())]
     return out, journey
 
 
