@@ -243,3 +243,24 @@ def test_missing_named_file(tmp_path):
     write(tmp_path, '[tables.events]\nfile = "clicks.csv"\n')
     with pytest.raises(DataError, match=r"tables\.events\.file(.|\n)*clicks\.csv"):
         cxkit.read_journey(tmp_path)
+
+
+def test_the_documented_example_loads_and_readme_matches_the_docstring(tmp_path):
+    import re
+    from pathlib import Path
+
+    import cxkit.data.spec as module
+
+    doc = module.__doc__.split("::\n\n", 1)[1].split("\nExamples\n")[0]
+    doc = "\n".join(line[4:] for line in doc.strip("\n").splitlines())
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    block = re.search(r"## Your own data: cxkit\.toml.*?```toml\n(.*?)```", readme, re.S)
+    assert block.group(1).strip() == doc.strip()
+    spec = read_spec(write(tmp_path, doc))
+    assert spec.business_model == "non-contractual"
+    assert spec.loader_keywords("events") == {
+        "customer": "user_id",
+        "timestamp": "ts",
+        "event": "action",
+    }
+    assert spec.label("page_view") == "Visited the site"

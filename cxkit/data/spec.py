@@ -14,7 +14,7 @@ A full example (every key optional)::
     signup_attributes = ["plan", "region"]         # known when the relationship starts
     skip = ["experience.rfm"]                       # sections to leave out of the report
 
-    [tables.events]                                # your column names -> the kit's
+    [tables.events]                                # the kit's name = your column
     file = "clickstream.csv"
     customer_id = "user_id"
     timestamp = "ts"
@@ -33,7 +33,7 @@ A full example (every key optional)::
     [business]
     model = "non-contractual"                      # or "contractual" (churned_at in customers)
     inactivity = "90D"                             # lost after this long without activity
-    activity = ["purchase"]                        # the touchpoints that count as activity
+    activity = ["order", "reorder"]                # the touchpoints that count as activity
 
     [money]
     currency = "EUR"
