@@ -117,7 +117,10 @@ def starter_spec(folder_or_journey):
         _money(w, p, undecided)
         _labels(w, p)
     else:
-        undecided.append("funnel, business model, segments: the folder could not be read yet")
+        problem = " ".join(str(p["problem"]).split())
+        undecided.append(
+            f"funnel, business model, segments: the folder could not be read yet ({problem})"
+        )
     return w.text(), found, undecided
 
 
@@ -170,6 +173,9 @@ def _found_lines(p):
         return lines
     top = ", ".join(f"{e['event']} ({e['rows']:,})" for e in p["events"][:8])
     lines.append(f"{p['people']:,} people, {p['customers']:,} customers; events: {top}")
+    usual = sorted(p["events"][:12], key=lambda e: (e["median_position"], -e["people"]))
+    order = ", ".join(f"{e['event']} ({e['median_position']:g})" for e in usual)
+    lines.append(f"usual order (median position of a person's first one): {order}")
     if p["customers_derived"]:
         lines.append(f"no customers table: customers are {p['customers_derived']}")
     churn = f"churn dates: {p['churned']:,} churned" if p["churn_dates"] else "no churn dates"

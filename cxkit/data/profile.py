@@ -325,7 +325,7 @@ def _profile_folder(folder):
         return _date_ranges(out, pending, spec, firsts, None)
     if any(out["unmapped"].values()):
         out["problem"] = "; ".join(
-            f"{name}: no column looks like {', '.join(cols)} (name it in [tables.{name}])"
+            f"{name}: no column looks like {', '.join(cols)}; name it in [tables.{name}]"
             for name, cols in out["unmapped"].items()
             if cols
         )
