@@ -313,16 +313,8 @@ def _check_timezone(source, timezone):
     try:
         pd.Timestamp("2024-01-01").tz_localize(timezone)
     except Exception:
-        raise DataError(
-            source,
-            [
-                {
-                    "column": None,
-                    "expected": f"timezone: a time zone such as 'Europe/Madrid' "
-                    f"or 'UTC'; got {timezone!r}",
-                }
-            ],
-        ) from None
+        expected = f"a time zone such as 'Europe/Madrid' or 'UTC'; got {timezone!r}"
+        raise DataError(source, [{"column": "timezone", "expected": expected}]) from None
 
 
 def _check_present(frame, source, columns, problems):
