@@ -77,6 +77,7 @@ _LAZY = {
     "journey_map": "experience",
     # report
     "build_report": "report",
+    "init_spec": "data.init",
 }
 
 __all__ = [

@@ -1,4 +1,4 @@
-"""The ``cxkit`` command: ``cxkit report``, ``cxkit workshop``, ``cxkit simulate``.
+"""The ``cxkit`` command: ``cxkit report``, ``cxkit workshop``, ``cxkit simulate``, ``cxkit init``.
 
 Examples
 --------
@@ -7,6 +7,7 @@ $ cxkit report --data exports/ --out my_reports --show-code
 $ cxkit report --only 01             # just the funnel notebook
 $ cxkit workshop my_workshop        # student/ and teacher/ copies
 $ cxkit simulate --out data/other --seed 11 --customers 2000
+$ cxkit init exports/                # profile a folder, write a starter exports/cxkit.toml
 """
 
 from __future__ import annotations
@@ -51,6 +52,13 @@ def _workshop(args):
     return 0
 
 
+def _init(args):
+    from .data.init import init_spec
+
+    init_spec(args.folder, force=args.force, verbose=True)
+    return 0
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="cxkit", description="Customer-journey analysis kit.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -77,6 +85,10 @@ def build_parser():
     sim.add_argument("--customers", type=int, default=3000)
     sim.add_argument("--seed", type=int, default=7)
     sim.set_defaults(func=_simulate)
+    ini = sub.add_parser("init", help="profile a data folder, write a starter cxkit.toml")
+    ini.add_argument("folder")
+    ini.add_argument("--force", action="store_true", help="replace an existing cxkit.toml")
+    ini.set_defaults(func=_init)
     return parser
 
 

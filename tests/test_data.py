@@ -444,3 +444,75 @@ def test_every_table_carries_the_journeys_observed_at(tmp_path):
     for table in (j.events, j.customers, j.surveys):
         assert pd.Timestamp(table.attrs["observed_at"]) == j.observed_at
         table.head().to_parquet(tmp_path / "out.parquet")  # attrs stay JSON-serialisable
+
+
+# --- events-only folders: customers derived from events ------------------------------------
+
+
+def _events_only(tmp_path):
+    frame = pd.DataFrame(
+        {
+            "customer_id": ["a", "a", "b", "b", "c", "d", "d"],
+            "timestamp": [
+                "2024-01-01 10:00",
+                "2024-01-02 10:00",
+                "2024-01-01 09:00",
+                "2024-01-05 09:00",
+                "2024-01-03 12:00",
+                "2024-01-04 08:00",
+                "2024-01-06 08:00",
+            ],
+            "event": [
+                "visit",
+                "Purchase",
+                "visit",
+                "CHECKOUT_COMPLETED",
+                "visit",
+                "visit",
+                "visit",
+            ],
+        }
+    )
+    frame.to_csv(tmp_path / "events.csv", index=False)
+    return frame
+
+
+def test_events_only_folder_derives_customers(tmp_path):
+    _events_only(tmp_path)
+    j = cxkit.read_journey(tmp_path)
+    # a bought on 2 Jan, b completed a checkout on 5 Jan; c and d only visited
+    assert j.customers[["customer_id", "signup_at"]].to_dict("list") == {
+        "customer_id": ["a", "b"],
+        "signup_at": [pd.Timestamp("2024-01-02 10:00"), pd.Timestamp("2024-01-05 09:00")],
+    }
+    assert j.customers["churned_at"].isna().all()
+    assert j.business_model == "non-contractual"
+    assert j.notes["prospects"] == 2
+    assert "look like a purchase" in j.notes["customers_derived"]
+    assert "Purchase" in j.notes["customers_derived"]
+
+
+def test_derived_customers_follow_the_spec_activity_or_every_event(tmp_path):
+    from cxkit.data.journey import customers_from_events
+
+    _events_only(tmp_path)
+    (tmp_path / "cxkit.toml").write_text('[business]\nactivity = ["visit"]\n')
+    j = cxkit.read_journey(tmp_path)
+    first = j.customers.set_index("customer_id")["signup_at"].dt.strftime("%d %H").to_dict()
+    assert first == {"a": "01 10", "b": "01 09", "c": "03 12", "d": "04 08"}
+    ev = j.events[j.events["event"] == "visit"]
+    every = customers_from_events(ev.assign(event=ev["event"].astype(str)))  # none purchase-like
+    assert len(every) == 4 and "any kind" in every.attrs["derived"]
+    with pytest.raises(DataError, match=r"business\.activity(.|\n)*columns present: .*visit"):
+        customers_from_events(j.events, activity=["renewal"])
+
+
+def test_customers_without_churned_at_are_non_contractual(tmp_path):
+    write_folder(tmp_path, customers=customers_frame().drop(columns=["churned_at"]))
+    j = cxkit.read_journey(tmp_path)
+    assert j.customers.attrs["churn_dates"] is False
+    assert j.business_model == "non-contractual"
+    spec = {"business": {"model": "contractual"}}  # the spec's word wins
+    assert cxkit.read_journey(tmp_path, spec=spec).business_model == "contractual"
+    write_folder(tmp_path)
+    assert cxkit.read_journey(tmp_path).business_model == "contractual"

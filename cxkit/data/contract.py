@@ -213,16 +213,21 @@ _ARG_OF = {
 }
 
 
-def _parse_timestamps(series):
+def _parse_timestamps(series, *, dayfirst=None, date_format=None, timezone=None):
     """Parse to datetime64[ns] naive-UTC. Returns (parsed, bad_mask) where bad_mask marks values
-    that were present but could not be parsed."""
+    that were present but could not be parsed.
+
+    ``date_format`` (a ``strftime`` format) is used exactly; ``dayfirst=True`` reads 03/05/2024
+    as 3 May; ``timezone`` (e.g. ``"Europe/Madrid"``) is the zone of naive values, which are
+    then converted to naive UTC like aware ones (ambiguous autumn times are read as standard
+    time, spring-gap times are moved forward)."""
     s = series
     if isinstance(s.dtype, pd.DatetimeTZDtype):
         return s.dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[ns]"), np.zeros(
             len(s), bool
         )
     if pd.api.types.is_datetime64_any_dtype(s):
-        return s.astype("datetime64[ns]"), np.zeros(len(s), bool)
+        return _localize(s.astype("datetime64[ns]"), timezone), np.zeros(len(s), bool)
     present = s.notna().to_numpy()
     if pd.api.types.is_numeric_dtype(s):
         # numbers are not timestamps (an epoch would silently become 1970)
@@ -232,32 +237,59 @@ def _parse_timestamps(series):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            parsed = pd.to_datetime(text, errors="coerce", utc=True, format="ISO8601")
+            parsed = pd.to_datetime(
+                text, errors="coerce", utc=True, format=date_format or "ISO8601"
+            )
         except (ValueError, TypeError):
             parsed = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns, UTC]")
         retry = present & parsed.isna().to_numpy()
-        if retry.any():  # other formats (e.g. 03/05/2024 14:00): let pandas infer per value
-            again = pd.to_datetime(text[retry], errors="coerce", utc=True, format="mixed")
+        if retry.any() and not date_format:  # other formats (03/05/2024 14:00): per value
+            again = pd.to_datetime(
+                text[retry], errors="coerce", utc=True, format="mixed", dayfirst=bool(dayfirst)
+            )
             parsed = parsed.copy()
             parsed[retry] = again
     # utc=True converts aware values to UTC and reads naive ones as UTC, which leaves their wall
-    # time unchanged: naive values are "taken as they are".
+    # time unchanged: naive values are "taken as they are" (or put in ``timezone``).
     out = parsed.dt.tz_localize(None).astype("datetime64[ns]")
+    if timezone:
+        naive = ~text.str.contains(_OFFSET, regex=True).fillna(False).to_numpy()
+        out = out.where(~naive, _localize(out, timezone))
     bad = present & out.isna().to_numpy()
     return out, bad
 
 
-def _check_timestamps(frame, source, columns, problems, allow_missing=()):
+#: A UTC offset or Z at the end of a timestamp: the value is aware.
+_OFFSET = r"\d:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)$"
+
+
+def _localize(naive, timezone):
+    """Naive wall times in ``timezone`` -> naive UTC (unchanged when no timezone)."""
+    if not timezone:
+        return naive
+    local = naive.dt.tz_localize(
+        timezone, ambiguous=np.zeros(len(naive), bool), nonexistent="shift_forward"
+    )
+    return local.dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[ns]")
+
+
+def _check_timestamps(frame, source, columns, problems, allow_missing=(), parse=None):
+    parse = {k: v for k, v in (parse or {}).items() if v is not None}
+    _check_timezone(source, parse.get("timezone"))
     for col in columns:
         if col not in frame.columns:
             continue
-        parsed, bad = _parse_timestamps(frame[col])
+        parsed, bad = _parse_timestamps(frame[col], **parse)
         if bad.any():
             problems.append(
                 {
                     "column": col,
-                    "expected": "timestamps (e.g. 2024-03-05 14:00:00 "
-                    "or ISO 8601); these could not be parsed",
+                    "expected": (
+                        f"timestamps in the format {parse['date_format']!r}"
+                        if parse.get("date_format")
+                        else "timestamps (e.g. 2024-03-05 14:00:00 or ISO 8601)"
+                    )
+                    + "; these could not be parsed",
                     "rows": int(bad.sum()),
                     "examples": _examples(frame, bad, col),
                 }
@@ -273,6 +305,16 @@ def _check_timestamps(frame, source, columns, problems, allow_missing=()):
                 }
             )
         frame[col] = parsed
+
+
+def _check_timezone(source, timezone):
+    if not timezone:
+        return
+    try:
+        pd.Timestamp("2024-01-01").tz_localize(timezone)
+    except Exception:
+        expected = f"a time zone such as 'Europe/Madrid' or 'UTC'; got {timezone!r}"
+        raise DataError(source, [{"column": "timezone", "expected": expected}]) from None
 
 
 def _check_present(frame, source, columns, problems):
@@ -310,6 +352,9 @@ def read_events(
     device=None,
     value=None,
     session_id=None,
+    dayfirst=None,
+    date_format=None,
+    timezone=None,
 ):
     """Read the touchpoint log: one row per interaction of a person (prospect or customer).
 
@@ -321,6 +366,10 @@ def read_events(
         The file's names for the required columns.
     channel, device, value, session_id : str, optional
         The file's names for the optional columns, if they differ from the canonical ones.
+    dayfirst, date_format, timezone : optional
+        How timestamps are written: ``dayfirst=True`` reads 03/05/2024 as 3 May,
+        ``date_format`` is one exact ``strftime`` format, ``timezone`` is the zone of naive
+        values (converted to naive UTC). The same keywords exist on every loader.
 
     Returns
     -------
@@ -350,7 +399,8 @@ def read_events(
     frame = _apply_mapping(frame, source, _EVENTS, mapping)
     problems = []
     _check_present(frame, source, ["customer_id", "event"], problems)
-    _check_timestamps(frame, source, ["timestamp"], problems)
+    parse = {"dayfirst": dayfirst, "date_format": date_format, "timezone": timezone}
+    _check_timestamps(frame, source, ["timestamp"], problems, parse=parse)
     if "value" in frame.columns:
         num = pd.to_numeric(frame["value"], errors="coerce")
         bad = num.isna().to_numpy() & frame["value"].notna().to_numpy()
@@ -376,7 +426,14 @@ def read_events(
 
 
 def read_customers(
-    data, *, customer="customer_id", signup_at="signup_at", churned_at="churned_at"
+    data,
+    *,
+    customer="customer_id",
+    signup_at="signup_at",
+    churned_at="churned_at",
+    dayfirst=None,
+    date_format=None,
+    timezone=None,
 ):
     """Read the customers table: one row per person who became a customer.
 
@@ -397,7 +454,12 @@ def read_customers(
     problems = []
     _check_present(frame, source, ["customer_id"], problems)
     _check_timestamps(
-        frame, source, ["signup_at", "churned_at"], problems, allow_missing=("churned_at",)
+        frame,
+        source,
+        ["signup_at", "churned_at"],
+        problems,
+        allow_missing=("churned_at",),
+        parse={"dayfirst": dayfirst, "date_format": date_format, "timezone": timezone},
     )
     churn_dates = "churned_at" in frame.columns  # contractual data has the column (maybe empty)
     if not churn_dates:
@@ -452,6 +514,9 @@ def read_surveys(
     stage=None,
     touchpoint=None,
     comment=None,
+    dayfirst=None,
+    date_format=None,
+    timezone=None,
 ):
     """Read survey answers: one row per answer (NPS 0–10, CSAT 1–5, CES 1–7).
 
@@ -478,7 +543,8 @@ def read_surveys(
     frame = _apply_mapping(frame, source, _SURVEYS, mapping)
     problems = []
     _check_present(frame, source, ["customer_id", "survey", "score"], problems)
-    _check_timestamps(frame, source, ["timestamp"], problems)
+    parse = {"dayfirst": dayfirst, "date_format": date_format, "timezone": timezone}
+    _check_timestamps(frame, source, ["timestamp"], problems, parse=parse)
     kind = frame["survey"].astype("string").str.strip().str.lower()
     unknown = ~kind.isin(list(SURVEY_SCALES)).fillna(False).to_numpy() & kind.notna().to_numpy()
     if unknown.any():

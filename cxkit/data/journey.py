@@ -93,19 +93,24 @@ def _find(folder, stem):
 def read_journey(
     folder, *, observed_at=None, events=None, customers=None, surveys=None, spec=None
 ):
-    """Read ``events``, ``customers`` and (optional) ``surveys`` from a folder.
+    """Read ``events`` and (optional) ``customers`` and ``surveys`` from a folder.
 
     Files are found as ``events.csv``, ``events.csv.gz`` or ``events.parquet`` (likewise for
-    the others). Column mappings are passed as dicts of loader keywords, e.g.
-    ``events={"customer": "user_id", "timestamp": "ts"}``.
+    the others), or as the spec's ``[tables.<name>] file = "..."``. The folder's spec
+    (``cxkit.toml``) maps columns, says how timestamps are written and gives ``observed_at``;
+    explicit arguments override it. Without a customers file, customers are derived from the
+    events (:func:`customers_from_events`).
 
     Parameters
     ----------
     folder : str or Path
     observed_at : str or Timestamp, optional
-        When the data was extracted. Default: the latest timestamp across all tables.
+        When the data was extracted. Default: the spec's, else the latest timestamp across all
+        tables.
     events, customers, surveys : dict, optional
-        Column mappings for each loader.
+        Column mappings for each loader, as its keywords, e.g.
+        ``events={"customer": "user_id", "timestamp": "ts"}``; they update the spec's
+        ``[tables.<name>]`` mapping key by key.
     spec : Spec or dict, optional
         Overrides the folder's spec file (``cxkit.toml``) key by key.
 
@@ -123,45 +128,160 @@ def read_journey(
             [
                 {
                     "column": None,
-                    "expected": "a folder holding events and customers files; it does not exist",
+                    "expected": "a folder holding an events file (and customers, surveys); "
+                    "it does not exist",
                 }
             ],
         )
-    paths = {name: _find(folder, name) for name in ("events", "customers", "surveys")}
-    missing = [n for n in ("events", "customers") if paths[n] is None]
-    if missing:
+    the_spec = read_spec(folder).override(spec)
+    given = {"events": events, "customers": customers, "surveys": surveys}
+    return journey_from_folder(folder, the_spec, observed_at=observed_at, mappings=given)
+
+
+_LOADERS = {"events": read_events, "customers": read_customers, "surveys": read_surveys}
+
+
+def journey_from_folder(folder, spec, *, observed_at=None, mappings=None):
+    """Read a folder with exactly this spec (the folder's own spec file is not read)."""
+    folder = Path(folder)
+    mappings = mappings or {}
+    for name, loader in _LOADERS.items():
+        _check_mapping(name, mappings.get(name), loader)
+    paths = {name: _table_path(folder, name, spec) for name in _LOADERS}
+    if paths["events"] is None:
         present = sorted(p.name for p in folder.iterdir())
         raise DataError(
             folder,
             [
                 {
                     "column": None,
-                    "expected": f"a file {n}.csv, {n}.csv.gz or {n}.parquet; none found",
+                    "expected": "a file events.csv, events.csv.gz or events.parquet; none found "
+                    "(customers.csv and surveys.csv are optional)",
                 }
-                for n in missing
             ],
             columns=present,
-            hint="rename your exports, or call read_events/read_customers directly",
+            hint="rename your export, or name it in cxkit.toml: [tables.events] file = '...'",
         )
-    mappings = {
-        "events": (events, read_events),
-        "customers": (customers, read_customers),
-        "surveys": (surveys, read_surveys),
-    }
-    for name, (mapping, loader) in mappings.items():
-        _check_mapping(name, mapping, loader)
-    ev = read_events(paths["events"], **(events or {}))
-    cu = read_customers(paths["customers"], **(customers or {}))
-    su = read_surveys(paths["surveys"], **(surveys or {})) if paths["surveys"] else None
-    the_spec = read_spec(folder).override(spec)
+    parse = spec.parse_keywords()
+    tables = {}
+    for name, loader in _LOADERS.items():
+        if paths[name] is None:
+            tables[name] = None
+            continue
+        keywords = {**parse, **spec.loader_keywords(name), **(mappings.get(name) or {})}
+        tables[name] = loader(paths[name], **keywords)
+    if tables["customers"] is None:
+        tables["customers"] = customers_from_events(tables["events"], activity=spec.activity)
     return journey_from_tables(
-        ev,
-        cu,
-        su,
-        observed_at=observed_at if observed_at is not None else the_spec.observed_at,
+        tables["events"],
+        tables["customers"],
+        tables["surveys"],
+        observed_at=observed_at if observed_at is not None else spec.observed_at,
         source=str(folder),
-        spec=the_spec,
+        spec=spec,
     )
+
+
+def _table_path(folder, name, spec):
+    file = spec.tables.get(name, {}).get("file")
+    if file is None:
+        return _find(folder, name)
+    path = folder / file
+    if not path.is_file():
+        raise DataError(
+            spec.source,
+            [
+                {
+                    "column": f"tables.{name}.file",
+                    "expected": f"the file {path} to exist; it does not",
+                }
+            ],
+            columns=sorted(p.name for p in folder.iterdir()),
+        )
+    return path
+
+
+#: Event names that look like a purchase (matched anywhere in the name, any case).
+PURCHASE_LIKE = r"purchase|order|transaction|checkout_complete|buy"
+
+
+def purchase_like(names):
+    """The event names among ``names`` that look like a purchase or an order."""
+    names = pd.Series(pd.unique(pd.Series(list(names), dtype=object)), dtype="string")
+    hit = names.str.contains(PURCHASE_LIKE, case=False, regex=True).fillna(False)
+    return [str(n) for n in names[hit.to_numpy()]]
+
+
+def customers_from_events(events, activity=None):
+    """A customers table derived from the events alone (a clickstream without a CRM export).
+
+    A customer is a person with at least one *activity* event: ``activity`` (the spec's
+    ``business.activity``) if given, else the events whose name looks like a purchase or an
+    order (``purchase``, ``order``, ``transaction``, ``checkout_complete``, ``buy``), else every
+    event. ``signup_at`` is their first activity event; there are no churn dates, so the
+    journey is non-contractual unless the spec says otherwise.
+
+    Parameters
+    ----------
+    events : DataFrame
+        Canonical events (:func:`read_events`).
+    activity : list of str, optional
+        The event names that make a person a customer.
+
+    Returns
+    -------
+    DataFrame
+        ``customer_id``, ``signup_at``, ``churned_at`` (empty), sorted by ``signup_at``;
+        ``.attrs["derived"]`` says the rule in words, ``.attrs["churn_dates"]`` is False.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from cxkit.data import read_events
+    >>> from cxkit.data.journey import customers_from_events
+    >>> ev = read_events(pd.DataFrame({"customer_id": ["a", "a", "b"],
+    ...     "timestamp": ["2024-01-01", "2024-01-03", "2024-01-02"],
+    ...     "event": ["visit", "order", "visit"]}))
+    >>> customers_from_events(ev)[["customer_id", "signup_at"]].to_dict("list")
+    {'customer_id': ['a'], 'signup_at': [Timestamp('2024-01-03 00:00:00')]}
+    """
+    names = events["event"].astype(object)
+    present = pd.unique(names)
+    if activity is not None:
+        missing = [a for a in activity if a not in set(present)]
+        if len(missing) == len(activity):
+            raise DataError(
+                events.attrs.get("source", "events"),
+                [
+                    {
+                        "column": "business.activity",
+                        "expected": "event names that occur in the events; none of "
+                        f"{list(activity)} does",
+                    }
+                ],
+                columns=sorted(map(str, present))[:30],
+                hint="list some of the event names above in business.activity",
+            )
+        chosen, rule = list(activity), "activity events named in the spec"
+    else:
+        chosen = purchase_like(present)
+        rule = "events that look like a purchase or an order"
+        if not chosen:
+            chosen, rule = list(present), "events of any kind (none looks like a purchase)"
+    words = ", ".join(map(str, chosen[:5])) + (" …" if len(chosen) > 5 else "")
+    rule = f"people with at least one of the {rule} ({words}); signup is their first one"
+    active = events.loc[names.isin(chosen).to_numpy(), ["customer_id", "timestamp"]]
+    first = active.groupby("customer_id", observed=True, sort=False)["timestamp"].min()
+    frame = pd.DataFrame(
+        {
+            "customer_id": first.index.astype(str).astype(object),
+            "signup_at": first.to_numpy().astype("datetime64[ns]"),
+            "churned_at": pd.Series(pd.NaT, index=range(len(first)), dtype="datetime64[ns]"),
+        }
+    )
+    frame = frame.sort_values(["signup_at", "customer_id"], kind="stable").reset_index(drop=True)
+    frame.attrs = {"source": "derived from events", "churn_dates": False, "derived": rule}
+    return frame
 
 
 def _check_mapping(name, mapping, loader):
@@ -231,6 +351,8 @@ def journey_from_tables(
         "unknown_survey_ids": int(unknown_survey.sum()),
         "after_observed_at": int((events["timestamp"] > observed).sum()),
     }
+    if customers.attrs.get("derived"):
+        notes["customers_derived"] = customers.attrs["derived"]
     if notes["unknown_survey_ids"]:
         ex = list(pd.unique(surveys.loc[unknown_survey, "customer_id"]))[:_MAX_EXAMPLES]
         warnings.warn(

@@ -14,7 +14,7 @@ A full example (every key optional)::
     signup_attributes = ["plan", "region"]         # known when the relationship starts
     skip = ["experience.rfm"]                       # sections to leave out of the report
 
-    [tables.events]                                # your column names -> the kit's
+    [tables.events]                                # the kit's name = your column
     file = "clickstream.csv"
     customer_id = "user_id"
     timestamp = "ts"
@@ -33,7 +33,7 @@ A full example (every key optional)::
     [business]
     model = "non-contractual"                      # or "contractual" (churned_at in customers)
     inactivity = "90D"                             # lost after this long without activity
-    activity = ["purchase"]                        # the touchpoints that count as activity
+    activity = ["order", "reorder"]                # the touchpoints that count as activity
 
     [money]
     currency = "EUR"
@@ -61,7 +61,7 @@ from pathlib import Path
 
 from .contract import DataError
 
-__all__ = ["Spec", "read_spec", "SPEC_FILES", "BUSINESS_MODELS"]
+__all__ = ["Spec", "read_spec", "SPEC_FILES", "BUSINESS_MODELS", "TABLE_KEYS"]
 
 #: File names a spec may have in a data folder, in the order they are looked for.
 SPEC_FILES = ("cxkit.toml", "cxkit.json")
@@ -122,33 +122,53 @@ class Spec:
 
     @classmethod
     def from_dict(cls, raw, source="(dict)"):
-        """A spec from a parsed file; unknown keys and wrong types raise :class:`DataError`."""
+        """A spec from a parsed file; unknown keys and wrong values raise :class:`DataError`
+        naming the key (``funnel.window``, ``money.margin_rate`` …)."""
         if not isinstance(raw, dict):
             _bad(source, "(top level)", "a table of keys", type(raw).__name__)
-        known = {"tables", "timestamps", "funnel", "segments", "signup_attributes", "business"}
-        known |= {"money", "observed_at", "labels", "skip"}
-        unknown = sorted(set(raw) - known)
-        if unknown:
-            _bad(source, unknown[0], "one of " + ", ".join(sorted(known)), unknown)
+        _known(raw, _TOP, source)
         business = _table(raw, "business", source)
+        _known(business, ("model", "inactivity", "activity"), source, "business.")
         model = business.get("model")
         if model is not None and model not in BUSINESS_MODELS:
             _bad(source, "business.model", " or ".join(map(repr, BUSINESS_MODELS)), model)
+        inactivity = business.get("inactivity", "90D")
+        _duration(inactivity, "business.inactivity", source)
+        labels = _table(raw, "labels", source)
+        for event, words in labels.items():
+            if not isinstance(words, str):
+                _bad(source, f"labels.{event}", "words in quotes", words)
         return cls(
             source=str(source),
-            tables=_table(raw, "tables", source),
-            timestamps=_table(raw, "timestamps", source),
-            funnel=_table(raw, "funnel", source),
+            tables=_tables(raw, source),
+            timestamps=_timestamps(raw, source),
+            funnel=_funnel(_table(raw, "funnel", source), source),
             segments=_names(raw, "segments", source),
             signup_attributes=_names(raw, "signup_attributes", source),
             business_model=model,
-            inactivity=str(business.get("inactivity", "90D")),
+            inactivity=str(inactivity),
             activity=_names(business, "activity", source, prefix="business."),
-            money=_table(raw, "money", source),
-            observed_at=None if raw.get("observed_at") is None else str(raw["observed_at"]),
-            labels=_table(raw, "labels", source),
+            money=_money(_table(raw, "money", source), source),
+            observed_at=_date(raw.get("observed_at"), source),
+            labels=labels,
             skip=_names(raw, "skip", source) or [],
         )
+
+    def loader_keywords(self, table):
+        """The ``[tables.<table>]`` column mapping as keywords of that table's loader
+        (``customer_id = "user_id"`` -> ``customer="user_id"``), ``file`` left out."""
+        mapping = self.tables.get(table, {})
+        return {_KEYWORD.get(k, k): v for k, v in mapping.items() if k != "file"}
+
+    def parse_keywords(self):
+        """The ``[timestamps]`` section as the loaders' keywords (dayfirst, date_format,
+        timezone)."""
+        ts = self.timestamps
+        return {
+            "dayfirst": ts.get("dayfirst"),
+            "date_format": ts.get("format"),
+            "timezone": ts.get("timezone"),
+        }
 
     def override(self, other):
         """This spec with every field that ``other`` (a Spec or dict) sets replaced."""
@@ -174,6 +194,37 @@ class Spec:
         return str(self.labels.get(event, event))
 
 
+_TOP = (
+    "tables",
+    "timestamps",
+    "funnel",
+    "segments",
+    "signup_attributes",
+    "business",
+    "money",
+    "observed_at",
+    "labels",
+    "skip",
+)
+
+#: Per table: the column names a ``[tables.<name>]`` section may map (canonical names, or the
+#: loader's keyword when it differs), besides ``file``.
+TABLE_KEYS = {
+    "events": ("customer_id", "timestamp", "event", "channel", "device", "value", "session_id"),
+    "customers": ("customer_id", "signup_at", "churned_at"),
+    "surveys": (
+        "customer_id",
+        "timestamp",
+        "survey",
+        "score",
+        "stage",
+        "touchpoint",
+        "comment",
+    ),
+}
+_KEYWORD = {"customer_id": "customer"}
+
+
 def _bad(source, key, expected, got):
     raise DataError(
         source,
@@ -182,11 +233,131 @@ def _bad(source, key, expected, got):
     )
 
 
-def _table(raw, key, source):
+def _known(raw, keys, source, prefix=""):
+    unknown = sorted(set(raw) - set(keys))
+    if unknown:
+        _bad(source, prefix + str(unknown[0]), "one of " + ", ".join(sorted(keys)), unknown)
+
+
+def _table(raw, key, source, prefix=""):
     value = raw.get(key, {})
     if not isinstance(value, dict):
-        _bad(source, key, "a table ([section] in TOML, an object in JSON)", value)
+        _bad(source, prefix + key, "a table ([section] in TOML, an object in JSON)", value)
     return dict(value)
+
+
+def _tables(raw, source):
+    tables = _table(raw, "tables", source)
+    _known(tables, TABLES, source, "tables.")
+    out = {}
+    for name in tables:
+        mapping = _table(tables, name, source, "tables.")
+        allowed = ("file", *TABLE_KEYS[name], "customer")
+        _known(mapping, allowed, source, f"tables.{name}.")
+        for key, column in mapping.items():
+            if not isinstance(column, str) or not column.strip():
+                what = "a file name" if key == "file" else "the column's name in your file"
+                _bad(source, f"tables.{name}.{key}", what, column)
+        out[name] = {("customer_id" if k == "customer" else k): v for k, v in mapping.items()}
+    return out
+
+
+def _timestamps(raw, source):
+    ts = _table(raw, "timestamps", source)
+    _known(ts, ("dayfirst", "format", "timezone"), source, "timestamps.")
+    if "dayfirst" in ts and not isinstance(ts["dayfirst"], bool):
+        _bad(source, "timestamps.dayfirst", "true or false", ts["dayfirst"])
+    if "format" in ts and (not isinstance(ts["format"], str) or "%" not in ts["format"]):
+        _bad(
+            source, "timestamps.format", "a strftime format such as '%d/%m/%Y %H:%M'", ts["format"]
+        )
+    if "timezone" in ts:
+        zone = ts["timezone"]
+        try:
+            import pandas as pd
+
+            pd.Timestamp("2024-01-01").tz_localize(zone)
+        except Exception:
+            _bad(
+                source, "timestamps.timezone", "a time zone such as 'Europe/Madrid' or 'UTC'", zone
+            )
+    return ts
+
+
+def _duration(value, key, source):
+    from .._args import duration
+
+    try:
+        return duration(value, key, source)
+    except DataError:
+        _bad(source, key, "a duration with a unit, such as '14D', '36h' or '90min'", value)
+
+
+def _funnel(funnel, source, prefix="funnel."):
+    _known(funnel, ("steps", "window", "entry", "step_windows"), source, prefix)
+    if "steps" in funnel:
+        steps = funnel["steps"]
+        ok = isinstance(steps, dict) and len(steps) > 0
+        for events in steps.values() if ok else ():
+            names = [events] if isinstance(events, str) else events
+            ok &= isinstance(names, list) and len(names) > 0
+            ok &= all(isinstance(n, str) and n for n in names) if isinstance(names, list) else 0
+        if not ok:
+            _bad(source, prefix + "steps", "a non-empty table of step = event or [events]", steps)
+    if "window" in funnel:
+        _duration(funnel["window"], prefix + "window", source)
+    if funnel.get("entry", "all") not in ("all", "first"):
+        _bad(source, prefix + "entry", "'all' or 'first'", funnel["entry"])
+    windows = funnel.get("step_windows")
+    if windows is not None:
+        if isinstance(windows, dict):
+            for step, value in windows.items():
+                _duration(value, f"{prefix}step_windows.{step}", source)
+        elif isinstance(windows, list):
+            for i, value in enumerate(windows):
+                if value is not None:
+                    _duration(value, f"{prefix}step_windows[{i}]", source)
+        else:
+            _bad(source, prefix + "step_windows", "a table of step = duration", windows)
+    return funnel
+
+
+def _money(money, source):
+    keys = ("currency", "margin_rate", "margin_column", "contact_cost", "offer_cost")
+    _known(money, (*keys, "offer_success"), source, "money.")
+    for key in ("currency", "margin_column"):
+        if key in money and not isinstance(money[key], str):
+            _bad(source, f"money.{key}", "words in quotes", money[key])
+    if "margin_rate" in money and "margin_column" in money:
+        _bad(source, "money.margin_rate", "margin_rate or margin_column, not both", "both")
+    checks = {
+        "margin_rate": (lambda x: 0 <= x <= 1, "a number from 0 to 1 (0.3 is 30%)"),
+        "contact_cost": (lambda x: x >= 0, "a number of zero or more"),
+        "offer_cost": (lambda x: x >= 0, "a number of zero or more"),
+        "offer_success": (lambda x: 0 < x <= 1, "a number above 0 and at most 1 (0.1 is 10%)"),
+    }
+    for key, (ok, expected) in checks.items():
+        if key not in money:
+            continue
+        value = money[key]
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if not number or value != value or not ok(value):
+            _bad(source, f"money.{key}", expected, value)
+    return money
+
+
+def _date(value, source):
+    if value is None:
+        return None
+    import pandas as pd
+
+    try:
+        ok = not isinstance(value, (int, float, bool)) and pd.notna(pd.Timestamp(value))
+    except (ValueError, TypeError):
+        ok = False
+    if not ok:
+        _bad(source, "observed_at", "a date such as 2025-06-30", value)
+    return str(value)
 
 
 def _names(raw, key, source, prefix=""):
@@ -201,7 +372,10 @@ def _names(raw, key, source, prefix=""):
 
 
 def _parse_file(path):
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise DataError(path, [{"column": None, "expected": f"UTF-8 text: {exc}"}]) from None
     try:
         if path.suffix == ".toml":
             try:
@@ -233,5 +407,6 @@ def read_spec(folder):
     old = folder / "funnel.json"
     if old.is_file() and not spec.funnel:
         raw = _parse_file(old)
-        spec = replace(spec, funnel=_table({"funnel": raw}, "funnel", old))
+        funnel = _funnel(_table({"funnel": raw}, "funnel", old), old, prefix="")
+        spec = replace(spec, funnel=funnel)
     return spec
