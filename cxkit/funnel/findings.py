@@ -20,7 +20,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .._format import duration_text, is_known
-from ..story import Finding, not_applicable
+from ..story import Finding, escape, not_applicable
 
 __all__ = [
     "overall",
@@ -188,7 +188,7 @@ def _why_no_segments(journey):
     if named:
         return (
             "The funnel is not broken down by segment: "
-            + ", ".join(named)
+            + ", ".join(escape(c.replace("_", " ")) for c in named)
             + " has only one value on the entry touchpoints, so there is nothing to compare."
         )
     return (
@@ -408,6 +408,10 @@ def _path_text(path, journey):
     return " → ".join(_label(journey, part) for part in str(path).split(" → "))
 
 
+def _who(group):
+    return f" ({group})" if group is not None else ""
+
+
 def drop_off_paths(paths, table=None, *, group=None, by=None, journey=None):
     """The most common next move of people who stopped at a step (for ``group`` of ``by`` when
     given).
@@ -437,16 +441,21 @@ def drop_off_paths(paths, table=None, *, group=None, by=None, journey=None):
     if group is not None and by in first.columns:
         first = first[first[by] == group]
     moves = first[first["path"] != "(nothing)"]
+    if first.empty:
+        return not_applicable(key, "No one stopped at this step inside their window.")
     if moves.empty:
-        return not_applicable(
-            key, "The people who stopped did nothing else inside their window that the data shows."
+        return Finding(
+            key,
+            "No one who stopped at **{step}**{who} did anything else inside their window that "
+            "the data shows.",
+            {"step": _label(journey, first["step"].iloc[0]), "who": _who(group)},
         )
     top = moves.iloc[0]
     nothing = first.loc[first["path"] == "(nothing)", "pct"]
-    who = f" ({group})" if group is not None else ""
+    who = _who(group)
     return Finding(
         key,
-        "After **{step}**, the most common next move of those who stopped there" + who + " was "
+        "After **{step}**, the most common next move of those who stopped there{who} was "
         "**{path}**: {pct:.0f}% of them (95% CI {ci_low:.0f}–{ci_high:.0f}%)"
         + ("; {nothing:.0f}% did nothing else inside their window." if len(nothing) else "."),
         {
@@ -456,7 +465,7 @@ def drop_off_paths(paths, table=None, *, group=None, by=None, journey=None):
             "ci_low": float(top["ci_low"]),
             "ci_high": float(top["ci_high"]),
             "nothing": float(nothing.iloc[0]) if len(nothing) else 0.0,
-            "group": "" if group is None else str(group),
+            "who": who,
         },
     )
 
