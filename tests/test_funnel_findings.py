@@ -318,3 +318,73 @@ def test_fifty_customers():
     gaps = out["gaps"]
     if not gaps.headline:  # too few for a significant gap: the MDE says how large one could be
         assert "MDE" in gaps.plain() or not gaps.applies
+
+
+# --------------------------------------------------------------------------------------------
+# notebook 01 on odd folders: it runs, and readers never see nan, NaT, None, True/False
+# --------------------------------------------------------------------------------------------
+
+
+def _visible_text(html_text):
+    import html
+
+    text = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", html_text, flags=re.S)
+    text = re.sub(r"<[^>]+>", " ", text)
+    return re.sub(r"\s+", " ", html.unescape(text))
+
+
+def _write(folder, journey, events=None, spec=None):
+    folder.mkdir()
+    (journey.events if events is None else events).to_csv(folder / "events.csv", index=False)
+    journey.customers.to_csv(folder / "customers.csv", index=False)
+    if spec is not None:
+        (folder / "cxkit.toml").write_text(spec)
+    return folder
+
+
+def _folders(root):
+    small, _ = cxkit.simulate(customers=300, seed=5)
+    fifty, _ = cxkit.simulate(customers=50, seed=4)
+    minutes = _minute_journey()
+    renamed = small.events.copy()
+    renamed["event"] = renamed["event"].cat.rename_categories({"purchase": "order"})
+    steps = '[funnel]\nwindow = "1h"\nsteps = {view = "view", cart = "cart", pay = "pay"}\n'
+    return {
+        "no_segments": _write(
+            root / "no_segments", small, small.events.drop(columns=["device", "channel"])
+        ),
+        "fifty": _write(root / "fifty", fifty),
+        "minutes": _write(root / "minutes", minutes, spec=steps + '[labels]\npay = "Paid"\n'),
+        "one_step": _write(root / "one_step", minutes, spec='[funnel]\nsteps = {view = "view"}\n'),
+        "unmatched": _write(
+            root / "unmatched",
+            small,
+            spec='[funnel]\nsteps = {visit = "site_visit", x = "nope"}\n',
+        ),
+        "no_steps": _write(root / "no_steps", small, renamed),
+    }
+
+
+EXPECT = {
+    "no_segments": "device or channel",
+    "fifty": "reached purchase",
+    "minutes": "minutes",
+    "one_step": "one step",
+    "unmatched": "no event matches the step",
+    "no_steps": "The funnel needs its steps",
+}
+
+
+@pytest.mark.slow
+def test_notebook_01_on_odd_folders(tmp_path):
+    from cxkit.report import build_report
+
+    for name, folder in _folders(tmp_path).items():
+        out = tmp_path / f"out-{name}"
+        build_report(folder, out, only=["01"], progress=False)
+        text = _visible_text((out / "01_buyer_funnel.html").read_text())
+        assert not BAD_WORDS.search(text), (name, BAD_WORDS.findall(text))
+        assert EXPECT[name] in text, (name, text[:3000])
+        assert "0 days (0 to 0)" not in text and not re.search(r"\d\.\d+ hours", text)
+        if name == "minutes":
+            assert "Paid" in text and "hour" not in text.split("How long do steps take?")[1]
