@@ -5,7 +5,7 @@ words, no ``nan`` or ``NaT`` (what is not known is left blank).
 >>> from cxkit.funnel import STEPS, tables
 >>> j = cxkit.load_sample()
 >>> list(tables.readable_funnel(cxkit.funnel(j, STEPS), journey=j).columns)[:2]
-['People', '% of entrants']
+['Step', 'People']
 """
 
 from __future__ import annotations
@@ -62,7 +62,8 @@ def readable_funnel(table, *, journey=None):
     out["Median time from previous step"] = [
         duration_text(t) if is_known(t) else "" for t in table["median_time_to_step"]
     ]
-    return _indexed(out)
+    out.index = pd.Index(table["step_index"].to_numpy(), name="#")
+    return out
 
 
 def _indexed(out):
