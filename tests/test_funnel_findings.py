@@ -121,6 +121,11 @@ def test_steps_matching_no_event_are_explained_not_a_key_error(sample):
     assert all(not f.applies for f in out["overview"])
 
 
+def test_a_skipped_funnel_has_no_steps(sample):
+    fs = funnel_steps(_with_spec(sample, skip=["funnel"]))
+    assert fs.steps is None and "skip" in fs.notes[0].plain()
+
+
 def test_bad_spec_steps_raise_data_error(sample):
     with pytest.raises(DataError, match="steps"):
         funnel_steps(_with_spec(sample, funnel={"steps": {"visit": 3}}))

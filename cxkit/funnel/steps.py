@@ -316,6 +316,9 @@ def funnel_steps(journey, *, strict=False):
     window = str(spec.get("window", "14D"))
     _parse_window(window, "cxkit.toml [funnel] window")
     options = {k: spec[k] for k in ("entry", "step_windows") if spec.get(k) is not None}
+    if journey.spec.skips("funnel"):
+        why = "The funnel is left out of this report: the spec's skip list names it."
+        return FunnelSteps(None, window, options, [not_applicable("funnel.steps", why)])
     present = set(journey.events["event"].dropna().unique())
     label = journey.spec.label
     if not spec.get("steps"):
