@@ -350,9 +350,11 @@ def _buyers_from(table, step, people):
     return people * at.iloc[-1] / max(at[step], 1)
 
 
-def what_to_do(table, gaps, *, journey=None):
+def what_to_do(table, gaps, *, journey=None, summary=False):
     """The action the data supports: fix the worst segment gap (with the buyers, and money when
-    the events carry a value), and the biggest leak for everyone.
+    the events carry a value), and the biggest leak for everyone. ``summary=True`` puts the
+    fix in the index's executive summary (off by default: :func:`overview` gives the funnel's
+    summary sentence, shown by notebook 00).
 
     Returns
     -------
@@ -400,6 +402,7 @@ def what_to_do(table, gaps, *, journey=None):
                     "order_value": value,
                 },
                 headline=True,
+                summary=summary,
             )
         )
     out.append(

@@ -53,7 +53,9 @@ def read_funnel_spec(folder=None):
                    "cart": "add_to_cart", "purchase": "order_completed"},
          "window": "7D"}
 
-    A step maps to one event name or a list of alternatives.
+    A step maps to one event name or a list of alternatives. The report uses
+    :func:`funnel_steps` instead, which reads the spec (``cxkit.toml``'s ``[funnel]``, with
+    ``funnel.json`` as its funnel part) and does not fall back on the sample's steps silently.
 
     Returns
     -------
