@@ -14,13 +14,18 @@ live in :mod:`.plots` (also in :mod:`cxkit.plots`) and what the report says in :
 
 from .._stats import adjust_pvalues as _adjust
 from .._stats import wilson as _wilson
+from . import findings, tables
 from .paths import drop_off_paths
 from .reduce import funnel_table
 from .stats import compare_funnel, funnel, funnel_trend, segment_gaps, time_to_convert
-from .steps import STAGE_ORDER, STAGES, STEPS, read_funnel_spec
+from .steps import STAGE_ORDER, STAGES, STEPS, FunnelSteps, funnel_steps, read_funnel_spec
 
 __all__ = [
     "read_funnel_spec",
+    "funnel_steps",
+    "FunnelSteps",
+    "findings",
+    "tables",
     "funnel",
     "funnel_table",
     "time_to_convert",

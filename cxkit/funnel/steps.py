@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 
 from .._args import duration, moment
 from ..data import DataError
@@ -52,7 +53,9 @@ def read_funnel_spec(folder=None):
                    "cart": "add_to_cart", "purchase": "order_completed"},
          "window": "7D"}
 
-    A step maps to one event name or a list of alternatives.
+    A step maps to one event name or a list of alternatives. The report uses
+    :func:`funnel_steps` instead, which reads the spec (``cxkit.toml``'s ``[funnel]``, with
+    ``funnel.json`` as its funnel part) and does not fall back on the sample's steps silently.
 
     Returns
     -------
@@ -259,3 +262,115 @@ def _stacklevel():
     while frame is not None and frame.f_globals.get("__name__", "").startswith("cxkit"):
         frame, level = frame.f_back, level + 1
     return level
+
+
+@dataclass(frozen=True)
+class FunnelSteps:
+    """The funnel a report uses: ``steps`` (None when there is none to use), the ``window``,
+    other ``options`` for :func:`cxkit.funnel` (``entry``, ``step_windows``) and ``notes``
+    (findings saying where the steps came from, or why there are none)."""
+
+    steps: dict | None
+    window: str
+    options: dict
+    notes: list
+
+    def __iter__(self):  # steps, window, notes = funnel_steps(journey)
+        return iter((self.steps, self.window, self.notes))
+
+    @property
+    def kwargs(self):
+        """Keyword arguments for :func:`cxkit.funnel` and friends: ``window`` and ``options``."""
+        return {"window": self.window, **self.options}
+
+
+def funnel_steps(journey, *, strict=False):
+    """The funnel steps of a journey: its spec's ``[funnel]``, else the sample's when they fit.
+
+    The spec's steps (``cxkit.toml``'s ``[funnel]`` or ``funnel.json``) are used as given.
+    Without them, the sample's :data:`STEPS` are used only when every one of their events occurs
+    in the data; otherwise there are no steps and the note says how to add them. A step whose
+    events match no event makes the funnel unusable: ``steps`` is None and the note names the
+    step and the events that exist (``strict=True`` raises :class:`DataError` instead).
+
+    Parameters
+    ----------
+    journey : Journey
+    strict : bool, default False
+        Raise instead of returning no steps when a spec step matches no event.
+
+    Returns
+    -------
+    FunnelSteps
+        Unpacks as ``steps, window, notes``; ``.kwargs`` holds the window, entry and step
+        windows to pass on.
+
+    Examples
+    --------
+    >>> import cxkit
+    >>> steps, window, notes = funnel_steps(cxkit.load_sample())
+    >>> list(steps)[-1], window
+    ('purchase', '14D')
+    """
+    from ..story import Finding, not_applicable
+
+    spec = journey.spec.funnel or {}
+    window = str(spec.get("window", "14D"))
+    _parse_window(window, "cxkit.toml [funnel] window")
+    options = {k: spec[k] for k in ("entry", "step_windows") if spec.get(k) is not None}
+    if journey.spec.skips("funnel"):
+        why = "The funnel is left out of this report: the spec's skip list names it."
+        return FunnelSteps(None, window, options, [not_applicable("funnel.steps", why)])
+    present = set(journey.events["event"].dropna().unique())
+    label = journey.spec.label
+    if not spec.get("steps"):
+        wanted = {
+            e for alts in STEPS.values() for e in ([alts] if isinstance(alts, str) else alts)
+        }
+        if wanted <= present:
+            note = Finding(
+                "funnel.steps",
+                "The funnel's steps are the sample's ({names}): the data has all their events "
+                "and names no funnel of its own. Add a [funnel] section to cxkit.toml to choose "
+                "the steps.",
+                {"names": " → ".join(label(s) for s in STEPS)},
+            )
+            return FunnelSteps(dict(STEPS), window, options, [note])
+        why = (
+            "The funnel needs its steps: add a [funnel] section to cxkit.toml (cxkit init "
+            "writes a starter)."
+        )
+        return FunnelSteps(None, window, options, [not_applicable("funnel.steps", why)])
+    labels, events = _normalise_steps(spec["steps"], None, "cxkit.toml [funnel]")
+    unmatched = [
+        (lab, alts) for lab, alts in zip(labels, events, strict=True) if not set(alts) & present
+    ]
+    if unmatched:
+        if strict:
+            raise DataError(
+                f"{journey.spec.source} [funnel] steps",
+                [
+                    {
+                        "column": f"steps.{lab}",
+                        "expected": "an event name that occurs in the events table",
+                        "rows": len(alts),
+                        "examples": list(alts)[:5],
+                    }
+                    for lab, alts in unmatched
+                ],
+                columns=sorted(present),
+                hint="rename the step's events to names the events table uses",
+            )
+        why = Finding(
+            "funnel.steps",
+            "The funnel cannot be drawn: no event matches the step{s} {names} of the [funnel] "
+            "section in cxkit.toml. The events in the data are {present}; fix the step names.",
+            {
+                "s": "s" if len(unmatched) > 1 else "",
+                "names": ", ".join(f"{lab} ({' or '.join(alts)})" for lab, alts in unmatched),
+                "present": ", ".join(sorted(present)[:20]) + (" …" if len(present) > 20 else ""),
+            },
+            applies=False,
+        )
+        return FunnelSteps(None, window, options, [why])
+    return FunnelSteps(dict(zip(labels, map(list, events), strict=True)), window, options, [])

@@ -1,0 +1,146 @@
+"""The funnel's tables as readers see them: labelled steps, percentages rounded, durations in
+words, no ``nan`` or ``NaT`` (what is not known is left blank).
+
+>>> import cxkit
+>>> from cxkit.funnel import STEPS, tables
+>>> j = cxkit.load_sample()
+>>> list(tables.readable_funnel(cxkit.funnel(j, STEPS), journey=j).columns)[:2]
+['Step', 'People']
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .._format import duration_text, is_known
+
+__all__ = ["readable_funnel", "readable_times", "readable_gaps", "readable_paths", "labelled"]
+
+
+def _label(journey, name):
+    return str(name) if journey is None else journey.spec.label(str(name))
+
+
+def labelled(table, journey=None, columns=("step", "next_step")):
+    """A copy of a funnel result with step names replaced by the spec's labels (for plots)."""
+    out = table.copy()
+    for c in columns:
+        if c in out.columns:
+            out[c] = out[c].map(lambda s: _label(journey, s))
+    return out
+
+
+def _pct(value, digits=1):
+    return f"{value:.{digits}f}%" if is_known(value) else ""
+
+
+def _hours(value):
+    return duration_text(value / 24) if is_known(value) else ""
+
+
+def _segment_cols(table, known):
+    return [c for c in table.columns if c not in known]
+
+
+def readable_funnel(table, *, journey=None):
+    """:func:`cxkit.funnel` as a reader's table: step, people, % of entrants, % of the previous
+    step with its 95% CI, median time from the previous step."""
+    known = {"step_index", "step", "customers", "pct_of_start", "pct_of_previous", "ci_low"}
+    known |= {"ci_high", "median_time_to_step"}
+    out = pd.DataFrame({c: table[c].astype(str) for c in _segment_cols(table, known)})
+    out["Step"] = [_label(journey, s) for s in table["step"]]
+    out["People"] = [f"{int(n):,}" for n in table["customers"]]
+    out["% of entrants"] = [_pct(v) for v in table["pct_of_start"]]
+    first = table["step_index"] == 1
+    out["% of previous step"] = [
+        "" if f else _pct(v) for f, v in zip(first, table["pct_of_previous"], strict=True)
+    ]
+    out["95% CI"] = [
+        f"{lo:.1f}–{hi:.1f}%" if is_known(lo) and is_known(hi) else ""
+        for lo, hi in zip(table["ci_low"], table["ci_high"], strict=True)
+    ]
+    out["Median time from previous step"] = [
+        duration_text(t) if is_known(t) else "" for t in table["median_time_to_step"]
+    ]
+    out.index = pd.Index(table["step_index"].to_numpy(), name="#")
+    return out
+
+
+def _indexed(out):
+    """The first column as the index, so a displayed table has no row numbers."""
+    return out.set_index(out.columns[0]) if len(out.columns) else out
+
+
+def readable_times(ttc, *, journey=None):
+    """:func:`cxkit.time_to_convert` as a reader's table, durations in words."""
+    if ttc is None or ttc.empty:
+        return pd.DataFrame()
+    out = pd.DataFrame(
+        {
+            "From": [_label(journey, s) for s in ttc["step"]],
+            "To": [_label(journey, s) for s in ttc["next_step"]],
+            "People at step": [f"{int(n):,}" for n in ttc["reached"]],
+            "Moved on": [f"{int(n):,}" for n in ttc["converted"]],
+            "% moved on (survival)": [_pct(v) for v in ttc["pct_converted"]],
+            "Half of everyone within": [_hours(v) for v in ttc["median_hours"]],
+            "Median of those who moved on": [_hours(v) for v in ttc["median_hours_converted"]],
+            "Middle half of those who moved on": [
+                f"{_hours(a)} to {_hours(b)}" if is_known(a) and is_known(b) else ""
+                for a, b in zip(
+                    ttc["q25_hours_converted"], ttc["q75_hours_converted"], strict=True
+                )
+            ],
+        }
+    )
+    return _indexed(out)
+
+
+def readable_gaps(gaps, *, journey=None, n=8):
+    """The first ``n`` rows of :func:`cxkit.funnel.segment_gaps` as a reader's table."""
+    if gaps is None or gaps.empty:
+        return pd.DataFrame()
+    g = gaps.head(n)
+    out = pd.DataFrame(
+        {
+            "Segment": [
+                f"{b.replace('_', ' ')}: {v}" for b, v in zip(g["by"], g["group"], strict=True)
+            ],
+            "Step": [_label(journey, s) for s in g["step"]],
+            "Segment %": [_pct(v) for v in g["pct_group"]],
+            "Everyone else %": [_pct(v) for v in g["pct_reference"]],
+            "Gap (points)": [f"{v:+.1f}" if is_known(v) else "" for v in g["diff_pp"]],
+            "95% CI": [
+                f"{lo:+.1f} to {hi:+.1f}" if is_known(lo) and is_known(hi) else ""
+                for lo, hi in zip(g["ci_low"], g["ci_high"], strict=True)
+            ],
+            "Adjusted p": [
+                ("< 0.001" if p < 0.001 else f"{p:.3f}") if is_known(p) else ""
+                for p in g["p_adjusted"]
+            ],
+            "Detectable gap (MDE)": [f"{v:.1f}" if is_known(v) else "" for v in g["mde_pp"]],
+            "People lost": [f"{v:,.0f}" if is_known(v) else "" for v in g["lost"]],
+        }
+    )
+    return _indexed(out)
+
+
+def readable_paths(paths, *, journey=None, length=2):
+    """:func:`cxkit.drop_off_paths` (paths up to ``length`` events) as a reader's table."""
+    if paths is None or paths.empty:
+        return pd.DataFrame()
+    known = {"step", "length", "path", "customers", "pct", "ci_low", "ci_high", "droppers"}
+    p = paths[paths["length"] <= length]
+    out = pd.DataFrame(
+        {c.replace("_", " ").capitalize(): p[c].astype(str) for c in _segment_cols(p, known)}
+    )
+    out["Stopped at"] = [_label(journey, s) for s in p["step"]]
+    out["Next"] = [
+        " → ".join(_label(journey, e) for e in str(path).split(" → ")) for path in p["path"]
+    ]
+    out["People"] = [f"{int(n):,}" for n in p["customers"]]
+    out["% of those who stopped"] = [_pct(v, 0) for v in p["pct"]]
+    out["95% CI"] = [
+        f"{lo:.0f}–{hi:.0f}%" if is_known(lo) and is_known(hi) else ""
+        for lo, hi in zip(p["ci_low"], p["ci_high"], strict=True)
+    ]
+    return _indexed(out.reset_index(drop=True))
