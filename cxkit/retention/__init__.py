@@ -14,12 +14,22 @@ Kaplan–Meier, log-rank, RMST, Cox models. Input checks shared by both are in :
 from .checks import REFERENCE_LEVELS
 from .cohorts import cohort_retention
 from .cox import CoxResult, cox, cox_time_varying
-from .reduce import activity_table, survival_table, time_varying_table
+from .reduce import (
+    activity_table,
+    choose_inactivity,
+    retention_table,
+    survival_table,
+    time_varying_table,
+    typical_gap,
+)
 from .stats import kaplan_meier, logrank, rmst, survival_summary
 
 __all__ = [
     "survival_table",
     "activity_table",
+    "retention_table",
+    "choose_inactivity",
+    "typical_gap",
     "time_varying_table",
     "cohort_retention",
     "kaplan_meier",
