@@ -82,8 +82,8 @@ def _activity_words(table, journey):
         names = [str(journey.events["event"].iloc[0])]
     if not names:
         return "activity"
-    label = journey.spec.label if journey is not None else str
-    return " or ".join(label(n) for n in names)
+    labels = journey.spec.labels if journey is not None else {}
+    return " or ".join(str(labels[n]) if n in labels else _words(n) for n in names)
 
 
 def _lost_after(table, journey):
@@ -259,8 +259,8 @@ def _definition(table, journey):
     why = {
         "spec": "the gap set in the data spec",
         "argument": "the gap chosen for this report",
-        "data": "chosen from the data: nine in ten returns come sooner; set "
-        "business.inactivity in the data spec to use your own",
+        "data": "chosen from the data: nine in ten returns come sooner; set inactivity "
+        "under [business] in the data spec to use your own",
     }.get(source, "the gap chosen for this report")
     values = {
         "lost": _lost_after(table, journey),
@@ -409,7 +409,7 @@ def _why_no_model(models):
         return (
             "There is no customer attribute known at signup that varies between customers, "
             "so there is nothing to relate to leaving sooner; add such columns to the customers "
-            "table, or list them under signup_attributes in the data spec."
+            "table, or list them as signup attributes in the data spec."
         )
     return "The model of what makes customers leave sooner could not be fitted on this data."
 
