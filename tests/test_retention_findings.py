@@ -222,3 +222,62 @@ def test_no_customer_followed(small):
     table = retention_table(j).iloc[0:0]
     (f,) = [x for x in findings.overall(table, journey=j) if x.key == "retention.overall"]
     assert not f.applies and "too recently" in f.plain()
+
+
+# ---- notebook 02 on odd shapes (slow) -------------------------------------------------------
+
+
+def _visible_text(html):
+    body = re.sub(r"(?s)<(style|script)[^>]*>.*?</\1>", " ", html)
+    body = re.sub(r"(?s)<img[^>]*>", " ", body)
+    return re.sub(r"<[^>]+>", " ", body)
+
+
+def _write(folder, journey, drop_churn=False):
+    folder.mkdir(parents=True, exist_ok=True)
+    journey.events.to_csv(folder / "events.csv", index=False)
+    cu = journey.customers.drop(columns=["churned_at"]) if drop_churn else journey.customers
+    cu.to_csv(folder / "customers.csv", index=False)
+    if len(journey.surveys):
+        journey.surveys.to_csv(folder / "surveys.csv", index=False)
+    return folder
+
+
+def _shapes(root):
+    journey, _ = cxkit.simulate(customers=300, seed=5)
+    tiny, _ = cxkit.simulate(customers=50, seed=8)
+    purchases = journey.events[journey.events["event"] == "purchase"]
+    bare = journey.customers[["customer_id", "signup_at", "churned_at"]]
+    return {
+        "no-churn-dates": _write(root / "a", journey, drop_churn=True),
+        "purchases-only": _write(
+            root / "b",
+            journey_from_tables(purchases.reset_index(drop=True), journey.customers, None),
+            drop_churn=True,
+        ),
+        "no-churners": _write(
+            root / "c",
+            journey_from_tables(
+                journey.events, journey.customers.assign(churned_at=pd.NaT), journey.surveys
+            ),
+        ),
+        "no-attributes": _write(root / "d", journey_from_tables(journey.events, bare, None)),
+        "fifty": _write(root / "e", tiny),
+    }
+
+
+@pytest.mark.slow
+def test_notebook_02_runs_on_the_sample_and_odd_shapes(tmp_path):
+    from cxkit.report import build_report
+
+    folders = {"sample": None, **_shapes(tmp_path / "data")}
+    for name, folder in folders.items():
+        out = tmp_path / name
+        build_report(None if folder is None else str(folder), str(out), only=["02"])
+        text = _visible_text((out / "02_retention_survival.html").read_text())
+        bad = re.search(r"\b(nan|inf|NaT|None|True|False)\b|Traceback|\binf days", text)
+        assert not bad, (name, text[max(0, bad.start() - 200) : bad.end() + 200])
+        if name == "no-churn-dates":
+            assert "no cancellation date" in text
+        if name == "no-churners":
+            assert "No customer has left yet" in text
