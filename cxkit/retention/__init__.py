@@ -4,11 +4,13 @@ The **reduction** (:mod:`.reduce`, :mod:`.cohorts`) turns customers and events i
 tables — one row per customer with a duration and a churn flag, start–stop rows for time-varying
 drivers, cohort cells. The **statistics** (:mod:`.stats`, :mod:`.cox`) run on those small tables:
 Kaplan–Meier, log-rank, RMST, Cox models. Input checks shared by both are in :mod:`.checks`.
+:func:`retention_table` picks the reduction by the journey's business model (churn dates, or an
+inactivity gap); :mod:`.findings` turns the results into the report's sentences.
 
 >>> import cxkit
 >>> table = cxkit.survival_table(cxkit.load_sample())
->>> sorted(table.columns[:3])
-['churned', 'customer_id', 'duration_days']
+>>> sorted(table.columns[:4])
+['churned', 'customer_id', 'duration_days', 'signup_at']
 """
 
 from .checks import REFERENCE_LEVELS
