@@ -136,7 +136,8 @@ def test_spec_inactivity_and_activity_are_used(small):
     assert "no purchase for 60 days" in text and "data spec" in text
 
 
-def test_minutes_scale_clickstream():
+def _clickstream():
+    """A minutes-scale clickstream: 200 visitors over 36 hours, a few page views each."""
     rng = np.random.default_rng(3)
     n = 200
     start = pd.Timestamp("2024-05-01") + pd.to_timedelta(rng.uniform(0, 36, n), unit="h")
@@ -150,7 +151,11 @@ def test_minutes_scale_clickstream():
     events = cxkit.read_events(pd.DataFrame(rows, columns=["customer_id", "timestamp", "event"]))
     first = events.groupby("customer_id", observed=True)["timestamp"].min().reset_index()
     customers = read_customers(first.rename(columns={"timestamp": "signup_at"}))
-    j = journey_from_tables(events, customers)
+    return journey_from_tables(events, customers)
+
+
+def test_minutes_scale_clickstream():
+    j = _clickstream()
     table, _, by_key, out = _all(j)
     assert table.attrs["inactivity_days"] < 1 / 24  # minutes, not 90 days
     head = by_key["retention.overall"]
@@ -263,6 +268,7 @@ def _shapes(root):
         ),
         "no-attributes": _write(root / "d", journey_from_tables(journey.events, bare, None)),
         "fifty": _write(root / "e", tiny),
+        "clickstream": _write(root / "f", _clickstream(), drop_churn=True),
     }
 
 
