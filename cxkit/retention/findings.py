@@ -436,10 +436,10 @@ def drivers(models, *, journey=None):
         out.append(
             Finding(
                 key,
-                "Customers with **{term}** leave faster: **{hr:.1f}×** the rate at any moment "
-                "(95% interval {lo:.1f}–{hi:.1f}), other things equal.",
+                "**{term}** goes with leaving faster: customers leave at **{hr:.1f}×** the "
+                "rate at any moment (95% interval {lo:.1f}–{hi:.1f}), other things equal.",
                 {
-                    "term": top["words"],
+                    "term": top["words"][0].upper() + top["words"][1:],
                     "hr": float(top["hazard_ratio"]),
                     "lo": float(top["ci_low"]),
                     "hi": float(top["ci_high"]),
