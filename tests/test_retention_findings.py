@@ -78,6 +78,13 @@ def test_sample_numbers_and_planted_drivers(sample, sample_truth):
     assert rmst[0].values["horizon_days"] == 365
     ref = cxkit.rmst(table, horizon=365)["rmst_days"].iloc[0]
     assert rmst[0].values["rmst_days"] == pytest.approx(ref)
+    by_plan = cxkit.survival_summary(table, by="plan", times=(180,)).set_index("plan")
+    assert plan.values["best_pct"] == by_plan.loc["annual", "pct_retained_180d"]
+    assert plan.values["p_value"] == cxkit.logrank(table, by="plan")["p_value"].iloc[0]
+    rmst_plan = next(f for f in rmst if f.values.get("column") == "plan")
+    ref = cxkit.rmst(table, by="plan", horizon=365).set_index("plan")
+    assert rmst_plan.values["a"] == "annual"
+    assert rmst_plan.values["a_days"] == ref.loc["annual", "rmst_days"].iloc[0]
     ov = findings.overview(sample)
     assert len(ov) == 1 and ov[0].headline and ov[0].summary
     assert ov[0].values["median_days"] == s["median_days"]
@@ -287,3 +294,23 @@ def test_notebook_02_runs_on_the_sample_and_odd_shapes(tmp_path):
             assert "no cancellation date" in text
         if name == "no-churners":
             assert "No customer has left yet" in text
+
+
+def test_choose_inactivity_rules(small):
+    from cxkit.retention import choose_inactivity
+
+    journey, _ = small
+    assert choose_inactivity(journey, inactivity="30D") == (pd.Timedelta("30D"), "argument")
+    stated = journey_from_tables(
+        journey.events, journey.customers, journey.surveys, spec=Spec(inactivity="45D")
+    )
+    assert choose_inactivity(stated) == (pd.Timedelta("45D"), "spec")
+    # a stated gap longer than half the data's span leaves no lapse to see: the data decides
+    too_long = journey_from_tables(
+        journey.events, journey.customers, journey.surveys, spec=Spec(inactivity="400D")
+    )
+    gap, source = choose_inactivity(too_long)
+    assert source == "data" and gap < pd.Timedelta("400D")
+    # activity_table's default follows the same rule
+    table = cxkit.activity_table(stated)
+    assert table.attrs["inactivity"] == str(pd.Timedelta("45D"))

@@ -452,6 +452,9 @@ class Drivers:
         return self.varying_ if self.varying_ is not None else self.fixed_
 
 
+# DataError and lifelines' ConvergenceError are ValueErrors; a singular design a LinAlgError
+_FIT_ERRORS = (ValueError, ArithmeticError, np.linalg.LinAlgError)
+
 #: Fewest departures for which the report fits a Cox model.
 MIN_DEPARTURES = 10
 
@@ -504,7 +507,7 @@ def fit_drivers(journey, table, *, ticket_event="support_ticket", cv=5):
             warnings.simplefilter("ignore")
             try:
                 out.fixed_ = cox(table, out.attributes_, cv=cv if churned >= 4 * cv else 0)
-            except Exception:  # lifelines: no convergence on tiny or separated data
+            except _FIT_ERRORS:  # lifelines: no convergence on tiny or separated data
                 out.why_fixed_ = "the model could not be fitted on so few departures"
     if journey.business_model != "contractual":
         out.why_varying_ = "contractual"
@@ -523,6 +526,6 @@ def fit_drivers(journey, table, *, ticket_event="support_ticket", cv=5):
         out.drivers_ = drivers
         try:
             out.varying_ = cox_time_varying(tv, drivers + out.attributes_)
-        except Exception:
+        except _FIT_ERRORS:
             out.why_varying_ = "the model could not be fitted on so few departures"
     return out
