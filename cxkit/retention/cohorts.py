@@ -182,3 +182,44 @@ def cohort_retention(data, period="M", kind="contract", *, observed_at=None, tou
         }
     )
     return out
+
+
+def cohort_period(span):
+    """The calendar period for cohorts over a span of data (a Timedelta): months from half a
+    year, weeks from six weeks, days from a week; None below (too short for cohorts)."""
+    days = pd.Timedelta(span) / pd.Timedelta("1D")
+    for period, at_least in (("M", 180), ("W", 42), ("D", 7)):
+        if days >= at_least:
+            return period
+    return None
+
+
+def cohort_table(journey, *, period=None):
+    """Cohort retention by the journey's business model — one entry point.
+
+    Contractual data: share not yet churned (``kind="contract"``). Non-contractual data: share
+    with an activity touchpoint (the spec's ``business.activity``, else any event) in each
+    period (``kind="activity"``). ``period`` defaults to :func:`cohort_period` of the data's
+    span; when the data is too short for cohorts the result is empty, with ``attrs["period"]``
+    None.
+
+    Examples
+    --------
+    >>> import cxkit
+    >>> from cxkit.retention.cohorts import cohort_table
+    >>> cohort_table(cxkit.load_sample()).attrs["kind"]
+    'contract'
+    """
+    contract = journey.business_model == "contractual"
+    kind = "contract" if contract else "activity"
+    if period is None:
+        period = cohort_period(journey.observed_at - journey.customers["signup_at"].min())
+    if period is None:
+        cols = ["cohort", "period", "cohort_size", "retained", "pct_retained"]
+        out = pd.DataFrame({c: [] for c in cols})
+        out.attrs = {"kind": kind, "period": None}
+        return out
+    touchpoints = None if contract else journey.spec.activity
+    out = cohort_retention(journey, period=period, kind=kind, touchpoints=touchpoints)
+    out.attrs["touchpoints"] = touchpoints
+    return out

@@ -418,3 +418,114 @@ def cox_time_varying(table, covariates=None, *, penalizer=0.0, alpha=0.05):
         kind_="time-varying",
         ph_summary_="Proportional hazards: not tested for time-varying fits.",
     )
+
+
+@dataclass
+class Drivers:
+    """The Cox models a retention report fits, and why one was not fitted.
+
+    Attributes
+    ----------
+    fixed_ : CoxResult or None
+        Signup attributes (:func:`cox`).
+    varying_ : CoxResult or None
+        Signup attributes plus drivers that change over time (:func:`cox_time_varying`).
+    attributes_ : list of str
+        Signup attributes used.
+    drivers_ : list of str
+        Time-varying driver columns offered to the model (only those whose events or survey
+        answers exist).
+    why_fixed_, why_varying_ : str
+        Plain sentences: why a model is missing ("" when it was fitted).
+    """
+
+    fixed_: CoxResult | None = None
+    varying_: CoxResult | None = None
+    attributes_: list = field(default_factory=list)
+    drivers_: list = field(default_factory=list)
+    why_fixed_: str = ""
+    why_varying_: str = ""
+
+    @property
+    def best_(self):
+        """The time-varying model when there is one, else the signup-attribute model."""
+        return self.varying_ if self.varying_ is not None else self.fixed_
+
+
+# DataError and lifelines' ConvergenceError are ValueErrors; a singular design a LinAlgError
+_FIT_ERRORS = (ValueError, ArithmeticError, np.linalg.LinAlgError)
+
+#: Fewest departures for which the report fits a Cox model.
+MIN_DEPARTURES = 10
+
+
+def _usable_attributes(table, names):
+    out = []
+    for name in names:
+        if name in table.columns:
+            levels = table[name].nunique(dropna=True)
+            numeric = pd.api.types.is_numeric_dtype(table[name]) and not isinstance(
+                table[name].dtype, pd.CategoricalDtype
+            )
+            if levels >= 2 and (numeric or levels <= 12):
+                out.append(name)
+    return out
+
+
+def fit_drivers(journey, table, *, ticket_event="support_ticket", cv=5):
+    """Fit the report's Cox models where the data supports them; say why not otherwise.
+
+    Signup attributes (:func:`cxkit.data.profile.signup_attributes`, those with 2–12 levels or
+    numeric) go into a fixed-covariate model. For contractual data, drivers that change over
+    time are added only when their data exists: support contacts in the last 30 days when there
+    are ``ticket_event`` events, a detractor NPS answer when there are NPS answers.
+
+    Examples
+    --------
+    >>> import cxkit
+    >>> from cxkit.retention.cox import fit_drivers
+    >>> j = cxkit.load_sample()
+    >>> fit = fit_drivers(j, cxkit.survival_table(j), cv=0)
+    >>> fit.fixed_ is not None
+    True
+    """
+    from ..data.profile import signup_attributes
+    from .reduce import time_varying_table
+
+    out = Drivers()
+    out.attributes_ = _usable_attributes(table, signup_attributes(journey))
+    churned = int(table["churned"].sum())
+    if churned < MIN_DEPARTURES:
+        out.why_fixed_ = out.why_varying_ = (
+            "no customer has left yet" if churned == 0 else f"only {churned} customers have left"
+        )
+        return out
+    if not out.attributes_:
+        out.why_fixed_ = "no customer attribute known at signup varies between customers"
+    else:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                out.fixed_ = cox(table, out.attributes_, cv=cv if churned >= 4 * cv else 0)
+            except _FIT_ERRORS:  # lifelines: no convergence on tiny or separated data
+                out.why_fixed_ = "the model could not be fitted on so few departures"
+    if journey.business_model != "contractual":
+        out.why_varying_ = "contractual"
+        return out
+    has_tickets = bool((journey.events["event"] == ticket_event).any())
+    has_nps = bool((journey.surveys["survey"] == "nps").any()) if len(journey.surveys) else False
+    if not (has_tickets or has_nps):
+        out.why_varying_ = "no drivers"
+        return out
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        tv = time_varying_table(
+            journey, ticket_event=ticket_event, detractor=has_nps, covariates=out.attributes_
+        )
+        drivers = [d for d in tv.attrs["drivers"] if has_tickets or d == "detractor"]
+        out.drivers_ = drivers
+        try:
+            out.varying_ = cox_time_varying(tv, drivers + out.attributes_)
+        except _FIT_ERRORS:
+            out.why_varying_ = "the model could not be fitted on so few departures"
+    return out

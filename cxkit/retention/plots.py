@@ -6,6 +6,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.transforms import blended_transform_factory
 
+from .._format import duration_text
+
 
 def _kit():
     """The shared plot helpers."""
@@ -63,6 +65,15 @@ def _at_risk_at(curve, t):
     return int(curve["at_risk"].iloc[i]) if i < len(curve) else 0
 
 
+def _time_unit(days):
+    """The unit of a survival chart's x axis for a follow-up of ``days``: (name, per day)."""
+    if days < 2 / 24:
+        return "minutes", 1_440.0
+    if days < 3:
+        return "hours", 24.0
+    return "days", 1.0
+
+
 def plot_survival(data, *, by=None, ax=None, ci=True, at_risk=True, median=True, **kwargs):
     """Retention curve(s): steps with confidence bands, the median marked, at-risk counts below.
 
@@ -111,15 +122,20 @@ def plot_survival(data, *, by=None, ax=None, ci=True, at_risk=True, median=True,
         else [(lv, curves[curves[by] == lv]) for lv in pd.unique(curves[by])]
     )
     colours = _kit().palette_for([lv for lv, _ in groups])
+    unit, factor = _time_unit(float(curves["time"].max()))
     # with many curves, medians go in the legend: labels beside close medians would overlap
     in_legend = median and len(groups) > 2
     for level, curve in groups:
         colour = colours[level]
-        t = curve["time"].to_numpy()
+        t = curve["time"].to_numpy() * factor
         label = "All customers" if level is None else str(level)
         below = np.flatnonzero(curve["survival"].to_numpy() <= 0.5)
         if in_legend:
-            label += f" (median {t[below[0]]:,.0f} d)" if len(below) else " (median not reached)"
+            label += (
+                f" (median {duration_text(t[below[0]] / factor)})"
+                if len(below)
+                else " (median not reached)"
+            )
         ax.step(t, 100 * curve["survival"], where="post", color=colour, label=label, **kwargs)
         if ci:
             ax.fill_between(
@@ -137,7 +153,7 @@ def plot_survival(data, *, by=None, ax=None, ci=True, at_risk=True, median=True,
             ax.plot([m], [50], marker="o", color=colour, markersize=5)
         if median and len(below) and not in_legend:
             ax.annotate(
-                f"median {m:,.0f} d",
+                f"median {duration_text(m / factor)}",
                 (m, 50),
                 xytext=(4, 4),
                 textcoords="offset points",
@@ -147,8 +163,8 @@ def plot_survival(data, *, by=None, ax=None, ci=True, at_risk=True, median=True,
     if median:
         ax.axhline(50, color=_kit().NEUTRAL, linewidth=0.8, linestyle=":", zorder=0)
     ax.set_ylim(0, 102)
-    ax.set_xlim(0, float(curves["time"].max()))
-    ax.set_xlabel("Days since signup")
+    ax.set_xlim(0, float(curves["time"].max()) * factor)
+    ax.set_xlabel(f"{unit.capitalize()} since signup")
     ax.set_ylabel("% still customers")
     ax.set_title("How long customers stay")
     if by is not None:
@@ -184,7 +200,7 @@ def plot_survival(data, *, by=None, ax=None, ci=True, at_risk=True, median=True,
                 ax.text(
                     x,
                     y,
-                    f"{_at_risk_at(curve, x):,}",
+                    f"{_at_risk_at(curve, x / factor):,}",
                     transform=trans,
                     ha="center",
                     va="top",

@@ -36,6 +36,7 @@ from .checks import (
     _events_observed_at,
     _ns,
 )
+from .inactivity import choose_inactivity, typical_gap  # noqa: F401  (re-exported)
 
 
 def survival_table(data, *, observed_at=None):
@@ -129,7 +130,7 @@ def survival_table(data, *, observed_at=None):
     return out
 
 
-def activity_table(data, *, inactivity="60D", observed_at=None, touchpoints=None):
+def activity_table(data, *, inactivity=None, observed_at=None, touchpoints=None):
     """Non-contractual churn: a customer is lost after ``inactivity`` without any touchpoint.
 
     For businesses with no cancellation date. A customer's lifetime starts at signup (or, with
@@ -152,9 +153,13 @@ def activity_table(data, *, inactivity="60D", observed_at=None, touchpoints=None
         events before signup — the funnel — and prospects are ignored), or an events table
         (every id is a customer from their first touchpoint; ``observed_at`` then required
         unless the table carries ``attrs["observed_at"]``, as ``journey.events`` does).
-    inactivity : str or Timedelta
+    inactivity : str or Timedelta, optional
         How long without a touchpoint counts as lost, with a unit (``"60D"``; a bare number
-        is refused: pandas would read 60 as 60 nanoseconds).
+        is refused: pandas would read 60 as 60 nanoseconds). Default: chosen by
+        :func:`choose_inactivity` — the Journey's spec (``business.inactivity``) when it states
+        one that fits the data, else a high quantile of the gaps between a customer's
+        touchpoints (so a year-scale purchase log and a minutes-scale clickstream both get a
+        gap of their own scale).
     observed_at : str or Timestamp, optional
         End of observation. Default: the Journey's. Touchpoints after it are ignored (counted).
     touchpoints : list of str, optional
@@ -179,6 +184,8 @@ def activity_table(data, *, inactivity="60D", observed_at=None, touchpoints=None
     True
     """
     where = "activity_table"
+    if inactivity is None:
+        inactivity = choose_inactivity(data, observed_at=observed_at, touchpoints=touchpoints)[0]
     gap = _duration(inactivity, "inactivity", where).value
     if isinstance(data, Journey):
         events, customers = data.events, data.customers
@@ -295,6 +302,55 @@ def activity_table(data, *, inactivity="60D", observed_at=None, touchpoints=None
         }
     )
     return out
+
+
+def retention_table(journey, *, inactivity=None, touchpoints=None, observed_at=None):
+    """How long each customer stayed, by the journey's business model — one entry point.
+
+    Contractual data (churn dates in ``customers``): :func:`survival_table`. Non-contractual
+    data: :func:`activity_table` — a customer is lost after ``inactivity`` without one of the
+    ``touchpoints`` (default: the spec's ``business.activity``, else every event), the gap
+    chosen by :func:`choose_inactivity`.
+
+    Returns
+    -------
+    DataFrame
+        ``customer_id``, ``duration_days``, ``churned`` and the customers' attributes (plus
+        ``signup_at``, or ``start_at``/``last_seen_at``). ``.attrs`` adds ``business_model``;
+        for non-contractual data ``inactivity_days``, ``inactivity_source`` (``"argument"``,
+        ``"spec"``, ``"data"``) and ``touchpoints`` (the event names, or None for every event).
+
+    Examples
+    --------
+    >>> import cxkit
+    >>> table = cxkit.retention.retention_table(cxkit.load_sample())
+    >>> table.attrs["business_model"]
+    'contractual'
+    """
+    if not isinstance(journey, Journey):
+        raise DataError(
+            "retention_table",
+            [{"column": "journey", "expected": f"a Journey, got {type(journey).__name__}"}],
+            hint="cxkit.read_journey(folder) or cxkit.load_sample()",
+        )
+    if journey.business_model == "contractual":
+        table = survival_table(journey, observed_at=observed_at)
+        table.attrs["business_model"] = "contractual"
+        return table
+    touchpoints = journey.spec.activity if touchpoints is None else touchpoints
+    gap, source = choose_inactivity(
+        journey, inactivity=inactivity, observed_at=observed_at, touchpoints=touchpoints
+    )
+    table = activity_table(
+        journey, inactivity=gap, observed_at=observed_at, touchpoints=touchpoints
+    )
+    table.attrs.update(
+        business_model="non-contractual",
+        inactivity_days=gap / pd.Timedelta("1D"),
+        inactivity_source=source,
+        touchpoints=None if touchpoints is None else _as_list(touchpoints),
+    )
+    return table
 
 
 def _window_name(prefix, window, argument, where):

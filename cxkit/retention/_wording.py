@@ -1,0 +1,172 @@
+"""Wording shared by the retention findings: durations, "left" for each business model,
+points on the curve the follow-up covers, and plain names for model terms."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from .._format import duration_text, is_known
+from ..story import Finding, not_applicable
+
+_DRIVER_WORDS = {
+    "support_tickets_30d": "each support contact in the last 30 days",
+    "detractor": "a latest NPS answer of 0–6 (detractor)",
+}
+
+
+def _skipped(journey, key):
+    if journey is not None and journey.spec.skips(key):
+        return not_applicable(key, "Left out: the data spec lists this section under skip.")
+    return None
+
+
+def _words(name):
+    return str(name).replace("_", " ")
+
+
+def _follow(table):
+    return float(table["duration_days"].max()) if len(table) else 0.0
+
+
+def _nice_days(days):
+    """Round a number of days down to a readable amount: months (30 days), days, hours or
+    minutes, by its size."""
+    for unit in (30.0, 1.0, 1 / 24, 1 / 1_440):
+        if days >= unit:
+            return math.floor(days / unit) * unit
+    return days
+
+
+def _contractual(table):
+    return table.attrs.get("business_model", "contractual") == "contractual"
+
+
+def _activity_words(table, journey):
+    names = table.attrs.get("touchpoints")
+    if not names and journey is not None and journey.events["event"].nunique() == 1:
+        names = [str(journey.events["event"].iloc[0])]
+    if not names:
+        return "activity"
+    labels = journey.spec.labels if journey is not None else {}
+    return " or ".join(str(labels[n]) if n in labels else _words(n) for n in names)
+
+
+def _lost_after(table, journey):
+    """'no purchase for 97 days' — what "left" means for non-contractual data."""
+    gap = table.attrs.get("inactivity_days")
+    if gap is None:
+        gap = pd.Timedelta(table.attrs.get("inactivity", "90D")) / pd.Timedelta("1D")
+    return f"no {_activity_words(table, journey)} for {_gap_text(gap)}"
+
+
+def _dur(days):
+    """A duration with one decimal in months and years (8.2 months), whole otherwise."""
+    text = duration_text(days)
+    if text.endswith(("month", "months", "year", "years")):
+        return duration_text(days, digits=1)
+    return text
+
+
+def _mark_text(days):
+    """A horizon or a point on the curve: "90 days", "a year", else in the unit of its size."""
+    return {90.0: "90 days", 180.0: "180 days", 365.0: "a year"}.get(float(days)) or (
+        duration_text(days)
+    )
+
+
+def _gap_text(days):
+    """An inactivity gap: whole days up to two years (97 days, not 3 months)."""
+    if is_known(days) and 1 <= days < 730:
+        return duration_text(days, unit="day")
+    return duration_text(days)
+
+
+def _p_text(p):
+    if not is_known(p):
+        return "p not known"
+    return "p < 0.001" if p < 0.001 else f"p = {p:.2g}"
+
+
+def _marks(follow):
+    """Days at which to report the share retained: 90 days and a year where followed, else
+    about half the follow-up."""
+    marks = [d for d in (90, 365) if d <= follow]
+    if not marks and follow > 0:
+        marks = [_nice_days(follow / 2)]
+    return marks
+
+
+def segment_columns(table, *, journey=None):
+    """Customer attributes to compare retention by: the journey's segments
+    (:func:`cxkit.data.profile.segment_columns`) present in ``table`` with at least two values."""
+    from ..data.profile import segment_columns as profile_segments
+
+    names = profile_segments(journey, "customers") if journey is not None else []
+    return [c for c in names if c in table.columns and table[c].nunique(dropna=True) >= 2]
+
+
+def rmst_horizon(follow):
+    """The RMST horizon in days for a follow-up (days): a year when the data covers well over
+    a year, else two thirds of the follow-up, rounded down."""
+    if follow >= 1.2 * 365:
+        return 365.0
+    return _nice_days(follow / 1.5)
+
+
+def _left_yet(table, journey, key):
+    n, follow = len(table), _follow(table)
+    if _contractual(table):
+        how = "a churn date in the customers table"
+    else:
+        how = f"a customer goes with {_lost_after(table, journey)}"
+    return Finding(
+        key,
+        "No customer has left yet: all **{n:,}** customers, followed for up to {follow}, are "
+        "still with us, so there is no pace of leaving to measure. This section fills in once "
+        "departures are recorded ({how}).",
+        {"n": n, "follow": duration_text(follow), "how": how, "customers": n, "churned": 0},
+        applies=False,
+    )
+
+
+def _term_label(row):
+    cov = row["covariate"]
+    if cov in _DRIVER_WORDS:
+        return _DRIVER_WORDS[cov]
+    if row.get("level") is None or (isinstance(row["level"], float) and np.isnan(row["level"])):
+        return f"each unit of {_words(cov)}"
+    return f"{_words(cov)} {row['level']} (compared with {row['reference']})"
+
+
+def _clear_effects(models):
+    fit = models.best_
+    hr = fit.hazard_ratios_.copy()
+    hr["words"] = [_term_label(r) for _, r in hr.iterrows()]
+    clear = hr[(hr["ci_low"] > 1) | (hr["ci_high"] < 1)]
+    harm = clear[clear["hazard_ratio"] > 1].sort_values("hazard_ratio", ascending=False)
+    protect = clear[clear["hazard_ratio"] < 1].sort_values("hazard_ratio")
+    return harm, protect
+
+
+def _why_no_model(models):
+    why = models.why_fixed_
+    if why.startswith("no customer has left"):
+        return (
+            "No customer has left yet, so nothing can be said about what makes customers "
+            "leave sooner."
+        )
+    if why.startswith("only"):
+        return (
+            why[0].upper() + why[1:] + " so far: too few to tell what makes customers leave "
+            "sooner (the report needs at least 10 departures)."
+        )
+    if why.startswith("no customer attribute"):
+        return (
+            "There is no customer attribute known at signup that varies between customers, "
+            "so there is nothing to relate to leaving sooner; add such columns to the customers "
+            "table, or list them as signup attributes in the data spec."
+        )
+    return "The model of what makes customers leave sooner could not be fitted on this data."
