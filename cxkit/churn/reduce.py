@@ -23,7 +23,9 @@ import numpy as np
 import pandas as pd
 
 from .._args import duration, jsonable
-from ..data import SIGNUP_ATTRIBUTES, DataError, Journey
+from ..data import DataError, Journey
+from ..data.profile import signup_attributes
+from .labels import label_settings, rows_and_labels
 
 _DAY = pd.Timedelta(days=1)
 
@@ -208,11 +210,13 @@ def _resolve_cutoffs(cutoffs, start, observed, lookback, source):
     return out
 
 
-def _static_columns(customers, static, source):
+def _static_columns(journey, static, source):
+    customers = journey.customers
+    known = signup_attributes(journey)
     base = {"customer_id", "signup_at", "churned_at"}
     attrs = [c for c in customers.columns if c not in base]
     if static is None:
-        chosen = [c for c in SIGNUP_ATTRIBUTES if c in customers.columns]
+        chosen = known
         rest = [c for c in attrs if c not in chosen]
         if rest:
             warnings.warn(
@@ -238,7 +242,7 @@ def _static_columns(customers, static, source):
             ],
             columns=attrs,
         )
-    risky = [c for c in chosen if c not in SIGNUP_ATTRIBUTES]
+    risky = [c for c in chosen if c not in known]
     if risky:
         warnings.warn(
             f"churn_dataset: static={risky} are not marked as known at signup; if they "
@@ -276,7 +280,16 @@ def _latest_before(rows, times, cust, value, cutoff_ns):
 
 
 def churn_dataset(
-    journey, cutoffs, *, lookback="90D", horizon="30D", recent="30D", static=None, families=None
+    journey,
+    cutoffs,
+    *,
+    lookback=None,
+    horizon=None,
+    recent="30D",
+    static=None,
+    families=None,
+    label=None,
+    activity=None,
 ):
     """One row of features per customer × cutoff, and whether they churned in the horizon after.
 
@@ -288,12 +301,14 @@ def churn_dataset(
         Dates at which to take a snapshot, or a pandas frequency such as ``"MS"`` (month starts
         from the first signup + ``lookback`` up to ``observed_at``). Each must lie after the first
         signup and no later than ``observed_at``.
-    lookback : str or Timedelta
-        Window of history before the cutoff used for counts (at least one day), e.g. ``"90D"``.
+    lookback : str or Timedelta, optional
+        Window of history before the cutoff used for counts (at least one day), e.g. ``"90D"``
+        (the default; with inactivity labels at least the spec's ``inactivity`` gap).
         Durations need a unit: a bare number such as ``30`` is refused (pandas would read it
         as nanoseconds).
-    horizon : str or Timedelta
-        Churn in (cutoff, cutoff + horizon] is the label, e.g. ``"30D"``.
+    horizon : str or Timedelta, optional
+        Churn in (cutoff, cutoff + horizon] is the label. Default ``"30D"``; with inactivity
+        labels the spec's ``inactivity`` gap (``"90D"`` unless the spec says otherwise).
     recent : str or Timedelta
         Short window for the "last 30 days" counts and the trend ratios (capped at ``lookback``).
     static : list of str, optional
@@ -303,6 +318,17 @@ def churn_dataset(
     families : dict, optional
         ``{event: family}`` overriding how events are grouped into feature families (the
         sample's events are already grouped: support, engagement, purchases, browsing).
+    label : {"churned_at", "inactivity"}, optional
+        How churn is defined. ``"churned_at"`` (default for contractual journeys): rows are
+        customers who signed up before the cutoff and had not churned by it; the label is a
+        churn date in (cutoff, cutoff + horizon]. ``"inactivity"`` (default for
+        non-contractual journeys, which have no churn dates): rows are customers who signed
+        up before the cutoff and were **active at it — at least one activity event in
+        [cutoff - lookback, cutoff)**; the label is 1 when they have **no activity event in
+        (cutoff, cutoff + horizon]**. ``churned_at`` is then not used.
+    activity : list of str, optional
+        Events that count as activity for inactivity labels. Default: the spec's
+        ``[business] activity``, else every event.
 
     Returns
     -------
@@ -321,7 +347,9 @@ def churn_dataset(
     Notes
     -----
     Windows are half-open, ``[cutoff - window, cutoff)``: an event exactly at the cutoff is not
-    used. Churn dates after ``observed_at`` are treated as not (yet) churned.
+    used. Churn dates after ``observed_at`` are treated as not (yet) churned. With inactivity
+    labels an activity event exactly at the cutoff counts neither for being active nor for the
+    label (the label window is (cutoff, cutoff + horizon]).
 
     Examples
     --------
@@ -333,8 +361,10 @@ def churn_dataset(
     """
     source = "churn_dataset()"
     _need_journey(journey, "churn_dataset")
-    lookback = duration(lookback, "lookback", "churn_dataset")
-    horizon = duration(horizon, "horizon", "churn_dataset")
+    settings = label_settings(
+        journey, label=label, lookback=lookback, horizon=horizon, activity=activity
+    )
+    lookback, horizon = settings["lookback"], settings["horizon"]
     recent = duration(recent, "recent", "churn_dataset")
     if lookback < _DAY:
         raise _bad(source, "lookback", "a window of at least one day, e.g. '90D'", [str(lookback)])
@@ -343,27 +373,18 @@ def churn_dataset(
     observed = pd.Timestamp(journey.observed_at)
     start = customers["signup_at"].min()
     cut = _resolve_cutoffs(cutoffs, start, observed, lookback, source)
-    static_cols = _static_columns(customers, static, source)
+    static_cols = _static_columns(journey, static, source)
     fam_of_event = {**_EVENT_FAMILIES, **(families or {})}
 
     # --- rows: customers active at each cutoff --------------------------------------------
     cust_index = pd.Index(customers["customer_id"].astype(object))
     signup = customers["signup_at"].to_numpy("datetime64[ns]")
-    churn = customers["churned_at"].to_numpy("datetime64[ns]")
-    late_churn = churn > np.datetime64(observed)
-    churn = np.where(late_churn, np.datetime64("NaT"), churn)
     cv = cut.to_numpy()
-    signed = signup[:, None] < cv[None, :]
-    gone = churn[:, None] <= cv[None, :]  # NaT compares False
-    active = signed & ~gone
-    ci, ki = np.nonzero(active)  # customer-major, then cutoff
+    lab = rows_and_labels(journey, cut, cust_index, **settings, codes=_codes_of)
+    ci, ki, label, known = lab["ci"], lab["ki"], lab["label"], lab["known"]  # customer-major
+    signed, active, late_churn = lab["signed"], lab["active"], lab["late_churn"]
     n_rows, n_cut = len(ci), len(cv)
     c_ns = cv[ki].astype("int64")
-    end = cv[ki] + horizon.to_timedelta64()
-    known = end <= np.datetime64(observed)
-    ch = churn[ci]
-    label = ((ch > cv[ki]) & (ch <= end)).astype(float)
-    label[~known] = np.nan
     tenure = (cv[ki] - signup[ci]) / _DAY.to_timedelta64()
 
     rows = {"cust": ci, "k": ki}
@@ -525,7 +546,7 @@ def churn_dataset(
             "cutoff": cut,
             "rows": active.sum(0),
             "not_signed_up_yet": (~signed).sum(0),
-            "churned_before": (signed & gone).sum(0),
+            "churned_before": (signed & ~active).sum(0),
             "label_known": [bool(c + horizon <= observed) for c in cut],
             "churn_pct": [
                 100 * np.nanmean(label[ki == k]) if known[ki == k].any() else np.nan
@@ -536,6 +557,8 @@ def churn_dataset(
     X.attrs = jsonable(
         {
             "source": "churn_dataset",
+            "label": settings["label"],
+            "activity": settings["activity"],
             "lookback": str(lookback),
             "horizon": str(horizon),
             "recent": str(recent),
@@ -549,7 +572,13 @@ def churn_dataset(
             "per_cutoff": per_cut.to_dict("records"),  # a DataFrame here would break pd.concat
         }
     )
-    y.attrs = jsonable({"horizon": str(horizon), "rows_unlabelled": int((~known).sum())})
+    y.attrs = jsonable(
+        {
+            "label": settings["label"],
+            "horizon": str(horizon),
+            "rows_unlabelled": int((~known).sum()),
+        }
+    )
     return X, y
 
 
