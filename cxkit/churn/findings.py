@@ -366,24 +366,29 @@ def _amount(value, currency):
 
 
 def _assumptions(money):
+    """(template, values) of the sentence stating the money assumptions."""
     cur = money["currency"]
-    parts = [
-        f"contact cost {_amount(money['contact_cost'], cur)}",
-        f"offer cost {_amount(money['offer_cost'], cur)}",
-        f"offer success {100 * float(money['offer_success']):.0f}%",
-    ]
+    values = {
+        "cc": _amount(money["contact_cost"], cur),
+        "oc": _amount(money["offer_cost"], cur),
+        "os": 100 * float(money["offer_success"]),
+    }
+    text = (
+        "Assumptions used: contact cost **{cc}**, offer cost **{oc}**, offer success **{os:.0f}%**"
+    )
     if money.get("margin_column"):
-        parts.append(f"margin from the events' {money['margin_column']} column")
+        text += ", margin from the events' **{mc}** column."
+        values["mc"] = money["margin_column"]
     else:
-        parts.append(f"margin rate {100 * float(money['margin_rate']):.0f}% of revenue")
-    text = "Assumptions used: " + ", ".join(parts) + "."
+        text += ", margin **{mr:.0f}%** of revenue."
+        values["mr"] = 100 * float(money["margin_rate"])
     if money["assumed"]:
-        names = ", ".join(k.replace("_", " ") for k in money["assumed"])
+        values["names"] = ", ".join(k.replace("_", " ") for k in money["assumed"])
         text += (
-            f" The data spec does not give {names}: these are the kit's defaults, "
-            "assumptions to replace in the spec's [money] section."
+            " The data spec does not give the {names}: these are the kit's defaults, "
+            "assumptions to replace in the spec's money section."
         )
-    return text
+    return text, values
 
 
 def campaign(held_out, today, money, *, journey=None):
@@ -403,7 +408,7 @@ def campaign(held_out, today, money, *, journey=None):
     if held_out is None or money is None or money.get("customer_value") is None:
         return [not_applicable(key, _NO_MODEL)]
     cur = money["currency"]
-    out = [Finding("churn.money", "{text}", {"text": _assumptions(money)})]
+    out = [Finding("churn.money", *_assumptions(money))]
     b = held_out.attrs["best"]
     out.append(
         Finding(

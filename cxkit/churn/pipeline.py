@@ -31,6 +31,7 @@ __all__ = [
     "campaign_money",
     "recent_churn",
     "MONEY_DEFAULTS",
+    "campaign_tables",
 ]
 
 #: A model is fitted only with at least this many churners and as many who stayed (labelled).
@@ -239,3 +240,25 @@ def recent_churn(journey):
         "churned": int(np.nansum(lab["label"])),
         "active_now": len(now["ci"]),
     }
+
+
+def campaign_tables(result, scores, money):
+    """:func:`~cxkit.campaign_value` on the last month the model was tested on (realised) and on
+    today's ``scores`` (expected); ``(None, None)`` without a model or a customer value."""
+    from .evaluate import campaign_value
+
+    if result is None or money is None or money.get("customer_value") is None:
+        return None, None
+    costs = {k: float(money[k]) for k in ("contact_cost", "offer_cost", "offer_success")}
+    pr = result.predictions_
+    last = pr[pr["fold"] == pr["fold"].max()]
+    held_out = campaign_value(
+        last[f"p_{result.best_}"],
+        last["churned"],
+        customer_value=money["customer_value"],
+        **costs,
+    )
+    today = None
+    if scores is not None and len(scores):
+        today = campaign_value(scores, customer_value=money["customer_value"], **costs)
+    return held_out, today
