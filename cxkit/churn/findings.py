@@ -116,6 +116,17 @@ def dataset(snap, *, journey=None):
         )
         values["lb"] = duration_text(pd.Timedelta(X.attrs["lookback"]))
     out.append(Finding(key, text, values))
+    no_dates = journey is not None and journey.customers["churned_at"].isna().all()
+    if X.attrs.get("label") == "churned_at" and no_dates:
+        out.append(
+            Finding(
+                "churn.no_churn_dates",
+                "No customer in the data has a churn date yet, so nobody counts as having left. "
+                "If customers are lost by going quiet rather than by cancelling, declare the "
+                "business non-contractual in the data spec.",
+                {},
+            )
+        )
     if snap.left_out:
         out.append(
             Finding(
@@ -224,7 +235,7 @@ def lift(result, gains, *, journey=None):
     if (skip := _skipped(journey, key)) is not None:
         return [skip]
     if result is None or gains is None:
-        return [not_applicable(key, _NO_MODEL)]
+        return []  # the calibration beside it says that there is no model
     g = _chosen(gains, result)
     x, r = g["pct_contacted"].to_numpy(float), g["pct_churners_reached"].to_numpy(float)
     return [
@@ -337,7 +348,7 @@ def scores(table, result, *, journey=None):
     if (skip := _skipped(journey, key)) is not None:
         return [skip]
     if result is None:
-        return [not_applicable(key, _NO_MODEL)]
+        return []  # the campaign above says that there is no model
     if table is None or len(table) == 0:
         return [not_applicable(key, "No customer is active today, so there is no one to score.")]
     h = duration_text(pd.Timedelta(result.spec_["horizon"]))
