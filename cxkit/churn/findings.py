@@ -296,8 +296,8 @@ def drivers(importance, *, journey=None, top=5):
         out.append(
             Finding(
                 f"{key}.{i}",
-                "{i}. **{w}**: without it the model ranks churners {imp:.3f} worse in ROC AUC "
-                "(95% interval {lo:.3f} to {hi:.3f}).",
+                "{i}. **{w}**: without it the model ranks churners {imp:.3f} worse in ROC AUC"
+                + (" (95% interval {lo:.3f} to {hi:.3f})." if has_ci else "."),
                 {
                     "i": i,
                     "w": words[:1].upper() + words[1:],
