@@ -56,6 +56,15 @@ def _label_words(journey, settings, *, future=False):
     return ("make no " if future else "made no ") + " or ".join(label(a) for a in names)
 
 
+def _active_words(journey, settings):
+    """What being active means, in words: "made a purchase" or "had any activity"."""
+    names = settings.get("activity")
+    if not names:
+        return "had any activity"
+    label = journey.spec.label if journey is not None else str
+    return "made a " + " or ".join(label(a) for a in names)
+
+
 def family_words(family, journey=None):
     """A feature family in words (an event name goes through the spec's labels)."""
     if family in FAMILY_WORDS:
@@ -111,10 +120,11 @@ def dataset(snap, *, journey=None):
     if X.attrs.get("label") == "inactivity":
         text += (
             " With no churn dates in the data, a customer counts as active at a snapshot when "
-            "they had activity in the {lb} before it, and as churned when they {what} in the {h} "
+            "they {did} in the {lb} before it, and as churned when they {what} in the {h} "
             "after it."
         )
         values["lb"] = duration_text(pd.Timedelta(X.attrs["lookback"]))
+        values["did"] = _active_words(journey, X.attrs)
     out.append(Finding(key, text, values))
     no_dates = journey is not None and journey.customers["churned_at"].isna().all()
     if X.attrs.get("label") == "churned_at" and no_dates:
@@ -500,9 +510,10 @@ def overview(journey):
     }
     if rc["label"] == "inactivity":
         text = (
-            "Of the **{n}** customers active in the {lb} before {date}, **{k}** (**{pct}**) "
+            "Of the **{n}** customers who {did} in the {lb} before {date}, **{k}** (**{pct}**) "
             "{what} in the {h} after it."
         )
+        values["did"] = _active_words(journey, rc)
     else:
         text = (
             "Of the **{n}** customers active on {date}, **{k}** (**{pct}**) left in the {h} "
