@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from cxkit.churn import (
@@ -320,6 +320,7 @@ def test_inactivity_rows_and_features_ignore_the_future(seed, cut_day, add, dele
     customers = [(c, s, None, p, t) for c, s, _, p, t in customers]
     cutoff = T0 + pd.Timedelta(days=cut_day)
     cutoffs = [cutoff - pd.Timedelta(days=45), cutoff]
+    assume(min(c[1] for c in customers) < cutoffs[0])  # cutoffs must follow the first signup
     before = features(customers, events, surveys, cutoffs, label="inactivity")
     ids = [c[0] for c in customers]
     ev2 = [e for e in events if not (delete_after and e[1] >= cutoff)]

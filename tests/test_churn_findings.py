@@ -223,3 +223,66 @@ def test_inactivity_with_every_event_counting(small_world):
         warnings.simplefilter("ignore")
         X, y = cxkit.churn_dataset(j, [rc["cutoff"]])
     assert len(X) == rc["active"] and int(y.sum()) == rc["churned"]
+
+
+# --- notebook 03 on odd shapes, through the report ------------------------------------------
+
+VISIBLE_BAD = re.compile(r"\b(nan|NaN|inf|NaT|None|True|False|Traceback)\b")
+
+
+def visible_text(page):
+    import html
+
+    text = re.sub(r"<(style|script)\b.*?</\1>", " ", page, flags=re.S)
+    return html.unescape(re.sub(r"<[^>]+>", " ", text))
+
+
+def write_folder(folder, events, customers, surveys=None, spec=None):
+    import json
+
+    folder.mkdir(parents=True)
+    events.to_csv(folder / "events.csv.gz", index=False)
+    customers.to_csv(folder / "customers.csv", index=False)
+    if surveys is not None:
+        surveys.to_csv(folder / "surveys.csv", index=False)
+    if spec:
+        (folder / "cxkit.json").write_text(json.dumps(spec))
+    return folder
+
+
+def shape(name, sample, root):
+    ev, cu, su = sample.events, sample.customers, sample.surveys
+    if name == "sample":
+        return None
+    if name == "shop":  # no churn dates, purchases are the activity, money in the spec
+        spec = {"business": {"activity": ["purchase"]}, "money": {"currency": "EUR"}}
+        return write_folder(root / name, ev, cu.drop(columns=["churned_at"]), su, spec)
+    if name == "no_surveys_device_channel":
+        return write_folder(root / name, ev.drop(columns=["device", "channel"]), cu)
+    if name == "fifty_customers":
+        few = cu.sample(50, random_state=1)
+        return write_folder(root / name, ev[ev["customer_id"].isin(few["customer_id"])], few)
+    if name == "no_churners":
+        return write_folder(root / name, ev, cu.assign(churned_at=None), su)
+    raise ValueError(name)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "name", ["sample", "shop", "no_surveys_device_channel", "fifty_customers", "no_churners"]
+)
+def test_notebook_03_runs_and_reads_clean(name, sample, tmp_path):
+    from cxkit.report import build_report
+
+    folder = shape(name, sample, tmp_path / "data")
+    build_report(folder, tmp_path / "out", only=["03"], progress=False)
+    page = (tmp_path / "out" / "03_churn_prediction.html").read_text()
+    text = visible_text(page)
+    bad = [text[max(0, m.start() - 60) : m.end() + 20] for m in VISIBLE_BAD.finditer(text)]
+    assert not bad, bad
+    if name == "shop":
+        assert "made no purchase" in text and "EUR" in text
+    if name in ("fifty_customers", "no_churners"):
+        assert "No churn model" in text
+    if name == "no_surveys_device_channel":
+        assert "NPS answer" not in text.split("Which touchpoints")[1]

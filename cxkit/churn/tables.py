@@ -5,7 +5,7 @@
 >>> from cxkit.churn.tables import score_table
 >>> score_table(pd.DataFrame({"customer_id": ["a"], "churn_probability": [0.25],
 ...                           "risk_rank": [1]})).columns.tolist()
-['Rank', 'Customer', 'Churn probability (%)']
+['Customer', 'Churn probability (%)']
 """
 
 from __future__ import annotations
