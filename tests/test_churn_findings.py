@@ -286,3 +286,12 @@ def test_notebook_03_runs_and_reads_clean(name, sample, tmp_path):
         assert "No churn model" in text
     if name == "no_surveys_device_channel":
         assert "NPS answer" not in text.split("Which touchpoints")[1]
+
+
+def test_activity_naming_no_event_is_explained(sample):
+    j = without_churn_dates(sample, activity=["refund"])
+    snap = pipeline.snapshots(j)
+    assert snap.X is None and "activity" in snap.why
+    (ov,) = findings.overview(j)
+    assert not ov.applies and "activity" in ov.plain()
+    assert not findings.dataset(snap, journey=j)[0].applies

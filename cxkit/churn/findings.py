@@ -18,7 +18,8 @@ import pandas as pd
 
 from .._format import count_text, duration_text, pct_text
 from ..story import Finding, not_applicable
-from .pipeline import campaign_money, recent_churn, why_not_fit
+from .labels import label_settings
+from .pipeline import activity_problem, campaign_money, recent_churn, why_not_fit
 from .reduce import FAMILY_WORDS
 
 __all__ = [
@@ -489,6 +490,9 @@ def overview(journey):
                 "business non-contractual in the data spec.",
             )
         ]
+    problem = activity_problem(journey, label_settings(journey))
+    if problem is not None:
+        return [not_applicable(key, problem)]
     rc = recent_churn(journey)
     if rc is None or rc["active"] == 0:
         return [

@@ -60,6 +60,20 @@ class Snapshots:
     why: str | None = None
 
 
+def activity_problem(journey, settings):
+    """A sentence when the spec's activity events occur nowhere in the events, else None."""
+    names = settings.get("activity")
+    if settings.get("label") != "inactivity" or not names:
+        return None
+    if journey.events["event"].astype(str).isin(names).any():
+        return None
+    return (
+        "The data spec counts only some events as activity, and none of them occurs in the "
+        "events table, so nobody counts as active. Fix the activity list in the spec's business "
+        "section."
+    )
+
+
 def snapshots(journey, *, lookback=None, horizon=None, freq="MS"):
     """:func:`~cxkit.churn_dataset` at month starts, with the settings used and the customer
     attributes left out (recorded as of today); ``why`` says what is missing when the data is
@@ -71,6 +85,8 @@ def snapshots(journey, *, lookback=None, horizon=None, freq="MS"):
     left_out = [c for c in journey.customers.columns if c not in known]
     if len(journey.customers) == 0:
         return Snapshots(settings=settings, why="There are no customers in the data.")
+    if (why := activity_problem(journey, settings)) is not None:
+        return Snapshots(settings=settings, left_out=left_out, why=why)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -97,6 +113,8 @@ def why_not_fit(X, y):
     one sentence that says what would enable it."""
     if X is None or y is None:
         return "There are no snapshots to learn from (see above)."
+    if len(X) == 0:
+        return "No customer was active at any snapshot, so there is nothing to learn from."
     known = y.notna()
     churners, stayed = int((y == 1).sum()), int((y == 0).sum())
     cuts = X.index.get_level_values("cutoff")[known.to_numpy()].unique()
@@ -225,6 +243,8 @@ def recent_churn(journey):
     cut = pd.Timestamp(journey.observed_at) - settings["horizon"]
     customers = journey.customers
     if len(customers) == 0 or not (customers["signup_at"] < cut).any():
+        return None
+    if activity_problem(journey, settings) is not None:
         return None
     from .reduce import _codes_of
 
