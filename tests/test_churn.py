@@ -1,13 +1,14 @@
 """Churn prediction: leakage, exact labels and features on hand cases, honest evaluation,
 recovery of the simulator's planted drivers, bad input, plots."""
 
+import dataclasses
 import io
 import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from cxkit.churn import (
@@ -23,6 +24,7 @@ from cxkit.churn import (
 )
 from cxkit.churn.models import _metrics
 from cxkit.data import DataError, Journey
+from cxkit.data.spec import Spec
 
 T0 = pd.Timestamp("2024-01-01")
 OBSERVED = pd.Timestamp("2024-12-31")
@@ -120,6 +122,80 @@ def test_frequency_cutoffs_and_static_choice():
     assert "n_app_login_30d" in X.columns and "trend_app_login" not in X.columns
 
 
+# --- non-contractual labels: no activity of the named kinds in the horizon -----------------
+
+
+def shop_journey(activity=("purchase",)):
+    """A shop: no churn dates; activity is purchases (cutoff 2024-03-01, lookback 60 days from
+    2024-01-01, horizon 30 days to 2024-03-31 inclusive)."""
+    customers = [
+        ("a", "2024-01-10", None, "monthly", "gold"),  # buys again inside the horizon
+        ("b", "2024-02-01", None, "annual", "bronze"),  # only logs in after: churns
+        ("c", "2023-10-01", None, "monthly", "bronze"),  # last purchase before the lookback
+        ("d", "2024-03-01", None, "annual", "silver"),  # signs up at the cutoff
+        ("e", "2024-02-10", None, "monthly", "bronze"),  # next purchase after the horizon
+        ("f", "2023-12-01", None, "monthly", "gold"),  # purchases exactly on both edges
+    ]
+    events = [
+        ("a", "2024-01-10", "purchase", "web", 20.0),
+        ("a", "2024-03-01", "purchase", "web", 20.0),  # at the cutoff: neither side
+        ("a", "2024-03-31", "purchase", "web", 20.0),  # last moment of the horizon
+        ("b", "2024-02-01", "purchase", "web", 50.0),
+        ("b", "2024-03-10", "app_login", "app", np.nan),
+        ("c", "2023-12-31", "purchase", "web", 10.0),
+        ("e", "2024-02-10", "purchase", "web", 10.0),
+        ("e", "2024-04-01", "purchase", "web", 10.0),
+        ("f", "2024-01-01", "purchase", "web", 10.0),  # first moment of the lookback
+        ("f", "2024-03-31", "purchase", "web", 10.0),
+    ]
+    j = journey_of(events, customers)
+    j.customers.attrs["churn_dates"] = False
+    spec = Spec(activity=None if activity is None else list(activity))
+    return dataclasses.replace(j, spec=spec)
+
+
+def test_inactivity_labels_on_a_hand_case():
+    j = shop_journey()
+    assert j.business_model == "non-contractual"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        X, y = churn_dataset(j, ["2024-03-01"], lookback="60D", horizon="30D")
+    assert list(X.index.get_level_values("customer_id")) == ["a", "b", "e", "f"]
+    assert y.tolist() == [0.0, 1.0, 1.0, 0.0]
+    assert X.attrs["label"] == "inactivity" and X.attrs["activity"] == ["purchase"]
+    per = pd.DataFrame(X.attrs["per_cutoff"]).iloc[0]
+    assert (per["rows"], per["not_signed_up_yet"], per["churned_before"]) == (4, 1, 1)
+    # every event counts when the spec names no activity: b's login keeps b
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _, y_all = churn_dataset(shop_journey(None), ["2024-03-01"], lookback="60D", horizon="30D")
+    assert y_all.tolist() == [0.0, 0.0, 1.0, 0.0]
+    # the keyword overrides the business model either way
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        Xc, yc = churn_dataset(j, ["2024-03-01"], lookback="60D", label="churned_at")
+    assert yc.sum() == 0 and len(Xc) == 5  # no churn dates: everyone signed up is a row
+    Xi, _ = churn_dataset(hand_journey(), ["2024-03-01"], static=["plan"], label="inactivity")
+    assert Xi.attrs["label"] == "inactivity"
+
+
+def test_inactivity_defaults_and_unknown_labels():
+    j = shop_journey()
+    X, y = churn_dataset(j, ["2024-03-01", "2024-12-15"], static=["plan"])
+    assert X.attrs["horizon"] == str(pd.Timedelta("90D"))  # the spec's inactivity gap
+    assert X.attrs["lookback"] == str(pd.Timedelta("90D"))  # c's December purchase counts now
+    first = y.xs(pd.Timestamp("2024-03-01"), level="cutoff")
+    assert first.to_dict() == {"a": 0.0, "b": 1.0, "c": 1.0, "e": 0.0, "f": 0.0}
+    late = pd.DataFrame(X.attrs["per_cutoff"]).iloc[1]
+    assert not late["label_known"] and late["rows"] == 0  # nobody bought in the 90 days before
+    _, unknown = churn_dataset(j, ["2024-03-20"], horizon="300D", static=["plan"])
+    assert len(unknown) == 5 and unknown.isna().all()  # the horizon passes observed_at
+    with pytest.raises(DataError, match="business.activity"):
+        churn_dataset(shop_journey(["refund"]), ["2024-03-01"], static=["plan"])
+    with pytest.raises(DataError, match="'label'"):
+        churn_dataset(j, ["2024-03-01"], label="cancelled")
+
+
 # --- leakage: nothing at or after the cutoff changes any feature ---------------------------
 
 EVENT_TYPES = ["app_login", "support_ticket", "purchase", "email_open", "brand_new_event"]
@@ -164,11 +240,15 @@ def random_journey(seed, n=12):
     return customers, events, surveys
 
 
-def features(customers, events, surveys, cutoffs):
+def features(customers, events, surveys, cutoffs, label=None):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         X, _ = churn_dataset(
-            journey_of(events, customers, surveys), cutoffs, lookback="90D", horizon="30D"
+            journey_of(events, customers, surveys),
+            cutoffs,
+            lookback="90D",
+            horizon="30D",
+            label=label,
         )
     return X
 
@@ -223,6 +303,30 @@ def test_changes_between_cutoffs_leave_the_earlier_cutoff_alone():
     after = features(customers, events + extra, surveys, [c1, c2]).xs(c1, level="cutoff")
     common = before.columns.intersection(after.columns)
     pd.testing.assert_frame_equal(before[common], after[common], check_categorical=False)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 10_000),
+    cut_day=st.integers(120, 330),
+    add=st.lists(
+        st.tuples(st.integers(0, 11), st.integers(0, 60 * 24 * 30), st.sampled_from(EVENT_TYPES)),
+        max_size=8,
+    ),
+    delete_after=st.booleans(),
+)
+def test_inactivity_rows_and_features_ignore_the_future(seed, cut_day, add, delete_after):
+    customers, events, surveys = random_journey(seed)
+    customers = [(c, s, None, p, t) for c, s, _, p, t in customers]
+    cutoff = T0 + pd.Timedelta(days=cut_day)
+    cutoffs = [cutoff - pd.Timedelta(days=45), cutoff]
+    assume(min(c[1] for c in customers) < cutoffs[0])  # cutoffs must follow the first signup
+    before = features(customers, events, surveys, cutoffs, label="inactivity")
+    ids = [c[0] for c in customers]
+    ev2 = [e for e in events if not (delete_after and e[1] >= cutoff)]
+    ev2 += [(ids[i], cutoff + pd.Timedelta(minutes=m), k, "web", 9.0) for i, m, k in add]
+    after = features(customers, ev2, surveys, cutoffs, label="inactivity")
+    pd.testing.assert_frame_equal(before, after, check_categorical=False)
 
 
 # --- metrics against scikit-learn ------------------------------------------------------------

@@ -3,7 +3,11 @@
 The **reduction** (:mod:`.reduce`) builds one row per customer × cutoff from what happened
 strictly before the cutoff, with the label from the horizon after it. The **statistics** compare
 models (:mod:`.models`) and read the chosen one (:mod:`.evaluate`): calibration, gains, drivers,
-scores and the value of a retention campaign.
+scores and the value of a retention campaign. Labels follow the business model (:mod:`.labels`:
+churn dates for contractual data, no activity in the horizon for non-contractual data).
+:mod:`.pipeline` runs the steps as the report does (None, with the reason, where the data cannot
+support a step); :mod:`.findings` turns the results into the report's sentences, one function
+per section, and :mod:`.tables` into tables a stakeholder reads.
 
 >>> import cxkit
 >>> X, y = cxkit.churn_dataset(cxkit.load_sample(), "MS", horizon="30D")

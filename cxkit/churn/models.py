@@ -488,7 +488,8 @@ def compare_models(
     }
     spec = None
     if X.attrs.get("source") == "churn_dataset":
-        spec = {k: X.attrs[k] for k in ("lookback", "horizon", "recent", "static", "families")}
+        keys = ("lookback", "horizon", "recent", "static", "families", "label", "activity")
+        spec = {k: X.attrs[k] for k in keys if k in X.attrs}
     notes = {
         "rows": len(X),
         "rows_unlabelled": int((~labelled).sum()),

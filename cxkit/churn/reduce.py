@@ -23,38 +23,14 @@ import numpy as np
 import pandas as pd
 
 from .._args import duration, jsonable
-from ..data import SIGNUP_ATTRIBUTES, DataError, Journey
+from ..data import DataError, Journey
+from ..data.profile import signup_attributes
+from .catalogue import FAMILY_WORDS, FEATURE_CATALOGUE, _window_name, feature_catalogue
+from .labels import label_settings, rows_and_labels
 
 _DAY = pd.Timedelta(days=1)
 
-
-#: Feature name patterns → plain-words definitions. ``{event}``, ``{channel}``, ``{window}``,
-#: ``{recent}``, ``{attribute}`` are filled in for a given table by :func:`feature_catalogue`.
-#: Every feature of :func:`churn_dataset` uses only what happened strictly before its cutoff.
-FEATURE_CATALOGUE = {
-    "tenure_days": "Days from signup to the cutoff.",
-    "recency_days": "Days from the customer's last event of any kind before the cutoff to the "
-    "cutoff (empty if they had none).",
-    "n_events_{window}": "Events of any kind in the {window} before the cutoff.",
-    "n_{event}_{window}": "Number of '{event}' events in the {window} before the cutoff.",
-    "trend_{event}": "Daily rate of '{event}' in the last {recent} divided by its daily rate over "
-    "the lookback, each counted over the part of the window after signup: 1 = steady, below 1 = "
-    "falling (empty when there were none in the lookback).",
-    "n_channel_{channel}_{window}": "Events through the '{channel}' channel in the {window} "
-    "before the cutoff.",
-    "spend_{window}": "Revenue (sum of event values) in the {window} before the cutoff.",
-    "support_contacts_{window}": "Support contacts (events of the support family) in the "
-    "{window} before the cutoff.",
-    "nps_latest": "The customer's latest NPS answer (0–10) before the cutoff.",
-    "nps_detractor": "1 if the latest NPS answer before the cutoff is 0–6 (detractor), 0 if "
-    "7–10, empty if they never answered.",
-    "days_since_nps": "Days from the latest NPS answer to the cutoff.",
-    "csat_latest": "The customer's latest CSAT answer (1–5) before the cutoff.",
-    "days_since_csat": "Days from the latest CSAT answer to the cutoff.",
-    "ces_latest": "The customer's latest effort score (1–7) before the cutoff.",
-    "days_since_ces": "Days from the latest CES answer to the cutoff.",
-    "{attribute}": "Customer attribute '{attribute}', known at signup (customers table).",
-}
+__all__ = ["churn_dataset", "feature_catalogue", "FEATURE_CATALOGUE", "FAMILY_WORDS"]
 
 
 #: Family of the sample's event names; any other event is its own family.
@@ -81,25 +57,6 @@ _EVENT_FAMILIES = {
         ],
         "browsing",
     ),
-}
-
-
-#: Feature families in words, for reasons and driver sentences.
-FAMILY_WORDS = {
-    "support": "support contacts",
-    "nps": "latest NPS answer",
-    "csat": "latest CSAT answer",
-    "ces": "latest effort score",
-    "engagement": "app and email engagement",
-    "purchases": "purchases and spend",
-    "browsing": "browsing the shop",
-    "tenure": "time as a customer",
-    "recency": "days since last activity",
-    "activity": "overall activity",
-    "plan": "plan",
-    "acquisition_channel": "acquisition channel",
-    "device": "device",
-    "region": "region",
 }
 
 
@@ -144,14 +101,6 @@ def _amount(value, argument, source, *, low=0.0, high=np.inf, expected):
     if not ok:
         raise _bad(source, argument, expected, [value])
     return float(value)
-
-
-def _window_name(td):
-    if td % _DAY == pd.Timedelta(0):
-        return f"{td // _DAY}d"
-    if td % pd.Timedelta(hours=1) == pd.Timedelta(0):
-        return f"{td // pd.Timedelta(hours=1)}h"
-    return f"{int(td.total_seconds())}s"
 
 
 def _resolve_cutoffs(cutoffs, start, observed, lookback, source):
@@ -208,11 +157,13 @@ def _resolve_cutoffs(cutoffs, start, observed, lookback, source):
     return out
 
 
-def _static_columns(customers, static, source):
+def _static_columns(journey, static, source):
+    customers = journey.customers
+    known = signup_attributes(journey)
     base = {"customer_id", "signup_at", "churned_at"}
     attrs = [c for c in customers.columns if c not in base]
     if static is None:
-        chosen = [c for c in SIGNUP_ATTRIBUTES if c in customers.columns]
+        chosen = known
         rest = [c for c in attrs if c not in chosen]
         if rest:
             warnings.warn(
@@ -238,7 +189,7 @@ def _static_columns(customers, static, source):
             ],
             columns=attrs,
         )
-    risky = [c for c in chosen if c not in SIGNUP_ATTRIBUTES]
+    risky = [c for c in chosen if c not in known]
     if risky:
         warnings.warn(
             f"churn_dataset: static={risky} are not marked as known at signup; if they "
@@ -276,7 +227,16 @@ def _latest_before(rows, times, cust, value, cutoff_ns):
 
 
 def churn_dataset(
-    journey, cutoffs, *, lookback="90D", horizon="30D", recent="30D", static=None, families=None
+    journey,
+    cutoffs,
+    *,
+    lookback=None,
+    horizon=None,
+    recent="30D",
+    static=None,
+    families=None,
+    label=None,
+    activity=None,
 ):
     """One row of features per customer × cutoff, and whether they churned in the horizon after.
 
@@ -288,12 +248,14 @@ def churn_dataset(
         Dates at which to take a snapshot, or a pandas frequency such as ``"MS"`` (month starts
         from the first signup + ``lookback`` up to ``observed_at``). Each must lie after the first
         signup and no later than ``observed_at``.
-    lookback : str or Timedelta
-        Window of history before the cutoff used for counts (at least one day), e.g. ``"90D"``.
+    lookback : str or Timedelta, optional
+        Window of history before the cutoff used for counts (at least one day), e.g. ``"90D"``
+        (the default; with inactivity labels at least the spec's ``inactivity`` gap).
         Durations need a unit: a bare number such as ``30`` is refused (pandas would read it
         as nanoseconds).
-    horizon : str or Timedelta
-        Churn in (cutoff, cutoff + horizon] is the label, e.g. ``"30D"``.
+    horizon : str or Timedelta, optional
+        Churn in (cutoff, cutoff + horizon] is the label. Default ``"30D"``; with inactivity
+        labels the spec's ``inactivity`` gap (``"90D"`` unless the spec says otherwise).
     recent : str or Timedelta
         Short window for the "last 30 days" counts and the trend ratios (capped at ``lookback``).
     static : list of str, optional
@@ -303,6 +265,17 @@ def churn_dataset(
     families : dict, optional
         ``{event: family}`` overriding how events are grouped into feature families (the
         sample's events are already grouped: support, engagement, purchases, browsing).
+    label : {"churned_at", "inactivity"}, optional
+        How churn is defined. ``"churned_at"`` (default for contractual journeys): rows are
+        customers who signed up before the cutoff and had not churned by it; the label is a
+        churn date in (cutoff, cutoff + horizon]. ``"inactivity"`` (default for
+        non-contractual journeys, which have no churn dates): rows are customers who signed
+        up before the cutoff and were **active at it — at least one activity event in
+        [cutoff - lookback, cutoff)**; the label is 1 when they have **no activity event in
+        (cutoff, cutoff + horizon]**. ``churned_at`` is then not used.
+    activity : list of str, optional
+        Events that count as activity for inactivity labels. Default: the spec's
+        ``[business] activity``, else every event.
 
     Returns
     -------
@@ -321,7 +294,9 @@ def churn_dataset(
     Notes
     -----
     Windows are half-open, ``[cutoff - window, cutoff)``: an event exactly at the cutoff is not
-    used. Churn dates after ``observed_at`` are treated as not (yet) churned.
+    used. Churn dates after ``observed_at`` are treated as not (yet) churned. With inactivity
+    labels an activity event exactly at the cutoff counts neither for being active nor for the
+    label (the label window is (cutoff, cutoff + horizon]).
 
     Examples
     --------
@@ -333,8 +308,10 @@ def churn_dataset(
     """
     source = "churn_dataset()"
     _need_journey(journey, "churn_dataset")
-    lookback = duration(lookback, "lookback", "churn_dataset")
-    horizon = duration(horizon, "horizon", "churn_dataset")
+    settings = label_settings(
+        journey, label=label, lookback=lookback, horizon=horizon, activity=activity
+    )
+    lookback, horizon = settings["lookback"], settings["horizon"]
     recent = duration(recent, "recent", "churn_dataset")
     if lookback < _DAY:
         raise _bad(source, "lookback", "a window of at least one day, e.g. '90D'", [str(lookback)])
@@ -343,27 +320,18 @@ def churn_dataset(
     observed = pd.Timestamp(journey.observed_at)
     start = customers["signup_at"].min()
     cut = _resolve_cutoffs(cutoffs, start, observed, lookback, source)
-    static_cols = _static_columns(customers, static, source)
+    static_cols = _static_columns(journey, static, source)
     fam_of_event = {**_EVENT_FAMILIES, **(families or {})}
 
     # --- rows: customers active at each cutoff --------------------------------------------
     cust_index = pd.Index(customers["customer_id"].astype(object))
     signup = customers["signup_at"].to_numpy("datetime64[ns]")
-    churn = customers["churned_at"].to_numpy("datetime64[ns]")
-    late_churn = churn > np.datetime64(observed)
-    churn = np.where(late_churn, np.datetime64("NaT"), churn)
     cv = cut.to_numpy()
-    signed = signup[:, None] < cv[None, :]
-    gone = churn[:, None] <= cv[None, :]  # NaT compares False
-    active = signed & ~gone
-    ci, ki = np.nonzero(active)  # customer-major, then cutoff
+    lab = rows_and_labels(journey, cut, cust_index, **settings, codes=_codes_of)
+    ci, ki, label, known = lab["ci"], lab["ki"], lab["label"], lab["known"]  # customer-major
+    signed, active, late_churn = lab["signed"], lab["active"], lab["late_churn"]
     n_rows, n_cut = len(ci), len(cv)
     c_ns = cv[ki].astype("int64")
-    end = cv[ki] + horizon.to_timedelta64()
-    known = end <= np.datetime64(observed)
-    ch = churn[ci]
-    label = ((ch > cv[ki]) & (ch <= end)).astype(float)
-    label[~known] = np.nan
     tenure = (cv[ki] - signup[ci]) / _DAY.to_timedelta64()
 
     rows = {"cust": ci, "k": ki}
@@ -525,7 +493,7 @@ def churn_dataset(
             "cutoff": cut,
             "rows": active.sum(0),
             "not_signed_up_yet": (~signed).sum(0),
-            "churned_before": (signed & gone).sum(0),
+            "churned_before": (signed & ~active).sum(0),
             "label_known": [bool(c + horizon <= observed) for c in cut],
             "churn_pct": [
                 100 * np.nanmean(label[ki == k]) if known[ki == k].any() else np.nan
@@ -536,6 +504,8 @@ def churn_dataset(
     X.attrs = jsonable(
         {
             "source": "churn_dataset",
+            "label": settings["label"],
+            "activity": settings["activity"],
             "lookback": str(lookback),
             "horizon": str(horizon),
             "recent": str(recent),
@@ -549,7 +519,13 @@ def churn_dataset(
             "per_cutoff": per_cut.to_dict("records"),  # a DataFrame here would break pd.concat
         }
     )
-    y.attrs = jsonable({"horizon": str(horizon), "rows_unlabelled": int((~known).sum())})
+    y.attrs = jsonable(
+        {
+            "label": settings["label"],
+            "horizon": str(horizon),
+            "rows_unlabelled": int((~known).sum()),
+        }
+    )
     return X, y
 
 
@@ -574,77 +550,3 @@ def _bincount2(r, j, n_rows, n_cols):
         return np.zeros((n_rows, 0), np.int32)
     flat = np.bincount(r * n_cols + j, minlength=n_rows * n_cols)
     return flat.reshape(n_rows, n_cols).astype(np.int32)
-
-
-def feature_catalogue(X=None):
-    """The feature catalogue: one row per feature of ``X`` with its family and definition.
-
-    Parameters
-    ----------
-    X : DataFrame, optional
-        A result of :func:`churn_dataset`. Without it, the generic catalogue
-        (:data:`FEATURE_CATALOGUE`) is returned as a table.
-
-    Returns
-    -------
-    DataFrame
-        ``feature``, ``family``, ``definition``, ``kind`` (numeric or categorical) and
-        ``missing_pct`` (share of rows without a value, %).
-
-    Examples
-    --------
-    >>> import cxkit
-    >>> from cxkit.churn import feature_catalogue
-    >>> X, y = cxkit.churn_dataset(cxkit.load_sample(), ["2025-01-01"])
-    >>> feature_catalogue(X).columns.tolist()
-    ['feature', 'family', 'definition', 'kind', 'missing_pct']
-    """
-    if X is None:
-        return pd.DataFrame(
-            {"feature": list(FEATURE_CATALOGUE), "definition": list(FEATURE_CATALOGUE.values())}
-        )
-    fam = X.attrs.get("feature_family", {})
-    lookback = pd.Timedelta(X.attrs.get("lookback", "90D"))
-    recent = pd.Timedelta(X.attrs.get("recent", "30D"))
-    words = {
-        _window_name(lookback): f"{lookback.days} days",
-        _window_name(recent): f"{recent.days} days",
-    }
-    rows = []
-    for col in X.columns:
-        rows.append(
-            {
-                "feature": col,
-                "family": fam.get(col, col),
-                "definition": _define(col, words, recent, X.attrs.get("static", [])),
-                "kind": "categorical" if not pd.api.types.is_numeric_dtype(X[col]) else "numeric",
-                "missing_pct": 100 * float(X[col].isna().mean()) if len(X) else np.nan,
-            }
-        )
-    return pd.DataFrame(rows)
-
-
-def _define(col, windows, recent, static):
-    rec = f"{recent.days} days"
-    if col in FEATURE_CATALOGUE:
-        return FEATURE_CATALOGUE[col]
-    if col in static:
-        return FEATURE_CATALOGUE["{attribute}"].format(attribute=col)
-    if col.startswith("trend_"):
-        return FEATURE_CATALOGUE["trend_{event}"].format(event=col[6:], recent=rec)
-    for suffix, words in windows.items():
-        if col.endswith("_" + suffix):
-            stem = col[: -len(suffix) - 1]
-            for prefix, pattern in (
-                ("n_channel_", "n_channel_{channel}_{window}"),
-                ("support_contacts", "support_contacts_{window}"),
-                ("spend", "spend_{window}"),
-                ("n_events", "n_events_{window}"),
-                ("n_", "n_{event}_{window}"),
-            ):
-                if stem.startswith(prefix):
-                    rest = stem[len(prefix) :]
-                    return FEATURE_CATALOGUE[pattern].format(
-                        channel=rest, event=rest, window=words
-                    )
-    return "User-supplied column."

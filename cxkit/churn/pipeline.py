@@ -1,0 +1,284 @@
+"""The churn analysis as the report runs it: each step returns its result, or None with the
+reason when the data cannot support it (too short, too few churners, no revenue).
+
+>>> import cxkit
+>>> from cxkit.churn import pipeline
+>>> snap = pipeline.snapshots(cxkit.load_sample())
+>>> snap.why is None, len(snap.X) > 1000
+(True, True)
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .._format import count_text, duration_text
+from ..data import DataError
+from ..data.profile import signup_attributes
+from .labels import label_settings, rows_and_labels
+
+__all__ = [
+    "MIN_CHURNERS",
+    "Snapshots",
+    "snapshots",
+    "why_not_fit",
+    "fit",
+    "score_today",
+    "campaign_money",
+    "recent_churn",
+    "MONEY_DEFAULTS",
+    "campaign_tables",
+]
+
+#: A model is fitted only with at least this many churners and as many who stayed (labelled).
+MIN_CHURNERS = 20
+
+#: What the campaign assumes where the spec's ``[money]`` is silent (said so in the report).
+MONEY_DEFAULTS = {
+    "currency": "",
+    "margin_rate": 0.3,
+    "contact_cost": 1.0,
+    "offer_cost": 5.0,
+    "offer_success": 0.3,
+}
+
+_MONTH = 365.25 / 12
+
+
+@dataclass
+class Snapshots:
+    """Features and labels at monthly cutoffs (``X``, ``y``), or ``why`` they could not be made."""
+
+    X: pd.DataFrame | None = None
+    y: pd.Series | None = None
+    settings: dict = field(default_factory=dict)
+    left_out: list = field(default_factory=list)
+    why: str | None = None
+
+
+def activity_problem(journey, settings):
+    """A sentence when the spec's activity events occur nowhere in the events, else None."""
+    names = settings.get("activity")
+    if settings.get("label") != "inactivity" or not names:
+        return None
+    if journey.events["event"].astype(str).isin(names).any():
+        return None
+    return (
+        "The data spec counts only some events as activity, and none of them occurs in the "
+        "events table, so nobody counts as active. Fix the activity list in the spec's business "
+        "section."
+    )
+
+
+def snapshots(journey, *, lookback=None, horizon=None, freq="MS"):
+    """:func:`~cxkit.churn_dataset` at month starts, with the settings used and the customer
+    attributes left out (recorded as of today); ``why`` says what is missing when the data is
+    too short for a single snapshot."""
+    from .reduce import churn_dataset
+
+    settings = label_settings(journey, lookback=lookback, horizon=horizon)
+    known = set(signup_attributes(journey)) | {"customer_id", "signup_at", "churned_at"}
+    left_out = [c for c in journey.customers.columns if c not in known]
+    if len(journey.customers) == 0:
+        return Snapshots(settings=settings, why="There are no customers in the data.")
+    if (why := activity_problem(journey, settings)) is not None:
+        return Snapshots(settings=settings, left_out=left_out, why=why)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            X, y = churn_dataset(
+                journey,
+                freq,
+                lookback=settings["lookback"],
+                horizon=settings["horizon"],
+                label=settings["label"],
+            )
+    except DataError:
+        span = journey.observed_at - journey.customers["signup_at"].min()
+        why = (
+            f"The data covers {duration_text(span)} from the first signup, too short for a "
+            f"monthly snapshot with {duration_text(settings['lookback'])} of history before "
+            "it. More history would enable this analysis."
+        )
+        return Snapshots(settings=settings, left_out=left_out, why=why)
+    return Snapshots(X, y, settings, left_out)
+
+
+def why_not_fit(X, y):
+    """None when a model can be fitted and tested out of time on ``X, y``; else the reason, in
+    one sentence that says what would enable it."""
+    if X is None or y is None:
+        return "There are no snapshots to learn from (see above)."
+    if len(X) == 0:
+        return "No customer was active at any snapshot, so there is nothing to learn from."
+    known = y.notna()
+    churners, stayed = int((y == 1).sum()), int((y == 0).sum())
+    cuts = X.index.get_level_values("cutoff")[known.to_numpy()].unique()
+    if known.sum() == 0:
+        return (
+            "No snapshot is old enough for its outcome to be known yet (the label needs "
+            f"{duration_text(pd.Timedelta(X.attrs['horizon']))} after it). More history would "
+            "enable a model."
+        )
+    if churners < MIN_CHURNERS or stayed < MIN_CHURNERS:
+        few = "churners" if churners < MIN_CHURNERS else "customers who stayed"
+        return (
+            f"There are {count_text(churners)} churners and {count_text(stayed)} customers who "
+            f"stayed among the snapshots with a known outcome; a model needs at least "
+            f"{MIN_CHURNERS} {few}. More customers or a longer history would enable it."
+        )
+    if len(cuts) < 2:
+        return (
+            "Only one snapshot has a known outcome; testing a model on later months needs at "
+            "least two. A longer history would enable it."
+        )
+    return None
+
+
+def fit(X, y, **kwargs):
+    """:func:`~cxkit.compare_models` when :func:`why_not_fit` allows it, else None (also None
+    when no two cutoffs are far enough apart for an out-of-time test)."""
+    from .models import compare_models
+
+    if why_not_fit(X, y) is not None:
+        return None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return compare_models(X, y, **kwargs)
+    except DataError:
+        return None
+
+
+def score_today(journey, result):
+    """:func:`~cxkit.score` at ``observed_at``, or None without a model or active customers."""
+    from .evaluate import score
+
+    if result is None:
+        return None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            out = score(journey, result)
+    except (DataError, ValueError):
+        return None
+    return out if len(out) else None
+
+
+def _monthly_margin(journey, margin_rate, column):
+    """Average margin per active customer per month over the last 90 days, or None."""
+    ev = journey.events
+    if column is not None and column in ev.columns:
+        amount = pd.to_numeric(ev[column], errors="coerce")
+        rate = 1.0
+    elif "value" in ev.columns:
+        amount, rate = pd.to_numeric(ev["value"], errors="coerce"), margin_rate
+    else:
+        return None
+    end = pd.Timestamp(journey.observed_at)
+    recent = (ev["timestamp"] > end - pd.Timedelta("90D")).to_numpy()
+    mine = ev["customer_id"].isin(journey.customers["customer_id"]).to_numpy() & recent
+    people = ev.loc[mine, "customer_id"].nunique()
+    total = float(np.nansum(amount.to_numpy(float)[mine]))
+    if people == 0 or total <= 0:
+        return None
+    return rate * total / people / (90 / _MONTH)
+
+
+def campaign_money(journey, *, base_rate=None, horizon=None, **given):
+    """The money of a retention campaign: the spec's ``[money]``, the keywords given (they win),
+    the kit's assumed defaults elsewhere; and the value of a customer kept.
+
+    A kept customer is worth their monthly margin (revenue of the last 90 days per active
+    customer × ``margin_rate``, or a ``margin_column`` of events) times the months they are
+    expected to stay over the next year, assuming the churn rate ``base_rate`` (% per
+    ``horizon``) stays as it was.
+
+    Returns
+    -------
+    dict
+        ``currency``, ``margin_rate``, ``contact_cost``, ``offer_cost``, ``offer_success``,
+        ``assumed`` (the keys taken from the defaults), ``monthly_margin``, ``months_kept``
+        and ``customer_value`` (None when the events carry no revenue).
+    """
+    spec = dict(journey.spec.money or {})
+    out, assumed = {}, []
+    for key, default in MONEY_DEFAULTS.items():
+        if given.get(key) is not None:
+            out[key] = given[key]
+        elif spec.get(key) is not None:
+            out[key] = spec[key]
+        else:
+            out[key] = default
+            if key != "currency":
+                assumed.append(key)
+    column = spec.get("margin_column")
+    if column is not None and "margin_rate" in assumed:
+        assumed.remove("margin_rate")
+    monthly = _monthly_margin(journey, float(out["margin_rate"]), column)
+    months = None
+    if monthly is not None and base_rate is not None and horizon is not None:
+        h_days = pd.Timedelta(horizon) / pd.Timedelta(days=1)
+        keep = (1 - min(max(base_rate / 100, 0.0), 1.0)) ** (_MONTH / h_days)
+        months = float(sum(keep**m for m in range(12)))
+    out.update(
+        assumed=assumed,
+        margin_column=column,
+        monthly_margin=monthly,
+        months_kept=months,
+        customer_value=None if months is None else monthly * months,
+    )
+    return out
+
+
+def recent_churn(journey):
+    """Churn in the most recent horizon whose end is observed: customers active at
+    ``observed_at - horizon`` and how many of them churned by ``observed_at`` (labels only,
+    no features: cheap). None when the data is too short or has no customers."""
+    settings = label_settings(journey)
+    cut = pd.Timestamp(journey.observed_at) - settings["horizon"]
+    customers = journey.customers
+    if len(customers) == 0 or not (customers["signup_at"] < cut).any():
+        return None
+    if activity_problem(journey, settings) is not None:
+        return None
+    from .reduce import _codes_of
+
+    index = pd.Index(customers["customer_id"].astype(object))
+    lab = rows_and_labels(journey, pd.DatetimeIndex([cut]), index, **settings, codes=_codes_of)
+    now = rows_and_labels(
+        journey, pd.DatetimeIndex([journey.observed_at]), index, **settings, codes=_codes_of
+    )
+    return {
+        **settings,
+        "cutoff": cut,
+        "active": len(lab["ci"]),
+        "churned": int(np.nansum(lab["label"])),
+        "active_now": len(now["ci"]),
+    }
+
+
+def campaign_tables(result, scores, money):
+    """:func:`~cxkit.campaign_value` on the last month the model was tested on (realised) and on
+    today's ``scores`` (expected); ``(None, None)`` without a model or a customer value."""
+    from .evaluate import campaign_value
+
+    if result is None or money is None or money.get("customer_value") is None:
+        return None, None
+    costs = {k: float(money[k]) for k in ("contact_cost", "offer_cost", "offer_success")}
+    pr = result.predictions_
+    last = pr[pr["fold"] == pr["fold"].max()]
+    held_out = campaign_value(
+        last[f"p_{result.best_}"],
+        last["churned"],
+        customer_value=money["customer_value"],
+        **costs,
+    )
+    today = None
+    if scores is not None and len(scores):
+        today = campaign_value(scores, customer_value=money["customer_value"], **costs)
+    return held_out, today
