@@ -112,7 +112,11 @@ def why_not(journey, section):
         return [] if kinds else [not_applicable(key, _NO_SURVEYS)]
     if section in ("touchpoints", "device_gap"):
         if "csat" not in kinds:
-            return [not_applicable(key, "There are no satisfaction (CSAT) answers to break down.")]
+            return [
+                not_applicable(
+                    key, "The surveys have no satisfaction answers on the 1–5 scale to break down."
+                )
+            ]
         if touchpoint_column(journey) is None:
             return [
                 not_applicable(
