@@ -164,6 +164,8 @@ def gained_lost(journey):
             "In the last {period}, **{gained:,}** customers joined and **{lost:,}** left "
             "(net {net:+,})."
         )
+    elif journey.business_model == "contractual":
+        text = "In the last {period}, **{gained:,}** customers joined; none has left so far."
     else:
         text = (
             "In the last {period}, **{gained:,}** customers joined. Customers have no end date "

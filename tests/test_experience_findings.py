@@ -278,6 +278,26 @@ def test_journey_map_without_matching_events(sample):
     assert not re.search(r"[a-z]+_[a-z]+|JOURNEY_STAGES|cxkit", f.plain())
 
 
+def test_journey_map_with_some_stages_unmatched(sample):
+    ev = sample.events.copy()
+    ev["event"] = ev["event"].cat.rename_categories({"purchase": "order_completed"})
+    j = _shape(sample, events=ev)
+    jm = journey_map(j)
+    f = F.journey_map(jm, journey=j)[0]
+    assert f.applies and f.values["missing"] == "purchase"
+    assert (f.values["before"], f.values["after"]) != ("decision", "purchase")
+    assert "left out" in f.plain()
+
+
+def test_contractual_without_churners_yet(sample):
+    cu = sample.customers.assign(churned_at=pd.NaT)
+    j = _shape(sample, customers=cu)
+    assert j.business_model == "contractual"
+    assert "none has left" in overview.volumes(j).plain()
+    assert "none has left" in overview.gained_lost(j).plain()
+    assert "churn dates" in F.why_not(j, "landmark")[0].plain()
+
+
 def test_spec_skip_and_readers_tables(sample):
     j = dataclasses.replace(sample, spec=Spec(skip=["experience.rfm"]))
     assert "skipped" in F.why_not(j, "rfm")[0].plain()

@@ -98,90 +98,89 @@ def _skipped(journey, section):
 
 def why_not(journey, section):
     """Whether a section can run on this data: ``[]`` when it can, else one not-applicable
-    finding (why, and what to add).
+    finding (why, and what to add). A section the spec skips does not run either.
 
     ``section`` is one of "scores", "touchpoints", "device_gap", "nps_segments",
     "journey_map", "landmark", "rfm".
     """
+    if section not in _REASONS:
+        raise ValueError(f"why_not: unknown section {section!r}; one of {sorted(_REASONS)}")
     key = f"experience.{section}"
     found = _skipped(journey, section)
-    if found:
-        return found
-    kinds = score_kinds(journey)
-    if section == "scores":
-        return [] if kinds else [not_applicable(key, _NO_SURVEYS)]
-    if section in ("touchpoints", "device_gap"):
-        if "csat" not in kinds:
-            return [
-                not_applicable(
-                    key, "The surveys have no satisfaction answers on the 1–5 scale to break down."
-                )
-            ]
-        if touchpoint_column(journey) is None:
-            return [
-                not_applicable(
-                    key,
-                    "The satisfaction answers do not say which touchpoint or stage they are "
-                    "about; add a touchpoint (or stage) column to the surveys to compare them.",
-                )
-            ]
-        if section == "device_gap" and device_column(journey) is None:
-            return [
-                not_applicable(
-                    key,
-                    "There is no device column, so satisfaction is not compared across devices.",
-                )
-            ]
-        return []
-    if section in ("nps_segments", "landmark"):
-        if "nps" not in kinds:
-            return [not_applicable(key, _NO_RECOMMEND[section])]
-        if section == "landmark":
-            return _landmark_why_not(journey, key)
-        if not segment_columns(journey, "customers"):
-            return [
-                not_applicable(
-                    key,
-                    "The customers have no attribute with a few distinct values (such as a "
-                    "plan or an acquisition channel) to compare groups by.",
-                )
-            ]
-        return []
-    if section == "rfm":
-        ev = journey.events
-        if "value" not in ev.columns or not ev["value"].notna().any():
-            return [
-                not_applicable(
-                    key,
-                    "The events carry no revenue, so value segments are not computed. Add a "
-                    "value column (the amount of each purchase) to the events.",
-                )
-            ]
-        return []
-    if section == "journey_map":
-        return []
-    raise ValueError(f"why_not: unknown section {section!r}")
+    why = _REASONS[section](journey)
+    return found or ([not_applicable(key, why)] if why else [])
 
 
-def _landmark_why_not(journey, key):
+def _why_scores(journey):
+    return None if score_kinds(journey) else _NO_SURVEYS
+
+
+def _why_touchpoints(journey):
+    if "csat" not in score_kinds(journey):
+        return "The surveys have no satisfaction answers on the 1–5 scale to break down."
+    if touchpoint_column(journey) is None:
+        return (
+            "The satisfaction answers do not say which touchpoint or stage they are about; add "
+            "a touchpoint (or stage) column to the surveys to compare them."
+        )
+    return None
+
+
+def _why_device_gap(journey):
+    if why := _why_touchpoints(journey):
+        return why
+    if device_column(journey) is None:
+        return "There is no device column, so satisfaction is not compared across devices."
+    return None
+
+
+def _why_nps_segments(journey):
+    if "nps" not in score_kinds(journey):
+        return _NO_RECOMMEND["nps_segments"]
+    if not segment_columns(journey, "customers"):
+        return (
+            "The customers have no attribute with a few distinct values (such as a plan or an "
+            "acquisition channel) to compare groups by."
+        )
+    return None
+
+
+def _why_landmark(journey):
     cu = journey.customers
-    if not journey.customers.attrs.get("churn_dates", True) or not cu["churned_at"].notna().any():
-        return [
-            not_applicable(
-                key,
-                "No customer has left in this data (no churn dates), so whether unhappy "
-                "customers leave sooner cannot be measured yet.",
-            )
-        ]
+    if "nps" not in score_kinds(journey):
+        return _NO_RECOMMEND["landmark"]
+    if not cu.attrs.get("churn_dates", True) or not cu["churned_at"].notna().any():
+        return (
+            "No customer has left in this data (no churn dates), so whether unhappy customers "
+            "leave sooner cannot be measured yet."
+        )
     if len(cu) < LANDMARK_MIN_CUSTOMERS:
-        return [
-            not_applicable(
-                key,
-                f"Too few customers ({len(cu):,}) to compare how long they stay by their "
-                f"answers; this needs at least {LANDMARK_MIN_CUSTOMERS:,}.",
-            )
-        ]
-    return []
+        return (
+            f"Too few customers ({len(cu):,}) to compare how long they stay by their answers; "
+            f"this needs at least {LANDMARK_MIN_CUSTOMERS:,}."
+        )
+    return None
+
+
+def _why_rfm(journey):
+    ev = journey.events
+    if "value" not in ev.columns or not ev["value"].notna().any():
+        return (
+            "The events carry no revenue, so value segments are not computed. Add a value "
+            "column (the amount of each purchase) to the events."
+        )
+    return None
+
+
+_REASONS = {
+    "scores": _why_scores,
+    "touchpoints": _why_touchpoints,
+    "device_gap": _why_device_gap,
+    "nps_segments": _why_nps_segments,
+    "journey_map": lambda journey: None,
+    "landmark": _why_landmark,
+    "rfm": _why_rfm,
+}
 
 
 # --- scores -------------------------------------------------------------------------------
@@ -414,29 +413,32 @@ def journey_map(jmap, *, journey=None):
                 "decision, purchase, after purchase) to draw it for your own events.",
             )
         ]
-    steps = jmap.loc[jmap["people"].gt(0) & jmap["pct_of_previous"].notna()]
-    steps = steps.loc[steps.index > 0]
-    if steps.empty:
-        return [
-            Finding(
-                key,
-                "{people:,} people appear in the journey map.",
-                {"people": int(jmap["people"].iloc[0])},
-            )
-        ]
-    loss = steps.loc[steps["pct_of_previous"].idxmin()]
-    before = jmap["stage"].iloc[jmap.index.get_loc(loss.name) - 1]
-    text = (
-        "The biggest loss between stages is from **{before}** to **{stage}**: {pct:.0f}% of "
-        "people go on ({people:,} of {previous:,})."
-    )
-    values = {
-        "before": str(before),
-        "stage": str(loss["stage"]),
-        "pct": float(loss["pct_of_previous"]),
-        "people": int(loss["people"]),
-        "previous": int(jmap["people"].iloc[jmap.index.get_loc(loss.name) - 1]),
-    }
+    matched = jmap.loc[jmap["events"].gt(0)].reset_index(drop=True)
+    people = matched["people"].to_numpy()
+    values = {"people": int(people[0]), "stage": str(matched["stage"].iloc[0])}
+    text = "**{people:,}** people reach the {stage} stage or a later one"
+    if len(matched) > 1 and people[:-1].min() > 0:
+        share = 100 * people[1:] / people[:-1]
+        k = int(share.argmin())
+        values.update(
+            before=str(matched["stage"].iloc[k]),
+            after=str(matched["stage"].iloc[k + 1]),
+            pct=float(share[k]),
+            went_on=int(people[k + 1]),
+            previous=int(people[k]),
+        )
+        text += (
+            "; the biggest loss between stages is from **{before}** to **{after}**: "
+            "{pct:.0f}% of people go on ({went_on:,} of {previous:,})."
+        )
+    else:
+        text += "."
+    missing = [str(st) for st in jmap.loc[jmap["events"].eq(0), "stage"]]
+    if missing:
+        values["missing"] = ", ".join(missing)
+        text += (
+            " No event belongs to these stages, so they are left out of the comparison: {missing}."
+        )
     return [Finding(key, text, values)]
 
 
