@@ -200,7 +200,9 @@ def plot_gained_lost(journey, *, freq="M", ax=None, **kwargs):
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
     ax.set_xlabel("")
-    ax.set_ylabel({"D": "customers per day", "W": "customers per week"}.get(freq, "per month"))
+    ax.set_ylabel(
+        {"D": "customers per day", "W": "customers per week"}.get(freq, "customers per month")
+    )
     ax.legend(frameon=False)
     ax.set_title("Customers joined and left" if _has_churn_dates(journey) else "Customers joined")
     return ax
