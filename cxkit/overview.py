@@ -54,8 +54,10 @@ def _people(journey):
 
 def _recently_active(journey):
     """(active, quiet, period words, verb) for non-contractual data: customers whose last
-    activity is within the spec's inactivity gap of ``observed_at``."""
-    gap = pd.Timedelta(journey.spec.inactivity or "90D")
+    activity is within the inactivity gap (the spec's, else the data's) of ``observed_at``."""
+    from .retention.inactivity import choose_inactivity
+
+    gap, _ = choose_inactivity(journey)
     ev = journey.events
     verb = "were active"
     if journey.spec.activity:

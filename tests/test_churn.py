@@ -150,7 +150,7 @@ def shop_journey(activity=("purchase",)):
     ]
     j = journey_of(events, customers)
     j.customers.attrs["churn_dates"] = False
-    spec = Spec(activity=None if activity is None else list(activity))
+    spec = Spec(activity=None if activity is None else list(activity), inactivity="90D")
     return dataclasses.replace(j, spec=spec)
 
 
@@ -182,7 +182,7 @@ def test_inactivity_labels_on_a_hand_case():
 def test_inactivity_defaults_and_unknown_labels():
     j = shop_journey()
     X, y = churn_dataset(j, ["2024-03-01", "2024-12-15"], static=["plan"])
-    assert X.attrs["horizon"] == str(pd.Timedelta("90D"))  # the spec's inactivity gap
+    assert X.attrs["horizon"] == str(pd.Timedelta("90D"))  # the inactivity gap the spec states
     assert X.attrs["lookback"] == str(pd.Timedelta("90D"))  # c's December purchase counts now
     first = y.xs(pd.Timestamp("2024-03-01"), level="cutoff")
     assert first.to_dict() == {"a": 0.0, "b": 1.0, "c": 1.0, "e": 0.0, "f": 0.0}

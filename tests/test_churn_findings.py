@@ -122,7 +122,9 @@ def test_money_from_the_spec_is_used_and_not_called_assumed(sample):
 
 
 def test_customers_without_churn_dates_get_inactivity_labels(sample):
-    j = without_churn_dates(sample, activity=["purchase"], labels={"purchase": "purchase"})
+    j = without_churn_dates(
+        sample, activity=["purchase"], labels={"purchase": "purchase"}, inactivity="90D"
+    )
     assert j.business_model == "non-contractual"
     snap = pipeline.snapshots(j)
     assert snap.X.attrs["label"] == "inactivity" and snap.X.attrs["horizon"] == "90 days 00:00:00"

@@ -230,8 +230,12 @@ def test_no_churn_dates_is_non_contractual(sample):
     assert v.values["active"] + v.values["quiet"] == len(j.customers)
     buyers = j.events.loc[j.events["value"].notna()]
     last = buyers.groupby(buyers["customer_id"].astype(object), observed=True)["timestamp"].max()
-    assert v.values["active"] == int((last >= j.observed_at - pd.Timedelta("90D")).sum())
-    assert "bought in the last 3 months" in v.plain()
+    from cxkit._format import duration_text
+    from cxkit.retention import choose_inactivity
+
+    gap, _ = choose_inactivity(j)  # the same gap retention and churn use
+    assert v.values["active"] == int((last >= j.observed_at - gap).sum())
+    assert f"bought in the last {duration_text(gap)}" in v.plain()
     g = overview.gained_lost(j)
     assert g.applies and "lost" not in g.values and "no end date" in g.plain()
     lm = F.why_not(j, "landmark")[0]

@@ -45,10 +45,10 @@ def label_settings(journey, *, label=None, lookback=None, horizon=None, activity
     label : {"churned_at", "inactivity"}, optional
         Default: ``"churned_at"`` for contractual journeys, ``"inactivity"`` otherwise.
     lookback : str or Timedelta, optional
-        Default ``"90D"``; with inactivity labels at least the spec's ``inactivity`` gap.
+        Default ``"90D"``; with inactivity labels at least the inactivity gap.
     horizon : str or Timedelta, optional
-        Default ``"30D"``; with inactivity labels the spec's ``inactivity`` gap (lost = no
-        activity for that long, as the analyst defined it).
+        Default ``"30D"``; with inactivity labels the inactivity gap — the spec's, else the
+        data's, the same gap retention uses (:func:`cxkit.retention.choose_inactivity`).
     activity : list of str, optional
         Events that count as activity (inactivity labels). Default: the spec's, else every event.
 
@@ -72,15 +72,20 @@ def label_settings(journey, *, label=None, lookback=None, horizon=None, activity
                 }
             ],
         )
-    gap = duration(journey.spec.inactivity or "90D", "business.inactivity", "spec")
-    if horizon is None:
-        horizon = gap if label == "inactivity" else "30D"
-    if lookback is None:
-        lookback = max(pd.Timedelta("90D"), gap) if label == "inactivity" else "90D"
     if activity is None and label == "inactivity":
         activity = journey.spec.activity
     if isinstance(activity, str):
         activity = [activity]
+    if label == "inactivity":  # the same gap as retention: the spec's, else the data's
+        from ..retention.inactivity import choose_inactivity
+
+        gap, _ = choose_inactivity(journey, touchpoints=activity)
+    else:
+        gap = pd.Timedelta("90D")
+    if horizon is None:
+        horizon = gap if label == "inactivity" else "30D"
+    if lookback is None:
+        lookback = max(pd.Timedelta("90D"), gap) if label == "inactivity" else "90D"
     return {
         "label": label,
         "lookback": duration(lookback, "lookback", source),

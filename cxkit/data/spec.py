@@ -92,8 +92,9 @@ class Spec:
     business_model : str or None
         ``"contractual"`` or ``"non-contractual"``; None: contractual when the customers table
         has a ``churned_at`` column.
-    inactivity : str
-        For non-contractual data: the gap after which a customer counts as lost.
+    inactivity : str or None
+        For non-contractual data: the gap after which a customer counts as lost; None: chosen
+        from the data (:func:`cxkit.retention.choose_inactivity`).
     activity : list of str or None
         The events that count as activity (None: every event).
     money : dict
@@ -113,7 +114,7 @@ class Spec:
     segments: list | None = None
     signup_attributes: list | None = None
     business_model: str | None = None
-    inactivity: str = "90D"
+    inactivity: str | None = None
     activity: list | None = None
     money: dict = field(default_factory=dict)
     observed_at: str | None = None
@@ -132,8 +133,9 @@ class Spec:
         model = business.get("model")
         if model is not None and model not in BUSINESS_MODELS:
             _bad(source, "business.model", " or ".join(map(repr, BUSINESS_MODELS)), model)
-        inactivity = business.get("inactivity", "90D")
-        _duration(inactivity, "business.inactivity", source)
+        inactivity = business.get("inactivity")
+        if inactivity is not None:
+            _duration(inactivity, "business.inactivity", source)
         labels = _table(raw, "labels", source)
         for event, words in labels.items():
             if not isinstance(words, str):
@@ -146,7 +148,7 @@ class Spec:
             segments=_names(raw, "segments", source),
             signup_attributes=_names(raw, "signup_attributes", source),
             business_model=model,
-            inactivity=str(inactivity),
+            inactivity=None if inactivity is None else str(inactivity),
             activity=_names(business, "activity", source, prefix="business."),
             money=_money(_table(raw, "money", source), source),
             observed_at=_date(raw.get("observed_at"), source),

@@ -123,7 +123,7 @@ def choose_inactivity(data, *, inactivity=None, observed_at=None, touchpoints=No
         )
         first = data.customers["signup_at"].min()
         spec = data.spec
-        stated = spec.source != "(defaults)" or spec.inactivity != _DEFAULT_INACTIVITY
+        stated = spec.inactivity is not None
         touchpoints = spec.activity if touchpoints is None else touchpoints
     else:
         obs = _events_observed_at(data, observed_at, where)
