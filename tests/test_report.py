@@ -300,3 +300,13 @@ def test_visible_text_and_reader_problems():
     # adjacent cells do not glue into a word; inline markup does not split one
     assert reader_problems(visible_text("<td>Na</td><td>N</td>")) == []
     assert reader_problems(visible_text("<p>is <b>None</b></p>")) == ["None: is None"]
+
+
+def test_glossary_leaves_out_survey_terms_the_data_lacks(sample):
+    from cxkit.data import journey_from_tables
+    from cxkit.report.execute import _glossary
+
+    assert "<dt>NPS</dt>" in _glossary(sample) and "<dt>CSAT</dt>" in _glossary(sample)
+    bare = journey_from_tables(sample.events, sample.customers)
+    assert "NPS" not in _glossary(bare) and "CSAT" not in _glossary(bare)
+    assert "Hazard ratio" in _glossary(bare)

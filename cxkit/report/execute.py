@@ -421,7 +421,7 @@ def _write_index(runs, out, data, journey, made):
         title="Customer journey report",
         summary=exec_block,
         items="\n".join(items),
-        glossary=_GLOSSARY,
+        glossary=_glossary(journey),
         meta=esc(
             f"Data: {data} — {len(journey.events):,} events, "
             f"{len(journey.customers):,} customers, {len(journey.surveys):,} survey "
@@ -533,11 +533,22 @@ average of tenure does not.</dd>
 within a horizon (e.g. the first year).</dd>
 <dt>Lift</dt><dd>How many times more churners a model finds in its top-ranked group than random
 picking would.</dd>
-<dt>NPS</dt><dd>Net Promoter Score: % promoters (9–10) minus % detractors (0–6), from −100 to
-100.</dd>
-<dt>CSAT</dt><dd>% of answers that are 4 or 5 on a 1–5 satisfaction scale.</dd>
 </dl>
 """
+#: Glossary entries shown only when the data has that kind of survey answer.
+_GLOSSARY_SURVEYS = {
+    "nps": "<dt>NPS</dt><dd>Net Promoter Score: % promoters (9–10) minus % detractors (0–6), "
+    "from −100 to 100.</dd>",
+    "csat": "<dt>CSAT</dt><dd>% of answers that are 4 or 5 on a 1–5 satisfaction scale.</dd>",
+}
+
+
+def _glossary(journey):
+    """The glossary, without survey terms the data has no answers for."""
+    kinds = set(journey.surveys["survey"].astype(str).str.lower()) if len(journey.surveys) else ()
+    extra = "".join(text for kind, text in _GLOSSARY_SURVEYS.items() if kind in kinds)
+    return _GLOSSARY.replace("</dl>", extra + "\n</dl>")
+
 
 _INDEX = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
