@@ -348,7 +348,7 @@ def _years(customers, seed, years=4.0):
         [first_day, first_day[person[n:]] + rng.uniform(0, 1, repeats.sum()) * alive[person[n:]]]
     )
     spend = rng.lognormal(np.log(45.0), 0.5, n)
-    ids = np.array([f"C{i:05d}" for i in range(n)])
+    ids = np.char.add("C", np.char.zfill(np.arange(n).astype(str), 5))
     begin = end - pd.Timedelta(days=span)
     events = pd.DataFrame(
         {

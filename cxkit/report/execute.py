@@ -395,7 +395,8 @@ def _notebook_section(run):
     esc = html.escape
     link = f'<h2><a href="{esc(run.html.name)}">{esc(run.title)}</a></h2>'
     if run.error:
-        reason = run.error.splitlines()[0]
+        reason = " ".join(run.error.split())  # a DataError's lines, on one line
+        reason = reason if len(reason) <= 400 else reason[:399] + "…"
         return f'<section>{link}<p class="fail">This notebook failed: {esc(reason)}</p></section>'
     heads = [f for f in run.findings if f["applies"] and f["headline"]]
     missing = [f for f in run.findings if not f["applies"]]
