@@ -1,10 +1,46 @@
 import os
+from pathlib import Path
 
 import matplotlib
 import pytest
 
 matplotlib.use("Agg")
 os.environ.setdefault("MPLBACKEND", "Agg")
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        "shapes: the whole report on data folders unlike the sample (cxkit.shapes); "
+        "run only when CXKIT_SHAPES=1",
+    )
+
+
+def unreadable_pages(folder):
+    """{page name: [problem, ...]} for every HTML file in ``folder`` whose visible text shows a
+    reader nan, inf, NaT, None, True/False, a traceback or an exception name."""
+    from cxkit.report.execute import reader_problems, visible_text
+
+    found = {}
+    for page in sorted(Path(folder).glob("*.html")):
+        problems = reader_problems(visible_text(page.read_text(encoding="utf-8")))
+        if problems:
+            found[page.name] = problems
+    return found
+
+
+@pytest.fixture
+def assert_readable():
+    """``assert_readable(report_folder)``: fails listing each page and word a reader must
+    never see (see :func:`cxkit.report.execute.reader_problems`)."""
+
+    def check(folder):
+        found = unreadable_pages(folder)
+        assert not found, "readers would see:\n" + "\n".join(
+            f"  {page}: {p}" for page, problems in found.items() for p in problems[:10]
+        )
+
+    return check
 
 
 @pytest.fixture(autouse=True)

@@ -4,12 +4,14 @@ import json
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import nbformat
 import pytest
 
 import cxkit
+from cxkit.report.execute import ReportError, reader_problems, visible_text
 from cxkit.simulate import simulate, write_sample
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -196,3 +198,115 @@ def test_import_is_light():
 
 def test_all_notebooks_present():
     assert [p.stem[:2] for p in NOTEBOOKS] == ["00", "01", "02", "03"]
+
+
+def _notebook(folder, name, *sources):
+    """A notebook with a title, the parameters cell and one code cell per source."""
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell(f"# {name.split('_', 1)[1].title()}"),
+        nbformat.v4.new_code_cell("data_dir = None", metadata={"tags": ["parameters"]}),
+        *(nbformat.v4.new_code_cell(src) for src in sources),
+    ]
+    folder.mkdir(exist_ok=True)
+    nbformat.write(nb, folder / f"{name}.ipynb")
+
+
+SHOW = (
+    "from cxkit.story import Finding, not_applicable, show\n"
+    "show(Finding('demo.{key}', '{text} **{{n}}**.', {{'n': 42}}, headline=True, summary=True),\n"
+    "     Finding('demo.detail', 'A detail that stays on its page ({{n}}).', {{'n': 7}}),\n"
+    "     not_applicable('demo.surveys', 'No survey answers; add surveys.csv to see them.'))"
+)
+
+
+def test_index_shows_headlines_only_of_notebooks_that_ran(tmp_path):
+    nbs = tmp_path / "nbs"
+    _notebook(nbs, "01_fine", SHOW.format(key="fine", text="Fine headline"))
+    _notebook(
+        nbs,
+        "02_broken",
+        SHOW.format(key="broken", text="Broken headline"),
+        "raise ValueError('no such segment')",
+    )
+    with pytest.raises(ReportError, match="02_broken.ipynb, cell 4: ValueError"):
+        cxkit.build_report(cxkit.sample_dir(), tmp_path / "out", notebooks=nbs, progress=False)
+    index = (tmp_path / "out" / "index.html").read_text()
+    assert "Fine headline 42." in index
+    assert "Broken headline" not in index
+    assert "This notebook failed: 02_broken.ipynb, cell 4: ValueError: no such segment" in index
+    assert "A detail that stays on its page" not in index  # not a headline
+    assert index.count("Not covered by this data") == 1  # for the notebook that ran
+    assert "No survey answers; add surveys.csv to see them." in index
+    summary = index[index.index("In short") : index.index("01_fine.html")]
+    assert "Fine headline" in summary
+    findings = json.loads((tmp_path / "out" / "findings.json").read_text())
+    fine = {f["key"]: f for f in findings["01_fine"]}
+    assert set(fine) == {"demo.fine", "demo.surveys"}  # headlines and not-applicable notes
+    assert fine["demo.fine"]["values"] == {"n": 42} and fine["demo.fine"]["text"].endswith("42.")
+    assert fine["demo.surveys"]["applies"] is False
+    assert all(f["notebook_failed"].startswith("02_broken") for f in findings["02_broken"])
+
+
+def test_index_takes_old_style_headlines(tmp_path):
+    nbs = tmp_path / "nbs"
+    _notebook(nbs, "01_old", "from cxkit.story import headline\nheadline('Old **{n}**.', n=3)")
+    cxkit.build_report(cxkit.sample_dir(), tmp_path / "out", notebooks=nbs, progress=False)
+    index = (tmp_path / "out" / "index.html").read_text()
+    assert "<li>Old 3.</li>" in index and "Not covered" not in index
+    (found,) = json.loads((tmp_path / "out" / "findings.json").read_text())["01_old"]
+    assert found["headline"] and found["applies"] and found["text"] == "Old 3."
+
+
+def test_a_dead_kernel_or_a_slow_cell_fails_its_notebook_only(tmp_path):
+    nbs = tmp_path / "nbs"
+    _notebook(nbs, "01_dies", "x = 1", "import os\nos._exit(3)")
+    _notebook(nbs, "02_slow", "import time\ntime.sleep(60)")
+    _notebook(nbs, "03_fine", "print('still ran')")
+    started = time.perf_counter()
+    with pytest.raises(ReportError) as failed:
+        cxkit.build_report(
+            cxkit.sample_dir(), tmp_path / "out", notebooks=nbs, progress=False, timeout=3
+        )
+    assert time.perf_counter() - started < 50
+    message = str(failed.value)
+    assert "01_dies.ipynb, cell 4 (in `import os`): the kernel died" in message
+    assert "02_slow.ipynb, cell 3 (in `import time`): the cell ran longer than 3 s" in message
+    assert "03_fine" not in message
+    assert "still ran" in (tmp_path / "out" / "03_fine.html").read_text()
+    index = (tmp_path / "out" / "index.html").read_text()
+    assert index.count("This notebook failed") == 2
+
+
+def test_visible_text_and_reader_problems():
+    page = """<html><head><title>Report</title><style>.x { width: inf; } /* None */</style>
+    <script>var a = None; throw new Error("x");</script></head><body>
+    <h1>Funnel</h1><p>See the information page: an infinite loop is <b>not</b> shown.</p>
+    <p>Nonetheless, Errors and errors, standard error, Truely, Falsehood, NaTional.</p>
+    <table><tr><td>nan</td><td>12</td></tr></table><p>rate &lt;b&gt; 4%</p>
+    <!-- a comment saying NaN --></body></html>"""
+    text = visible_text(page)
+    assert "width" not in text and "var a" not in text and "comment" not in text
+    assert "rate <b> 4%" in text and "Funnel\nSee the information" in text
+    assert [p.split(":")[0] for p in reader_problems(text)] == ["nan"]  # the table cell only
+    bad = "nan% NaN -inf inf days NaT None True False Traceback ValueError Error: DataError"
+    names = [p.split(":")[0] for p in reader_problems(bad)]
+    assert (
+        names
+        == ["nan", "nan", "inf", "inf", "NaT", "None", "True", "False", "Traceback"]
+        + ["Error"] * 3
+    )
+    assert reader_problems("12.5% of 1,204 customers; median 3 days.") == []
+    # adjacent cells do not glue into a word; inline markup does not split one
+    assert reader_problems(visible_text("<td>Na</td><td>N</td>")) == []
+    assert reader_problems(visible_text("<p>is <b>None</b></p>")) == ["None: is None"]
+
+
+def test_glossary_leaves_out_survey_terms_the_data_lacks(sample):
+    from cxkit.data import journey_from_tables
+    from cxkit.report.execute import _glossary
+
+    assert "<dt>NPS</dt>" in _glossary(sample) and "<dt>CSAT</dt>" in _glossary(sample)
+    bare = journey_from_tables(sample.events, sample.customers)
+    assert "NPS" not in _glossary(bare) and "CSAT" not in _glossary(bare)
+    assert "Hazard ratio" in _glossary(bare)

@@ -4,7 +4,9 @@ Each notebook in ``notebooks/`` (``NN_name.ipynb``) runs with ``data_dir`` injec
 cell tagged ``parameters``, on the kit's own Python (never whatever ``python3`` kernel is on the
 Jupyter path), and is exported to one HTML file that works offline and on its own: images are
 embedded, no script, style or font is fetched, code is hidden unless ``show_code``. ``index.html``
-links them with each notebook's headline finding.
+links them with each notebook's headline findings and the sections its data does not cover; a
+notebook that failed shows only its error there. ``findings.json`` keeps every finding handed
+over. :func:`visible_text` and :func:`reader_problems` check what a reader of a page would see.
 
 Examples
 --------
@@ -17,15 +19,25 @@ from __future__ import annotations
 import datetime as _dt
 import html
 import json
+import re
 import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from pathlib import Path
 
 from ..data import DataError, sample_dir
 
-__all__ = ["build_report", "execute_notebook", "export_html", "ReportError", "notebooks_dir"]
+__all__ = [
+    "build_report",
+    "execute_notebook",
+    "export_html",
+    "ReportError",
+    "notebooks_dir",
+    "visible_text",
+    "reader_problems",
+]
 
 FINDING_MIME = "application/vnd.cxkit.finding+json"
 _TEMPLATES = Path(__file__).with_name("templates")
@@ -54,9 +66,12 @@ def notebooks_dir():
 
 
 def _kernel_manager():
-    """A KernelManager whose only kernel is this Python (``sys.executable``)."""
+    """A KernelManager whose only kernel is this Python (``sys.executable``).
+
+    Asynchronous, as nbclient expects: with a blocking client, waiting for output blocks the
+    loop that notices a cell's timeout or a kernel that died."""
     from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
-    from jupyter_client.manager import KernelManager
+    from jupyter_client.manager import AsyncKernelManager
 
     class OwnPythonSpecs(KernelSpecManager):
         def get_kernel_spec(self, kernel_name):
@@ -74,7 +89,7 @@ def _kernel_manager():
         def find_kernel_specs(self):
             return {"python3": str(_TEMPLATES)}
 
-    return KernelManager(kernel_name="python3", kernel_spec_manager=OwnPythonSpecs())
+    return AsyncKernelManager(kernel_name="python3", kernel_spec_manager=OwnPythonSpecs())
 
 
 def _inject_parameters(nb, parameters):
@@ -97,16 +112,28 @@ def _inject_parameters(nb, parameters):
     return nb
 
 
+def _stored_number(nb, index):
+    """The 1-based number of cell ``index`` of the executed notebook in the stored notebook
+    (the injected parameters cell is not counted)."""
+    injected = sum(
+        "injected-parameters" in c.get("metadata", {}).get("tags", []) for c in nb.cells[:index]
+    )
+    return index + 1 - injected
+
+
+def _first_line(cell):
+    first = next((ln for ln in cell.source.splitlines() if ln.strip()), "")
+    return first.strip()[:60]
+
+
 def _error_of(nb):
     """(cell number in the stored notebook, one-line error) of the first failing cell."""
-    stored = [
-        c for c in nb.cells if "injected-parameters" not in c.get("metadata", {}).get("tags", [])
-    ]
-    for i, cell in enumerate(stored):
+    for i, cell in enumerate(nb.cells):
         for out in cell.get("outputs", []):
             if out.get("output_type") == "error":
-                first = next((ln for ln in cell.source.splitlines() if ln.strip()), "")
-                return i + 1, f"{out.get('ename')}: {out.get('evalue')} (in `{first[:60]}`)"
+                where = _stored_number(nb, i)
+                text = f"{out.get('ename')}: {out.get('evalue')} (in `{_first_line(cell)}`)"
+                return where, text
     return None, None
 
 
@@ -114,21 +141,38 @@ def execute_notebook(path, parameters=None, *, timeout=600):
     """Execute a notebook on the kit's Python; returns ``(notebook, error_or_None)``.
 
     On failure the executed notebook, with the traceback in the failing cell, is still returned
-    so that it can be rendered; the error names the cell.
+    so that it can be rendered; the error names the notebook, the cell and the reason — an
+    exception, a cell running longer than ``timeout`` seconds, or a kernel that died.
+
+    Parameters
+    ----------
+    path : str or Path
+        The notebook.
+    parameters : dict, optional
+        Values injected after the cell tagged ``parameters``.
+    timeout : float
+        Seconds one cell may run before the notebook fails.
     """
     import nbformat
     from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
     path = Path(path)
     nb = nbformat.read(path, as_version=4)
     _inject_parameters(nb, parameters or {})
+    running = {"index": None}
+
+    def on_cell_start(cell, cell_index, **_):
+        running["index"] = cell_index
+
     client = NotebookClient(
         nb,
         km=_kernel_manager(),
         timeout=timeout,
         resources={"metadata": {"path": str(path.parent)}},
+        on_cell_start=on_cell_start,
     )
+    client.owns_km = True  # shut the kernel down after this notebook, whatever happened
     # the kernel's own stderr (start-up chatter) goes to a file, shown only if the kernel dies
     with tempfile.TemporaryFile(mode="w+") as kernel_log:
         try:
@@ -138,9 +182,22 @@ def execute_notebook(path, parameters=None, *, timeout=600):
             where = f"cell {cell}" if cell else "a cell"
             return nb, f"{path.name}, {where}: {err or str(exc).splitlines()[-1]}"
         except Exception as exc:  # kernel died, timeout …
+            where = ""
+            if running["index"] is not None:
+                i = running["index"]
+                where = f", cell {_stored_number(nb, i)} (in `{_first_line(nb.cells[i])}`)"
+            if isinstance(exc, CellTimeoutError):
+                return nb, f"{path.name}{where}: the cell ran longer than {timeout:g} s"
             kernel_log.seek(0)
-            tail = "".join(kernel_log.readlines()[-5:])
-            return nb, f"{path.name}: {type(exc).__name__}: {exc}\n{tail}".rstrip()
+            lines = [
+                ln for ln in kernel_log.readlines() if "WARNING | Kernel is running" not in ln
+            ]
+            tail = "".join(lines[-5:])
+            reason = "the kernel died" if isinstance(exc, DeadKernelError) else "stopped"
+            return (
+                nb,
+                f"{path.name}{where}: {reason}: {type(exc).__name__}: {exc}\n{tail}".rstrip(),
+            )
     return nb, None
 
 
@@ -201,18 +258,45 @@ def _title_of(nb, default):
     return default
 
 
+def _finding_dict(raw):
+    """A finding handed over by a notebook, in the format of :meth:`cxkit.story.Finding.to_dict`.
+
+    The older ``cxkit.story.headline`` hands over only ``text`` and ``summary``: such a finding
+    is a headline that applies."""
+    raw = dict(raw) if isinstance(raw, dict) else {"text": str(raw)}
+    return {
+        "key": raw.get("key"),
+        "text": str(raw.get("text", "")),
+        "values": raw.get("values") or {},
+        "applies": bool(raw.get("applies", True)),
+        "headline": bool(raw.get("headline", "key" not in raw)),
+        "summary": bool(raw.get("summary", False)),
+        **{k: v for k, v in raw.items() if k not in _FINDING_KEYS},
+    }
+
+
+_FINDING_KEYS = ("key", "text", "values", "applies", "headline", "summary")
+
+
 def _findings_of(nb):
     found = []
     for cell in nb.cells:
         for out in cell.get("outputs", []):
             data = out.get("data", {})
             if FINDING_MIME in data:
-                found.append(data[FINDING_MIME])
+                found.append(_finding_dict(data[FINDING_MIME]))
     return found
 
 
 def build_report(
-    data=None, out="reports", *, show_code=False, only=None, notebooks=None, progress=True
+    data=None,
+    out="reports",
+    *,
+    show_code=False,
+    only=None,
+    notebooks=None,
+    progress=True,
+    timeout=600,
 ):
     """Execute every notebook on ``data`` and write one HTML file each plus ``index.html``.
 
@@ -230,6 +314,9 @@ def build_report(
         Folder of notebooks (default: the repository's ``notebooks/``).
     progress : bool
         Print one line per notebook.
+    timeout : float
+        Seconds one cell may run; a cell that runs longer fails its notebook (the others
+        still run), as does a kernel that dies.
 
     Returns
     -------
@@ -239,7 +326,8 @@ def build_report(
     Raises
     ------
     ReportError
-        When a notebook fails; the others still run and every HTML is still written.
+        When a notebook fails; the others still run and every HTML is still written. The
+        index shows a failed notebook's error instead of its findings.
     """
     data = Path(data) if data is not None else sample_dir()
     out = Path(out)
@@ -275,7 +363,7 @@ def build_report(
         if progress:
             print(f"[{n}/{len(paths)}] {path.stem} …", end=" ", flush=True)
         started = time.perf_counter()
-        nb, error = execute_notebook(path, {"data_dir": str(data.resolve())})
+        nb, error = execute_notebook(path, {"data_dir": str(data.resolve())}, timeout=timeout)
         run = NotebookRun(
             path.stem,
             path,
@@ -301,18 +389,30 @@ def build_report(
     return [index] + [r.html for r in runs]
 
 
+def _notebook_section(run):
+    """One notebook on the index: its error when it failed (none of its findings), else its
+    headline findings and the sections this data does not cover, with why."""
+    esc = html.escape
+    link = f'<h2><a href="{esc(run.html.name)}">{esc(run.title)}</a></h2>'
+    if run.error:
+        reason = " ".join(run.error.split())  # a DataError's lines, on one line
+        reason = reason if len(reason) <= 400 else reason[:399] + "…"
+        return f'<section>{link}<p class="fail">This notebook failed: {esc(reason)}</p></section>'
+    heads = [f for f in run.findings if f["applies"] and f["headline"]]
+    missing = [f for f in run.findings if not f["applies"]]
+    body = "".join(f"<li>{esc(f['text'])}</li>" for f in heads)
+    body = f"<ul>{body}</ul>" if body else ""
+    if missing:
+        items = "".join(f"<li>{esc(f['text'])}</li>" for f in missing)
+        body += f'<p class="na">Not covered by this data:</p><ul class="na">{items}</ul>'
+    return f"<section>{link}{body}</section>"
+
+
 def _write_index(runs, out, data, journey, made):
     esc = html.escape
-    items = []
-    for r in runs:
-        lines = "".join(f"<li>{esc(str(f.get('text', '')))}</li>" for f in r.findings)
-        status = f'<p class="fail">This notebook failed: {esc(r.error)}</p>' if r.error else ""
-        items.append(
-            f'<section><h2><a href="{esc(r.html.name)}">{esc(r.title)}</a></h2>'
-            f"{status}<ul>{lines}</ul></section>"
-        )
-    summary = [f for r in runs for f in r.findings if f.get("summary")]
-    exec_items = "".join(f"<li>{esc(str(f['text']))}</li>" for f in summary)
+    items = [_notebook_section(r) for r in runs]
+    summary = [f for r in runs if not r.error for f in r.findings if f["applies"] and f["summary"]]
+    exec_items = "".join(f"<li>{esc(f['text'])}</li>" for f in summary)
     exec_block = (
         f"<section class='summary'><h2>In short</h2><ul>{exec_items}</ul></section>"
         if exec_items
@@ -322,7 +422,7 @@ def _write_index(runs, out, data, journey, made):
         title="Customer journey report",
         summary=exec_block,
         items="\n".join(items),
-        glossary=_GLOSSARY,
+        glossary=_glossary(journey),
         meta=esc(
             f"Data: {data} — {len(journey.events):,} events, "
             f"{len(journey.customers):,} customers, {len(journey.surveys):,} survey "
@@ -332,10 +432,91 @@ def _write_index(runs, out, data, journey, made):
     )
     path = out / "index.html"
     path.write_text(page, encoding="utf-8")
-    (out / "findings.json").write_text(
-        json.dumps({r.name: r.findings for r in runs}, indent=2, default=str)
-    )
+    # every finding handed over; those of a failed notebook say so
+    kept = {
+        r.name: [{**f, "notebook_failed": r.error} if r.error else f for f in r.findings]
+        for r in runs
+    }
+    (out / "findings.json").write_text(json.dumps(kept, indent=2, default=str))
     return path
+
+
+_HIDDEN_TAGS = {"script", "style", "template"}
+_BLOCK_TAGS = {
+    "address", "article", "aside", "blockquote", "br", "caption", "dd", "div", "dl", "dt",
+    "figcaption", "figure", "footer", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li",
+    "ol", "p", "pre", "section", "table", "tbody", "td", "tfoot", "th", "thead", "title", "tr",
+    "ul",
+}  # fmt: skip
+
+
+class _TextOnly(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.parts, self.hidden = [], 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in _HIDDEN_TAGS:
+            self.hidden += 1
+        elif tag in _BLOCK_TAGS:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag):
+        if tag in _HIDDEN_TAGS:
+            self.hidden = max(0, self.hidden - 1)
+        elif tag in _BLOCK_TAGS:
+            self.parts.append("\n")
+
+    def handle_data(self, data):
+        if not self.hidden:
+            self.parts.append(data)
+
+
+def visible_text(page):
+    """The text a reader of an HTML page sees: tags, scripts, styles and comments removed,
+    entities decoded, one line break around each block element.
+
+    Examples
+    --------
+    >>> visible_text("<style>p {color: red}</style><p>4.2% buy</p><script>x = None</script>")
+    '4.2% buy'
+    """
+    parser = _TextOnly()
+    parser.feed(page)
+    parser.close()
+    text = "".join(parser.parts)
+    return re.sub(r"\s*\n\s*", "\n", text).strip()
+
+
+#: What a reader must never see, as (name, pattern): missing numbers, Python literals,
+#: tracebacks and exception names. Whole words only ("information" and "infinite" are fine).
+READER_NEVER_SEES = (
+    ("nan", re.compile(r"\b(?i:nan)\b")),
+    ("inf", re.compile(r"\b(?i:inf)\b")),
+    ("NaT", re.compile(r"\bNaT\b")),
+    ("None", re.compile(r"\bNone\b")),
+    ("True", re.compile(r"\bTrue\b")),
+    ("False", re.compile(r"\bFalse\b")),
+    ("Traceback", re.compile(r"\bTraceback\b")),
+    ("Error", re.compile(r"\b\w*Error\b")),
+)
+
+
+def reader_problems(text, *, context=40):
+    """Words a reader must never see (:data:`READER_NEVER_SEES`) in ``text``, each as
+    ``"nan: …the step rate is nan% of…"``; empty when the text is clean.
+
+    Examples
+    --------
+    >>> reader_problems("Median time: inf days; see the information page.")
+    ['inf: Median time: inf days; see the information page.']
+    """
+    found = []
+    for name, pattern in READER_NEVER_SEES:
+        for m in pattern.finditer(text):
+            around = text[max(0, m.start() - context) : m.end() + context]
+            found.append(f"{name}: {' '.join(around.split())}")
+    return found
 
 
 _GLOSSARY = """
@@ -353,11 +534,22 @@ average of tenure does not.</dd>
 within a horizon (e.g. the first year).</dd>
 <dt>Lift</dt><dd>How many times more churners a model finds in its top-ranked group than random
 picking would.</dd>
-<dt>NPS</dt><dd>Net Promoter Score: % promoters (9–10) minus % detractors (0–6), from −100 to
-100.</dd>
-<dt>CSAT</dt><dd>% of answers that are 4 or 5 on a 1–5 satisfaction scale.</dd>
 </dl>
 """
+#: Glossary entries shown only when the data has that kind of survey answer.
+_GLOSSARY_SURVEYS = {
+    "nps": "<dt>NPS</dt><dd>Net Promoter Score: % promoters (9–10) minus % detractors (0–6), "
+    "from −100 to 100.</dd>",
+    "csat": "<dt>CSAT</dt><dd>% of answers that are 4 or 5 on a 1–5 satisfaction scale.</dd>",
+}
+
+
+def _glossary(journey):
+    """The glossary, without survey terms the data has no answers for."""
+    kinds = set(journey.surveys["survey"].astype(str).str.lower()) if len(journey.surveys) else ()
+    extra = "".join(text for kind, text in _GLOSSARY_SURVEYS.items() if kind in kinds)
+    return _GLOSSARY.replace("</dl>", extra + "\n</dl>")
+
 
 _INDEX = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
@@ -371,6 +563,7 @@ section {{ border-top: 1px solid #e3e3e3; }}
 .summary {{ background: #f4f8fb; border: 1px solid #d6e4ee; padding: .2rem 1.2rem 1rem;
             border-radius: 6px; }}
 .fail {{ color: #c4455d; font-weight: bold; }}
+p.na {{ color: #555; margin-bottom: .2rem; }} ul.na {{ color: #555; font-size: 14px; }}
 .meta {{ color: #666; font-size: 13px; }}
 dt {{ font-weight: bold; margin-top: .6rem; }} dd {{ margin-left: 1.2rem; }}
 </style></head>
