@@ -40,14 +40,6 @@ def folders(tmp_path_factory):
     return get
 
 
-def _journey_or_xfail(folder, *, what):
-    """read_journey(folder), or xfail when the loader cannot read this shape yet."""
-    try:
-        return cxkit.read_journey(folder)
-    except DataError as exc:
-        pytest.xfail(f"the loader does not support {what} yet: {str(exc).splitlines()[1]}")
-
-
 def _per_person_funnel_span(journey):
     ev = journey.events.merge(journey.customers[["customer_id", "signup_at"]])
     pre = ev[ev["timestamp"] <= ev["signup_at"]]
@@ -118,7 +110,7 @@ def test_events_only(folders):
     events = pd.read_csv(folder / "events.csv")
     assert set(events["event"]) <= set(CLICKSTREAM_EVENTS)
     assert (events["event"] == "purchase").sum() > 200
-    j = _journey_or_xfail(folder, what="a folder with events only")
+    j = cxkit.read_journey(folder)
     assert j.business_model == "non-contractual"
     assert len(j.customers) == events.loc[events["event"] == "purchase", "customer_id"].nunique()
 
@@ -181,7 +173,7 @@ def test_own_names(folders):
     named = {e for v in steps.values() for e in ([v] if isinstance(v, str) else v)}
     assert named <= set(events) and list(steps)[-1] == "order"
     assert not set(events) & {"site_visit", "purchase", "add_to_cart"}
-    j = _journey_or_xfail(folder, what="the [tables.events] column mapping of cxkit.toml")
+    j = cxkit.read_journey(folder)
     assert np.isin(list(named), j.events["event"].astype(str)).all()
     assert j.spec.label("page_view") == "Visited the site"
 
@@ -191,8 +183,6 @@ def test_own_names(folders):
 @pytest.mark.parametrize("name", list(SHAPES))
 def test_report_on_shape(tmp_path, name, folders, assert_readable):
     folder = folders(name)
-    if name == "own_names":
-        _journey_or_xfail(folder, what="the [tables.events] column mapping of cxkit.toml")
     build_report(folder, tmp_path, progress=False)  # a ReportError names each failing cell
     assert_readable(tmp_path)
     assert "This notebook failed" not in (tmp_path / "index.html").read_text()
