@@ -183,6 +183,6 @@ def show(*findings):
         if f is None:
             continue
         bundle = {"text/markdown": f.markdown(), "text/plain": f.plain()}
-        if f.headline or not f.applies:
+        if f.headline or f.summary or not f.applies:
             bundle[FINDING_MIME] = f.to_dict()
         display(bundle, raw=True)

@@ -310,3 +310,32 @@ def test_glossary_leaves_out_survey_terms_the_data_lacks(sample):
     bare = journey_from_tables(sample.events, sample.customers)
     assert "NPS" not in _glossary(bare) and "CSAT" not in _glossary(bare)
     assert "Hazard ratio" in _glossary(bare)
+
+
+def test_index_says_each_thing_once(tmp_path):
+    """An overview gives way to its analysis's own report; a repeated sentence is said once."""
+    nbs = tmp_path / "nbs"
+    _notebook(
+        nbs,
+        "00_overview",
+        "from cxkit.story import Finding, not_applicable, show\n"
+        "show(Finding('demo.overview', 'Demo overview {n}.', {'n': 1}, headline=True),\n"
+        "     Finding('other.overview', 'Other overview {n}.', {'n': 2}, headline=True),\n"
+        "     Finding('overview.volumes', 'Volumes {n}.', {'n': 3}, headline=True, summary=True),\n"
+        "     not_applicable('demo.surveys', 'No survey answers.'))",
+    )
+    _notebook(
+        nbs,
+        "01_demo",
+        "from cxkit.story import Finding, not_applicable, show\n"
+        "show(Finding('demo.main', 'Demo main {n}.', {'n': 4}, headline=True),\n"
+        "     Finding('demo.again', 'Volumes {n}.', {'n': 3}, headline=True),\n"
+        "     not_applicable('demo.surveys', 'No survey answers.'))",
+    )
+    cxkit.build_report(cxkit.sample_dir(), tmp_path / "out", notebooks=nbs, progress=False)
+    index = (tmp_path / "out" / "index.html").read_text()
+    assert "Demo overview" not in index  # its analysis has a report of its own
+    assert index.count("Other overview 2.") == 1  # no report of its own: the overview stays
+    assert index.count("Volumes 3.") == 1  # in the summary, not again under a notebook
+    assert index.count("Demo main 4.") == 1
+    assert index.count("No survey answers.") == 1

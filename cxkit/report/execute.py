@@ -389,17 +389,56 @@ def build_report(
     return [index] + [r.html for r in runs]
 
 
-def _notebook_section(run):
+def _analysis(finding):
+    return (finding["key"] or "").split(".", 1)[0]
+
+
+def _is_overview(finding):
+    return (finding["key"] or "").endswith(".overview")
+
+
+def _covered_elsewhere(runs):
+    """The analyses that a notebook of their own reported on (it ran, and its findings say so).
+
+    Notebook 00 gives one ``<analysis>.overview`` finding per analysis; on the index, that
+    finding gives way to the analysis's own notebook when it ran, so each thing is said once.
+    """
+    return {
+        _analysis(f)
+        for r in runs
+        if not r.error
+        for f in r.findings
+        if not _is_overview(f)
+    }
+
+
+def _unique(findings, said):
+    """The findings whose text has not been said yet on the page (``said`` is updated)."""
+    out = []
+    for f in findings:
+        if f["text"] not in said:
+            said.add(f["text"])
+            out.append(f)
+    return out
+
+
+def _notebook_section(run, covered, said):
     """One notebook on the index: its error when it failed (none of its findings), else its
-    headline findings and the sections this data does not cover, with why."""
+    headline findings and the sections this data does not cover, with why — each only if the
+    page has not said it already, and an overview only if its analysis has no report of its own.
+    """
     esc = html.escape
     link = f'<h2><a href="{esc(run.html.name)}">{esc(run.title)}</a></h2>'
     if run.error:
         reason = " ".join(run.error.split())  # a DataError's lines, on one line
         reason = reason if len(reason) <= 400 else reason[:399] + "…"
         return f'<section>{link}<p class="fail">This notebook failed: {esc(reason)}</p></section>'
-    heads = [f for f in run.findings if f["applies"] and f["headline"]]
-    missing = [f for f in run.findings if not f["applies"]]
+
+    def own(f):
+        return not (_is_overview(f) and _analysis(f) in covered)
+
+    heads = _unique([f for f in run.findings if f["applies"] and f["headline"] and own(f)], said)
+    missing = _unique([f for f in run.findings if not f["applies"] and own(f)], said)
     body = "".join(f"<li>{esc(f['text'])}</li>" for f in heads)
     body = f"<ul>{body}</ul>" if body else ""
     if missing:
@@ -410,8 +449,12 @@ def _notebook_section(run):
 
 def _write_index(runs, out, data, journey, made):
     esc = html.escape
-    items = [_notebook_section(r) for r in runs]
-    summary = [f for r in runs if not r.error for f in r.findings if f["applies"] and f["summary"]]
+    said = set()
+    summary = _unique(
+        [f for r in runs if not r.error for f in r.findings if f["applies"] and f["summary"]], said
+    )
+    covered = _covered_elsewhere(runs)
+    items = [_notebook_section(r, covered, said) for r in runs]
     exec_items = "".join(f"<li>{esc(f['text'])}</li>" for f in summary)
     exec_block = (
         f"<section class='summary'><h2>In short</h2><ul>{exec_items}</ul></section>"
