@@ -35,6 +35,8 @@ def set_theme(context="notebook", font_scale=1.0):
             "figure.dpi": 100,
             "savefig.dpi": 100,
             "figure.figsize": (8, 4.5),
+            # Labels come from the user's data: "$5 plan" is a name, not matplotlib mathtext.
+            "text.parse_math": False,
         },
     )
 
