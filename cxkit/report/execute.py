@@ -403,13 +403,7 @@ def _covered_elsewhere(runs):
     Notebook 00 gives one ``<analysis>.overview`` finding per analysis; on the index, that
     finding gives way to the analysis's own notebook when it ran, so each thing is said once.
     """
-    return {
-        _analysis(f)
-        for r in runs
-        if not r.error
-        for f in r.findings
-        if not _is_overview(f)
-    }
+    return {_analysis(f) for r in runs if not r.error for f in r.findings if not _is_overview(f)}
 
 
 def _unique(findings, said):
