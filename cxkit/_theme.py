@@ -21,7 +21,12 @@ def set_theme(context="notebook", font_scale=1.0):
     --------
     >>> import cxkit
     >>> cxkit.set_theme()
+
+    In a notebook, figures are then shown as sharp (pixel-doubled) PNG whose alt text says
+    what the figure shows (see :func:`cxkit._figure_text.describe_figure`).
     """
+    from ._figure_text import show_figures_with_descriptions
+
     sns.set_theme(
         context=context,
         style="whitegrid",
@@ -39,6 +44,7 @@ def set_theme(context="notebook", font_scale=1.0):
             "text.parse_math": False,
         },
     )
+    show_figures_with_descriptions()
 
 
 def get_ax(ax=None):

@@ -339,3 +339,30 @@ def test_index_says_each_thing_once(tmp_path):
     assert index.count("Volumes 3.") == 1  # in the summary, not again under a notebook
     assert index.count("Demo main 4.") == 1
     assert index.count("No survey answers.") == 1
+
+
+def test_figures_are_sharp_and_described(tmp_path):
+    """Report images are pixel-doubled PNG whose alt text says what the chart shows."""
+    import base64
+    import re
+    import struct
+
+    nbs = tmp_path / "nbs"
+    _notebook(
+        nbs,
+        "01_chart",
+        "import cxkit, matplotlib.pyplot as plt\ncxkit.set_theme()\n"
+        "fig, ax = plt.subplots(figsize=(4, 3))\n"
+        "ax.plot([1, 2], label='web'); ax.plot([2, 1], label='app')\n"
+        "ax.set(title='Visits per week', xlabel='week', ylabel='visits'); ax.legend()",
+    )
+    cxkit.build_report(cxkit.sample_dir(), tmp_path / "out", notebooks=nbs, progress=False)
+    page = (tmp_path / "out" / "01_chart.html").read_text()
+    imgs = re.findall(r"<img [^>]*>", page)
+    assert len(imgs) == 1
+    alt = re.search(r'alt="([^"]*)"', imgs[0]).group(1)
+    assert alt == "Chart. Visits per week — across: week; up: visits — groups: web and app."
+    png = base64.b64decode(re.search(r"base64,([^\"]+)", imgs[0]).group(1))
+    pixels = struct.unpack(">I", png[16:20])[0]  # IHDR width
+    shown = int(re.search(r'width="?(\d+)', imgs[0]).group(1))
+    assert pixels == 2 * shown and shown > 300  # drawn at 2x the size it is shown
