@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import nbformat
+import pandas as pd
 import pytest
 
 import cxkit
@@ -366,3 +367,24 @@ def test_figures_are_sharp_and_described(tmp_path):
     pixels = struct.unpack(">I", png[16:20])[0]  # IHDR width
     shown = int(re.search(r'width="?(\d+)', imgs[0]).group(1))
     assert pixels == 2 * shown and shown > 300  # drawn at 2x the size it is shown
+
+
+def test_report_writes_the_tables_as_csv_and_links_them(tmp_path):
+    nbs, out = tmp_path / "nbs", tmp_path / "out"
+    _notebook(
+        nbs,
+        "01_tables",
+        "import cxkit, pandas as pd\ncxkit.story.export_tables(exports_dir)\n"
+        "raw = pd.DataFrame({'customer_id': ['c1', 'c2'], 'churn_probability': [0.51234, 0.4]})\n"
+        "cxkit.story.show_table(raw.round(1), raw=raw, name='contact_now')",
+    )
+    (out / "tables").mkdir(parents=True)
+    (out / "tables" / "old_table.csv").write_text("from another report\n")
+    cxkit.build_report(cxkit.sample_dir(), out, notebooks=nbs, progress=False)
+    assert sorted(p.name for p in (out / "tables").iterdir()) == ["contact_now.csv"]
+    back = pd.read_csv(out / "tables" / "contact_now.csv")
+    assert back["churn_probability"].tolist() == [0.51234, 0.4]
+    index = (out / "index.html").read_text()
+    assert 'href="tables/contact_now.csv">Customers to contact now' in index
+    assert 'href="findings.json"' in index
+    assert 'href="tables/contact_now.csv"' in (out / "01_tables.html").read_text()

@@ -51,3 +51,27 @@ def test_plot_timeline_names_a_missing_column(sample):
 
     with pytest.raises(cxkit.DataError, match=r"column 'signup'(.|\n)*columns present"):
         cxkit.plots.plot_timeline(sample.customers, x="signup")
+
+
+def test_show_table_writes_the_raw_table_only_when_exporting(tmp_path, monkeypatch):
+    import pandas as pd
+    import pytest
+
+    shown = []
+    monkeypatch.setattr("IPython.display.display", lambda obj, **kw: shown.append(obj))
+    raw = pd.DataFrame({"step": ["visit", "buy"], "pct": [100.0, 12.3456]})
+    reader = pd.DataFrame({"Step": ["visit", "buy"], "%": ["100.0%", "12.3%"]})
+    cxkit.story.export_tables(None)
+    cxkit.story.show_table(reader, raw=raw, name="funnel")
+    assert shown == [reader] and not list(tmp_path.iterdir())
+    cxkit.story.export_tables(tmp_path / "tables")
+    try:
+        cxkit.story.show_table(reader, raw=raw, name="funnel")
+        back = pd.read_csv(tmp_path / "tables" / "funnel.csv")
+        assert back["pct"].tolist() == [100.0, 12.3456]  # full precision, no index column
+        assert list(back.columns) == ["step", "pct"]
+        assert "(tables/funnel.csv)" in shown[-1].data
+        with pytest.raises(ValueError, match="name"):
+            cxkit.story.show_table(reader, name="../escape")
+    finally:
+        cxkit.story.export_tables(None)

@@ -352,6 +352,9 @@ def build_report(
 
     journey = read_journey(data)  # fail early, with a DataError naming the file, on bad data
     out.mkdir(parents=True, exist_ok=True)
+    tables = out / "tables"  # the notebooks' tables as CSV (cxkit.story.show_table)
+    for stale in tables.glob("*.csv"):  # from an earlier report: not this data's
+        stale.unlink()
     made = _dt.datetime.now().strftime("%Y-%m-%d %H:%M")
     footer = (
         f"Made by cxkit on {made} from {data} — {len(journey.events):,} events, "
@@ -363,7 +366,8 @@ def build_report(
         if progress:
             print(f"[{n}/{len(paths)}] {path.stem} …", end=" ", flush=True)
         started = time.perf_counter()
-        nb, error = execute_notebook(path, {"data_dir": str(data.resolve())}, timeout=timeout)
+        parameters = {"data_dir": str(data.resolve()), "exports_dir": str(tables.resolve())}
+        nb, error = execute_notebook(path, parameters, timeout=timeout)
         run = NotebookRun(
             path.stem,
             path,
@@ -459,6 +463,7 @@ def _write_index(runs, out, data, journey, made):
         title="Customer journey report",
         summary=exec_block,
         items="\n".join(items),
+        downloads=_downloads(out),
         glossary=_glossary(journey),
         meta=esc(
             f"Data: {data} — {len(journey.events):,} events, "
@@ -476,6 +481,27 @@ def _write_index(runs, out, data, journey, made):
     }
     (out / "findings.json").write_text(json.dumps(kept, indent=2, default=str))
     return path
+
+
+def _downloads(out):
+    """Links to what the report wrote for spreadsheets and dashboards."""
+    esc = html.escape
+    files = sorted((out / "tables").glob("*.csv"))
+    if not files:
+        return ""
+    first = [f for f in files if f.stem == "contact_now"]
+    lines = [
+        f'<li><a href="tables/{esc(f.name)}">Customers to contact now</a> ({esc(f.name)}): '
+        "churn probability, expected gain and top reasons.</li>"
+        for f in first
+    ]
+    rest = ", ".join(f'<a href="tables/{esc(f.name)}">{esc(f.stem)}</a>' for f in files)
+    lines.append(f"<li>Every table of the reports as CSV: {rest}.</li>")
+    lines.append(
+        "<li>Every finding with its numbers, for dashboards: "
+        '<a href="findings.json">findings.json</a>.</li>'
+    )
+    return f"<section><h2>Downloads</h2><ul>{''.join(lines)}</ul></section>"
 
 
 _HIDDEN_TAGS = {"script", "style", "template"}
@@ -609,6 +635,7 @@ dt {{ font-weight: bold; margin-top: .6rem; }} dd {{ margin-left: 1.2rem; }}
 <p class="meta">{meta}</p>
 {summary}
 {items}
+{downloads}
 <section><h2>Glossary</h2>{glossary}</section>
 </body></html>
 """
