@@ -174,7 +174,7 @@ def test_time_to_convert_reads_in_the_unit_its_size_calls_for(sample_report):
     row = ttc.loc[ttc["median_hours_converted"].idxmax()]
     t = out["time"].values
     assert t["median_hours"] == pytest.approx(row["median_hours_converted"])
-    assert t["median"] == "6 hours" and "add_to_cart → checkout" in out["time"].plain()
+    assert t["median"] == "6 hours" and "add to cart → checkout" in out["time"].plain()
     times = tables.readable_times(ttc)
     assert times.loc["awareness", "Median of those who moved on"] == "18 minutes"
 
@@ -182,10 +182,10 @@ def test_time_to_convert_reads_in_the_unit_its_size_calls_for(sample_report):
 def test_paths_and_what_to_do(sample_report):
     out, res = sample_report
     p = out["paths"]
-    assert p.values["step"] == "checkout" and p.values["path"] == "help_center"
+    assert p.values["step"] == "checkout" and p.values["path"] == "help center"
     fix, leak = out["todo"]
     assert fix.headline and fix.values["group"] == "mobile" and fix.values["order_value"] > 0
-    assert "in orders" in fix.plain() and "everyone is product_view → add_to_cart" in leak.plain()
+    assert "in orders" in fix.plain() and "everyone is product view → add to cart" in leak.plain()
 
 
 def test_open_windows_states_the_measured_direction(sample_report):
@@ -204,7 +204,7 @@ def test_open_windows_states_the_measured_direction(sample_report):
 def test_overview_headline_and_money_summary(sample):
     head, money = findings.overview(sample)
     assert head.headline and not head.summary and money.summary
-    assert "reach purchase" in head.plain() and "product_view → add_to_cart" in head.plain()
+    assert "reach purchase" in head.plain() and "product view → add to cart" in head.plain()
     j = _with_spec(sample, money={"currency": "EUR"})
     assert findings.overview(j)[1].plain().count("EUR") == 1
     assert (

@@ -192,8 +192,11 @@ class Spec:
         return any(".".join(parts[: i + 1]) in self.skip for i in range(len(parts)))
 
     def label(self, event):
-        """The words readers see for an event name (the name itself when no label is given)."""
-        return str(self.labels.get(event, event))
+        """The words readers see for an event name: the spec's label, else the name with
+        underscores as spaces (``add_to_cart`` reads "add to cart")."""
+        if event in self.labels:
+            return str(self.labels[event])
+        return str(event).replace("_", " ")
 
 
 _TOP = (

@@ -166,6 +166,8 @@ def plot_funnel(data, *, by=None, measure="pct_of_start", ax=None, **kwargs):
             text = f"{h:.0f}%"
             if measure == "pct_of_start" and len(levels) == 1 and xi > 0.5:
                 text += f"\n({prev:.0f}% of prev.)"
+            if crowded:  # too many bars for a label each: the axis and the whiskers tell
+                continue
             ax.annotate(
                 text,
                 (xi, np.nan_to_num(hi, nan=h)),
@@ -173,17 +175,19 @@ def plot_funnel(data, *, by=None, measure="pct_of_start", ax=None, **kwargs):
                 textcoords="offset points",
                 ha="center",
                 va="bottom",
-                fontsize=7 if crowded else 8 if len(levels) > 2 else 9,
-                rotation=90 if crowded else 0,
+                fontsize=8 if len(levels) > 2 else 9,
             )
     ax.set_xticks(range(len(steps)))
     ax.set_xticklabels(
         steps, rotation=20 if len(steps) > 4 else 0, ha="right" if len(steps) > 4 else "center"
     )
     ax.set_xlabel("Funnel step")
-    ax.set_ylim(0, 125 if crowded else 115)
+    ax.set_ylim(0, 105 if crowded else 115)  # room for the labels above 100%
+    ax.set_yticks(range(0, 101, 20))  # a share never goes past 100%
     if groups:
-        ax.legend(title=" · ".join(groups), frameon=False, fontsize=8)
+        ax.legend(
+            title=" · ".join(groups), frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1)
+        )
     return ax
 
 
