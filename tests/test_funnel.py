@@ -78,7 +78,7 @@ def reference(
                     (
                         i
                         for i, r in enumerate(rows)
-                        if i != prev and r[1] in sets[k] and r[0] >= rows[prev][0]
+                        if i not in chain and r[1] in sets[k] and r[0] >= rows[prev][0]
                     ),
                     None,
                 )
@@ -170,6 +170,74 @@ def test_equal_timestamps_count_and_a_row_matches_one_step():
     assert cxkit.funnel(ev, ["A", "B"])["customers"].tolist() == [2, 1]
     # the same row cannot be step 1 and step 2: "A twice" needs two A rows
     assert cxkit.funnel(ev, ["A", "A"])["customers"].tolist() == [2, 0]
+
+
+def test_tied_rows_are_not_reused_for_later_steps():
+    # two purchases at one moment are two orders, not three
+    ev = log([("a", 0, "purchase"), ("a", 0, "purchase"), ("b", 0, "purchase")])
+    ev = pd.concat([ev, log([("b", 24, "purchase"), ("b", 24, "purchase")])], ignore_index=True)
+    table = funnel_table(ev, ["purchase"] * 3, window="14D").set_index("customer_id")
+    assert table["depth"].to_dict() == {"a": 2, "b": 3}
+    f = cxkit.funnel(ev, ["purchase"] * 3, window="14D")
+    assert f["customers"].tolist() == [2, 2, 1]
+    # a tie of three rows across alternating steps: A, B, A at one time gives depth 3, not 4
+    ev = log([("a", 0, "A"), ("a", 0, "B"), ("a", 0, "A")])
+    assert funnel_table(ev, ["A", "B", "A", "B"])["depth"].tolist() == [3]
+
+
+def longest_chain(events, steps, window):
+    """{customer: depth}: the longest chain of distinct rows, by exhaustive search.
+
+    Steps are single events; a chain's times never decrease and stay within ``window`` of its
+    first row."""
+    window = pd.Timedelta(window)
+    out = {}
+    for cid, g in events.groupby("customer_id", sort=False):
+        rows = list(zip(g["timestamp"], g["event"], strict=True))
+
+        def deepest(chain, rows=rows):
+            k = len(chain)
+            if k == len(steps):
+                return k
+            t_prev, t_entry = rows[chain[-1]][0], rows[chain[0]][0]
+            best = k
+            for i, (t, e) in enumerate(rows):
+                if i not in chain and e == steps[k] and t_prev <= t <= t_entry + window:
+                    best = max(best, deepest(chain + [i]))
+                    if best == len(steps):
+                        break
+            return best
+
+        depths = [deepest([i]) for i, r in enumerate(rows) if r[1] == steps[0]]
+        if depths:
+            out[cid] = max(depths)
+    return out
+
+
+@st.composite
+def tied_logs(draw):
+    """Whole-day timestamps (many ties) and steps that repeat events."""
+    n = draw(st.integers(1, 14))
+    frame = pd.DataFrame(
+        {
+            "customer_id": draw(st.lists(st.sampled_from(["p", "q"]), min_size=n, max_size=n)),
+            "timestamp": T0
+            + pd.to_timedelta(draw(st.lists(st.integers(0, 4), min_size=n, max_size=n)), "D"),
+            "event": draw(st.lists(st.sampled_from(["A", "B"]), min_size=n, max_size=n)),
+        }
+    )
+    steps = draw(st.lists(st.sampled_from(["A", "B"]), min_size=2, max_size=5))
+    return frame, steps, draw(st.sampled_from(["1min", "1D", "3D", "14D"]))
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tied_logs())
+def test_ties_and_repeated_steps_equal_the_longest_chain_of_distinct_rows(data):
+    events, steps, window = data
+    table, ref = check_against_reference(events, steps, window)
+    assert table.set_index("customer_id")["depth"].to_dict() == longest_chain(
+        events, steps, window
+    )
 
 
 def test_alternatives_and_named_steps():

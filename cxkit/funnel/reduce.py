@@ -427,9 +427,19 @@ def _chains(cust, t, step_masks, entry_mask, window_ns, breakers, step_ns=None):
             break
         last = len(rows) - 1
         j = np.searchsorted(rows, tie_start[prev])
-        j += rows[np.minimum(j, last)] == prev  # not the row that matched the previous step
-        ok = j <= last
         cand = rows[np.minimum(j, last)]
+        # Not a row this chain already used. Chain times never decrease, so a used row can only
+        # be in prev's tie group, where the search starts; each used row is met once, hence at
+        # most k skips (ties of several rows of one event: ["purchase"] * 3 needs three rows).
+        for _ in range(k):
+            tied = (j <= last) & (t[cand] == t[prev]) & (cust[cand] == cust[prev])
+            idx = np.flatnonzero(tied)
+            used = (pos[:k, alive[idx]] == cand[idx]).any(axis=0)
+            if not used.any():
+                break
+            j[idx[used]] += 1
+            cand = rows[np.minimum(j, last)]
+        ok = j <= last
         ok &= (cust[cand] == cust[prev]) & (t[cand] <= limit)
         if step_ns is not None and step_ns[k] is not None:
             ok &= t[cand] - t[prev] <= step_ns[k]
