@@ -331,7 +331,70 @@ def test_open_windows_are_counted_and_complete_only_leaves_them_out():
     assert f.attrs["open_windows"] == 2 and f.attrs["open_not_converted"] == 1
     g = cxkit.funnel(ev, ["A", "B"], window="14D", complete_only=True)
     assert g["customers"].tolist() == [2, 1]
-    assert g.attrs["left_out_open"] == 2
+    assert g.attrs["left_out_open"] == 2 and g.attrs["entrants"] == 2
+
+
+def test_complete_only_judges_people_on_their_closed_entries():
+    # a converts from a closed entry and enters again near the end: kept, converted; b converts
+    # only from its open entry: kept, judged on its closed entry, which did not convert; c has
+    # only an open entry: left out
+    ev = log(
+        [
+            ("a", 0, "A"),
+            ("a", 1, "B"),
+            ("a", 29 * 24, "A"),
+            ("b", 0, "A"),
+            ("b", 29 * 24, "A"),
+            ("b", 29 * 24 + 1, "B"),
+            ("c", 29 * 24 + 2, "A"),
+        ]
+    )
+    g = cxkit.funnel(ev, ["A", "B"], window="14D", complete_only=True)
+    assert g["customers"].tolist() == [2, 1]
+    assert g.attrs["left_out_open"] == 1  # c: every entry still open
+    assert g.attrs["open_windows"] == 3 and g.attrs["judged_on_closed"] == 2
+    assert g.attrs["open_entries_left_out"] == 3
+
+
+def _repeat_orders(seed, n=4000, days=730):
+    """Customers who order at their own rate until they lapse (many keep buying)."""
+    rng = np.random.default_rng(seed)
+    start = rng.uniform(0, days, n)
+    rate = rng.gamma(0.3, 1 / 60, n)  # orders per day
+    end = np.minimum(start + rng.exponential(1500, n), days + 365)
+    k = 1 + rng.poisson(rate * (end - start))
+    who = np.repeat(np.arange(n), k)
+    when = start[who] + rng.uniform(0, 1, len(who)) * (end - start)[who]
+    when[np.r_[0, np.cumsum(k)[:-1]]] = start
+    return pd.DataFrame(
+        {
+            "customer_id": who.astype(str),
+            "timestamp": T0 + pd.to_timedelta(when, "D"),
+            "event": "order",
+        }
+    )
+
+
+def test_complete_only_recovers_the_repeat_rate_of_the_full_history():
+    full = _repeat_orders(2)
+    observed, window = T0 + pd.Timedelta("730D"), pd.Timedelta("60D")
+    # truth from the whole history (nothing censored), straight from the definition: a second
+    # order within 60 days of an order placed while the window could still close in the data
+    o = full.sort_values(["customer_id", "timestamp"])
+    gap = o.groupby("customer_id")["timestamp"].shift(-1) - o["timestamp"]
+    entered = o["timestamp"] <= observed - window
+    truth = 100 * o.loc[entered & (gap <= window), "customer_id"].nunique()
+    truth /= o.loc[entered, "customer_id"].nunique()
+    assert 20 < truth < 32
+    seen = full[full["timestamp"] <= observed]
+    f = cxkit.funnel(
+        seen, ["order", "order"], window="60D", observed_at=observed, complete_only=True
+    )
+    assert f["pct_of_start"].iloc[-1] == pytest.approx(truth, abs=1e-9)
+    # leaving out everyone whose last order is recent (the old rule) gave 17.2% against 26.0%
+    last = seen.groupby("customer_id")["timestamp"].max()
+    assert f.attrs["open_windows"] == int((last + window > observed).sum())
+    assert f.attrs["left_out_open"] < f.attrs["open_windows"] / 2
 
 
 def test_by_events_column_on_entry_event_and_customer_attribute():

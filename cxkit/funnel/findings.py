@@ -280,8 +280,8 @@ def drop_off_paths(paths, table=None, *, group=None, by=None, journey=None):
 
 
 def open_windows(table, closed, *, journey=None):
-    """Entrants whose window was still open when the data ends, and what leaving them out
-    changes: ``table`` counts everyone, ``closed`` is the same funnel with
+    """Entrants whose window was still open when the data ends, and what judging people only
+    on closed windows changes: ``table`` counts everyone, ``closed`` is the same funnel with
     ``complete_only=True``. The direction is measured, not assumed."""
     key = "funnel.open_windows"
     if (skipped := _skip(journey, key)) is not None:
@@ -318,12 +318,13 @@ def open_windows(table, closed, *, journey=None):
         "**{open:,}** of {n:,} entrants ({share:.1f}%) still had an open window when the data "
         "was extracted ({observed}); {waiting:,} of them had not reached {last} yet. "
     )
+    judged = "judging each person only on the entries whose window had closed"
     if not is_known(pct_closed) or abs(pct_closed - pct) < 0.1:
-        tail = "Leaving them out changes little: {pct_closed:.1f}% reach **{last}** against "
-        tail += "{pct:.1f}% counting everyone, so the two agree."
+        tail = f"This changes little: {judged}, " + "{pct_closed:.1f}% reach **{last}** "
+        tail += "against {pct:.1f}% counting everyone, so the two agree."
     else:
         word = "understates" if pct_closed > pct else "overstates"
-        tail = f"Counting them {word} conversion: leaving them out, "
+        tail = f"Counting open windows as they stand {word} conversion: {judged}, "
         tail += "**{pct_closed:.1f}%** reach **{last}** instead of {pct:.1f}%."
     return Finding(key, head + tail, values)
 

@@ -199,8 +199,12 @@ def _reduce(
     stages,
     step_windows=None,
     keep_all=False,
+    closed_only=False,
 ):
-    """funnel_table's work; also returns the sorted log and each step's matched row."""
+    """funnel_table's work; also returns the sorted log and each step's matched row.
+
+    ``closed_only``: use only entries whose window had closed by ``observed_at`` (what
+    ``complete_only=True`` asks for); people with no such entry are counted, not kept."""
     events, _, observed = _unpack(events, None, observed_at)
     window_td = _parse_window(window, "funnel_table")
     labels, step_events = _normalise_steps(steps, stages, "funnel_table")
@@ -310,6 +314,23 @@ def _reduce(
         entry_mask &= tt >= start.value
     if end is not None:
         entry_mask &= tt < end.value
+    closed_counts = None
+    if closed_only:
+        # judge each person on the entries that had their whole window: an entry whose window
+        # is still open could still go deeper, a closed one cannot
+        closed = entry_mask & (tt + window_ns <= observed.value)
+        every = np.flatnonzero(entry_mask)  # sorted by person and time
+        last = every[np.r_[cust[every[1:]] != cust[every[:-1]], True]] if len(every) else every
+        people = cust[last]
+        kept = np.unique(cust[closed])
+        closed_counts = {
+            "entrants_all": int(len(people)),
+            "open_windows": int((tt[last] + window_ns > observed.value).sum()),
+            "left_out_open": int(len(people) - len(kept)),
+            "open_entries_left_out": int((entry_mask & ~closed).sum()),
+            "judged_on_closed": int(np.isin(kept, cust[entry_mask & ~closed]).sum()),
+        }
+        entry_mask = closed
 
     breakers = _breakers(step_masks, step_events, mask_of, strict, exclude)
     step_ns = [None if td is None else int(td.value) for td in step_tds]
@@ -364,6 +385,8 @@ def _reduce(
         "unmatched_steps": unmatched,
         "events_after_observed_at": int((tt > observed.value).sum()),
     }
+    if closed_counts is not None:
+        out.attrs["closed_counts"] = closed_counts
     extras = {
         "order": order,
         "chosen": chosen,
@@ -511,30 +534,34 @@ def _prepare(events, steps, window, by, customers, observed_at, complete_only, s
             ],
         )
     table, extras = _reduce(
-        events_df, steps, window=window, observed_at=observed, **{**_DEFAULTS, **options}
+        events_df,
+        steps,
+        window=window,
+        observed_at=observed,
+        closed_only=bool(complete_only),
+        **{**_DEFAULTS, **options},
     )
     groups = None
     if by is not None:
         groups = _group_values(table, events_df, customers, by, source)
     attrs = dict(table.attrs)
+    closed = attrs.pop("closed_counts", None)
     attrs["open_windows"] = int(table["window_open"].sum())
     attrs["open_not_converted"] = int(
         (table["window_open"] & (table["depth"] < len(attrs["steps"]))).sum()
     )
     attrs["complete_only"] = bool(complete_only)
     attrs["left_out_open"] = 0
-    keep = None
-    if complete_only:
-        keep = ~table["window_open"].to_numpy()
-        attrs["left_out_open"] = int((~keep).sum())
-        table = table[keep].reset_index(drop=True)
-        if groups is not None:
-            groups = groups[keep].reset_index(drop=True)
+    if closed is not None:
+        # counts of the whole population; the table holds only entries with closed windows
+        attrs["open_windows"] = closed["open_windows"]
+        attrs.pop("open_not_converted")
+        attrs["left_out_open"] = closed["left_out_open"]
+        attrs["open_entries_left_out"] = closed["open_entries_left_out"]
+        attrs["judged_on_closed"] = closed["judged_on_closed"]
     if groups is not None:
         attrs["missing_group"] = int((groups == _MISSING).any(axis=1).sum())
     table.attrs = jsonable(attrs)
-    if keep is not None:
-        extras["chosen"] = extras["chosen"][:, keep]
     return events_df, table, groups, attrs, extras
 
 

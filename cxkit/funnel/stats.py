@@ -113,8 +113,11 @@ def funnel(
     strict, start, end, entry, exclude, stages
         See :func:`funnel_table`.
     complete_only : bool, default False
-        Leave out entrants whose (last) entry window is still open at ``observed_at`` — both
-        those still on their way and those already through — instead of counting them.
+        Judge each person only on the entries whose window had closed by ``observed_at``
+        (entry at or before ``observed_at - window``): nothing counted can still change.
+        People whose every entry is still open are left out (``attrs["left_out_open"]``);
+        people who keep coming back stay in, judged on their earlier entries
+        (``attrs["judged_on_closed"]``).
 
     Returns
     -------
@@ -123,8 +126,9 @@ def funnel(
         who reached it), ``pct_of_start``, ``pct_of_previous`` (percent), ``ci_low``,
         ``ci_high`` (Wilson 95% on ``pct_of_previous``; NaN for step 1) and
         ``median_time_to_step`` (from the previous step), plus the ``by`` column(s).
-        ``attrs``: ``entrants``, ``open_windows`` (entrants whose window was still open at the
-        end of the data), ``open_not_converted``, ``left_out_open``, ``missing_group``, the
+        ``attrs``: ``entrants``, ``open_windows`` (entrants whose last window was still open
+        at the end of the data), ``open_not_converted``, ``left_out_open``, ``missing_group``
+        (with ``complete_only``: ``open_entries_left_out``, ``judged_on_closed``), the
         steps, window and ``observed_at`` (as text, so the table exports to Parquet).
 
     Notes
