@@ -738,9 +738,84 @@ def test_compare_funnel_two_proportion_test_and_mde():
     # pooled z = (0.3 - 0.5) / sqrt(0.4 * 0.6 * (2 / 200))
     assert row.statistic == pytest.approx(-0.2 / np.sqrt(0.4 * 0.6 / 100))
     assert row.ci_low < -20 < row.ci_high < 0
-    # MDE = (1.96 + 0.84) * sqrt(p (1 - p) (2 / n)) with p = 0.5, in points
-    assert row.mde_pp == pytest.approx(100 * 2.8016 * np.sqrt(0.25 / 100), rel=1e-3)
-    assert row.significant
+    # MDE d solves d = 1.96 se0 + 0.8416 se1: se0 with the pooled share (the test's variance),
+    # se1 under the alternative (0.5 + d against 0.5); one comparison, so alpha = 0.05
+    d = row.mde_pp / 100
+    pbar = 0.5 + d / 2
+    se0 = np.sqrt(pbar * (1 - pbar) * 2 / 200)
+    se1 = np.sqrt(((0.5 + d) * (0.5 - d) + 0.25) / 200)
+    assert d == pytest.approx(1.959964 * se0 + 0.841621 * se1, rel=1e-6)
+    assert row.mde_pp == pytest.approx(13.83, abs=0.01)
+    assert row.significant and row.test_used == "z" and not row.small_counts
+
+
+def _power(n1, n2, p0, p1, alpha, reps=4000, seed=0):
+    """Share of simulated experiments the pooled z test rejects at alpha (two-sided)."""
+    from scipy import stats
+
+    rng = np.random.default_rng(seed)
+    x1, x2 = rng.binomial(n1, p1, reps), rng.binomial(n2, p0, reps)
+    pooled = (x1 + x2) / (n1 + n2)
+    z = (x1 / n1 - x2 / n2) / np.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
+    return float(np.mean(2 * stats.norm.sf(np.abs(z)) < alpha))
+
+
+@pytest.mark.parametrize(
+    "n1, n2, p0, m",
+    [(2000, 2000, 0.05, 20), (500, 500, 0.3, 1), (3000, 3000, 0.02, 1), (400, 1600, 0.1, 15)],
+)
+def test_power_at_the_reported_mde_is_the_promised_power(n1, n2, p0, m):
+    from cxkit.funnel._proportions import mde
+
+    d = mde(p0, n1, n2, alpha=0.05 / m, power=0.8)
+    assert _power(n1, n2, p0, p0 + d, 0.05 / m) == pytest.approx(0.80, abs=0.05)
+
+
+def test_compare_funnel_mde_holds_at_the_holm_level():
+    # four devices, each against the rest at one step: four comparisons, read at 0.05 / 4
+    rng = np.random.default_rng(1)
+    rows = []
+    for device, n in [("a", 3000), ("b", 3000), ("c", 1000), ("d", 400)]:
+        bought = rng.random(n) < 0.06
+        rows += [(f"{device}{i}", 0, "A", device) for i in range(n)]
+        rows += [(f"{device}{i}", 1, "B", device) for i in np.flatnonzero(bought)]
+    cmp = cxkit.compare_funnel(log(rows), ["A", "B"], by="device")
+    assert len(cmp) == 4 and cmp.attrs["alpha_mde"] == pytest.approx(0.0125)
+    for row in cmp.itertuples():
+        p0 = row.pct_reference / 100
+        power = _power(row.n_group, row.n_reference, p0, p0 + row.mde_pp / 100, 0.0125)
+        assert power == pytest.approx(0.80, abs=0.05), (row.group, power)
+
+
+def test_small_counts_use_an_exact_test_that_keeps_its_level():
+    from scipy import stats
+
+    from cxkit.funnel._proportions import two_proportions
+
+    # 10 people in a segment against 100 in the rest, 2% base rate: the pooled z test rejects
+    # a true null 8.3% of the time at the 5% level; the exact test must stay at or under 5%
+    n1, n2, p = 10, 100, 0.02
+    pa, pb = stats.binom.pmf(np.arange(n1 + 1), n1, p), stats.binom.pmf(np.arange(n2 + 1), n2, p)
+    type1 = z_type1 = left = 0.0
+    for a in np.flatnonzero(pa > 1e-6):
+        for b in np.flatnonzero(pb > 1e-6):
+            w = pa[a] * pb[b]
+            row = two_proportions(a, n1, b, n2)
+            left += w
+            type1 += w * (row["p_value"] < 0.05)
+            pooled = (a + b) / (n1 + n2)
+            if 0 < pooled < 1:
+                z = (a / n1 - b / n2) / np.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
+                z_type1 += w * (2 * stats.norm.sf(abs(z)) < 0.05)
+            if a + b:
+                assert row["small_counts"] and row["test_used"].startswith("exact")
+    assert z_type1 > 0.08
+    assert type1 + (1 - left) <= 0.05
+    big = two_proportions(1, 20000, 6, 20000)  # Fisher's for a table too large for Boschloo
+    assert big["test_used"] == "exact (Fisher)"
+    assert big["p_value"] == pytest.approx(
+        stats.fisher_exact([[1, 6], [19999, 19994]]).pvalue, rel=1e-12
+    )
 
 
 def test_multiple_comparison_corrections():
