@@ -933,3 +933,160 @@ def test_observed_at_comes_from_the_journey_when_given_a_loaded_table():
     table = cxkit.funnel(journey.events, STEPS)  # the table alone, not the Journey
     assert pd.Timestamp(table.attrs["observed_at"]) == later
     assert table.attrs["open_windows"] == 0  # everyone's 14 days have passed by then
+
+
+# --------------------------------------------------------------------------------------------
+# A/B tests by intention to treat
+# --------------------------------------------------------------------------------------------
+
+AB_STEPS = ["visit", "cart", "checkout", "purchase"]
+
+
+def _randomized_test(seed=5, n=20000, boost=0.4):
+    """A randomized test where the variant changes only step 2 (the cart).
+
+    Each person has an intent q ~ Uniform(0, 1) and takes each step with probability q; in arm
+    B the cart step has probability q + boost (1 - q). So B brings in people of lower intent,
+    who then check out and buy less often: step 3 and 4 rates *among those who got there* fall,
+    although no person's chance at those steps changed. Truth (intention to treat): conversion
+    E[q^3] = 1/4 in A, (1 - boost)/4 + boost/3 in B."""
+    rng = np.random.default_rng(seed)
+    arm = np.where(rng.random(n) < 0.5, "A", "B")
+    q = rng.random(n)
+    p_cart = np.where(arm == "B", q + boost * (1 - q), q)
+    u = rng.random((3, n))
+    cart = u[0] < p_cart
+    checkout = cart & (u[1] < q)
+    purchase = checkout & (u[2] < q)
+    start = T0 + pd.to_timedelta(rng.uniform(0, 60, n), "D")
+    ids = np.array([f"c{i}" for i in range(n)])
+    parts = []
+    for k, (name, mask) in enumerate(
+        zip(AB_STEPS, [np.ones(n, bool), cart, checkout, purchase], strict=True)
+    ):
+        parts.append(
+            pd.DataFrame(
+                {
+                    "customer_id": ids[mask],
+                    "timestamp": start[mask] + pd.Timedelta(hours=k),
+                    "event": name,
+                    "variant": arm[mask],
+                }
+            )
+        )
+    events = pd.concat(parts, ignore_index=True)
+    customers = pd.DataFrame({"customer_id": ids, "signup_at": start, "arm": arm})
+    truth = 100 * ((1 - boost) / 4 + boost / 3 - 1 / 4)
+    return events, customers, truth
+
+
+def test_ab_test_finds_the_end_to_end_gain_not_a_spurious_last_step_loss():
+    events, customers, truth = _randomized_test()
+    observed = events["timestamp"].max() + pd.Timedelta("30D")
+    res = cxkit.ab_test(events, AB_STEPS, variant="variant", window="14D", observed_at=observed)
+    final = res.conversion_.iloc[0]
+    assert (final.arm, final.control, final.step) == ("B", "A", "purchase")
+    assert final.n_arm + final.n_control == 20000
+    assert final.significant and final.diff_pp > 0
+    half = (final.ci_high - final.ci_low) / 2
+    assert abs(final.diff_pp - truth) < 1.5 * half  # truth +3.3 points
+    assert final.ci_low < truth < final.ci_high
+    assert not (res.table["significant"] & (res.table["diff_pp"] < 0)).any()
+    # every share is of everyone assigned: step 1 is 100% in both arms
+    first = res.table.iloc[0]
+    assert first.pct_arm == first.pct_control == 100.0 and first.p_value == 1.0
+    # the step-to-step rate at the last step is lower in B (selection), shown as description
+    assert final.pct_of_previous_arm < final.pct_of_previous_control
+    # ... which is what compare_funnel tests, and finds "significant"
+    cmp = cxkit.compare_funnel(events, AB_STEPS, by="variant", baseline="A", observed_at=observed)
+    last = cmp[cmp["step"] == "purchase"].iloc[0]
+    assert last.significant and last.diff_pp < -2
+    # Holm over 4 steps x 1 arm, and the MDE at that level
+    assert res.attrs["alpha_mde"] == pytest.approx(0.05 / 4)
+    assert (res.table["p_adjusted"] >= res.table["p_value"]).all()
+    assert not res.srm_["mismatch"] and res.srm_["p_value"] > 0.001
+    assert any("one look" in note for note in res.notes_)
+    assert "B vs A" in repr(res)
+
+
+def test_ab_test_variant_from_a_customer_attribute_counts_everyone_assigned():
+    events, customers, _ = _randomized_test(n=4000)
+    observed = events["timestamp"].max() + pd.Timedelta("30D")
+    # 300 more people assigned to A who never showed up: they count, as not converted
+    extra = pd.DataFrame(
+        {"customer_id": [f"x{i}" for i in range(300)], "signup_at": T0, "arm": "A"}
+    )
+    customers = pd.concat([customers, extra], ignore_index=True)
+    by_events = cxkit.ab_test(
+        events, AB_STEPS, variant="variant", window="14D", observed_at=observed
+    )
+    with pytest.warns(UserWarning, match="sample-ratio mismatch"):  # 300 more in A
+        by_attr = cxkit.ab_test(
+            events,
+            AB_STEPS,
+            variant="arm",
+            customers=customers,
+            window="14D",
+            observed_at=observed,
+        )
+    assert by_attr.attrs["variant_from"] == "customers"
+    a = by_attr.arms_.set_index("arm")
+    b = by_events.arms_.set_index("arm")
+    assert a.loc["A", "assigned"] == b.loc["A", "assigned"] + 300
+    assert a.loc["B", "assigned"] == b.loc["B", "assigned"]
+    assert (by_attr.table["reached_control"] == by_events.table["reached_control"]).all()
+    assert by_attr.steps_.query("arm == 'A' and step_index == 1")["pct"].iloc[0] < 100
+
+
+def test_ab_test_flags_a_sample_ratio_mismatch_and_checks_its_arguments():
+    events, customers, _ = _randomized_test(n=4000)
+    # drop 10% of B's people (broken logging): 2,000 vs 1,800 is far from an equal split
+    lost = customers.query("arm == 'B'").sample(frac=0.1, random_state=1)["customer_id"]
+    events = events[~events["customer_id"].isin(lost)]
+    with pytest.warns(UserWarning, match="sample-ratio mismatch"):
+        res = cxkit.ab_test(events, AB_STEPS, variant="variant")
+    assert res.srm_["mismatch"] and res.srm_["p_value"] < 0.001
+    n = res.arms_["assigned"].to_numpy()
+    from scipy import stats
+
+    assert res.srm_["p_value"] == pytest.approx(stats.chisquare(n).pvalue)
+    # with the split it was designed for (53/47), no mismatch
+    share = n / n.sum()
+    ok = cxkit.ab_test(
+        events, AB_STEPS, variant="variant", expected={"A": share[0], "B": share[1]}
+    )
+    assert not ok.srm_["mismatch"]
+    # a person logged in both arms stays in the arm of their first event, and is counted
+    first = events.sort_values("timestamp").iloc[0]
+    later = first.to_frame().T.assign(
+        timestamp=first["timestamp"] + pd.Timedelta("1h"),
+        variant="B" if first["variant"] == "A" else "A",
+    )
+    with pytest.warns(UserWarning, match="sample-ratio"):
+        both = cxkit.ab_test(
+            pd.concat([events, later], ignore_index=True), AB_STEPS, variant="variant"
+        )
+    assert both.attrs["mixed_arms"] == 1 and any("more than one arm" in n for n in both.notes_)
+    assert (both.arms_["assigned"].to_numpy() == n).all()
+    with pytest.raises(DataError, match="variant(.|\n)*'arm' is in neither"):
+        cxkit.ab_test(events, AB_STEPS, variant="arm")
+    with pytest.raises(DataError, match="control"):
+        cxkit.ab_test(events, AB_STEPS, variant="variant", control="C")
+    with pytest.raises(DataError, match="expected"):
+        cxkit.ab_test(events, AB_STEPS, variant="variant", expected={"A": 1})
+    with pytest.raises(DataError, match="two arms"):
+        cxkit.ab_test(events.assign(variant="A"), AB_STEPS, variant="variant")
+
+
+def test_ab_test_plot_returns_the_axes_it_was_given():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    events, _, _ = _randomized_test(n=2000)
+    res = cxkit.ab_test(events, AB_STEPS, variant="variant")
+    fig, ax = plt.subplots()
+    assert res.plot(ax=ax) is ax
+    assert len(ax.get_lines()) >= 2
+    plt.close(fig)

@@ -21,6 +21,7 @@ import pandas as pd
 
 from .._format import duration_text, is_known
 from ..story import Finding, not_applicable
+from ._ab_findings import ab_test
 from ._segment_findings import segment_columns, segment_gaps, segments, worst_gap
 from ._words import (
     _ADD_STEPS,
@@ -44,6 +45,7 @@ __all__ = [
     "paths_focus",
     "drop_off_paths",
     "open_windows",
+    "ab_test",
     "what_to_do",
     "truth_check",
     "overview",
