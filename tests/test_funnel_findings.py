@@ -176,10 +176,34 @@ def test_time_to_convert_reads_in_the_unit_its_size_calls_for(sample_report):
     ttc = res["ttc"]
     row = ttc.loc[ttc["median_hours_converted"].idxmax()]
     t = out["time"].values
-    assert t["median_hours"] == pytest.approx(row["median_hours_converted"])
+    assert t["median_hours_converted"] == pytest.approx(row["median_hours_converted"])
     assert t["median"] == "6 hours" and "add_to_cart → checkout" in out["time"].plain()
     times = tables.readable_times(ttc)
     assert times.loc["awareness", "Median of those who moved on"] == "18 minutes"
+
+
+def test_time_to_convert_keeps_the_two_medians_apart():
+    # 4 people at A; 2 reach B after 1 h and 3 h, 2 never: the median among those who moved on
+    # is 2 hours, while half of everyone at A has moved on by 3 hours (Kaplan-Meier)
+    rows = [("a", 0, "A"), ("a", 1, "B"), ("b", 0, "A"), ("b", 3, "B"), ("c", 0, "A")]
+    rows += [("d", 0, "A"), ("e", 30 * 24, "Z")]
+    events = pd.DataFrame(
+        {
+            "customer_id": [r[0] for r in rows],
+            "timestamp": [T0 + pd.Timedelta(hours=r[1]) for r in rows],
+            "event": [r[2] for r in rows],
+        }
+    )
+    ttc = cxkit.time_to_convert(events, ["A", "B"], window="1D")
+    f = findings.time_to_convert(ttc)
+    assert f.values["median_hours_converted"] == 2.0 and f.values["median"] == "2 hours"
+    assert f.values["median_hours"] == 3.0 and f.values["everyone"] == "3 hours"
+    assert "half of everyone at A has taken it within 3 hours" in f.plain()
+    assert "half of them" not in f.plain()
+    # fewer than half ever move on: no time by which half of everyone has
+    ttc = cxkit.time_to_convert(events[events["customer_id"] != "b"], ["A", "B"], window="1D")
+    f = findings.time_to_convert(ttc)
+    assert f.values["median_hours"] is None and "half of everyone" not in f.plain()
 
 
 def test_paths_and_what_to_do(sample_report):

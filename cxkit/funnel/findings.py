@@ -167,7 +167,10 @@ def time_to_convert(ttc, table=None, *, journey=None):
     Returns
     -------
     Finding
-        ``values``: ``step``, ``next_step``, ``median`` (text), ``median_hours``, ``pct``.
+        ``values``: ``step``, ``next_step``, ``median`` (text) and ``median_hours_converted``
+        (median among those who took the step), ``median_hours`` and ``everyone`` (text):
+        the Kaplan–Meier time by which half of everyone at the step had taken it (None when
+        fewer than half ever do), ``pct``.
     """
     key = "funnel.time_to_convert"
     if (skipped := _skip(journey, key)) is not None:
@@ -182,21 +185,29 @@ def time_to_convert(ttc, table=None, *, journey=None):
     if known.empty:
         return not_applicable(key, "No one has moved from one step to the next yet.")
     row = known.loc[known["median_hours_converted"].idxmax()]
+    # two different medians: among those who took the step, and (Kaplan-Meier) the time by
+    # which half of *everyone* at the step had taken it, which exists only if half ever do
     everyone = _hours_text(row["median_hours"])
-    half = "" if everyone is None else f", half of them within {everyone}"
+    text = (
+        "The slowest step is **{step} → {next_step}**: those who take it need a median of "
+        "**{median}**{range}. Of everyone at {step}, {pct:.0f}% take it within the window"
+    )
+    if everyone is None:
+        text += "."
+    else:
+        text += "; half of everyone at {step} has taken it within {everyone}."
     return Finding(
         key,
-        "The slowest step is **{step} → {next_step}**: those who take it need a median of "
-        "**{median}**{range}. Of everyone at {step}, {pct:.0f}% take it within the "
-        "window{half}.",
+        text,
         {
             "step": _label(journey, row["step"]),
             "next_step": _label(journey, row["next_step"]),
             "median": _hours_text(row["median_hours_converted"]),
-            "median_hours": float(row["median_hours_converted"]),
+            "median_hours_converted": float(row["median_hours_converted"]),
+            "median_hours": float(row["median_hours"]) if is_known(row["median_hours"]) else None,
+            "everyone": everyone,
             "range": _range_text(row["q25_hours_converted"], row["q75_hours_converted"]),
             "pct": float(row["pct_converted"]),
-            "half": half,
         },
     )
 
