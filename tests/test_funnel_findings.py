@@ -273,6 +273,11 @@ def test_a_bad_variant_in_the_spec_names_the_key(sample):
     j = _ab_journey(sample)
     with pytest.raises(DataError, match=r"variant(.|\n)*'nope' is in neither"):
         cxkit.ab_test(j, STEPS, variant="nope")
+    wrong = journey_from_tables(
+        j.events, j.customers, spec=Spec.from_dict({"funnel": {"variant": "nope"}})
+    )
+    with pytest.raises(DataError, match=r"funnel\.variant(.|\n)*'nope' is in neither"):
+        funnel_steps(wrong)
 
 
 def test_overview_headline_and_money_summary(sample):

@@ -389,6 +389,7 @@ def plot_ab_test(data, *, ax=None, **kwargs):
         err = None
         if {"ci_low", "ci_high"} <= set(part.columns):
             err = np.vstack([part["pct"] - part["ci_low"], part["ci_high"] - part["pct"]])
+            err = np.clip(np.nan_to_num(err), 0, None)  # rounding at 0% and 100%
         ax.errorbar(
             x,
             part["pct"],

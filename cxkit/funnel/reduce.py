@@ -12,8 +12,9 @@ Semantics (ClickHouse ``windowFunnel``-style)
 ---------------------------------------------
 * A person *enters* at any event of step 1 (every one of them is a possible start).
 * Each later step is matched by the earliest event row of that step at or after the previous
-  step's time, other than the row that matched the previous step, no later than ``window`` after
-  the entry (the boundary counts).
+  step's time, other than a row the chain already used (also when timestamps tie: two purchase
+  rows at one moment are two steps, never three; among tied rows the input order decides), no
+  later than ``window`` after the entry (the boundary counts).
 * Optional per-step windows (``step_windows``) also limit the time from the previous step to a
   step (boundary included). Both limits must hold; the match is still the *earliest* row after
   the previous step, so if that one is too late the chain stops there.
@@ -143,7 +144,7 @@ def funnel_table(
     DataFrame
         One row per entrant: ``customer_id``, ``depth`` (number of steps reached), ``entry_row``
         (position of the entry event in ``events``), ``step_1_at`` … ``step_K_at`` (NaT when not
-        reached), ``last_entry_at`` and ``window_open`` (some entry's window ends after
+        reached), ``last_entry_at`` and ``window_open`` (the last entry's window ends after
         ``observed_at``, so the person may still go deeper). ``attrs`` hold the step names and
         events, the window and step windows (as text, e.g. ``"14 days 00:00:00"``; read back
         with ``pd.Timedelta``), ``observed_at`` (ISO text) and counts. ``window_open``

@@ -322,6 +322,23 @@ def funnel_steps(journey, *, strict=False):
     _parse_window(window, "cxkit.toml [funnel] window")
     options = {k: spec[k] for k in ("entry", "step_windows") if spec.get(k) is not None}
     variant = spec.get("variant")
+    if variant is not None:
+        have = [c for c in journey.events.columns if c not in ("customer_id", "timestamp")]
+        if journey.customers is not None:
+            have += [c for c in journey.customers.columns if c not in have]
+        if variant not in have or variant in ("customer_id", "event"):
+            raise DataError(
+                f"{journey.spec.source} [funnel] variant",
+                [
+                    {
+                        "column": "funnel.variant",
+                        "expected": "a column of the events or customers table that holds "
+                        f"each person's arm; '{variant}' is in neither",
+                    }
+                ],
+                columns=[c for c in have if c not in ("customer_id", "event")],
+                hint="fix the key 'funnel.variant' in the spec",
+            )
     if journey.spec.skips("funnel"):
         why = "The funnel is left out of this report: the spec's skip list names it."
         return FunnelSteps(
