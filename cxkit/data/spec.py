@@ -29,6 +29,7 @@ A full example (every key optional)::
     window = "7D"
     entry = "all"                                  # or "first"
     steps = { visit = "page_view", cart = "add_to_cart", purchase = ["order", "reorder"] }
+    variant = "arm"                                # an A/B test: the column with each arm
 
     [business]
     model = "non-contractual"                      # or "contractual" (churned_at in customers)
@@ -84,7 +85,8 @@ class Spec:
         ``dayfirst``, ``format``, ``timezone``.
     funnel : dict
         ``steps`` (step name -> event or list of events, in order), ``window``, ``entry``,
-        ``step_windows``.
+        ``step_windows``, ``variant`` (the events column or customer attribute holding each
+        person's arm of an A/B test).
     segments : list of str or None
         Columns to break results down by; None: decided from the data.
     signup_attributes : list of str or None
@@ -299,7 +301,14 @@ def _duration(value, key, source):
 
 
 def _funnel(funnel, source, prefix="funnel."):
-    _known(funnel, ("steps", "window", "entry", "step_windows"), source, prefix)
+    _known(funnel, ("steps", "window", "entry", "step_windows", "variant"), source, prefix)
+    if "variant" in funnel and (not isinstance(funnel["variant"], str) or not funnel["variant"]):
+        _bad(
+            source,
+            prefix + "variant",
+            "the name of the column that holds each arm",
+            funnel["variant"],
+        )
     if "steps" in funnel:
         steps = funnel["steps"]
         ok = isinstance(steps, dict) and len(steps) > 0

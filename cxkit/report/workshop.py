@@ -196,8 +196,10 @@ not be a feature before a cutoff): {", ".join(truth["as_of_extraction_attributes
    logistic model's ROC AUC jumps towards 1; `churn_dataset` refuses them by default and says
    why.
 4. **Random train/test splits of time-ordered rows.** Out-of-time evaluation is lower and true.
-5. **Open funnel windows.** People who entered in the last 14 days have not had time to buy;
-   counting them as drop-offs understates conversion (`complete_only=True`).
+5. **Open funnel windows.** People who entered in the last 14 days have not had time to buy.
+   Ask which way counting them moves conversion, then measure it: `complete_only=True` judges
+   each person only on entries whose window had closed (leaving out everyone whose *last*
+   entry is open would drop the customers who keep coming back).
 6. **"No significant difference" from a small segment.** Look at the minimum detectable effect.
 
 ## How to check answers
