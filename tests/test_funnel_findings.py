@@ -150,7 +150,8 @@ def test_overall_and_weakest_equal_the_funnel_table(sample_report):
     w = out["weakest"].values
     later = table[table["step_index"] > 1]
     row = later.loc[later["pct_of_previous"].idxmin()]
-    assert w["step"] == row["step"] == "add_to_cart" and w["previous"] == "product_view"
+    assert row["step"] == "add_to_cart" and w["step"] == "add to cart"  # in words
+    assert w["previous"] == "product view"
     assert w["pct"] == pytest.approx(row["pct_of_previous"])
     at = table.set_index("step")["customers"]
     assert w["lost"] == at["product_view"] - at["add_to_cart"]

@@ -307,10 +307,26 @@ def test_glossary_leaves_out_survey_terms_the_data_lacks(sample):
     from cxkit.data import journey_from_tables
     from cxkit.report.execute import _glossary
 
-    assert "<dt>NPS</dt>" in _glossary(sample) and "<dt>CSAT</dt>" in _glossary(sample)
+    assert '<dt id="g-nps">NPS</dt>' in _glossary(sample)
+    assert '<dt id="g-csat">CSAT</dt>' in _glossary(sample)
     bare = journey_from_tables(sample.events, sample.customers)
     assert "NPS" not in _glossary(bare) and "CSAT" not in _glossary(bare)
-    assert "Hazard ratio" in _glossary(bare)
+    assert "Hazard ratio" in _glossary(bare) and "ROC AUC" in _glossary(bare)
+
+
+def test_first_use_of_a_term_links_to_its_definition():
+    from cxkit.report.glossary import link_terms
+
+    page = (
+        "<h2>Hazard ratio</h2><p>A hazard ratio of 2 and another hazard ratio.</p>"
+        "<p>ROC AUC 0.7; NPS -12 (<code>NPS</code>).</p><a href='x'>lift</a>"
+    )
+    out = link_terms(page, kinds={"nps"})
+    assert out.count('class="gloss"') == 3  # hazard ratio, ROC AUC, NPS: once each
+    assert "<h2>Hazard ratio</h2>" in out  # not in headings
+    assert out.index('href="index.html#g-hazard-ratio"') < out.index("another hazard ratio")
+    assert "<code>NPS</code>" in out and ">lift</a>" in out  # code and links left alone
+    assert 'href="index.html#g-csat"' not in link_terms("<p>CSAT 70%</p>", kinds={"nps"})
 
 
 def test_index_says_each_thing_once(tmp_path):

@@ -230,8 +230,11 @@ def _strip_for_readers(nb, show_code):
     return nb
 
 
-def export_html(nb, out_path, *, show_code=False, title=None, footer=""):
-    """Write one self-contained HTML file for an executed notebook."""
+def export_html(nb, out_path, *, show_code=False, title=None, footer="", glossary=None):
+    """Write one self-contained HTML file for an executed notebook.
+
+    ``glossary``: the survey kinds of the data (e.g. ``{"nps"}``) to link the first use of
+    each glossary term to its definition on ``index.html``; None links nothing."""
     from nbconvert import HTMLExporter
 
     exporter = HTMLExporter(
@@ -245,6 +248,10 @@ def export_html(nb, out_path, *, show_code=False, title=None, footer=""):
     nb = _strip_for_readers(nb, show_code)
     resources = {"metadata": {"name": title or Path(out_path).stem}, "cxkit_footer": footer}
     body, _ = exporter.from_notebook_node(nb, resources=resources)
+    if glossary is not None:
+        from .glossary import link_terms
+
+        body = link_terms(body, kinds=glossary)
     Path(out_path).write_text(body, encoding="utf-8")
     return Path(out_path)
 
@@ -377,7 +384,12 @@ def build_report(
             findings=_findings_of(nb),
         )
         run.html = export_html(
-            nb, out / f"{path.stem}.html", show_code=show_code, title=run.title, footer=footer
+            nb,
+            out / f"{path.stem}.html",
+            show_code=show_code,
+            title=run.title,
+            footer=footer,
+            glossary=_survey_kinds(journey),
         )
         runs.append(run)
         if progress:
@@ -472,6 +484,9 @@ def _write_index(runs, out, data, journey, made):
             f"Report made {made} by cxkit."
         ),
     )
+    from .glossary import link_terms
+
+    page = link_terms(page, href="", kinds=_survey_kinds(journey))
     path = out / "index.html"
     path.write_text(page, encoding="utf-8")
     # every finding handed over; those of a failed notebook say so
@@ -582,36 +597,17 @@ def reader_problems(text, *, context=40):
     return found
 
 
-_GLOSSARY = """
-<dl>
-<dt>Funnel step rate</dt><dd>Of the people who reached a step, the share who went on to the next
-one within the window (14 days unless stated).</dd>
-<dt>Confidence interval (CI)</dt><dd>The range the true value lies in with 95% confidence, given
-how many people the number rests on.</dd>
-<dt>Censoring</dt><dd>Customers still active when the data was extracted: we know they stayed at
-least this long, not how long they will stay. Survival curves count them correctly; a plain
-average of tenure does not.</dd>
-<dt>Hazard ratio</dt><dd>How much a factor multiplies the daily risk of leaving: 2.0 doubles it,
-0.5 halves it.</dd>
-<dt>RMST</dt><dd>Restricted mean survival time: the expected number of days a customer stays
-within a horizon (e.g. the first year).</dd>
-<dt>Lift</dt><dd>How many times more churners a model finds in its top-ranked group than random
-picking would.</dd>
-</dl>
-"""
-#: Glossary entries shown only when the data has that kind of survey answer.
-_GLOSSARY_SURVEYS = {
-    "nps": "<dt>NPS</dt><dd>Net Promoter Score: % promoters (9–10) minus % detractors (0–6), "
-    "from −100 to 100.</dd>",
-    "csat": "<dt>CSAT</dt><dd>% of answers that are 4 or 5 on a 1–5 satisfaction scale.</dd>",
-}
+def _survey_kinds(journey):
+    return (
+        set(journey.surveys["survey"].astype(str).str.lower()) if len(journey.surveys) else set()
+    )
 
 
 def _glossary(journey):
     """The glossary, without survey terms the data has no answers for."""
-    kinds = set(journey.surveys["survey"].astype(str).str.lower()) if len(journey.surveys) else ()
-    extra = "".join(text for kind, text in _GLOSSARY_SURVEYS.items() if kind in kinds)
-    return _GLOSSARY.replace("</dl>", extra + "\n</dl>")
+    from .glossary import glossary_html
+
+    return glossary_html(_survey_kinds(journey))
 
 
 _INDEX = """<!DOCTYPE html>
@@ -628,6 +624,7 @@ section {{ border-top: 1px solid #e3e3e3; }}
 .fail {{ color: #c4455d; font-weight: bold; }}
 p.na {{ color: #555; margin-bottom: .2rem; }} ul.na {{ color: #555; font-size: 14px; }}
 .meta {{ color: #666; font-size: 13px; }}
+a.gloss {{ color: inherit; text-decoration: underline dotted #1f5f8b; }}
 dt {{ font-weight: bold; margin-top: .6rem; }} dd {{ margin-left: 1.2rem; }}
 </style></head>
 <body>
