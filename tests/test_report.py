@@ -254,7 +254,7 @@ def test_index_takes_old_style_headlines(tmp_path):
     _notebook(nbs, "01_old", "from cxkit.story import headline\nheadline('Old **{n}**.', n=3)")
     cxkit.build_report(cxkit.sample_dir(), tmp_path / "out", notebooks=nbs, progress=False)
     index = (tmp_path / "out" / "index.html").read_text()
-    assert "<li>Old 3.</li>" in index and "Not covered" not in index
+    assert "<p>Old 3.</p>" in index and "Not covered" not in index
     (found,) = json.loads((tmp_path / "out" / "findings.json").read_text())["01_old"]
     assert found["headline"] and found["applies"] and found["text"] == "Old 3."
 
@@ -347,6 +347,7 @@ def test_index_says_each_thing_once(tmp_path):
         "from cxkit.story import Finding, not_applicable, show\n"
         "show(Finding('demo.main', 'Demo main {n}.', {'n': 4}, headline=True),\n"
         "     Finding('demo.again', 'Volumes {n}.', {'n': 3}, headline=True),\n"
+        "     Finding('demo.second', 'Demo second {n}.', {'n': 5}, headline=True),\n"
         "     not_applicable('demo.surveys', 'No survey answers.'))",
     )
     cxkit.build_report(cxkit.sample_dir(), tmp_path / "out", notebooks=nbs, progress=False)
@@ -355,6 +356,7 @@ def test_index_says_each_thing_once(tmp_path):
     assert index.count("Other overview 2.") == 1  # no report of its own: the overview stays
     assert index.count("Volumes 3.") == 1  # in the summary, not again under a notebook
     assert index.count("Demo main 4.") == 1
+    assert "Demo second 5." not in index  # one line per report: its lead headline
     assert index.count("No survey answers.") == 1
 
 

@@ -433,28 +433,28 @@ def _unique(findings, said):
 
 
 def _notebook_section(run, covered, said):
-    """One notebook on the index: its error when it failed (none of its findings), else its
-    headline findings and the sections this data does not cover, with why — each only if the
-    page has not said it already, and an overview only if its analysis has no report of its own.
-    """
+    """One notebook on the index, in one line: its error when it failed (none of its findings),
+    else its lead headline — the first the page has not said yet (an overview only if its
+    analysis has no report of its own). Returns the section and the notebook's not-covered
+    notes (shown once, together, at the end of the index)."""
     esc = html.escape
     link = f'<h2><a href="{esc(run.html.name)}">{esc(run.title)}</a></h2>'
     if run.error:
         reason = " ".join(run.error.split())  # a DataError's lines, on one line
         reason = reason if len(reason) <= 400 else reason[:399] + "…"
-        return f'<section>{link}<p class="fail">This notebook failed: {esc(reason)}</p></section>'
+        section = (
+            f'<section>{link}<p class="fail">This notebook failed: {esc(reason)}</p></section>'
+        )
+        return section, []
 
     def own(f):
         return not (_is_overview(f) and _analysis(f) in covered)
 
-    heads = _unique([f for f in run.findings if f["applies"] and f["headline"] and own(f)], said)
-    missing = _unique([f for f in run.findings if not f["applies"] and own(f)], said)
-    body = "".join(f"<li>{esc(f['text'])}</li>" for f in heads)
-    body = f"<ul>{body}</ul>" if body else ""
-    if missing:
-        items = "".join(f"<li>{esc(f['text'])}</li>" for f in missing)
-        body += f'<p class="na">Not covered by this data:</p><ul class="na">{items}</ul>'
-    return f"<section>{link}{body}</section>"
+    fresh = [f for f in run.findings if f["applies"] and f["headline"] and own(f)]
+    lead = _unique([f for f in fresh if f["text"] not in said][:1], said)
+    missing = [f for f in run.findings if not f["applies"] and own(f)]
+    body = f"<p>{esc(lead[0]['text'])}</p>" if lead else ""
+    return f"<section>{link}{body}</section>", missing
 
 
 def _write_index(runs, out, data, journey, made):
@@ -464,7 +464,14 @@ def _write_index(runs, out, data, journey, made):
         [f for r in runs if not r.error for f in r.findings if f["applies"] and f["summary"]], said
     )
     covered = _covered_elsewhere(runs)
-    items = [_notebook_section(r, covered, said) for r in runs]
+    sections = [_notebook_section(r, covered, said) for r in runs]
+    items = [section for section, _ in sections]
+    missing = _unique([f for _, notes in sections for f in notes], said)
+    if missing:
+        notes = "".join(f"<li>{esc(f['text'])}</li>" for f in missing)
+        items.append(
+            '<section><h2>Not covered by this data</h2><ul class="na">' + notes + "</ul></section>"
+        )
     exec_items = "".join(f"<li>{esc(f['text'])}</li>" for f in summary)
     exec_block = (
         f"<section class='summary'><h2>In short</h2><ul>{exec_items}</ul></section>"
