@@ -108,7 +108,7 @@ def test_ids_keep_leading_zeros(tmp_path):
     assert list(cxkit.read_customers(path)["customer_id"]) == ["007", "8"]
 
 
-def test_aware_timestamps_are_converted_to_utc_and_naive_kept():
+def test_aware_timestamps_are_converted_to_utc_and_a_mix_needs_a_zone():
     ev = events_frame()
     ev["timestamp"] = [
         "2024-01-02T10:00:00+02:00",
@@ -116,9 +116,16 @@ def test_aware_timestamps_are_converted_to_utc_and_naive_kept():
         "2024-01-01 08:00",
         "2024-01-03 12:00",
     ]
-    out = cxkit.read_events(ev).set_index("event")["timestamp"]
+    # a column mixing values with and without an offset needs the zone of the naive ones
+    with pytest.raises(DataError, match=r"(?s)UTC offset.*2 row.*'2024-01-01 08:00'.*timezone="):
+        cxkit.read_events(ev)
+    out = cxkit.read_events(ev, timezone="UTC").set_index("event")["timestamp"]
     assert out["purchase"] == pd.Timestamp("2024-01-02 08:00")
     assert out["app_login"] == pd.Timestamp("2024-01-03 12:00")
+    ev["timestamp"] = ["2024-01-02T10:00:00+02:00", "2024-01-01T09:00:00Z", "x", "y"]
+    ev = ev.iloc[:2]
+    out = cxkit.read_events(ev).set_index("event")["timestamp"]  # all aware: converted to UTC
+    assert out["purchase"] == pd.Timestamp("2024-01-02 08:00")
 
 
 def test_observed_at_given_and_counts_of_unknown_survey_ids(tmp_path):

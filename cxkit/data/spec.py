@@ -225,6 +225,8 @@ TABLE_KEYS = {
     ),
 }
 _KEYWORD = {"customer_id": "customer"}
+#: Keys of ``[tables.<name>]`` that say how the file is written, not which column is which.
+READ_KEYS = ("encoding", "sep")
 
 
 def _bad(source, key, expected, got):
@@ -254,11 +256,15 @@ def _tables(raw, source):
     out = {}
     for name in tables:
         mapping = _table(tables, name, source, "tables.")
-        allowed = ("file", *TABLE_KEYS[name], "customer")
+        allowed = ("file", *TABLE_KEYS[name], "customer", *READ_KEYS)
         _known(mapping, allowed, source, f"tables.{name}.")
         for key, column in mapping.items():
             if not isinstance(column, str) or not column.strip():
-                what = "a file name" if key == "file" else "the column's name in your file"
+                what = {"file": "a file name", "encoding": "an encoding such as 'cp1252'"}.get(
+                    key, "the column's name in your file"
+                )
+                if key == "sep" and isinstance(column, str) and column:
+                    continue  # a tab is all white space
                 _bad(source, f"tables.{name}.{key}", what, column)
         out[name] = {("customer_id" if k == "customer" else k): v for k, v in mapping.items()}
     return out
