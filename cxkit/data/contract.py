@@ -314,7 +314,10 @@ _OFFSET = r"\d:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)$
 
 #: Day and month as numbers, then the year (03/05/2024, 3.5.24, 03-05-2024 14:00): groups are
 #: first number, separator, second number, separator, year, the rest (the time).
-_DAY_MONTH = r"^(\d{1,2})([/.-])(\d{1,2})([/.-])(\d{4}|\d{2})((?:[ T].*)?)$"
+_DAY_MONTH = (
+    r"^(?P<a>\d{1,2})(?P<s1>[/.-])(?P<b>\d{1,2})(?P<s2>[/.-])(?P<y>\d{4}|\d{2})"
+    r"(?P<t>(?:[ T].*)?)$"
+)
 
 #: Words, and times without a date, whose meaning changes with the day the file is read.
 _RELATIVE = r"(?i)(?:now|today|tomorrow|yesterday|\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:am|pm)?)"
@@ -438,8 +441,10 @@ def _one_format(text, rows, aware, dayfirst):
     rest = rows & ~iso_ok
     if not rest.any():
         return iso, _ISO_WORDS, None, None
-    parts = text[rest].str.extract(_DAY_MONTH)
+    parts = _extract_day_month(text[rest])
     slash = parts[0].notna().to_numpy(bool) & (parts[1] == parts[3]).fillna(False).to_numpy(bool)
+    if slash.any():  # one separator for the column too (03/05/2024, not also 3.5.2024)
+        slash &= (parts[1] == parts[1][slash].iloc[0]).fillna(False).to_numpy(bool)
     if slash.sum() > iso_ok.sum():
         return _day_month(text, rows, aware, rest, parts[slash], dayfirst)
     if iso_ok.any():
@@ -452,6 +457,19 @@ def _one_format(text, rows, aware, dayfirst):
     if not (whole and any(y in fmt for y in ("%Y", "%y"))):
         return iso, f"{_ISO_WORDS} or 25/12/2024 14:00", None, None
     return _parse_utc(text, rows, fmt, aware), f"timestamps like {first!r} ({fmt})", None, None
+
+
+def _extract_day_month(sub):
+    """The groups of :data:`_DAY_MONTH` per value of ``sub`` (Arrow's regex, no Python loop):
+    a frame with columns 0–5 as text, missing where the value does not match."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    names = ["a", "s1", "b", "s2", "y", "t"]
+    found = pc.extract_regex(pa.array(sub.array).cast(pa.string()), _DAY_MONTH)
+    return pd.DataFrame(
+        {i: pc.struct_field(found, name).to_pandas() for i, name in enumerate(names)}
+    ).set_axis(sub.index)
 
 
 def _day_month(text, rows, aware, rest, parts, dayfirst):
@@ -499,19 +517,25 @@ def _day_month(text, rows, aware, rest, parts, dayfirst):
         witness = text[at[np.argmax(day_only if dayfirst else month_only)]]
         reading = "day first" if dayfirst else "month first"
         note = f"dates read {reading}: {witness!r} can only be {reading}"
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     day, month = (first, second) if dayfirst else (second, first)
-    year = parts[4].astype(int)
-    year = year.where(year >= 100, year + np.where(year < 69, 2000, 1900))
-    iso_text = (
-        year.astype(str)
-        + "-"
-        + month.astype(str).str.zfill(2)
-        + "-"
-        + day.astype(str).str.zfill(2)
-        + parts[5].fillna("").astype(str)
+    year = parts[4].astype(int).to_numpy()
+    year = np.where(year >= 100, year, year + np.where(year < 69, 2000, 1900))
+
+    def padded(values, width):
+        return pc.utf8_lpad(pc.cast(pa.array(values), pa.string()), width, "0")
+
+    iso_text = pc.binary_join_element_wise(
+        padded(year, 4),
+        padded(month.to_numpy(), 2),
+        pc.binary_join_element_wise(padded(day.to_numpy(), 2), pa.array(parts[5]), ""),
+        "-",
     )
-    full = pd.Series(pd.NA, index=text.index, dtype="string[pyarrow]")
-    full.iloc[at] = iso_text.to_numpy(dtype=object)
+    values = np.full(len(text), None, dtype=object)
+    values[at] = iso_text.to_numpy(zero_copy_only=False)
+    full = pd.Series(values, index=text.index, dtype="string[pyarrow]")
     parsed = _parse_utc(full, mine, "ISO8601", aware)
     reading = "day first" if dayfirst else "month first"
     words = f"dates written {reading} ({fmt_words[dayfirst]}) like the rest of the column"
