@@ -310,3 +310,61 @@ def test_glossary_leaves_out_survey_terms_the_data_lacks(sample):
     bare = journey_from_tables(sample.events, sample.customers)
     assert "NPS" not in _glossary(bare) and "CSAT" not in _glossary(bare)
     assert "Hazard ratio" in _glossary(bare)
+
+
+GENERATED = ("Made by cxkit on", "Report made")
+
+
+def _differing_lines(a, b):
+    """{file name: [(line in a, line in b), ...]} for files of two report folders that differ."""
+    names = sorted(p.name for p in a.iterdir())
+    assert names == sorted(p.name for p in b.iterdir())
+    out = {}
+    for name in names:
+        left, right = (a / name).read_bytes(), (b / name).read_bytes()
+        if left != right:
+            pairs = zip(left.splitlines(), right.splitlines(), strict=True)
+            out[name] = [(x, y) for x, y in pairs if x != y]
+    return out
+
+
+def _only_the_generated_line_differs(a, b):
+    for name, lines in _differing_lines(a, b).items():
+        assert len(lines) == 1, (name, lines[:3])
+        assert any(g.encode() in lines[0][0] for g in GENERATED), (name, lines[0])
+
+
+def test_same_input_gives_the_same_html_but_for_the_generated_line(tmp_path):
+    # names kept in a set come out in the order of the kernel's string hashing, which
+    # changes from one Python process to the next unless the kernel fixes it
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# Twice"),
+        nbformat.v4.new_code_cell("data_dir = None", metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell(
+            "import cxkit\nj = cxkit.read_journey(data_dir)\n"
+            "cxkit.say('Events seen: ' + ', '.join(set(j.events['event'].astype(str))))"
+        ),
+    ]
+    folder = tmp_path / "nbs"
+    folder.mkdir()
+    nbformat.write(nb, folder / "01_twice.ipynb")
+    data = tmp_path / "data"
+    data.mkdir()
+    names = [f"step_{c}" for c in "abcdefghijklmnop"]
+    rows = [f"{i % 3},2024-01-{1 + i % 28:02d},{name}" for i, name in enumerate(names)]
+    (data / "events.csv").write_text("customer_id,timestamp,event\n" + "\n".join(rows) + "\n")
+    for out in ("a", "b"):
+        cxkit.build_report(data, tmp_path / out, notebooks=folder, progress=False)
+    text = (tmp_path / "a" / "01_twice.html").read_text()
+    assert "Events seen: " in text and "step_p" in text
+    _only_the_generated_line_differs(tmp_path / "a", tmp_path / "b")
+
+
+@pytest.mark.slow
+def test_every_notebook_twice_gives_the_same_html(tmp_path):
+    journey, truth = simulate(customers=300, seed=3)
+    data = write_sample(journey, truth, tmp_path / "data")
+    for out in ("a", "b"):
+        cxkit.build_report(data, tmp_path / out, progress=False)
+    _only_the_generated_line_differs(tmp_path / "a", tmp_path / "b")

@@ -83,6 +83,8 @@ def _kernel_manager():
                 env={
                     "MPLBACKEND": "module://matplotlib_inline.backend_inline",
                     "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+                    # the same input gives the same report: no set of names in another order
+                    "PYTHONHASHSEED": "0",
                 },
             )
 
