@@ -602,7 +602,12 @@ def _check_present(frame, source, columns, problems):
     for col in columns:
         missing = frame[col].isna().to_numpy()
         if frame[col].dtype == object or pd.api.types.is_string_dtype(frame[col]):
-            missing |= (frame[col].astype("string").str.strip() == "").fillna(False).to_numpy()
+            # blank values, looked for among the distinct values (one hash pass, no per-row
+            # Python)
+            codes, uniques = pd.factorize(frame[col], use_na_sentinel=True)
+            blank = np.asarray(pd.Index(uniques).astype("string").str.strip() == "", bool)
+            if blank.any():
+                missing |= (codes >= 0) & blank[np.maximum(codes, 0)]
         if missing.any():
             problems.append(
                 {
