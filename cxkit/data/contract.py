@@ -604,7 +604,10 @@ def _check_present(frame, source, columns, problems):
         if frame[col].dtype == object or pd.api.types.is_string_dtype(frame[col]):
             # blank values, looked for among the distinct values (one hash pass, no per-row
             # Python)
-            codes, uniques = pd.factorize(frame[col], use_na_sentinel=True)
+            try:
+                codes, uniques = pd.factorize(frame[col], use_na_sentinel=True)
+            except TypeError:  # lists in cells: refused by _check_scalars
+                codes, uniques = np.full(len(frame), -1), []
             blank = np.asarray(pd.Index(uniques).astype("string").str.strip() == "", bool)
             if blank.any():
                 missing |= (codes >= 0) & blank[np.maximum(codes, 0)]
