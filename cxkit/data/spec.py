@@ -19,6 +19,8 @@ A full example (every key optional)::
     customer_id = "user_id"
     timestamp = "ts"
     event = "action"
+    encoding = "cp1252"                            # only for files that are not UTF-8
+    sep = ";"                                      # only when detection is not enough
 
     [timestamps]
     dayfirst = true                                # 03/05/2024 is 3 May
@@ -78,8 +80,8 @@ class Spec:
     source : str
         The spec file, or ``"(defaults)"``.
     tables : dict
-        Per table (``events``, ``customers``, ``surveys``): ``file`` and canonical column ->
-        the user's column name.
+        Per table (``events``, ``customers``, ``surveys``): ``file``, ``encoding``, ``sep``
+        and canonical column -> the user's column name.
     timestamps : dict
         ``dayfirst``, ``format``, ``timezone``.
     funnel : dict
@@ -158,7 +160,8 @@ class Spec:
 
     def loader_keywords(self, table):
         """The ``[tables.<table>]`` column mapping as keywords of that table's loader
-        (``customer_id = "user_id"`` -> ``customer="user_id"``), ``file`` left out."""
+        (``customer_id = "user_id"`` -> ``customer="user_id"``; ``encoding`` and ``sep`` as
+        they are), ``file`` left out."""
         mapping = self.tables.get(table, {})
         return {_KEYWORD.get(k, k): v for k, v in mapping.items() if k != "file"}
 
