@@ -19,8 +19,6 @@ A full example (every key optional)::
     customer_id = "user_id"
     timestamp = "ts"
     event = "action"
-    encoding = "cp1252"                            # only for files that are not UTF-8
-    sep = ";"                                      # only when detection is not enough
 
     [timestamps]
     dayfirst = true                                # 03/05/2024 is 3 May
