@@ -446,3 +446,21 @@ def test_report_writes_the_tables_as_csv_and_links_them(tmp_path):
     assert 'href="tables/contact_now.csv">Customers to contact now' in index
     assert 'href="findings.json"' in index
     assert 'href="tables/contact_now.csv"' in (out / "01_tables.html").read_text()
+
+
+def test_the_model_csv_leaves_out_the_run_dependent_fit_seconds():
+    import numpy as np
+    import pandas as pd
+
+    from cxkit.churn.tables import model_export
+
+    rng = np.random.default_rng(5)
+    X = pd.DataFrame({"a": rng.normal(size=200), "b": rng.normal(size=200)})
+    y = pd.Series((X["a"] + rng.normal(size=200) > 0).astype(int))
+    result = cxkit.compare_models(X, y)
+    assert "fit_seconds" in result.table.columns  # the API keeps it (design.md)
+    exported = model_export(result)
+    assert "fit_seconds" not in exported.columns
+    assert exported["roc_auc"].equals(result.table["roc_auc"])
+    source = (ROOT / "notebooks" / "03_churn_prediction.ipynb").read_text()
+    assert "raw=result.table," not in source and "model_export(result)" in source
