@@ -79,8 +79,8 @@ class Spec:
     source : str
         The spec file, or ``"(defaults)"``.
     tables : dict
-        Per table (``events``, ``customers``, ``surveys``): ``file`` and canonical column ->
-        the user's column name.
+        Per table (``events``, ``customers``, ``surveys``): ``file``, ``encoding``, ``sep``
+        and canonical column -> the user's column name.
     timestamps : dict
         ``dayfirst``, ``format``, ``timezone``.
     funnel : dict
@@ -160,7 +160,8 @@ class Spec:
 
     def loader_keywords(self, table):
         """The ``[tables.<table>]`` column mapping as keywords of that table's loader
-        (``customer_id = "user_id"`` -> ``customer="user_id"``), ``file`` left out."""
+        (``customer_id = "user_id"`` -> ``customer="user_id"``; ``encoding`` and ``sep`` as
+        they are), ``file`` left out."""
         mapping = self.tables.get(table, {})
         return {_KEYWORD.get(k, k): v for k, v in mapping.items() if k != "file"}
 
@@ -230,6 +231,8 @@ TABLE_KEYS = {
     ),
 }
 _KEYWORD = {"customer_id": "customer"}
+#: Keys of ``[tables.<name>]`` that say how the file is written, not which column is which.
+READ_KEYS = ("encoding", "sep")
 
 
 def _bad(source, key, expected, got):
@@ -259,11 +262,15 @@ def _tables(raw, source):
     out = {}
     for name in tables:
         mapping = _table(tables, name, source, "tables.")
-        allowed = ("file", *TABLE_KEYS[name], "customer")
+        allowed = ("file", *TABLE_KEYS[name], "customer", *READ_KEYS)
         _known(mapping, allowed, source, f"tables.{name}.")
         for key, column in mapping.items():
             if not isinstance(column, str) or not column.strip():
-                what = "a file name" if key == "file" else "the column's name in your file"
+                what = {"file": "a file name", "encoding": "an encoding such as 'cp1252'"}.get(
+                    key, "the column's name in your file"
+                )
+                if key == "sep" and isinstance(column, str) and column:
+                    continue  # a tab is all white space
                 _bad(source, f"tables.{name}.{key}", what, column)
         out[name] = {("customer_id" if k == "customer" else k): v for k, v in mapping.items()}
     return out

@@ -83,6 +83,8 @@ def _kernel_manager():
                 env={
                     "MPLBACKEND": "module://matplotlib_inline.backend_inline",
                     "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+                    # the same input gives the same report: no set of names in another order
+                    "PYTHONHASHSEED": "0",
                 },
             )
 
@@ -338,6 +340,7 @@ def build_report(
     """
     data = Path(data) if data is not None else sample_dir()
     out = Path(out)
+    _check_writable(out, create=False)
     nb_dir = Path(notebooks) if notebooks is not None else notebooks_dir()
     paths = sorted(p for p in nb_dir.glob("[0-9][0-9]_*.ipynb"))
     if only:
@@ -358,7 +361,7 @@ def build_report(
     from ..data import read_journey
 
     journey = read_journey(data)  # fail early, with a DataError naming the file, on bad data
-    out.mkdir(parents=True, exist_ok=True)
+    _check_writable(out)
     tables = out / "tables"  # the notebooks' tables as CSV (cxkit.story.show_table)
     for stale in tables.glob("*.csv"):  # from an earlier report: not this data's
         stale.unlink()
@@ -403,6 +406,29 @@ def build_report(
             + f"\nThe HTML files in {out} show each traceback."
         )
     return [index] + [r.html for r in runs]
+
+
+def _check_writable(out, create=True):
+    """Fail before running anything when the reports cannot be written to ``out`` (a file, a
+    read-only folder); ``create`` makes the folder and tries to write in it."""
+    if out.exists() and not out.is_dir():
+        raise DataError(
+            out,
+            [{"column": None, "expected": "a folder for the reports; this is a file"}],
+            hint="pass --out a new or existing folder",
+        )
+    if not create:
+        return
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except OSError as exc:
+        raise DataError(
+            out,
+            [{"column": None, "expected": f"a folder the reports can be written to ({exc})"}],
+            hint="pass --out a folder you can write to",
+        ) from None
 
 
 def _analysis(finding):
