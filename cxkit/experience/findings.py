@@ -18,7 +18,7 @@ the subject of a finding.
 
 from __future__ import annotations
 
-from .._format import duration_text, is_known
+from .._format import duration_text, is_known, money_text
 from ..data.profile import segment_columns
 from ..story import Finding, not_applicable
 
@@ -501,7 +501,7 @@ def rfm(summary, *, journey=None):
     currency = (journey.spec.money.get("currency") if journey is not None else None) or ""
     values = {
         "buyers": int(top["customers"].sum()),
-        "revenue": f"{currency} {total:,.0f}".strip(),
+        "revenue": money_text(total, currency),
         "pct": float(best["pct_customers"].sum()),
         "rev": float(best["pct_monetary"].sum()),
         "risk_n": int(risk["customers"].sum()),

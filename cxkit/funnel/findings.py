@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .._format import duration_text, is_known
+from .._format import duration_text, is_known, money_text
 from ..story import Finding, not_applicable
 from ._ab_findings import ab_test
 from ._segment_findings import segment_columns, segment_gaps, segments, worst_gap
@@ -355,7 +355,7 @@ def _order_value(journey, table):
 
 def _money_text(amount, journey):
     currency = (journey.spec.money.get("currency") if journey is not None else None) or ""
-    return f"{amount:,.0f} {currency}".strip()
+    return money_text(amount, currency)
 
 
 def _buyers_from(table, step, people):
