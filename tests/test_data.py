@@ -720,3 +720,15 @@ def test_read_journey_of_a_file_says_it_is_a_file(tmp_path):
     write_folder(tmp_path)
     with pytest.raises(DataError, match=r"(?s)events\.csv.*this is a file.*read_events"):
         cxkit.read_journey(tmp_path / "events.csv")
+
+
+def test_an_empty_churn_column_is_no_churn_yet(tmp_path):
+    """A CSV whose churned_at column has no value at all (nobody has left) is read by CSV
+    readers as numbers; it is all-missing timestamps, not an error."""
+    import pandas as pd
+
+    (tmp_path / "customers.csv").write_text(
+        "customer_id,signup_at,churned_at\nc1,2024-01-01,\nc2,2024-02-01,\n"
+    )
+    c = cxkit.read_customers(tmp_path / "customers.csv")
+    assert c["churned_at"].isna().all() and pd.api.types.is_datetime64_any_dtype(c["churned_at"])

@@ -356,7 +356,10 @@ def _read_text_times(s, dayfirst, date_format, timezone):
     nat = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
     present = s.notna().to_numpy()
     if pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s):
-        # numbers are not timestamps (an epoch would silently become 1970)
+        # numbers are not timestamps (an epoch would silently become 1970); a column with no
+        # value at all (no one has churned) is read as numbers by CSV readers: all missing
+        if not present.any():
+            return nat, [], None
         return nat, [_issue("unparsed", present, "timestamps, not numbers")], None
     text = s.astype("string[pyarrow]").str.strip()
     issues = []

@@ -467,9 +467,10 @@ def nps_and_retention(landmark):
         ]
     if d["ci_low"] > 1 or d["ci_high"] < 1:
         text = (
-            "Customers who were detractors {landmark} were **{hr:.1f}×** as likely "
-            "to leave in the next {horizon} as other customers who answered "
-            "(95% interval {lo:.1f}–{hi:.1f}; {detractors:,} detractors, {others:,} others)."
+            "Customers who were detractors {landmark} left at **{hr:.1f}×** the rate of the "
+            "other customers who answered (promoters and passives together) over the next "
+            "{horizon} (hazard ratio, 95% interval {lo:.1f}–{hi:.1f}; {detractors:,} "
+            "detractors, {others:,} others)."
         )
         return [Finding(key, text, values, headline=True)]
     text = (
