@@ -45,6 +45,28 @@ def check_report(out):
     index = (out / "index.html").read_text()
     for nb in NOTEBOOKS:
         assert f'href="{nb.stem}.html"' in index
+    check_one_wording_per_fact(out)
+
+
+def check_one_wording_per_fact(out):
+    """Each finding is written on its report exactly as findings.json (and so the index) has
+    it, and a finding that two reports show reads the same in both."""
+    findings = json.loads((out / "findings.json").read_text())
+    by_key = {}
+    for name, found in findings.items():
+        page = " ".join(visible_text((out / f"{name}.html").read_text()).split())
+        for f in found:
+            if f.get("notebook_failed"):
+                continue
+            text = " ".join(f["text"].split())
+            assert text in page, (name, f["key"], text)
+            by_key.setdefault((f["key"], text), set()).add(name)
+    keys = {}
+    for key, text in by_key:
+        keys.setdefault(key, set()).add(text)
+    assert all(len(texts) == 1 for texts in keys.values()), {
+        k: t for k, t in keys.items() if len(t) > 1
+    }
 
 
 @pytest.fixture(scope="module")

@@ -511,7 +511,7 @@ def overview(journey):
         buyers = _buyers_from(table, _weakest_row(table)["step"], weakest.values["lost"])
         out.append(
             Finding(
-                key,
+                "funnel.overview_value",  # its own fact: its own key
                 "The weakest step loses **{lost:,}** people. Had they passed it and gone on at "
                 "the rate of those who do, about **{buyers:,.0f}** more would have reached "
                 "{last}: about **{money}** in orders over this period at the median order "
