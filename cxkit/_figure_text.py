@@ -7,19 +7,25 @@ report's template writes it into the ``<img alt=...>`` that screen readers read 
 
 from __future__ import annotations
 
-__all__ = ["describe_figure", "show_figures_with_descriptions"]
+__all__ = ["describe_figure", "translate_figure", "show_figures_with_descriptions"]
 
 _MAX_ITEMS = 8  # legend entries named before "and N more"
+
+
+def _t(text, **values):
+    from .i18n import translate
+
+    return translate(text).format(**values)
 
 
 def _words(items):
     items = [i for i in items if i]
     if len(items) > _MAX_ITEMS:
         rest = len(items) - _MAX_ITEMS
-        items = items[:_MAX_ITEMS] + [f"{rest} more"]
+        items = items[:_MAX_ITEMS] + [_t("{rest} more", rest=rest)]
     if len(items) <= 1:
         return "".join(items)
-    return ", ".join(items[:-1]) + " and " + items[-1]
+    return ", ".join(items[:-1]) + _t(" and ") + items[-1]
 
 
 def _describe_axes(ax):
@@ -28,9 +34,9 @@ def _describe_axes(ax):
         parts.append(ax.get_title(loc="left") or ax.get_title())
     axes = []
     if ax.get_xlabel():
-        axes.append(f"across: {ax.get_xlabel()}")
+        axes.append(_t("across: {label}", label=ax.get_xlabel()))
     if ax.get_ylabel():
-        axes.append(f"up: {ax.get_ylabel()}")
+        axes.append(_t("up: {label}", label=ax.get_ylabel()))
     if axes:
         parts.append("; ".join(axes))
     legend = ax.get_legend()
@@ -38,7 +44,7 @@ def _describe_axes(ax):
         names = [t.get_text() for t in legend.get_texts()]
         title = legend.get_title().get_text()
         if names:
-            parts.append(f"{title or 'groups'}: {_words(names)}")
+            parts.append(f"{title or _t('groups')}: {_words(names)}")
     return " — ".join(parts)
 
 
@@ -66,17 +72,48 @@ def describe_figure(fig):
         if ax.get_visible() and ax.get_label() != "<colorbar>"
     ]
     panels = [p for p in panels if p]
-    kind = "Chart" if len(panels) <= 1 else f"Chart in {len(panels)} panels"
+    kind = _t("Chart") if len(panels) <= 1 else _t("Chart in {n} panels", n=len(panels))
     head = f"{kind}: {title}." if title else f"{kind}."
     if len(panels) == 1:
         return f"{head} {panels[0]}."
-    body = " ".join(f"Panel {i}: {p}." for i, p in enumerate(panels, 1))
+    body = " ".join(_t("Panel {i}: {p}.", i=i, p=p) for i, p in enumerate(panels, 1))
     return f"{head} {body}".strip()
+
+
+def translate_figure(fig, lang=None):
+    """Put a figure's words in ``lang`` (default: the report's language, see :mod:`cxkit.i18n`):
+    titles, axis labels, legends, annotations and tick labels the catalog knows. Numbers and
+    names from the data stay as they are. Returns ``fig``."""
+    import matplotlib.text as mtext
+
+    from .i18n import language, translate
+
+    lang = lang or language()
+    if lang == "en":
+        return fig
+    ticks = set()
+    for ax in fig.get_axes():
+        for axis in (ax.xaxis, ax.yaxis):
+            labels = axis.get_ticklabels()
+            ticks.update(id(t) for t in axis.get_ticklabels(minor=True))
+            ticks.update(id(t) for t in labels)
+            words = [t.get_text() for t in labels]
+            new = [translate(w, lang, record=False) for w in words]
+            if new != words:  # category names: fix them (the axis would redraw the English)
+                axis.set_ticks(axis.get_ticklocs(), labels=new)
+    for text in fig.findobj(mtext.Text):
+        if id(text) in ticks:
+            continue
+        words = text.get_text()
+        if words and any(c.isalpha() for c in words):
+            text.set_text(translate(words, lang))
+    return fig
 
 
 def _figure_png(fig):
     from IPython.core.pylabtools import retina_figure
 
+    translate_figure(fig)
     out = retina_figure(fig, bbox_inches="tight")
     if out is None:  # an empty figure shows nothing
         return None

@@ -41,6 +41,24 @@ _UNITS = (  # (name, length in days, use while the value is below this many days
 )
 
 
+#: Spanish unit names, (singular, plural).
+_ES_UNITS = {
+    "second": ("segundo", "segundos"),
+    "minute": ("minuto", "minutos"),
+    "hour": ("hora", "horas"),
+    "day": ("día", "días"),
+    "week": ("semana", "semanas"),
+    "month": ("mes", "meses"),
+    "year": ("año", "años"),
+}
+
+
+def _unknown():
+    from .i18n import translate
+
+    return translate(UNKNOWN)
+
+
 def is_known(value):
     """False for None, NaN, NaT and infinities."""
     if value is None:
@@ -66,10 +84,10 @@ def duration_text(value, *, unit=None, digits=0):
     seconds, minutes, hours, days, months or years; ``unit=`` forces one ("hour", "week" …).
     Infinite or missing durations read as ``"not known"``."""
     if not is_known(value):
-        return UNKNOWN
+        return _unknown()
     days = _days(value)
     if not math.isfinite(days):
-        return UNKNOWN
+        return _unknown()
     if unit is None:
         name, length = next((n, ln) for n, ln, below in _UNITS if abs(days) < below)
     else:
@@ -78,6 +96,10 @@ def duration_text(value, *, unit=None, digits=0):
             raise ValueError(f"unit must be one of {[u[0] for u in _UNITS]}, got {unit!r}")
     amount = round(days / length, digits)
     text = f"{amount:,.{digits}f}"
+    from .i18n import language
+
+    if language() == "es":
+        return f"{text} {_ES_UNITS[name][amount != 1]}"
     plural = "" if amount == 1 else "s"
     return f"{text} {name}{plural}"
 
@@ -85,21 +107,21 @@ def duration_text(value, *, unit=None, digits=0):
 def pct_text(value, digits=1):
     """A percentage (already ×100) as text: ``12.3%``; unknown as ``"not known"``."""
     if not is_known(value):
-        return UNKNOWN
+        return _unknown()
     return f"{float(value):,.{digits}f}%"
 
 
 def count_text(value):
     """A whole number of people or rows with thousands separators."""
     if not is_known(value):
-        return UNKNOWN
+        return _unknown()
     return f"{int(round(float(value))):,}"
 
 
 def number_text(value, digits=1):
     """Any number with thousands separators and ``digits`` decimals."""
     if not is_known(value):
-        return UNKNOWN
+        return _unknown()
     return f"{float(value):,.{digits}f}"
 
 
@@ -111,7 +133,7 @@ def money_text(value, currency=None):
     ('184,526 EUR', '0.50 USD', '5')
     """
     if not is_known(value):
-        return UNKNOWN
+        return _unknown()
     v = float(value)
     text = f"{v:,.2f}" if abs(v) < 100 and not v.is_integer() else f"{v:,.0f}"
     return f"{text} {currency}" if currency else text

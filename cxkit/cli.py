@@ -5,6 +5,7 @@ Examples
 $ cxkit report                       # the bundled sample -> reports/
 $ cxkit report --data exports/ --out my_reports --show-code
 $ cxkit report --only 01             # just the funnel notebook
+$ cxkit report --lang es             # the whole report in Spanish
 $ cxkit workshop my_workshop        # student/ and teacher/ copies
 $ cxkit simulate --out data/other --seed 11 --customers 2000
 $ cxkit init exports/                # profile a folder, write a starter exports/cxkit.toml
@@ -23,7 +24,12 @@ def _report(args):
 
     try:
         paths = build_report(
-            args.data, args.out, show_code=args.show_code, only=args.only, notebooks=args.notebooks
+            args.data,
+            args.out,
+            show_code=args.show_code,
+            only=args.only,
+            notebooks=args.notebooks,
+            lang=args.lang,
         )
     except ReportError as exc:
         print(f"cxkit report: {exc}", file=sys.stderr)
@@ -91,6 +97,12 @@ def build_parser():
     )
     rep.add_argument(
         "--notebooks", default=None, help="folder of notebooks (default: the kit's notebooks/)"
+    )
+    rep.add_argument(
+        "--lang",
+        choices=("en", "es"),
+        default=None,
+        help="language of the report: en (English) or es (Spanish); default: CXKIT_LANG or en",
     )
     rep.set_defaults(func=_report)
     ws = sub.add_parser("workshop", help="write student and teacher copies for a workshop")

@@ -16,6 +16,7 @@ import math
 import re
 from dataclasses import dataclass, field
 
+from . import i18n
 from ._args import jsonable
 from ._format import UNKNOWN
 
@@ -41,19 +42,22 @@ def escape(value):
 
 def _fmt(value, spec):
     if isinstance(value, float) and not math.isfinite(value) or value is None:
-        return UNKNOWN  # readers never see nan / inf / None
+        return i18n.translate(UNKNOWN)  # readers never see nan / inf / None
     if spec:
         return format(value, spec)
     if isinstance(value, float):
         return f"{value:,.1f}"
     if isinstance(value, int):
         return f"{value:,}"
+    if isinstance(value, str):  # words the code built ("months"); a name from the data stays
+        return i18n.translate(value, record=False)
     return str(value)
 
 
 def _render(template, values, esc):
     import string
 
+    template = i18n.translate(template)  # the reader's language, placeholders kept
     out = []
     for literal, name, spec, conv in string.Formatter().parse(template):
         out.append(literal)
@@ -237,15 +241,45 @@ def show_table(table, *, name, raw=None, title=None):
     if not re.fullmatch(r"[A-Za-z0-9_-]+", name):
         raise ValueError(f"show_table: name {name!r} must be letters, digits, _ or -")
     if title:
-        display(Markdown(f"**{escape(title)}**"))
-    display(table)
+        display(Markdown(f"**{escape(i18n.translate(title))}**"))
+    display(_translated_table(table))
     folder = _EXPORTS["folder"]
     if folder is None:
         return
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.csv"
     (table if raw is None else raw).to_csv(path, index=raw is None or _named_index(raw))
-    display(Markdown(f"[The full table as CSV]({folder.name}/{path.name})"))
+    link = i18n.translate("The full table as CSV")
+    display(Markdown(f"[{link}]({folder.name}/{path.name})"))
+
+
+def _translated_table(table):
+    """A reader's table in the reader's language: headers, index labels and words in cells
+    that the catalog knows (names from the data stay as they are); the CSV stays English."""
+    import pandas as pd
+
+    if i18n.language() == "en" or not isinstance(table, pd.DataFrame):
+        return table
+
+    def word(v, record=False):
+        return i18n.translate(v, record=record) if isinstance(v, str) else v
+
+    def header(v):
+        return word(v, record=True)  # headers are the code's words
+
+    def labels(index, word=word):
+        if isinstance(index, pd.MultiIndex):
+            return index.set_levels([lvl.map(word) for lvl in index.levels]).set_names(
+                [word(n) for n in index.names]
+            )
+        return index.map(word).rename(word(index.name))
+
+    out = table.copy()
+    out.columns = labels(out.columns, header)
+    out.index = labels(out.index)
+    for col in out.select_dtypes(include=["object", "string"]).columns:
+        out[col] = out[col].map(word)
+    return out
 
 
 def _named_index(frame):

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 
+from .. import i18n
 from ..data import DataError, sample_dir
 
 __all__ = [
@@ -65,8 +66,9 @@ def notebooks_dir():
     return Path(__file__).resolve().parents[2] / "notebooks"
 
 
-def _kernel_manager():
-    """A KernelManager whose only kernel is this Python (``sys.executable``).
+def _kernel_manager(lang="en"):
+    """A KernelManager whose only kernel is this Python (``sys.executable``), writing in
+    ``lang`` (``CXKIT_LANG``, see :mod:`cxkit.i18n`).
 
     Asynchronous, as nbclient expects: with a blocking client, waiting for output blocks the
     loop that notices a cell's timeout or a kernel that died."""
@@ -85,6 +87,8 @@ def _kernel_manager():
                     "PYDEVD_DISABLE_FILE_VALIDATION": "1",
                     # the same input gives the same report: no set of names in another order
                     "PYTHONHASHSEED": "0",
+                    "CXKIT_LANG": lang,
+                    **_missing_log(),
                 },
             )
 
@@ -92,6 +96,25 @@ def _kernel_manager():
             return {"python3": str(_TEMPLATES)}
 
     return AsyncKernelManager(kernel_name="python3", kernel_spec_manager=OwnPythonSpecs())
+
+
+def _missing_log():
+    """Texts with no translation are appended to ``CXKIT_MISSING_LOG`` when it is set."""
+    import os
+
+    path = os.environ.get("CXKIT_MISSING_LOG")
+    return {"CXKIT_MISSING_LOG": path} if path else {}
+
+
+def translate_markdown(nb, lang):
+    """Swap each markdown cell's text for its version in ``lang`` (the catalog is keyed by
+    the English cell); a cell without one stays English. Returns ``nb``."""
+    if lang == "en":
+        return nb
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and cell.source.strip():
+            cell.source = i18n.translate(cell.source, lang)
+    return nb
 
 
 def _inject_parameters(nb, parameters):
@@ -139,7 +162,7 @@ def _error_of(nb):
     return None, None
 
 
-def execute_notebook(path, parameters=None, *, timeout=600):
+def execute_notebook(path, parameters=None, *, timeout=600, lang="en"):
     """Execute a notebook on the kit's Python; returns ``(notebook, error_or_None)``.
 
     On failure the executed notebook, with the traceback in the failing cell, is still returned
@@ -154,6 +177,8 @@ def execute_notebook(path, parameters=None, *, timeout=600):
         Values injected after the cell tagged ``parameters``.
     timeout : float
         Seconds one cell may run before the notebook fails.
+    lang : {"en", "es"}
+        The language of the prose, findings and figures (:mod:`cxkit.i18n`).
     """
     import nbformat
     from nbclient import NotebookClient
@@ -161,6 +186,7 @@ def execute_notebook(path, parameters=None, *, timeout=600):
 
     path = Path(path)
     nb = nbformat.read(path, as_version=4)
+    translate_markdown(nb, i18n._check(lang))
     _inject_parameters(nb, parameters or {})
     running = {"index": None}
 
@@ -169,7 +195,7 @@ def execute_notebook(path, parameters=None, *, timeout=600):
 
     client = NotebookClient(
         nb,
-        km=_kernel_manager(),
+        km=_kernel_manager(lang),
         timeout=timeout,
         resources={"metadata": {"path": str(path.parent)}},
         on_cell_start=on_cell_start,
@@ -232,11 +258,12 @@ def _strip_for_readers(nb, show_code):
     return nb
 
 
-def export_html(nb, out_path, *, show_code=False, title=None, footer="", glossary=None):
+def export_html(nb, out_path, *, show_code=False, title=None, footer="", glossary=None, lang="en"):
     """Write one self-contained HTML file for an executed notebook.
 
     ``glossary``: the survey kinds of the data (e.g. ``{"nps"}``) to link the first use of
-    each glossary term to its definition on ``index.html``; None links nothing."""
+    each glossary term to its definition on ``index.html``; None links nothing. ``lang``: the
+    page's language (its ``<html lang>``, the navigation, the glossary's terms)."""
     from nbconvert import HTMLExporter
 
     exporter = HTMLExporter(
@@ -248,12 +275,17 @@ def export_html(nb, out_path, *, show_code=False, title=None, footer="", glossar
         embed_images=True,
     )
     nb = _strip_for_readers(nb, show_code)
-    resources = {"metadata": {"name": title or Path(out_path).stem}, "cxkit_footer": footer}
+    resources = {
+        "metadata": {"name": title or Path(out_path).stem},
+        "cxkit_footer": footer,
+        "language_code": lang,
+        "cxkit_back": i18n.translate("all reports", lang),
+    }
     body, _ = exporter.from_notebook_node(nb, resources=resources)
     if glossary is not None:
         from .glossary import link_terms
 
-        body = link_terms(body, kinds=glossary)
+        body = link_terms(body, kinds=glossary, lang=lang)
     Path(out_path).write_text(body, encoding="utf-8")
     return Path(out_path)
 
@@ -306,6 +338,7 @@ def build_report(
     notebooks=None,
     progress=True,
     timeout=600,
+    lang=None,
 ):
     """Execute every notebook on ``data`` and write one HTML file each plus ``index.html``.
 
@@ -326,6 +359,9 @@ def build_report(
     timeout : float
         Seconds one cell may run; a cell that runs longer fails its notebook (the others
         still run), as does a kernel that dies.
+    lang : {"en", "es"}, optional
+        The language of the whole report: prose, findings, figures, index and glossary
+        (default: ``CXKIT_LANG``, else English). Numbers are written as in English.
 
     Returns
     -------
@@ -338,6 +374,7 @@ def build_report(
         When a notebook fails; the others still run and every HTML is still written. The
         index shows a failed notebook's error instead of its findings.
     """
+    lang = i18n._check(str(lang).lower()) if lang is not None else i18n.language()
     data = Path(data) if data is not None else sample_dir()
     out = Path(out)
     _check_writable(out, create=False)
@@ -366,20 +403,19 @@ def build_report(
     for stale in tables.glob("*.csv"):  # from an earlier report: not this data's
         stale.unlink()
     made = _dt.datetime.now().strftime("%Y-%m-%d %H:%M")
-    footer = (
+    footer = i18n.translate(
         # the folder's name, not its path: a forwarded report shows no one's file system
-        f"Made by cxkit on {made} from the folder {Path(data).resolve().name!r} — "
-        f"{len(journey.events):,} events, "
-        f"{len(journey.customers):,} customers, {len(journey.surveys):,} survey answers, "
-        f"observed at {journey.observed_at:%Y-%m-%d %H:%M}."
-    )
+        "Made by cxkit on {made} from the folder {folder} — {events} events, {customers} "
+        "customers, {surveys} survey answers, observed at {observed}.",
+        lang,
+    ).format(**_facts(data, journey, made))
     runs = []
     for n, path in enumerate(paths, 1):
         if progress:
             print(f"[{n}/{len(paths)}] {path.stem} …", end=" ", flush=True)
         started = time.perf_counter()
         parameters = {"data_dir": str(data.resolve()), "exports_dir": str(tables.resolve())}
-        nb, error = execute_notebook(path, parameters, timeout=timeout)
+        nb, error = execute_notebook(path, parameters, timeout=timeout, lang=lang)
         run = NotebookRun(
             path.stem,
             path,
@@ -395,11 +431,12 @@ def build_report(
             title=run.title,
             footer=footer,
             glossary=_survey_kinds(journey),
+            lang=lang,
         )
         runs.append(run)
         if progress:
             print(("FAILED: " + error) if error else f"ok ({run.seconds:.1f} s)", flush=True)
-    index = _write_index(runs, out, data, journey, made)
+    index = _write_index(runs, out, data, journey, made, lang)
     failed = [r for r in runs if r.error]
     if failed:
         raise ReportError(
@@ -408,6 +445,17 @@ def build_report(
             + f"\nThe HTML files in {out} show each traceback."
         )
     return [index] + [r.html for r in runs]
+
+
+def _facts(data, journey, made):
+    return {
+        "made": made,
+        "folder": repr(Path(data).resolve().name),
+        "events": f"{len(journey.events):,}",
+        "customers": f"{len(journey.customers):,}",
+        "surveys": f"{len(journey.surveys):,}",
+        "observed": f"{journey.observed_at:%Y-%m-%d %H:%M}",
+    }
 
 
 def _check_writable(out, create=True):
@@ -460,7 +508,7 @@ def _unique(findings, said):
     return out
 
 
-def _notebook_section(run, covered, said):
+def _notebook_section(run, covered, said, lang="en"):
     """One notebook on the index, in one line: its error when it failed (none of its findings),
     else its lead headline — the first the page has not said yet (an overview only if its
     analysis has no report of its own). Returns the section and the notebook's not-covered
@@ -471,7 +519,8 @@ def _notebook_section(run, covered, said):
         reason = " ".join(run.error.split())  # a DataError's lines, on one line
         reason = reason if len(reason) <= 400 else reason[:399] + "…"
         section = (
-            f'<section>{link}<p class="fail">This notebook failed: {esc(reason)}</p></section>'
+            f'<section>{link}<p class="fail">{esc(i18n.translate("This notebook failed:", lang))} '
+            f"{esc(reason)}</p></section>"
         )
         return section, []
 
@@ -485,43 +534,52 @@ def _notebook_section(run, covered, said):
     return f"<section>{link}{body}</section>", missing
 
 
-def _write_index(runs, out, data, journey, made):
+def _write_index(runs, out, data, journey, made, lang="en"):
     esc = html.escape
+
+    def t(text):
+        return esc(i18n.translate(text, lang))
+
     said = set()
     summary = _unique(
         [f for r in runs if not r.error for f in r.findings if f["applies"] and f["summary"]], said
     )
     covered = _covered_elsewhere(runs)
-    sections = [_notebook_section(r, covered, said) for r in runs]
+    sections = [_notebook_section(r, covered, said, lang) for r in runs]
     items = [section for section, _ in sections]
     missing = _unique([f for _, notes in sections for f in notes], said)
     if missing:
         notes = "".join(f"<li>{esc(f['text'])}</li>" for f in missing)
         items.append(
-            '<section><h2>Not covered by this data</h2><ul class="na">' + notes + "</ul></section>"
+            f'<section><h2>{t("Not covered by this data")}</h2><ul class="na">'
+            + notes
+            + "</ul></section>"
         )
     exec_items = "".join(f"<li>{esc(f['text'])}</li>" for f in summary)
     exec_block = (
-        f"<section class='summary'><h2>In short</h2><ul>{exec_items}</ul></section>"
+        f"<section class='summary'><h2>{t('In short')}</h2><ul>{exec_items}</ul></section>"
         if exec_items
         else ""
     )
     page = _INDEX.format(
-        title="Customer journey report",
+        lang=lang,
+        title=t("Customer journey report"),
+        glossary_heading=t("Glossary"),
         summary=exec_block,
         items="\n".join(items),
-        downloads=_downloads(out),
-        glossary=_glossary(journey),
+        downloads=_downloads(out, lang),
+        glossary=_glossary(journey, lang),
         meta=esc(
-            f"Data: the folder {Path(data).resolve().name!r} — {len(journey.events):,} events, "
-            f"{len(journey.customers):,} customers, {len(journey.surveys):,} survey "
-            f"answers; observed at {journey.observed_at:%Y-%m-%d %H:%M}. "
-            f"Report made {made} by cxkit."
+            i18n.translate(
+                "Data: the folder {folder} — {events} events, {customers} customers, "
+                "{surveys} survey answers; observed at {observed}. Report made {made} by cxkit.",
+                lang,
+            ).format(**_facts(data, journey, made))
         ),
     )
     from .glossary import link_terms
 
-    page = link_terms(page, href="", kinds=_survey_kinds(journey))
+    page = link_terms(page, href="", kinds=_survey_kinds(journey), lang=lang)
     path = out / "index.html"
     path.write_text(page, encoding="utf-8")
     # every finding handed over; those of a failed notebook say so
@@ -533,25 +591,29 @@ def _write_index(runs, out, data, journey, made):
     return path
 
 
-def _downloads(out):
+def _downloads(out, lang="en"):
     """Links to what the report wrote for spreadsheets and dashboards."""
     esc = html.escape
+
+    def t(text):
+        return i18n.translate(text, lang)
+
     files = sorted((out / "tables").glob("*.csv"))
     if not files:
         return ""
     first = [f for f in files if f.stem == "contact_now"]
     lines = [
-        f'<li><a href="tables/{esc(f.name)}">Customers to contact now</a> ({esc(f.name)}): '
-        "churn probability, expected gain and top reasons.</li>"
+        f'<li><a href="tables/{esc(f.name)}">{esc(t("Customers to contact now"))}</a> '
+        f"({esc(f.name)}): {esc(t('churn probability, expected gain and top reasons.'))}</li>"
         for f in first
     ]
     rest = ", ".join(f'<a href="tables/{esc(f.name)}">{esc(f.stem)}</a>' for f in files)
-    lines.append(f"<li>Every table of the reports as CSV: {rest}.</li>")
+    lines.append(f"<li>{esc(t('Every table of the reports as CSV:'))} {rest}.</li>")
     lines.append(
-        "<li>Every finding with its numbers, for dashboards: "
+        f"<li>{esc(t('Every finding with its numbers, for dashboards:'))} "
         '<a href="findings.json">findings.json</a>.</li>'
     )
-    return f"<section><h2>Downloads</h2><ul>{''.join(lines)}</ul></section>"
+    return f"<section><h2>{esc(t('Downloads'))}</h2><ul>{''.join(lines)}</ul></section>"
 
 
 _HIDDEN_TAGS = {"script", "style", "template"}
@@ -638,15 +700,15 @@ def _survey_kinds(journey):
     )
 
 
-def _glossary(journey):
+def _glossary(journey, lang="en"):
     """The glossary, without survey terms the data has no answers for."""
     from .glossary import glossary_html
 
-    return glossary_html(_survey_kinds(journey))
+    return glossary_html(_survey_kinds(journey), lang=lang)
 
 
 _INDEX = """<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
+<html lang="{lang}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title}</title>
 <style>
@@ -668,6 +730,6 @@ dt {{ font-weight: bold; margin-top: .6rem; }} dd {{ margin-left: 1.2rem; }}
 {summary}
 {items}
 {downloads}
-<section><h2>Glossary</h2>{glossary}</section>
+<section><h2>{glossary_heading}</h2>{glossary}</section>
 </body></html>
 """

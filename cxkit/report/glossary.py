@@ -23,9 +23,12 @@ class Term:
     pattern: str
     definition: str
     needs: str | None = None
+    slug: str | None = None  # the anchor, when not made from the name (a translated term)
 
     @property
     def anchor(self):
+        if self.slug:
+            return self.slug
         return "g-" + re.sub(r"[^a-z0-9]+", "-", self.name.lower()).strip("-")
 
 
@@ -113,17 +116,110 @@ TERMS = (
 )
 
 
-def _shown(kinds):
-    return [t for t in TERMS if t.needs is None or t.needs in kinds]
+#: The glossary in Spanish: anchor -> (name, pattern of the Spanish term, definition). The
+#: anchors stay those of the English terms, so links work in both languages.
+SPANISH = {
+    "g-funnel-step-rate": (
+        "Tasa de paso del embudo",
+        r"tasas? de paso|conversión entre pasos",
+        "De las personas que llegaron a un paso, la proporción que pasó al siguiente dentro de "
+        "la ventana (14 días, salvo que se indique otra).",
+    ),
+    "g-confidence-interval-ci": (
+        "Intervalo de confianza (IC)",
+        r"intervalo (?:de confianza )?(?:del )?95 ?%|\bIC\b",
+        "El rango en el que está el valor real con un 95 % de confianza, según cuántas personas "
+        "sostienen la cifra.",
+    ),
+    "g-adjusted-p-value": (
+        "Valor p ajustado",
+        r"(?:valor )?p ajustado",
+        "La probabilidad de ver una diferencia al menos así de grande si no la hubiera, "
+        "corregida por comparar muchos segmentos a la vez (Holm); por debajo de 0.05 es poco "
+        "probable que la diferencia sea casualidad.",
+    ),
+    "g-detectable-gap-mde": (
+        "Diferencia detectable (MDE)",
+        r"\bMDE\b|diferencia detectable",
+        "Efecto mínimo detectable: la diferencia más pequeña que este número de personas "
+        "revela 8 de cada 10 veces; diferencias reales menores pueden pasar inadvertidas.",
+    ),
+    "g-censoring": (
+        "Censura",
+        r"\bcensura(?:s|d[oa]s?)?\b",
+        "Clientes que seguían activos cuando se extrajeron los datos: sabemos que se quedaron "
+        "al menos ese tiempo, no cuánto se quedarán. Las curvas de supervivencia los cuentan "
+        "bien; un promedio simple de la antigüedad, no.",
+    ),
+    "g-hazard-ratio": (
+        "Razón de riesgo (hazard ratio)",
+        r"raz(?:ón|ones) de riesgos?|hazard ratios?",
+        "Cuánto multiplica un factor el riesgo de irse en cualquier momento: 2.0 lo duplica, "
+        "0.5 lo reduce a la mitad. Describe una asociación en estos datos, no una causa "
+        "demostrada.",
+    ),
+    "g-rmst": (
+        "RMST",
+        r"\bRMST\b|media restringida",
+        "Tiempo medio de supervivencia restringido: el tiempo esperado que un cliente se "
+        "queda dentro de un horizonte (p. ej., el primer año).",
+    ),
+    "g-roc-auc": (
+        "ROC AUC",
+        r"\bROC AUC\b",
+        "La probabilidad de que el modelo ordene a un cliente al azar que se fue por encima de "
+        "uno al azar que se quedó: 0.5 es adivinar, 1.0 es perfecto.",
+    ),
+    "g-pr-auc": (
+        "PR AUC",
+        r"\bPR AUC\b",
+        "Precisión media: con qué frecuencia se van de verdad los clientes que el modelo "
+        "señala, promediada sobre distintas longitudes de lista; compárela con la proporción "
+        "que se va.",
+    ),
+    "g-lift": (
+        "Lift",
+        r"\blift\b",
+        "Cuántas veces más clientes que se van encuentra un modelo en su grupo de mayor "
+        "riesgo que una selección al azar.",
+    ),
+    "g-nps": (
+        "NPS",
+        r"\bNPS\b|Net Promoter Score",
+        "Net Promoter Score: % de promotores (9–10) menos % de detractores (0–6), de −100 a 100.",
+    ),
+    "g-csat": (
+        "CSAT",
+        r"\bCSAT\b",
+        "Satisfacción del cliente: % de respuestas de 4 o 5 en una escala de 1 a 5.",
+    ),
+    "g-ces": (
+        "CES",
+        r"\bCES\b|esfuerzo del cliente",
+        "Índice de esfuerzo del cliente: la respuesta media en una escala de 1 a 7 sobre lo "
+        "fácil que fue (más alto es más fácil).",
+    ),
+}
 
 
-def glossary_html(kinds=()):
+def _localized(term, lang):
+    if lang == "en" or term.anchor not in SPANISH:
+        return term
+    name, pattern, definition = SPANISH[term.anchor]
+    return Term(name, f"{pattern}|{term.pattern}", definition, term.needs, term.anchor)
+
+
+def _shown(kinds, lang="en"):
+    return [_localized(t, lang) for t in TERMS if t.needs is None or t.needs in kinds]
+
+
+def glossary_html(kinds=(), lang="en"):
     """The glossary as a ``<dl>``, each term with its anchor; survey terms only for the
-    survey kinds (``"nps"``, ``"csat"``, ``"ces"``) the data has."""
+    survey kinds (``"nps"``, ``"csat"``, ``"ces"``) the data has, in ``lang``."""
     esc = html.escape
     rows = "".join(
         f'<dt id="{t.anchor}">{esc(t.name)}</dt><dd>{esc(t.definition)}</dd>\n'
-        for t in _shown(kinds)
+        for t in _shown(kinds, lang)
     )
     return f"<dl>\n{rows}</dl>"
 
@@ -131,11 +227,12 @@ def glossary_html(kinds=()):
 _SKIP_PARENTS = {"a", "h1", "h2", "h3", "h4", "code", "pre", "script", "style", "title", "dt"}
 
 
-def link_terms(page, *, href="index.html", kinds=()):
+def link_terms(page, *, href="index.html", kinds=(), lang="en"):
     """Link the first use of each glossary term in an HTML page to its definition.
 
     Text inside headings, links, code and the glossary itself is left alone; each term is
-    linked once per page, with its definition as the tooltip.
+    linked once per page, with its definition as the tooltip; ``lang="es"`` finds the Spanish
+    terms (and the English ones) and uses the Spanish definitions.
 
     Examples
     --------
@@ -145,7 +242,7 @@ def link_terms(page, *, href="index.html", kinds=()):
     from bs4 import BeautifulSoup, NavigableString
 
     soup = BeautifulSoup(page, "html.parser")
-    todo = {t.anchor: t for t in _shown(kinds)}
+    todo = {t.anchor: t for t in _shown(kinds, lang)}
     for node in list(soup.find_all(string=True)):
         if not todo:
             break
