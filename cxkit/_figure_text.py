@@ -86,7 +86,7 @@ def translate_figure(fig, lang=None):
     names from the data stay as they are. Returns ``fig``."""
     import matplotlib.text as mtext
 
-    from .i18n import language, translate
+    from .i18n import language, logging_missing, translate
 
     lang = lang or language()
     if lang == "en":
@@ -98,7 +98,7 @@ def translate_figure(fig, lang=None):
             ticks.update(id(t) for t in axis.get_ticklabels(minor=True))
             ticks.update(id(t) for t in labels)
             words = [t.get_text() for t in labels]
-            new = [translate(w, lang, record=False) for w in words]
+            new = [translate(w, lang, record=logging_missing()) for w in words]
             if new != words:  # category names: fix them (the axis would redraw the English)
                 axis.set_ticks(axis.get_ticklocs(), labels=new)
     for text in fig.findobj(mtext.Text):

@@ -162,6 +162,12 @@ def missing():
     return list(_MISSING)
 
 
+def logging_missing():
+    """True when ``CXKIT_MISSING_LOG`` names a file that collects untranslated texts (then
+    names from the data are logged too, for a person to sort out)."""
+    return bool(os.environ.get("CXKIT_MISSING_LOG"))
+
+
 def _log_missing(key):
     path = os.environ.get("CXKIT_MISSING_LOG")
     if path:

@@ -262,7 +262,9 @@ def _translated_table(table):
         return table
 
     def word(v, record=False):
-        return i18n.translate(v, record=record) if isinstance(v, str) else v
+        return (
+            i18n.translate(v, record=record or i18n.logging_missing()) if isinstance(v, str) else v
+        )
 
     def header(v):
         return word(v, record=True)  # headers are the code's words
