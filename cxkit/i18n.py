@@ -95,14 +95,16 @@ _HOLE = re.compile(r"\{[^{}]*\}")
 @cache
 def _patterns(lang):
     """Catalog keys with ``{…}`` holes (from f-strings, or a template's own placeholders) as
-    regular expressions whose holes match any text: ``(regex, holes, translation)``."""
+    regular expressions whose holes match any text: ``(prefix, regex, open_end, holes,
+    translation)``, the longest first."""
     out = []
     for key, value in catalog(lang).items():
         holes = _HOLE.findall(key)
         if not holes:
             continue
         parts, names = [], {}
-        for piece, hole in zip(_HOLE.split(key), [*holes, None], strict=True):
+        pieces = _HOLE.split(key)
+        for piece, hole in zip(pieces, [*holes, None], strict=True):
             parts.append(re.escape(piece))
             if hole is None:
                 continue
@@ -111,9 +113,16 @@ def _patterns(lang):
             else:
                 names[hole] = f"h{len(names)}"
                 parts.append(f"(?P<{names[hole]}>.+?)")
-        out.append((re.compile("".join(parts), re.S), names, value))
-    out.sort(key=lambda p: -len(p[0].pattern))
+        regex = re.compile("".join(parts), re.S)
+        out.append((pieces[0], regex, pieces[-1] == "", names, value))
+    out.sort(key=lambda p: -len(p[1].pattern))
     return out
+
+
+def _fits(hole):
+    """A hole stands for a value (a name, a number, a duration, a list of names), not for
+    an untranslated sentence: no sentence break, at most a few words."""
+    return ". " not in hole and len(hole.split()) <= 8
 
 
 @lru_cache(maxsize=4096)
@@ -133,6 +142,13 @@ def _compose(text, lang):
             value = value.replace(hole, table.get(got.strip(), got))
         return value
 
+    def matches(regex, open_end, i):
+        if not open_end:
+            m = regex.match(text, i)
+            return [m] if m else []
+        ends = sorted((e for e in best if e > i), reverse=True)
+        return [m for e in ends if (m := regex.fullmatch(text, i, e))][:1]
+
     for i in range(n - 1, -1, -1):
         if text[i].isspace():
             if i + 1 in best:
@@ -143,10 +159,14 @@ def _compose(text, lang):
                 best[i] = table[k] + best[i + len(k)]
                 break
         else:
-            for regex, names, value in patterns:
-                m = regex.match(text, i)
-                if m and m.end() in best:
-                    best[i] = fill(value, names, m) + best[m.end()]
+            for prefix, regex, open_end, names, value in patterns:
+                if prefix and not text.startswith(prefix, i):
+                    continue
+                for m in matches(regex, open_end, i):
+                    if m.end() in best and all(_fits(g) for g in m.groups()):
+                        best[i] = fill(value, names, m) + best[m.end()]
+                        break
+                if i in best:
                     break
     return best.get(0)
 

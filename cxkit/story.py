@@ -50,7 +50,7 @@ def _fmt(value, spec):
     if isinstance(value, int):
         return f"{value:,}"
     if isinstance(value, str):  # words the code built ("months"); a name from the data stays
-        return i18n.translate(value, record=False)
+        return i18n.translate(value, record=i18n.logging_missing())
     return str(value)
 
 
