@@ -33,6 +33,26 @@ def _module_name(path):
     return ".".join(rel.parts)
 
 
+def _flatten(node):
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        return _flatten(node.left) + _flatten(node.right)
+    return [node]
+
+
+def _is_join(node):
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "join"
+    )
+
+
+def _HOLE_ONLY(key):
+    import re
+
+    return not re.sub(r"\{[^{}]*\}", "", key).strip(" .,;:")
+
+
 class _Scan:
     def __init__(self, path):
         self.path = path
@@ -56,6 +76,13 @@ class _Scan:
     def _constant(self, name):
         value = getattr(self.module(), name, None)
         return value if isinstance(value, str) else None
+
+    def _functions(self):
+        return {
+            n.name: n
+            for n in self.tree.body
+            if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)
+        }
 
     def _function(self, node):
         while node in self._parents:
@@ -94,11 +121,44 @@ class _Scan:
         if isinstance(node, ast.JoinedStr):
             return [self._fstring(node)]
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
-            left, right = self.pieces(node.left, seen), self.pieces(node.right, seen)
-            return None if left is None or right is None else left + right
+            operands = _flatten(node)
+            got = [self.pieces(o, seen) for o in operands]
+            if all(g is not None for g in got):
+                return [p for g in got for p in g]
+            # a list of names the code joins goes into the text as a value: a hole in one key
+            # (matching any value at run time); any other text it cannot follow (a variable
+            # holding a sentence) splits the text into pieces translated on their own
+            keys, current = [], ""
+            for o, g in zip(operands, got, strict=True):
+                if g is not None and len(g) == 1:
+                    current += g[0]
+                elif g is None and _is_join(o):
+                    current += "{" + ast.unparse(o) + "}"
+                else:
+                    keys.append(current)
+                    current = ""
+                    keys.extend(g or [])
+            keys.append(current)
+            keys = [k for k in keys if k.strip() and not _HOLE_ONLY(k)]
+            return keys or None
         if isinstance(node, ast.IfExp):
             a, b = self.pieces(node.body, seen), self.pieces(node.orelse, seen)
             return None if a is None or b is None else a + b
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            # a helper of this module that returns the text: the texts of its returns
+            func = self._functions().get(node.func.id)
+            if func is None or func.name in seen:
+                return None
+            out = []
+            for sub in ast.walk(func):
+                if isinstance(sub, ast.Return) and sub.value is not None:
+                    if isinstance(sub.value, ast.Constant) and sub.value.value is None:
+                        continue
+                    got = self.pieces(sub.value, (*seen, func.name))
+                    if got is None:
+                        return None
+                    out.extend(got)
+            return out or None
         if isinstance(node, ast.Name):
             if node.id in seen:
                 return None
