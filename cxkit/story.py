@@ -253,6 +253,9 @@ def show_table(table, *, name, raw=None, title=None):
     display(Markdown(f"[{link}]({folder.name}/{path.name})"))
 
 
+_RANGE = re.compile(r"([-+−]?\d\S*(?: \w+)?) to ([-+−]?\d\S*(?: \w+)?)")
+
+
 def _translated_table(table):
     """A reader's table in the reader's language: headers, index labels and words in cells
     that the catalog knows (names from the data stay as they are); the CSV stays English."""
@@ -262,9 +265,11 @@ def _translated_table(table):
         return table
 
     def word(v, record=False):
-        return (
-            i18n.translate(v, record=record or i18n.logging_missing()) if isinstance(v, str) else v
-        )
+        if not isinstance(v, str):
+            return v
+        if m := _RANGE.fullmatch(v):  # "2 horas to 14 horas", "-46.2 to -41.3"
+            return f"{m[1]} a {m[2]}"
+        return i18n.translate(v, record=record or i18n.logging_missing())
 
     def header(v):
         return word(v, record=True)  # headers are the code's words

@@ -99,7 +99,7 @@ def test_translate_exact_pieces_and_fallback(spanish):
     )
     # a hole stands for a value, never for an untranslated sentence
     assert i18n.translate("Go there. Then come back to us") == "Go there. Then come back to us"
-    assert i18n.translate("9 minutos to 35 minutos") == "9 minutos a 35 minutos"
+    assert i18n.translate("add to cart") == "add to cart"  # a name, not a range
     i18n.set_language("en")
     assert i18n.translate("Glossary") == "Glossary"
 
@@ -222,3 +222,18 @@ def test_the_overview_report_in_both_languages(tmp_path, assert_readable):
     assert not left, left[:5]
     assert_readable(tmp_path / "es")
     assert not reader_problems(text_page)
+
+
+def test_reader_tables_in_spanish_keep_the_data_names(spanish):
+    import pandas as pd
+
+    from cxkit.story import _translated_table
+
+    table = pd.DataFrame(
+        {"Step": ["add to cart", "at risk"], "95% CI": ["-46.2 to -41.3", "2 horas to 14 horas"]}
+    )
+    out = _translated_table(table)
+    assert list(out.columns) == ["Paso", "IC del 95%"]
+    assert out["Paso"].tolist() == ["add to cart", "en riesgo"]  # a name from the data stays
+    assert out["IC del 95%"].tolist() == ["-46.2 a -41.3", "2 horas a 14 horas"]
+    assert list(table.columns) == ["Step", "95% CI"]  # the input is not modified

@@ -73,7 +73,23 @@ class _Scan:
                 sys.path.pop(0)
         return self._module
 
-    def _constant(self, name):
+    def _constant(self, name, where=None):
+        """A module constant's text, or a local name's when the function assigns it one
+        string literal only."""
+        func = self._function(where) if where is not None else None
+        if func is not None:
+            assigned = [
+                sub.value
+                for sub in ast.walk(func)
+                if isinstance(sub, ast.Assign | ast.AugAssign)
+                and any(
+                    isinstance(t, ast.Name) and t.id == name
+                    for t in (sub.targets if isinstance(sub, ast.Assign) else [sub.target])
+                )
+            ]
+            if assigned:
+                ok = len(assigned) == 1 and isinstance(assigned[0], ast.Constant)
+                return assigned[0].value if ok and isinstance(assigned[0].value, str) else None
         value = getattr(self.module(), name, None)
         return value if isinstance(value, str) else None
 
@@ -101,7 +117,7 @@ class _Scan:
             if (
                 isinstance(value, ast.Name)
                 and part.format_spec is None
-                and (const := self._constant(value.id)) is not None
+                and (const := self._constant(value.id, node)) is not None
             ):
                 out.append(const)
                 continue
