@@ -204,7 +204,39 @@ class _Scan:
             return None if const is None else [const]
         return None
 
+    def sentences(self):
+        """Reader sentences the module writes outside ``Finding(...)`` calls (reasons a
+        section does not apply, returned by helpers): string literals and f-strings of at
+        least 40 characters that start with a capital letter and end a sentence, not
+        docstrings and not error messages."""
+        skip = set()
+        for node in ast.walk(self.tree):
+            if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+                skip.add(node.value)  # docstrings
+            if isinstance(node, ast.Raise | ast.Call) and (
+                isinstance(node, ast.Raise)
+                or getattr(node.func, "id", getattr(node.func, "attr", "")).endswith(
+                    ("Error", "warn")
+                )
+            ):
+                skip.update(ast.walk(node))
+        for node in ast.walk(self.tree):
+            if node in skip or node in self._parts:
+                continue
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                text = node.value
+            elif isinstance(node, ast.JoinedStr):
+                text = self._fstring(node)
+            else:
+                continue
+            text = text.strip()
+            if len(text) >= 40 and text[:1].isupper() and text.endswith((".", ".)")):
+                where = f"{self.path.relative_to(ROOT)}:{node.lineno}"
+                self.texts.append((where, text))
+
     def run(self):
+        self._parts = {n for n in ast.walk(self.tree) if isinstance(n, ast.JoinedStr)}
+        self._parts = {c for n in self._parts for c in ast.walk(n) if c is not n}
         for node in ast.walk(self.tree):
             if not isinstance(node, ast.Call):
                 continue
@@ -236,6 +268,7 @@ def finding_texts():
             continue  # defines them
         scan = _Scan(path)
         scan.run()
+        scan.sentences()
         texts += scan.texts
         unchecked += scan.unchecked
     return texts, unchecked
