@@ -79,6 +79,9 @@ def translate(text, lang=None, *, record=True):
     found = table.get(key)
     if found is None:
         found = _compose(key, lang)
+    if found is None and key[:1].isupper():  # a phrase the code capitalized
+        lower = table.get(key[0].lower() + key[1:])
+        found = lower[0].upper() + lower[1:] if lower else None
     if found is None:
         if record and key not in _MISSING:
             _MISSING.append(key)
@@ -100,8 +103,8 @@ def _patterns(lang):
     out = []
     for key, value in catalog(lang).items():
         holes = _HOLE.findall(key)
-        if not holes:
-            continue
+        if not holes or len(re.findall(r"[^\W\d_]", _HOLE.sub("", key))) < 4:
+            continue  # a key that is mostly holes ("{p})") matches only exactly
         parts, names = [], {}
         pieces = _HOLE.split(key)
         for piece, hole in zip(pieces, [*holes, None], strict=True):
@@ -139,7 +142,7 @@ def _compose(text, lang):
     def fill(value, names, match):
         for hole, group in names.items():
             got = match.group(group)
-            value = value.replace(hole, table.get(got.strip(), got))
+            value = value.replace(hole, translate(got, lang, record=False))  # shorter: ends
         return value
 
     def matches(regex, open_end, i):
