@@ -157,20 +157,22 @@ def _compose(text, lang):
             if i + 1 in best:
                 best[i] = text[i] + best[i + 1]
             continue
+        # the candidate reaching furthest wins: a key, or a key with holes
+        found = None
         for k in keys:
             if text.startswith(k, i) and i + len(k) in best:
-                best[i] = table[k] + best[i + len(k)]
-                break
-        else:
-            for prefix, regex, open_end, names, value in patterns:
-                if prefix and not text.startswith(prefix, i):
-                    continue
-                for m in matches(regex, open_end, i):
-                    if m.end() in best and all(_fits(g) for g in m.groups()):
-                        best[i] = fill(value, names, m) + best[m.end()]
-                        break
-                if i in best:
+                found = (i + len(k), table[k])
+                break  # keys are longest first
+        for prefix, regex, open_end, names, value in patterns:
+            if prefix and not text.startswith(prefix, i):
+                continue
+            for m in matches(regex, open_end, i):
+                if m.end() in best and all(_fits(g) for g in m.groups()):
+                    if found is None or m.end() > found[0]:
+                        found = (m.end(), fill(value, names, m))
                     break
+        if found is not None:
+            best[i] = found[1] + best[found[0]]
     return best.get(0)
 
 
