@@ -1,4 +1,5 @@
 """Figures for readers who cannot see them: a plain description, and sharp images with it.
+Figures and tables also come out in the report's language (:mod:`cxkit.i18n`).
 
 In a notebook, :func:`cxkit.set_theme` shows figures as pixel-doubled PNG (sharp on any screen
 and in the HTML report) carrying :func:`describe_figure`'s text as their ``alt`` metadata; the
@@ -143,3 +144,16 @@ def show_figures_with_descriptions():
 
     formatters = shell.display_formatter.formatters
     formatters["image/png"].for_type(Figure, _figure_png)
+    # a table shown as a cell's result reads in the report's language too
+    import pandas as pd
+
+    formatters["text/html"].for_type(pd.DataFrame, _frame_html)
+
+
+def _frame_html(frame):
+    from .i18n import language
+    from .story import _translated_table
+
+    if language() != "en":
+        frame = _translated_table(frame)
+    return frame._repr_html_()

@@ -273,12 +273,12 @@ def export_html(nb, out_path, *, show_code=False, title=None, footer="", glossar
         exclude_input_prompt=True,
         exclude_output_prompt=True,
         embed_images=True,
+        language_code=lang,
     )
     nb = _strip_for_readers(nb, show_code)
     resources = {
         "metadata": {"name": title or Path(out_path).stem},
         "cxkit_footer": footer,
-        "language_code": lang,
         "cxkit_back": i18n.translate("all reports", lang),
     }
     body, _ = exporter.from_notebook_node(nb, resources=resources)
