@@ -50,8 +50,18 @@ def _fmt(value, spec):
     if isinstance(value, int):
         return f"{value:,}"
     if isinstance(value, str):  # words the code built ("months"); a name from the data stays
-        return i18n.translate(value, record=i18n.logging_missing())
+        return _words(value)
     return str(value)
+
+
+def _words(value):
+    """A value in the reader's language when the catalog knows it — whole, or item by item
+    for a list the code joined with commas ("time as a customer, plan, region")."""
+    record = i18n.logging_missing()
+    out = i18n.translate(value, record=record)
+    if out == value and ", " in value and i18n.language() != "en":
+        out = ", ".join(i18n.translate(v, record=record) for v in value.split(", "))
+    return out
 
 
 def _render(template, values, esc):
