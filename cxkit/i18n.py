@@ -103,7 +103,7 @@ def _patterns(lang):
     out = []
     for key, value in catalog(lang).items():
         holes = _HOLE.findall(key)
-        if not holes or len(re.findall(r"[^\W\d_]", _HOLE.sub("", key))) < 4:
+        if not holes or len(re.findall(r"[^\W\d_]", _HOLE.sub("", key))) < 3:
             continue  # a key that is mostly holes ("{p})") matches only exactly
         parts, names = [], {}
         pieces = _HOLE.split(key)

@@ -128,7 +128,7 @@ SPANISH = {
     "g-confidence-interval-ci": (
         "Intervalo de confianza (IC)",
         r"intervalo (?:de confianza )?(?:del )?95 ?%|\bIC\b",
-        "El rango en el que está el valor real con un 95 % de confianza, según cuántas personas "
+        "El rango en el que está el valor real con un 95% de confianza, según cuántas personas "
         "sostienen la cifra.",
     ),
     "g-adjusted-p-value": (
