@@ -405,6 +405,68 @@ def test_compare_models_on_a_plain_mixed_table():
     )
 
 
+def _xor_table(n=2000, seed=0, strength=3.0):
+    """A churn table where only an interaction matters (logistic regression cannot see it)."""
+    rng = np.random.default_rng(seed)
+    a, b = rng.normal(size=n), rng.normal(size=n)
+    logit = -1.0 + strength * np.sign(a) * np.sign(b)
+    return pd.DataFrame({"a": a, "b": b, "churned": rng.random(n) < 1 / (1 + np.exp(-logit))})
+
+
+def test_model_choice_follows_the_paired_difference():
+    """The simpler model is kept unless the other's advantage on the selection metric has a
+    paired bootstrap interval excluding 0."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        linear = compare_models(plain_table(1500, seed=3).drop(columns="customer_id"), "churned")
+        xor = compare_models(_xor_table(), "churned", n_boot=100)
+    for res in (linear, xor):
+        d, t = res.differences_, res.table
+        assert list(d.index) == [
+            "roc_auc",
+            "pr_auc",
+            "brier",
+            "log_loss",
+            "lift_at_10pct",
+            "brier_skill",
+        ]
+        for m in ("roc_auc", "log_loss"):  # the point difference is the tables' difference
+            assert d.loc[m, "difference"] == pytest.approx(
+                t.loc["boosting", m] - t.loc["logistic", m]
+            )
+            assert d.loc[m, "ci_low"] < d.loc[m, "difference"] < d.loc[m, "ci_high"]
+    # linear truth: boosting is not clearly better, so the simpler model ships (whatever the
+    # sign of its point difference)
+    assert not (linear.differences_.loc["log_loss", "clear"] and linear.best_ == "boosting")
+    ll = linear.differences_.loc["log_loss"]
+    assert linear.best_ == ("boosting" if ll["ci_high"] < 0 else "logistic") == "logistic"
+    # an interaction only trees can see: boosting clearly better, and chosen
+    ll = xor.differences_.loc["log_loss"]
+    assert ll["ci_high"] < 0 and ll["clear"] and xor.best_ == "boosting"
+    assert xor.differences_.loc["roc_auc", "ci_low"] > 0.1
+    # without replicates nothing is clear: the simpler model
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        plain = compare_models(_xor_table(600), "churned", n_boot=0)
+    assert plain.best_ == "logistic" and plain.differences_["ci_low"].isna().all()
+
+
+def test_importance_interval_includes_permutation_noise():
+    """With every held-out row from one customer, the bootstrap over customers cannot vary;
+    the interval must still be as wide as the permutations disagree."""
+    table = _xor_table(800, seed=1).assign(noise=np.random.default_rng(2).normal(size=800))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = compare_models(table, "churned", n_boot=0, n_splits=3)
+    one = dataclasses.replace(res, predictions_=res.predictions_.assign(group=0))
+    imp = driver_importance(one, model="boosting", n_repeats=4, n_boot=20).set_index("family")
+    assert (imp["ci_high"] - imp["ci_low"] > 1e-4).all()  # before: zero width
+    centre = (imp["ci_low"] + imp["ci_high"]) / 2
+    assert np.allclose(centre, imp["importance"])  # normal interval around the mean drop
+    assert imp.loc["a", "ci_low"] > 0 and imp.loc["b", "ci_low"] > 0  # the interaction
+    assert "permutations" in imp.attrs["interval"]
+
+
 @pytest.mark.parametrize(
     "case, match",
     [

@@ -24,7 +24,14 @@ class ModelComparison:
     table : DataFrame
         One row per model (index ``model``): held-out metrics with 95% bootstrap CIs.
     best_ : str
-        The chosen model (lowest held-out log loss unless ``select=`` says otherwise).
+        The chosen model: the simpler logistic regression, unless gradient boosting is better
+        on the ``select`` metric (held-out log loss by default) with a paired bootstrap
+        interval of the difference that excludes 0.
+    differences_ : DataFrame
+        Paired bootstrap differences, gradient boosting − logistic regression, on the same
+        resampled customers: one row per metric with ``difference``, ``ci_low``, ``ci_high``,
+        ``favours`` (the model the point estimate favours) and ``clear`` (the interval excludes
+        0). Empty without bootstrap replicates.
     model_ : sklearn Pipeline
         The chosen model refitted on every labelled row; ready for :func:`score`.
     predictions_ : DataFrame
@@ -48,6 +55,7 @@ class ModelComparison:
     reference_: dict
     spec_: dict | None = None
     notes_: dict = field(default_factory=dict)
+    differences_: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def __repr__(self):
         cols = ["roc_auc", "pr_auc", "base_rate", "brier", "lift_at_10pct"]
@@ -328,7 +336,9 @@ def compare_models(
     select : str
         Held-out metric choosing the returned model: ``"log_loss"`` (default; rewards ranking
         and calibration, both needed to value a campaign), ``"roc_auc"``, ``"pr_auc"`` or
-        ``"brier"``.
+        ``"brier"``. The simpler logistic regression is kept unless gradient boosting is better
+        on it with a paired bootstrap interval of the difference excluding 0 (``n_boot=0``:
+        no interval, so the simpler model).
     random_state : int
 
     Returns
@@ -462,8 +472,8 @@ def compare_models(
         f"{m}{s}" for m in metrics for s in ("", "_ci_low", "_ci_high")
     ]
     table = table[order + ["fit_seconds"]]
-    ascending = select in ("log_loss", "brier")
-    best = table[select].sort_values(ascending=ascending).index[0]
+    differences = _differences(point, boot, list(protos), metrics, n_boot)
+    best = _choose(differences, list(protos), select)
 
     final = clone(protos[best])
     with _fitting():
@@ -497,6 +507,8 @@ def compare_models(
         "dropped_columns": dropped,
         "skipped_cutoffs": skipped,
         "select": select,
+        "choice": "the simpler model unless the other is better on the select metric with a "
+        "paired bootstrap interval excluding 0",
     }
     table.attrs = jsonable({"evaluation": evaluation, **notes})
     return ModelComparison(
@@ -513,7 +525,52 @@ def compare_models(
         reference_=reference,
         spec_=spec,
         notes_=notes,
+        differences_=differences,
     )
+
+
+_LOWER_IS_BETTER = ("brier", "log_loss")
+
+
+def _differences(point, boot, names, metrics, n_boot):
+    """Paired bootstrap differences, each other model − the first (simplest), per metric."""
+    simple, rows = names[0], []
+    for other in names[1:]:
+        for m in metrics:
+            d = float(point[other][m][0] - point[simple][m][0])
+            if n_boot:
+                lo, hi = np.nanpercentile(boot[other][m] - boot[simple][m], [2.5, 97.5])
+            else:
+                lo = hi = np.nan
+            lower = m in _LOWER_IS_BETTER
+            favours = other if (d < 0 if lower else d > 0) else simple
+            rows.append(
+                {
+                    "model": other,
+                    "versus": simple,
+                    "metric": m,
+                    "difference": d,
+                    "ci_low": float(lo),
+                    "ci_high": float(hi),
+                    "favours": favours,
+                    "clear": bool(hi < 0 or lo > 0),
+                }
+            )
+    return pd.DataFrame(rows).set_index("metric") if rows else pd.DataFrame()
+
+
+def _choose(differences, names, select):
+    """The simplest model, unless another is better on ``select`` with a paired interval that
+    excludes 0 (then the best of those by the point difference)."""
+    if differences.empty:
+        return names[0]
+    d = differences.loc[[select]]
+    better = d[(d["favours"] == d["model"]) & d["clear"]]
+    if better.empty:
+        return names[0]
+    sign = -1 if select in _LOWER_IS_BETTER else 1
+    gain = sign * better["difference"].to_numpy()
+    return str(better["model"].iloc[int(np.argmax(gain))])
 
 
 def _groups(X):
