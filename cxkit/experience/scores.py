@@ -598,7 +598,10 @@ def ces(
     lo_t, hi_t = _t_interval(mean, sd, n, confidence)
     # clustered: the sandwich standard error with C − 1 degrees of freedom
     lo_c, hi_c = _t_interval(
-        mean, np.sqrt(cl["_score_var"].to_numpy() * cl["C"].to_numpy(float)), cl["C"].to_numpy(float), confidence
+        mean,
+        np.sqrt(cl["_score_var"].to_numpy() * cl["C"].to_numpy(float)),
+        cl["C"].to_numpy(float),
+        confidence,
     )
     rep = cl["repeat"].to_numpy()
     table["ci_low"], table["ci_high"] = np.where(rep, lo_c, lo_t), np.where(rep, hi_c, hi_t)
