@@ -371,6 +371,12 @@ def churn_dataset(
     spend_L = np.zeros(n_rows)
     spend_R = np.zeros(n_rows)
     ch_type = np.zeros((n_ch, n_types), np.int64)
+    # trend ratios compare rates over the time a customer had in each window (tenure-clipped),
+    # so they count only events at or after signup (earlier browsing would inflate the long
+    # window's rate against an exposure that starts at signup)
+    post_L = np.zeros((n_rows, n_types), np.int32)
+    post_R = np.zeros((n_rows, n_types), np.int32)
+    signup_row = signup[ci].astype("int64")
     chunk = 4_000_000
     for s in range(0, len(ev_t), chunk):  # a loop over chunks only bounds memory
         t = ev_t[s : s + chunk]
@@ -395,6 +401,9 @@ def churn_dataset(
                 ech_all[m_ch] * n_types + et[m_ch], minlength=n_ch * n_types
             ).reshape(n_ch, n_types)
         cnt_type_R += _bincount2(r[in_r], et[in_r], n_rows, n_types)
+        post = t[idx] >= signup_row[r]
+        post_L += _bincount2(r[post], et[post], n_rows, n_types)
+        post_R += _bincount2(r[post & in_r], et[post & in_r], n_rows, n_types)
         if has_channel:
             ech = ev_ch[s : s + chunk][idx]
             keep = ech >= 0
@@ -424,9 +433,9 @@ def churn_dataset(
             feats[f"n_{name}_{wr}"] = cnt_type_R[:, j]
             family[f"n_{name}_{wr}"] = fam
             with np.errstate(divide="ignore", invalid="ignore"):
-                trend = (cnt_type_R[:, j] / exp_R) / (cnt_type_L[:, j] / exp_L)
-            if (cnt_type_L[:, j] > 0).mean() >= 0.25:  # else mostly undefined
-                feats[f"trend_{name}"] = np.where(cnt_type_L[:, j] > 0, trend, np.nan)
+                trend = (post_R[:, j] / exp_R) / (post_L[:, j] / exp_L)
+            if (post_L[:, j] > 0).mean() >= 0.25:  # else mostly undefined
+                feats[f"trend_{name}"] = np.where(post_L[:, j] > 0, trend, np.nan)
                 family[f"trend_{name}"] = fam
     if has_channel:
         # a channel belongs to the family of the event it mostly carries (app -> app_login)
