@@ -539,6 +539,64 @@ def test_bad_targets(case, match):
     assert "column 'y'" in str(err.value)
 
 
+def test_a_yes_no_target_is_read_with_a_note():
+    table = plain_table(300).drop(columns=["customer_id"])
+    yes_no = table.assign(churned=np.where(table["churned"], " Yes", "No"))
+    with pytest.warns(UserWarning, match="churn = 'Yes', not churn = 'No'"):
+        res = compare_models(yes_no, "churned", n_boot=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = compare_models(
+            table.assign(churned=table["churned"].astype(int)), "churned", n_boot=0
+        )
+    assert res.notes_["target"] == "target labels read as churn = 'Yes', not churn = 'No'"
+    assert res.table["roc_auc"].tolist() == ref.table["roc_auc"].tolist()
+    assert res.y_.tolist() == table["churned"].astype(float).tolist()
+    left = table.assign(churned=pd.Categorical(np.where(table["churned"], "Left", "Stayed")))
+    with pytest.warns(UserWarning, match="'Left'"):
+        compare_models(left, "churned", n_boot=0)
+    # two labels neither of which reads as churn: refused, showing both
+    ab = table.assign(churned=np.where(table["churned"], "A", "B"))
+    with pytest.raises(DataError, match=r"labels \['A', 'B'\]|labels \['B', 'A'\]"):
+        compare_models(ab, "churned", n_boot=0)
+    three = table.assign(churned=np.where(table["churned"], "yes", "no"))
+    three.loc[:4, "churned"] = "maybe"
+    with pytest.raises(DataError, match="maybe") as err:
+        compare_models(three, "churned", n_boot=0)
+    assert "'no'" in str(err.value) and "'yes'" in str(err.value)  # the labels it has
+
+
+def test_a_plain_table_model_scores_new_rows():
+    table = plain_table(600)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = compare_models(table, "churned", n_boot=0)
+    new = table.drop(columns=["churned"]).iloc[:50].copy()
+    p = res.predict_proba(new)
+    assert p.name == "churn_probability" and p.index.equals(new.index)
+    # the same as the fitted pipeline on the prepared training rows
+    ref = res.model_.predict_proba(res.X_.iloc[:50])[:, 1]
+    np.testing.assert_allclose(p.to_numpy(), ref)
+    assert new.shape == (50, 6)  # input untouched
+    odd = new.assign(plan=["weekly"] + list(new["plan"].iloc[1:]))
+    with pytest.warns(UserWarning, match="never saw.*'plan': 1"):
+        res.predict_proba(odd)
+    with pytest.raises(DataError, match="tickets"):
+        res.predict_proba(new.drop(columns=["tickets"]))
+    with pytest.raises(DataError, match=r"(?s)'tickets'.*infinite"):
+        res.predict_proba(new.assign(tickets=np.inf))
+
+
+def test_infinite_features_are_named_before_scikit_learn():
+    table = plain_table(300).drop(columns=["customer_id"])
+    table["ratio"] = 1.0
+    table.loc[[4, 9], "ratio"] = np.inf
+    table.loc[12, "ratio"] = -np.inf
+    with pytest.raises(DataError, match=r"(?s)'ratio'.*infinite.*3 row.*'4', '9', '12'") as err:
+        compare_models(table, "churned", n_boot=0)
+    assert "NaN" in str(err.value)  # the fix is named
+
+
 def test_bad_dataset_arguments():
     j = hand_journey()
     with pytest.raises(DataError, match="'cutoffs'"):

@@ -258,7 +258,8 @@ def score(journey, model, at=None, *, reasons=3):
         raise _bad(
             source,
             "model",
-            "a compare_models() result fitted on churn_dataset() features",
+            "a compare_models() result fitted on churn_dataset() features (a model fitted "
+            "on a plain table scores new rows with result.predict_proba(new_rows))",
             [type(model).__name__],
         )
     _need_journey(journey, "score")

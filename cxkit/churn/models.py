@@ -70,6 +70,77 @@ class ModelComparison:
     def __getitem__(self, key):
         return self.table[key]
 
+    def predict_proba(self, X):
+        """Churn probability (0–1) of new rows of a feature table like the one fitted on.
+
+        ``X`` needs the feature columns the model was fitted with (others, such as the target
+        or an id, are ignored); text columns are read with the fitted categories, and a level
+        the model never saw counts as missing (warned, with how many rows). For a journey use
+        :func:`cxkit.score`, which rebuilds the features at a date.
+
+        Returns
+        -------
+        Series
+            ``churn_probability`` indexed like ``X``.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> import cxkit
+        >>> t = pd.DataFrame({"calls": [0, 1, 2, 5, 0, 3] * 20, "churned": [0, 0, 1, 1, 0, 1] * 20})
+        >>> res = cxkit.compare_models(t, "churned", n_boot=0, n_splits=2)
+        >>> res.predict_proba(pd.DataFrame({"calls": [0, 5]})).between(0, 1).all()
+        np.True_
+        """
+        source = "ModelComparison.predict_proba()"
+        if not isinstance(X, pd.DataFrame):
+            raise _bad(
+                source, "X", "a DataFrame with the model's feature columns", [type(X).__name__]
+            )
+        missing = [c for c in self.features_ if c not in X.columns]
+        if missing:
+            raise DataError(
+                source,
+                [
+                    {
+                        "column": c,
+                        "expected": "a feature column the model was fitted with",
+                    }
+                    for c in missing
+                ],
+                columns=X.columns,
+            )
+        rows, unseen = {}, {}
+        for c in self.features_:
+            train, s = self.X_[c], X[c]
+            if isinstance(train.dtype, pd.CategoricalDtype):
+                text = s.map(str, na_action="ignore").astype(object)
+                cat = pd.Categorical(text, categories=train.cat.categories)
+                new = pd.isna(cat) & text.notna().to_numpy()
+                if new.any():
+                    unseen[c] = int(new.sum())
+                rows[c] = cat
+            elif pd.api.types.is_timedelta64_dtype(s):
+                rows[c] = (s / _DAY).to_numpy(float)
+            else:
+                values = pd.to_numeric(s, errors="coerce")
+                bad = values.isna() & s.notna()
+                if bad.any():
+                    raise _bad(
+                        source, c, "numbers, as in the fitted table", list(pd.unique(s[bad]))[:5]
+                    )
+                rows[c] = values.to_numpy(float)
+        _check_finite(pd.DataFrame(rows, index=X.index), source)
+        if unseen:
+            warnings.warn(
+                f"{source}: levels the model never saw are read as missing: {unseen} rows",
+                stacklevel=2,
+            )
+        Xs = pd.DataFrame(rows, index=X.index)[self.features_]
+        with _fitting():
+            p = self.model_.predict_proba(Xs)[:, 1]
+        return pd.Series(p, index=X.index, name="churn_probability")
+
     @property
     def loc(self):
         return self.table.loc
@@ -104,6 +175,7 @@ def _prepare(X, source):
                 X[col] = s.cat.remove_unused_categories()
         else:
             X[col] = s.astype(float)
+    _check_finite(X, source)
     if X.shape[1] == 0:
         raise DataError(
             source,
@@ -119,6 +191,33 @@ def _prepare(X, source):
     if dropped:
         warnings.warn(f"compare_models: columns not used as features: {dropped}", stacklevel=3)
     return X, dropped
+
+
+def _check_finite(X, source):
+    """Refuse infinite numbers (a ratio divided by zero) before scikit-learn sees them: one
+    DataError naming each column, how many rows and up to five row labels."""
+    problems = []
+    for c in X.columns:
+        s = X[c]
+        if isinstance(s.dtype, pd.CategoricalDtype) or not pd.api.types.is_numeric_dtype(s):
+            continue
+        bad = np.isinf(s.to_numpy(dtype=float, na_value=np.nan))
+        if bad.any():
+            problems.append(
+                {
+                    "column": c,
+                    "expected": "finite numbers; some are infinite",
+                    "rows": int(bad.sum()),
+                    "examples": [str(i) for i in X.index[bad][:5]],
+                }
+            )
+    if problems:
+        raise DataError(
+            source,
+            problems,
+            hint="replace infinite values (e.g. a ratio divided by zero) with NaN, which the "
+            "models read as missing, or with a cap",
+        )
 
 
 def _pipelines(X, random_state):
@@ -298,18 +397,64 @@ def _as_target(y, X, source):
     return X, pd.Series(y, index=X.index, name="churned")
 
 
-def _check_target(y, allow_missing, source):
-    values = y.astype("float64") if y.dtype == bool else pd.to_numeric(y, errors="coerce")
-    bad = values.notna() & ~values.isin([0, 1])
-    if (y.notna() & values.isna()).any() or bad.any():
-        ex = list(pd.unique(y[bad | (y.notna() & values.isna())]))[:5]
+#: Labels read as churn (1) in a two-level text target, case-insensitively.
+POSITIVE_LABELS = ("yes", "y", "true", "t", "1", "churn", "churned", "lost", "left", "cancelled")
+
+
+def _two_level(y, source):
+    """A text or categorical target with exactly two labels → (0/1 floats, note), or None.
+
+    The label counted as churn is the one in :data:`POSITIVE_LABELS` (``Yes``, ``True``,
+    ``churned`` …); when neither or both are, the target is refused with its labels shown."""
+    if pd.api.types.is_numeric_dtype(y) and not isinstance(y.dtype, pd.CategoricalDtype):
+        return None
+    known = y[y.notna()]
+    labels = list(pd.unique(known.astype(str).str.strip()))
+    if len(labels) != 2:
+        return None
+    positive = [lv for lv in labels if lv.lower() in POSITIVE_LABELS]
+    if len(positive) != 1:
         raise DataError(
             source,
             [
                 {
                     "column": "y",
-                    "expected": "a 0/1 (or True/False) churn target",
-                    "rows": int(bad.sum()),
+                    "expected": "a 0/1 churn target, or two labels of which one reads as churn "
+                    f"({', '.join(POSITIVE_LABELS)}); got the labels {labels}",
+                    "rows": int(len(known)),
+                    "examples": labels,
+                }
+            ],
+            hint="map the target to 0/1 yourself, e.g. y.eq('Left').astype(int)",
+        )
+    pos = positive[0]
+    neg = next(lv for lv in labels if lv != pos)
+    values = pd.Series(np.nan, index=y.index)
+    values[y.notna()] = (known.astype(str).str.strip() == pos).astype(float).to_numpy()
+    note = f"target labels read as churn = {pos!r}, not churn = {neg!r}"
+    warnings.warn(f"compare_models: {note}", stacklevel=4)
+    return values, note
+
+
+def _check_target(y, allow_missing, source):
+    two = _two_level(y, source)
+    if two is not None:
+        values, note = two
+        y = values
+    else:
+        note = None
+    values = y.astype("float64") if y.dtype == bool else pd.to_numeric(y, errors="coerce")
+    bad = values.notna() & ~values.isin([0, 1])
+    if (y.notna() & values.isna()).any() or bad.any():
+        wrong = bad | (y.notna() & values.isna())
+        ex = list(pd.unique(y[wrong]))[:5]
+        raise DataError(
+            source,
+            [
+                {
+                    "column": "y",
+                    "expected": "a 0/1 (or True/False) churn target, or two labels such as Yes/No",
+                    "rows": int(wrong.sum()),
                     "examples": ex,
                 }
             ],
@@ -330,6 +475,7 @@ def _check_target(y, allow_missing, source):
             "unlabelled rows carry cutoffs",
         )
     known = values[~missing]
+    values.attrs["note"] = note
     if known.nunique() < 2:
         raise DataError(
             source,
@@ -550,6 +696,7 @@ def compare_models(
         "dropped_columns": dropped,
         "skipped_cutoffs": skipped,
         "select": select,
+        "target": y.attrs.get("note"),
         "choice": "the simpler model unless the other is better on the select metric with a "
         "paired bootstrap interval excluding 0",
     }

@@ -14,6 +14,7 @@ from .checks import (
     _as_list,
     _check_alpha,
     _check_columns,
+    _check_levels,
     _check_survival,
     _reference_level,
     _zgrid,
@@ -82,10 +83,37 @@ class CoxResult:
         return "\n".join(lines)
 
 
+def _check_finite_covariates(table, covariates, where):
+    """Infinite numbers reach lifelines as a bare error; name the column and rows instead."""
+    problems = []
+    for name in covariates:
+        col = table[name]
+        if isinstance(col.dtype, pd.CategoricalDtype) or not pd.api.types.is_numeric_dtype(col):
+            continue
+        bad = np.isinf(col.to_numpy(dtype=float, na_value=np.nan))
+        if bad.any():
+            problems.append(
+                {
+                    "column": name,
+                    "expected": "finite numbers; some are infinite",
+                    "rows": int(bad.sum()),
+                    "examples": [str(i) for i in table.index[bad][:5]],
+                }
+            )
+    if problems:
+        raise DataError(
+            f"{where}(covariates=...)",
+            problems,
+            hint="replace infinite values (e.g. a ratio divided by zero) with NaN (rows with a "
+            "missing covariate are left out, with a warning) or with a cap",
+        )
+
+
 def _design(table, covariates, where):
     """Numeric design matrix: categoricals one-hot against their reference level; constant
     covariates are skipped with a warning. Returns (X, terms, skipped, dropped_rows)."""
     columns, terms, skipped = {}, [], []
+    _check_finite_covariates(table, covariates, where)
     missing = table[covariates].isna().any(axis=1).to_numpy()
     for name in covariates:
         col = table[name][~missing]
@@ -103,6 +131,7 @@ def _design(table, covariates, where):
                 {"term": name, "covariate": name, "level": None, "reference": None, "kind": kind}
             )
             continue
+        _check_levels(col, name, where, "covariates")
         ref = _reference_level(name, col)
         levels = (
             list(col.cat.categories)
