@@ -87,7 +87,8 @@ class ModelComparison:
         --------
         >>> import pandas as pd
         >>> import cxkit
-        >>> t = pd.DataFrame({"calls": [0, 1, 2, 5, 0, 3] * 20, "churned": [0, 0, 1, 1, 0, 1] * 20})
+        >>> t = pd.DataFrame({"calls": [0, 1, 2, 5, 0, 3] * 20,
+        ...                   "churned": [0, 0, 1, 1, 0, 1] * 20})
         >>> res = cxkit.compare_models(t, "churned", n_boot=0, n_splits=2)
         >>> res.predict_proba(pd.DataFrame({"calls": [0, 5]})).between(0, 1).all()
         np.True_
