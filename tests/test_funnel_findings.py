@@ -393,3 +393,20 @@ def test_notebook_01_on_odd_folders(tmp_path):
         assert "0 days (0 to 0)" not in text and not re.search(r"\d\.\d+ hours", text)
         if name == "minutes":
             assert "Paid" in text and "hour" not in text.split("How long do steps take?")[1]
+
+
+def test_readable_window_puts_the_short_window_beside_the_full(sample):
+    fs = funnel_steps(sample)
+    full = cxkit.funnel(sample, fs.steps, **fs.kwargs)
+    short = cxkit.funnel(sample, fs.steps, **{**fs.kwargs, "window": "3D"})
+    t = tables.readable_window(short, full, "3D", journey=sample)
+    assert list(t.columns) == [
+        "Step",
+        "People within 3 days",
+        "% of entrants within 3 days",
+        "% of entrants, full window",
+    ]
+    last = t.iloc[-1]
+    assert last["People within 3 days"] == f"{int(short['customers'].iloc[-1]):,}"
+    assert last["% of entrants, full window"] == f"{full['pct_of_start'].iloc[-1]:.1f}%"
+    assert not BAD_WORDS.search(t.to_string())

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import nbformat
+import pandas as pd
 import pytest
 
 import cxkit
@@ -310,3 +311,80 @@ def test_glossary_leaves_out_survey_terms_the_data_lacks(sample):
     bare = journey_from_tables(sample.events, sample.customers)
     assert "NPS" not in _glossary(bare) and "CSAT" not in _glossary(bare)
     assert "Hazard ratio" in _glossary(bare)
+
+
+def test_index_says_each_thing_once(tmp_path):
+    """An overview gives way to its analysis's own report; a repeated sentence is said once."""
+    nbs = tmp_path / "nbs"
+    _notebook(
+        nbs,
+        "00_overview",
+        "from cxkit.story import Finding, not_applicable, show\n"
+        "show(Finding('demo.overview', 'Demo overview {n}.', {'n': 1}, headline=True),\n"
+        "     Finding('other.overview', 'Other overview {n}.', {'n': 2}, headline=True),\n"
+        "     Finding('overview.volumes', 'Volumes {n}.', {'n': 3}, headline=True, summary=True),\n"
+        "     not_applicable('demo.surveys', 'No survey answers.'))",
+    )
+    _notebook(
+        nbs,
+        "01_demo",
+        "from cxkit.story import Finding, not_applicable, show\n"
+        "show(Finding('demo.main', 'Demo main {n}.', {'n': 4}, headline=True),\n"
+        "     Finding('demo.again', 'Volumes {n}.', {'n': 3}, headline=True),\n"
+        "     not_applicable('demo.surveys', 'No survey answers.'))",
+    )
+    cxkit.build_report(cxkit.sample_dir(), tmp_path / "out", notebooks=nbs, progress=False)
+    index = (tmp_path / "out" / "index.html").read_text()
+    assert "Demo overview" not in index  # its analysis has a report of its own
+    assert index.count("Other overview 2.") == 1  # no report of its own: the overview stays
+    assert index.count("Volumes 3.") == 1  # in the summary, not again under a notebook
+    assert index.count("Demo main 4.") == 1
+    assert index.count("No survey answers.") == 1
+
+
+def test_figures_are_sharp_and_described(tmp_path):
+    """Report images are pixel-doubled PNG whose alt text says what the chart shows."""
+    import base64
+    import re
+    import struct
+
+    nbs = tmp_path / "nbs"
+    _notebook(
+        nbs,
+        "01_chart",
+        "import cxkit, matplotlib.pyplot as plt\ncxkit.set_theme()\n"
+        "fig, ax = plt.subplots(figsize=(4, 3))\n"
+        "ax.plot([1, 2], label='web'); ax.plot([2, 1], label='app')\n"
+        "ax.set(title='Visits per week', xlabel='week', ylabel='visits'); ax.legend()",
+    )
+    cxkit.build_report(cxkit.sample_dir(), tmp_path / "out", notebooks=nbs, progress=False)
+    page = (tmp_path / "out" / "01_chart.html").read_text()
+    imgs = re.findall(r"<img [^>]*>", page)
+    assert len(imgs) == 1
+    alt = re.search(r'alt="([^"]*)"', imgs[0]).group(1)
+    assert alt == "Chart. Visits per week — across: week; up: visits — groups: web and app."
+    png = base64.b64decode(re.search(r"base64,([^\"]+)", imgs[0]).group(1))
+    pixels = struct.unpack(">I", png[16:20])[0]  # IHDR width
+    shown = int(re.search(r'width="?(\d+)', imgs[0]).group(1))
+    assert pixels == 2 * shown and shown > 300  # drawn at 2x the size it is shown
+
+
+def test_report_writes_the_tables_as_csv_and_links_them(tmp_path):
+    nbs, out = tmp_path / "nbs", tmp_path / "out"
+    _notebook(
+        nbs,
+        "01_tables",
+        "import cxkit, pandas as pd\ncxkit.story.export_tables(exports_dir)\n"
+        "raw = pd.DataFrame({'customer_id': ['c1', 'c2'], 'churn_probability': [0.51234, 0.4]})\n"
+        "cxkit.story.show_table(raw.round(1), raw=raw, name='contact_now')",
+    )
+    (out / "tables").mkdir(parents=True)
+    (out / "tables" / "old_table.csv").write_text("from another report\n")
+    cxkit.build_report(cxkit.sample_dir(), out, notebooks=nbs, progress=False)
+    assert sorted(p.name for p in (out / "tables").iterdir()) == ["contact_now.csv"]
+    back = pd.read_csv(out / "tables" / "contact_now.csv")
+    assert back["churn_probability"].tolist() == [0.51234, 0.4]
+    index = (out / "index.html").read_text()
+    assert 'href="tables/contact_now.csv">Customers to contact now' in index
+    assert 'href="findings.json"' in index
+    assert 'href="tables/contact_now.csv"' in (out / "01_tables.html").read_text()

@@ -31,6 +31,7 @@ __all__ = [
     "drivers",
     "planted",
     "scores",
+    "contacts",
     "campaign",
     "overview",
 ]
@@ -523,6 +524,32 @@ def campaign(held_out, today, money, *, journey=None):
                 )
             )
     return out
+
+
+def contacts(contact_list, *, journey=None):
+    """Who to contact now: how many, the expected gain, and where the list is."""
+    key = "churn.contact_now"
+    if (skip := _skipped(journey, key)) is not None:
+        return [skip]
+    if contact_list is None:
+        return []
+    if not len(contact_list):
+        return [
+            Finding(
+                key,
+                "No customer is on today's contact list: for none is the offer expected to "
+                "pay for its cost.",
+            )
+        ]
+    return [
+        Finding(
+            key,
+            "**{n}** customers are worth contacting now. The riskiest are listed below with "
+            "their churn probability, the expected gain of contacting each and their top "
+            "reasons; the report writes the whole list as a spreadsheet (contact_now.csv).",
+            {"n": count_text(len(contact_list))},
+        )
+    ]
 
 
 def overview(journey):

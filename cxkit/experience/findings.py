@@ -408,7 +408,7 @@ def journey_map(jmap, *, journey=None):
         return [
             not_applicable(
                 key,
-                "None of the events match the journey stages the kit knows, so the journey map "
+                "No event matches the journey stages the kit knows, so the journey map "
                 "is not drawn. Name the events of each stage (awareness, consideration, "
                 "decision, purchase, after purchase) to draw it for your own events.",
             )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .._theme import NEUTRAL, PALETTE, get_ax, palette_for
+from .._theme import NEUTRAL, PALETTE, get_ax, log_ticks, palette_for
 from ..data import DataError
 
 __all__ = ["plot_funnel", "plot_time_to_convert", "plot_drop_off_paths"]
@@ -258,6 +258,7 @@ def plot_time_to_convert(data, *, by=None, ax=None, **kwargs):
                 linewidth=0,
             )
     ax.set_xscale("log")
+    log_ticks(ax)
     ax.set_ylim(0, 100)
     ax.legend(frameon=False, fontsize=8)
     return ax

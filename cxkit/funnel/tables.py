@@ -14,7 +14,14 @@ import pandas as pd
 
 from .._format import duration_text, is_known
 
-__all__ = ["readable_funnel", "readable_times", "readable_gaps", "readable_paths", "labelled"]
+__all__ = [
+    "readable_funnel",
+    "readable_window",
+    "readable_times",
+    "readable_gaps",
+    "readable_paths",
+    "labelled",
+]
 
 
 def _label(journey, name):
@@ -63,6 +70,22 @@ def readable_funnel(table, *, journey=None):
         duration_text(t) if is_known(t) else "" for t in table["median_time_to_step"]
     ]
     out.index = pd.Index(table["step_index"].to_numpy(), name="#")
+    return out
+
+
+def readable_window(short, full, window, *, journey=None):
+    """The funnel with a shorter window (``short``) beside the full one (``full``): people and
+    % of entrants reaching each step within ``window`` (e.g. ``"3D"``), and % in the full one."""
+    within = duration_text(pd.Timedelta(window) / pd.Timedelta(days=1))
+    out = pd.DataFrame(
+        {
+            "Step": [_label(journey, s) for s in short["step"]],
+            f"People within {within}": [f"{int(n):,}" for n in short["customers"]],
+            f"% of entrants within {within}": [_pct(v) for v in short["pct_of_start"]],
+            "% of entrants, full window": [_pct(v) for v in full["pct_of_start"]],
+        }
+    )
+    out.index = pd.Index(short["step_index"].to_numpy(), name="#")
     return out
 
 

@@ -352,6 +352,9 @@ def build_report(
 
     journey = read_journey(data)  # fail early, with a DataError naming the file, on bad data
     out.mkdir(parents=True, exist_ok=True)
+    tables = out / "tables"  # the notebooks' tables as CSV (cxkit.story.show_table)
+    for stale in tables.glob("*.csv"):  # from an earlier report: not this data's
+        stale.unlink()
     made = _dt.datetime.now().strftime("%Y-%m-%d %H:%M")
     footer = (
         f"Made by cxkit on {made} from {data} — {len(journey.events):,} events, "
@@ -363,7 +366,8 @@ def build_report(
         if progress:
             print(f"[{n}/{len(paths)}] {path.stem} …", end=" ", flush=True)
         started = time.perf_counter()
-        nb, error = execute_notebook(path, {"data_dir": str(data.resolve())}, timeout=timeout)
+        parameters = {"data_dir": str(data.resolve()), "exports_dir": str(tables.resolve())}
+        nb, error = execute_notebook(path, parameters, timeout=timeout)
         run = NotebookRun(
             path.stem,
             path,
@@ -389,17 +393,50 @@ def build_report(
     return [index] + [r.html for r in runs]
 
 
-def _notebook_section(run):
+def _analysis(finding):
+    return (finding["key"] or "").split(".", 1)[0]
+
+
+def _is_overview(finding):
+    return (finding["key"] or "").endswith(".overview")
+
+
+def _covered_elsewhere(runs):
+    """The analyses that a notebook of their own reported on (it ran, and its findings say so).
+
+    Notebook 00 gives one ``<analysis>.overview`` finding per analysis; on the index, that
+    finding gives way to the analysis's own notebook when it ran, so each thing is said once.
+    """
+    return {_analysis(f) for r in runs if not r.error for f in r.findings if not _is_overview(f)}
+
+
+def _unique(findings, said):
+    """The findings whose text has not been said yet on the page (``said`` is updated)."""
+    out = []
+    for f in findings:
+        if f["text"] not in said:
+            said.add(f["text"])
+            out.append(f)
+    return out
+
+
+def _notebook_section(run, covered, said):
     """One notebook on the index: its error when it failed (none of its findings), else its
-    headline findings and the sections this data does not cover, with why."""
+    headline findings and the sections this data does not cover, with why — each only if the
+    page has not said it already, and an overview only if its analysis has no report of its own.
+    """
     esc = html.escape
     link = f'<h2><a href="{esc(run.html.name)}">{esc(run.title)}</a></h2>'
     if run.error:
         reason = " ".join(run.error.split())  # a DataError's lines, on one line
         reason = reason if len(reason) <= 400 else reason[:399] + "…"
         return f'<section>{link}<p class="fail">This notebook failed: {esc(reason)}</p></section>'
-    heads = [f for f in run.findings if f["applies"] and f["headline"]]
-    missing = [f for f in run.findings if not f["applies"]]
+
+    def own(f):
+        return not (_is_overview(f) and _analysis(f) in covered)
+
+    heads = _unique([f for f in run.findings if f["applies"] and f["headline"] and own(f)], said)
+    missing = _unique([f for f in run.findings if not f["applies"] and own(f)], said)
     body = "".join(f"<li>{esc(f['text'])}</li>" for f in heads)
     body = f"<ul>{body}</ul>" if body else ""
     if missing:
@@ -410,8 +447,12 @@ def _notebook_section(run):
 
 def _write_index(runs, out, data, journey, made):
     esc = html.escape
-    items = [_notebook_section(r) for r in runs]
-    summary = [f for r in runs if not r.error for f in r.findings if f["applies"] and f["summary"]]
+    said = set()
+    summary = _unique(
+        [f for r in runs if not r.error for f in r.findings if f["applies"] and f["summary"]], said
+    )
+    covered = _covered_elsewhere(runs)
+    items = [_notebook_section(r, covered, said) for r in runs]
     exec_items = "".join(f"<li>{esc(f['text'])}</li>" for f in summary)
     exec_block = (
         f"<section class='summary'><h2>In short</h2><ul>{exec_items}</ul></section>"
@@ -422,6 +463,7 @@ def _write_index(runs, out, data, journey, made):
         title="Customer journey report",
         summary=exec_block,
         items="\n".join(items),
+        downloads=_downloads(out),
         glossary=_glossary(journey),
         meta=esc(
             f"Data: {data} — {len(journey.events):,} events, "
@@ -439,6 +481,27 @@ def _write_index(runs, out, data, journey, made):
     }
     (out / "findings.json").write_text(json.dumps(kept, indent=2, default=str))
     return path
+
+
+def _downloads(out):
+    """Links to what the report wrote for spreadsheets and dashboards."""
+    esc = html.escape
+    files = sorted((out / "tables").glob("*.csv"))
+    if not files:
+        return ""
+    first = [f for f in files if f.stem == "contact_now"]
+    lines = [
+        f'<li><a href="tables/{esc(f.name)}">Customers to contact now</a> ({esc(f.name)}): '
+        "churn probability, expected gain and top reasons.</li>"
+        for f in first
+    ]
+    rest = ", ".join(f'<a href="tables/{esc(f.name)}">{esc(f.stem)}</a>' for f in files)
+    lines.append(f"<li>Every table of the reports as CSV: {rest}.</li>")
+    lines.append(
+        "<li>Every finding with its numbers, for dashboards: "
+        '<a href="findings.json">findings.json</a>.</li>'
+    )
+    return f"<section><h2>Downloads</h2><ul>{''.join(lines)}</ul></section>"
 
 
 _HIDDEN_TAGS = {"script", "style", "template"}
@@ -572,6 +635,7 @@ dt {{ font-weight: bold; margin-top: .6rem; }} dd {{ margin-left: 1.2rem; }}
 <p class="meta">{meta}</p>
 {summary}
 {items}
+{downloads}
 <section><h2>Glossary</h2>{glossary}</section>
 </body></html>
 """
