@@ -130,6 +130,36 @@ def test_trend_counts_only_events_after_signup():
     assert b["trend_app_login"] == pytest.approx((1 / 30) / (2 / 60))
 
 
+def test_event_names_that_read_as_features_do_not_overwrite_them():
+    customers = [("a", "2024-01-10", None, "monthly", "gold")]
+    events = [
+        ("a", "2024-02-01", "events", "web", np.nan),
+        ("a", "2024-02-02", "events", "web", np.nan),
+        ("a", "2024-02-03", "channel_web", "app", np.nan),
+        ("a", "2024-02-04", "app_login", "app", np.nan),
+    ]
+    j = journey_of(events, customers)
+    with pytest.warns(UserWarning, match="n_event_"):
+        X, _ = churn_dataset(j, ["2024-03-01"], lookback="60D", static=["plan"])
+    a = X.iloc[0]
+    # all 4 events; the event called "events" 2; the web channel 2; "channel_web" events 1
+    assert a["n_events_60d"] == 4 and a["n_event_events_60d"] == 2
+    assert a["n_channel_web_60d"] == 2 and a["n_event_channel_web_60d"] == 1
+    assert a["n_channel_app_60d"] == 2 and a["n_app_login_60d"] == 1
+    assert X.attrs["renamed_events"] == {
+        "events": "n_event_events_60d",
+        "channel_web": "n_event_channel_web_60d",
+    }
+    cat = feature_catalogue(X).set_index("feature")["definition"]
+    assert (
+        cat["n_event_events_60d"] == "Number of 'events' events in the 60 days before the cutoff."
+    )
+    customers = j.customers.assign(tenure_days=[5.0])
+    j2 = dataclasses.replace(j, customers=customers)
+    with pytest.raises(DataError, match="(?s)static.*overwrite.*tenure_days"):
+        churn_dataset(j2, ["2024-03-01"], lookback="60D", static=["plan", "tenure_days"])
+
+
 def test_labels_unknown_when_horizon_passes_observed_at():
     j = hand_journey()
     with warnings.catch_warnings():

@@ -130,6 +130,7 @@ def _define(col, windows, recent, static):
         if col.endswith("_" + suffix):
             stem = col[: -len(suffix) - 1]
             for prefix, pattern in (
+                ("n_event_", "n_{event}_{window}"),
                 ("n_channel_", "n_channel_{channel}_{window}"),
                 ("support_contacts", "support_contacts_{window}"),
                 ("spend", "spend_{window}"),

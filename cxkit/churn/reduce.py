@@ -423,15 +423,19 @@ def churn_dataset(
     exp_R = np.clip(tenure, 1e-9, recent / _DAY)
     type_family = [fam_of_event.get(e, e) for e in type_names]
     present = cnt_type_L.sum(0) > 0
+    renamed = {}
     for j, name in enumerate(type_names):
         if not present[j]:
             continue
         fam = type_family[j]
-        feats[f"n_{name}_{wl}"] = cnt_type_L[:, j]
-        family[f"n_{name}_{wl}"] = fam
+        stem = _event_stem(name)
+        if stem != f"n_{name}":
+            renamed[name] = f"{stem}_{wl}"
+        feats[f"{stem}_{wl}"] = cnt_type_L[:, j]
+        family[f"{stem}_{wl}"] = fam
         if not same:
-            feats[f"n_{name}_{wr}"] = cnt_type_R[:, j]
-            family[f"n_{name}_{wr}"] = fam
+            feats[f"{stem}_{wr}"] = cnt_type_R[:, j]
+            family[f"{stem}_{wr}"] = fam
             with np.errstate(divide="ignore", invalid="ignore"):
                 trend = (post_R[:, j] / exp_R) / (post_L[:, j] / exp_L)
             if (post_L[:, j] > 0).mean() >= 0.25:  # else mostly undefined
@@ -488,6 +492,27 @@ def churn_dataset(
         names=["customer_id", "cutoff"],
     )
     X = pd.DataFrame(feats, index=index)
+    taken = [c for c in static_cols if c in X.columns]
+    if taken:
+        raise DataError(
+            source,
+            [
+                {
+                    "column": "static",
+                    "expected": "customer attributes whose names differ from the features "
+                    "churn_dataset builds; these would overwrite one",
+                    "rows": len(taken),
+                    "examples": taken,
+                }
+            ],
+            hint="rename the attribute in the customers table (e.g. 'crm_tenure_days')",
+        )
+    if renamed:
+        warnings.warn(
+            "churn_dataset: event names that read like other features are counted under "
+            f"'n_event_…' names: {renamed}",
+            stacklevel=2,
+        )
     for col in static_cols:
         X[col] = customers[col].to_numpy()[ci]
         if not isinstance(X[col].dtype, pd.CategoricalDtype) and X[col].dtype == object:
@@ -525,6 +550,7 @@ def churn_dataset(
             "rows_unlabelled": int((~known).sum()),
             "churn_after_observed_at": int(late_churn.sum()),
             "prospect_events": int((~mine).sum()),
+            "renamed_events": renamed,
             "per_cutoff": per_cut.to_dict("records"),  # a DataFrame here would break pd.concat
         }
     )
@@ -536,6 +562,14 @@ def churn_dataset(
         }
     )
     return X, y
+
+
+def _event_stem(name):
+    """``n_<event>``, or ``n_event_<event>`` for an event whose name would read as another
+    feature (``events`` → the all-events count, ``channel_web`` → the web channel's count)."""
+    if name == "events" or name.startswith(("channel_", "event_")):
+        return f"n_event_{name}"
+    return f"n_{name}"
 
 
 def _row_lookup(ci, ki, n_cust, n_cut):
