@@ -745,13 +745,23 @@ def test_models_beat_the_base_rate(sample_fit):
 
 def test_planted_drivers_rank_at_the_top(sample_fit, sample_truth):
     """The families that carry the simulator's planted drivers are exactly the top of the
-    held-out importances, each clearly above zero; families without an effect are not."""
+    held-out importances of gradient boosting, each clearly above zero; families without an
+    effect are not. The chosen model (logistic regression: boosting is not clearly better on
+    the sample) finds every planted family too; it reads part of the engagement effect from
+    the overall activity counts, which sum the engagement events (a linear model cannot tell
+    a sum from its parts), so "overall activity" joins them."""
     _, _, res = sample_fit
-    imp = driver_importance(res, n_boot=100, n_repeats=2).set_index("family")
     planted = {d["feature_family"] for d in sample_truth["churn"]["drivers"]}
-    assert set(imp.index[: len(planted)]) == planted
-    assert (imp.loc[list(planted), "ci_low"] > 0).all()
-    assert (imp.loc[["region", "device"], "ci_low"] <= 0).all()
+    trees = driver_importance(res, model="boosting", n_boot=100, n_repeats=2)
+    trees = trees.set_index("family")
+    assert set(trees.index[: len(planted)]) == planted
+    assert (trees.loc[list(planted), "ci_low"] > 0).all()
+    assert (trees.loc[["region", "device"], "ci_low"] <= 0).all()
+    assert res.best_ == "logistic"
+    imp = driver_importance(res, n_boot=100, n_repeats=2).set_index("family")
+    clear = set(imp.index[imp["ci_low"] > 0])
+    assert planted <= clear and clear - planted <= {"activity"}
+    assert (imp.loc[["region", "device", "browsing"], "ci_low"] <= 0).all()
     assert drivers_in_words(imp.reset_index())[0].startswith("Plan")
 
 
