@@ -176,13 +176,13 @@ _METRIC_WORDS = {
 }
 
 
-def _diff_values(result, metric, prefix):
-    """The paired difference (other − simpler model) of one metric as finding values."""
+def _diff_values(result, metric, prefix, digits=3):
+    """The paired difference (other − simpler model) of one metric as finding values, rounded
+    as shown (so that a tiny negative difference does not read "-0.000")."""
     d = result.differences_.loc[metric]
     return {
-        f"{prefix}": float(d["difference"]),
-        f"{prefix}_lo": float(d["ci_low"]),
-        f"{prefix}_hi": float(d["ci_high"]),
+        f"{prefix}{end}": round(float(d[col]), digits) + 0.0
+        for end, col in (("", "difference"), ("_lo", "ci_low"), ("_hi", "ci_high"))
     }
 
 
@@ -245,7 +245,7 @@ def model_comparison(result, X=None, y=None, *, journey=None):
         )
         sel = ""
         if select != "roc_auc":
-            values.update(_diff_values(result, select, "d_sel"))
+            values.update(_diff_values(result, select, "d_sel", 4))
             sel = "; {metric} {d_sel:+.4f} ({d_sel_lo:+.4f} to {d_sel_hi:+.4f}, lower is better)"
             if select == "pr_auc":
                 sel = "; {metric} {d_sel:+.3f} ({d_sel_lo:+.3f} to {d_sel_hi:+.3f})"
