@@ -106,7 +106,11 @@ def _use_plain_log_ticks():
             axis.set_minor_locator(LogLocator(self.base, self.subs))
             axis.set_minor_formatter(NullFormatter())
 
-    mscale.register_scale(PlainLogScale)
+    import warnings
+
+    with warnings.catch_warnings():  # matplotlib 3.11: scales with an axis parameter
+        warnings.simplefilter("ignore", PendingDeprecationWarning)
+        mscale.register_scale(PlainLogScale)
 
 
 def get_ax(ax=None):

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .._format import count_text, duration_text, pct_text
+from .._format import count_text, duration_text, money_text, pct_text
 from ..story import Finding, not_applicable
 from .labels import label_settings
 from .pipeline import activity_problem, campaign_money, recent_churn, why_not_fit
@@ -438,8 +438,7 @@ def scores(table, result, *, importance=None, journey=None):
 
 
 def _amount(value, currency):
-    text = f"{value:,.0f}"
-    return f"{text} {currency}" if currency else text
+    return money_text(value, currency)
 
 
 def _assumptions(money):
@@ -464,6 +463,11 @@ def _assumptions(money):
         text += (
             " The data spec does not give the {names}: these are the kit's defaults, "
             "assumptions to replace in the spec's money section."
+        )
+    if not cur:
+        text += (
+            " Amounts are in the units of the events' revenue: the data spec names no currency "
+            "(add currency to its money section)."
         )
     return text, values
 

@@ -14,7 +14,14 @@ import pandas as pd
 
 from .._format import UNKNOWN
 
-__all__ = ["contact_table", "cutoff_table", "family_table", "model_table", "score_table"]
+__all__ = [
+    "contact_table",
+    "cutoff_table",
+    "family_table",
+    "model_export",
+    "model_table",
+    "score_table",
+]
 
 _NAMES = {"logistic": "Logistic regression", "boosting": "Gradient boosting"}
 
@@ -47,6 +54,12 @@ def family_table(X, journey=None):
             "Features": counts.to_numpy(),
         }
     ).set_index("Family")
+
+
+def model_export(result):
+    """The model comparison at full precision, for the report's CSV: ``result.table`` without
+    ``fit_seconds``, which differs from run to run (the same input gives the same report)."""
+    return result.table.drop(columns=["fit_seconds"], errors="ignore")
 
 
 def model_table(result):
