@@ -27,6 +27,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .read import events_fast
+
 #: Valid answers per survey type: (lowest, highest). Scores must be whole numbers.
 SURVEY_SCALES = {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7)}
 
@@ -395,6 +397,10 @@ def read_events(
         "value": value,
         "session_id": session_id,
     }
+    keywords = {"dayfirst": dayfirst, "date_format": date_format, "timezone": timezone}
+    fast = events_fast(data, mapping, keywords, source)  # Arrow, for clean input; else None
+    if fast is not None:
+        return fast
     frame = _read_table(data, id_columns=[customer])
     frame = _apply_mapping(frame, source, _EVENTS, mapping)
     problems = []

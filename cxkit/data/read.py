@@ -1,0 +1,349 @@
+"""Fast reading of the contract's tables with Apache Arrow.
+
+The loaders in :mod:`.contract` hold the rules (what a valid table is, and the message for
+each problem). This module is their fast path for the common case, a clean export:
+
+* files are read with pyarrow's multi-threaded Parquet and CSV readers; strings come back
+  dictionary-encoded and become pandas categoricals without ever being Python objects;
+* the checks run on Arrow arrays and on the (small) dictionaries of distinct values, never
+  per row in Python;
+* anything the fast path is not sure about — a problem to report, a value that would be
+  trimmed, a timestamp that is not ISO 8601, a file Arrow cannot read — makes it step aside
+  (return ``None``), and the loader reads the input the careful way, which finds and names
+  every problem. So the fast path changes how long a clean load takes, never what is accepted
+  or what an error says.
+
+Examples
+--------
+>>> import cxkit
+>>> from cxkit.data.read import events_fast
+>>> events = events_fast(cxkit.sample_dir() / "events.csv.gz", {}, {}, "events.csv.gz")
+>>> list(events.columns[:3]), events["event"].dtype.name
+(['customer_id', 'timestamp', 'event'], 'category')
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+#: The strings pandas reads as missing in a CSV file (``pandas.read_csv``'s defaults), so that
+#: both readers agree on what an empty cell is.
+NULL_VALUES = [
+    "",
+    "#N/A",
+    "#N/A N/A",
+    "#NA",
+    "-1.#IND",
+    "-1.#QNAN",
+    "-NaN",
+    "-nan",
+    "1.#IND",
+    "1.#QNAN",
+    "<NA>",
+    "N/A",
+    "NA",
+    "NULL",
+    "NaN",
+    "None",
+    "n/a",
+    "nan",
+    "null",
+]
+
+_CATEGORICAL = ("event", "channel", "device")
+
+
+class _StepAside(Exception):
+    """The fast path cannot vouch for this input: the careful path reads it instead."""
+
+
+def read_arrow(path, *, text_columns=()):
+    """Read a CSV, CSV.gz or Parquet file into an Arrow table, strings dictionary-encoded.
+
+    Parameters
+    ----------
+    path : str or Path
+    text_columns : sequence of str
+        Columns read as text whatever they look like (customer ids: ``007`` stays ``007``).
+
+    Returns
+    -------
+    pyarrow.Table
+        Raises whatever pyarrow raises on a file it cannot read.
+
+    Examples
+    --------
+    >>> import cxkit
+    >>> from cxkit.data.read import read_arrow
+    >>> table = read_arrow(cxkit.sample_dir() / "customers.csv", text_columns=["customer_id"])
+    >>> str(table.schema.field("customer_id").type)
+    'dictionary<values=string, indices=int32, ordered=0>'
+    """
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    path = Path(path)
+    if path.name.lower().endswith((".parquet", ".pq")):
+        return pq.read_table(path)
+    text = pa.dictionary(pa.int32(), pa.string())
+    convert = pacsv.ConvertOptions(
+        column_types=dict.fromkeys(text_columns, text),
+        null_values=NULL_VALUES,
+        strings_can_be_null=True,
+        auto_dict_encode=True,
+        auto_dict_max_cardinality=2**31 - 1,
+    )
+    return pacsv.read_csv(path, convert_options=convert)
+
+
+def events_fast(data, mapping, parse, source):
+    """The events table of a clean file (or DataFrame), or ``None`` to let the loader decide.
+
+    Same result as :func:`cxkit.read_events` (which calls this first): canonical names,
+    categorical ``customer_id``/``event``/``channel``/``device`` with sorted categories,
+    naive-UTC ``timestamp``, float ``value``, sorted by customer then time. Columns beyond the
+    contract's are kept; their strings become categoricals too (no Python string objects).
+
+    Parameters
+    ----------
+    data : path or DataFrame
+    mapping : dict
+        Canonical column -> the file's name (``None`` or missing = the canonical name).
+    parse : dict
+        The loader's timestamp keywords (``dayfirst``, ``date_format``, ``timezone``).
+    source : str
+        Name of the input, kept in ``.attrs["source"]``.
+    """
+    if parse.get("date_format"):
+        return None  # an exact format is the careful path's business
+    try:
+        table = _events_table(data, mapping)
+        if table is None:
+            return None
+        return _events_frame(table, parse, source)
+    except _StepAside:
+        return None
+
+
+def _events_table(data, mapping):
+    """The input as an Arrow table with canonical names, or None when it is not for us."""
+    renames = {canon: user for canon, user in mapping.items() if user is not None}
+    user_id = renames.get("customer_id", "customer_id")
+    if isinstance(data, pd.DataFrame):
+        if not data.columns.is_unique or not all(isinstance(c, str) for c in data.columns):
+            return None
+        table = _table_from_frame(data)
+    elif isinstance(data, (str, Path)) and Path(data).is_file():
+        try:
+            table = read_arrow(data, text_columns=[user_id])
+        except (pa.ArrowException, OSError, ValueError):
+            return None  # the careful path names what is wrong with the file
+    else:
+        return None
+    names = table.column_names
+    lookup = {user: canon for canon, user in renames.items() if user != canon}
+    if any(user not in names for user in lookup):
+        return None  # the careful path lists the columns that exist
+    new = [lookup.get(n, n) for n in names]
+    if len(set(new)) != len(new) or table.num_rows == 0:
+        return None  # repeated names (also after mapping), or no rows
+    table = table.rename_columns(new)
+    if not {"customer_id", "timestamp", "event"} <= set(new):
+        return None
+    for field in table.schema:
+        if pa.types.is_nested(field.type) or pa.types.is_binary(field.type):
+            return None
+    return table
+
+
+def _table_from_frame(frame):
+    """Arrow columns of a DataFrame without touching it: strings dictionary-encoded."""
+    columns = {}
+    for name in frame.columns:
+        col = frame[name]
+        if isinstance(col.dtype, pd.CategoricalDtype):
+            cats = col.cat.categories
+            if not (pd.api.types.is_object_dtype(cats) or pd.api.types.is_string_dtype(cats)):
+                raise _StepAside
+            values = pa.array(np.asarray(cats, dtype=object), type=pa.string())
+            codes = pa.array(col.cat.codes.to_numpy(), mask=col.isna().to_numpy())
+            columns[name] = pa.DictionaryArray.from_arrays(codes.cast(pa.int32()), values)
+        elif col.dtype == object or pd.api.types.is_string_dtype(col):
+            codes, uniques = pd.factorize(col, use_na_sentinel=True)
+            if not all(isinstance(u, str) for u in uniques):
+                try:  # numbers and None in an object column
+                    columns[name] = pa.array(col, from_pandas=True)
+                    continue
+                except (pa.ArrowException, TypeError, ValueError):
+                    raise _StepAside from None  # mixed objects: the careful path
+            values = pa.array(uniques, type=pa.string())
+            columns[name] = pa.DictionaryArray.from_arrays(
+                pa.array(codes.astype(np.int32), mask=codes < 0), values
+            )
+        else:
+            try:
+                columns[name] = pa.array(col, from_pandas=True)
+            except (pa.ArrowException, TypeError, ValueError):
+                raise _StepAside from None
+    return pa.table(columns)
+
+
+def _events_frame(table, parse, source):
+    from .contract import _check_timestamps  # the loader's own rules for timestamps
+
+    out = {}
+    for name in table.column_names:
+        column = table.column(name)
+        if name == "customer_id":  # ids as plain text categories, as the careful path has them
+            out[name] = _categorical(column, required=True, text=object)
+        elif name == "event":
+            out[name] = _categorical(column, required=True)
+        elif name in _CATEGORICAL:
+            out[name] = _categorical(column)
+        elif name == "timestamp":
+            stamps = pd.DataFrame({name: _timestamps(column)})
+            problems = []
+            _check_timestamps(stamps, source, [name], problems, parse=parse)
+            if problems:
+                raise _StepAside
+            out[name] = stamps[name].to_numpy()
+        elif name == "value":
+            out[name] = _numbers(column)
+        elif pa.types.is_dictionary(column.type) or pa.types.is_string(column.type):
+            out[name] = _categorical(column, exact=False)
+        else:
+            out[name] = column.to_pandas().to_numpy()
+        del column
+        table = table.drop_columns([name])  # one copy of each column alive, not two
+    del table
+    _sort(out)
+    frame = pd.DataFrame(out, copy=False)
+    frame.attrs = {"source": source}
+    return frame
+
+
+def _dictionary(column):
+    """(codes, values): int codes (-1 = missing) into one Arrow array of distinct strings."""
+    if pa.types.is_dictionary(column.type):
+        if not pa.types.is_string(column.type.value_type):
+            raise _StepAside
+        column = column.unify_dictionaries() if column.num_chunks > 1 else column
+    elif pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+        column = pc.dictionary_encode(column)
+    elif pa.types.is_integer(column.type):  # integer ids read as text, as the loader does
+        column = pc.dictionary_encode(pc.cast(column, pa.string()))
+    else:
+        raise _StepAside
+    if column.num_chunks == 0:
+        return np.zeros(0, np.int32), pa.array([], pa.string())
+    values = column.chunk(0).dictionary
+    parts = []
+    for chunk in column.chunks:
+        idx = chunk.indices
+        codes = idx.to_numpy(zero_copy_only=False)
+        if idx.null_count:
+            codes = np.where(idx.is_null().to_numpy(zero_copy_only=False), -1, codes)
+        parts.append(codes.astype(np.int32, copy=False))
+    return np.concatenate(parts) if len(parts) > 1 else parts[0], values
+
+
+def _categorical(column, *, required=False, exact=True, text="string"):
+    """A pandas categorical with sorted categories (only the values present), as
+    ``astype("category")`` on the strings would give; ``text`` is the categories' dtype.
+
+    Steps aside when a required column has a missing or blank value, or (``exact``) when a
+    value has leading or trailing spaces: the careful path decides what to trim and says so."""
+    codes, values = _dictionary(column)
+    if required and (codes < 0).any():
+        raise _StepAside
+    present = np.flatnonzero(np.bincount(codes[codes >= 0], minlength=len(values)))
+    kept = values.take(pa.array(present, pa.int64()))
+    if exact and len(kept):
+        stripped = pc.utf8_trim_whitespace(kept)
+        if not pc.all(pc.equal(stripped, kept)).as_py():
+            raise _StepAside
+        if required and pc.any(pc.equal(kept, "")).as_py():
+            raise _StepAside
+    order = pc.array_sort_indices(kept).to_numpy()
+    remap = np.full(len(values) + 1, -1, dtype=np.int32)  # the last slot: missing (-1)
+    remap[present[order]] = np.arange(len(present), dtype=np.int32)
+    categories = pd.Index(kept.take(pa.array(order)).to_numpy(zero_copy_only=False), dtype=text)
+    return pd.Categorical.from_codes(remap[codes], categories=categories, validate=False)
+
+
+def _timestamps(column):
+    """Arrow timestamps (or ISO 8601 text) as a pandas datetime column; steps aside on text
+    that is not strict ISO 8601, which the careful path parses by its own rules."""
+    kind = column.type
+    if pa.types.is_dictionary(kind):
+        if not pa.types.is_string(kind.value_type):
+            raise _StepAside
+        column = column.unify_dictionaries() if column.num_chunks > 1 else column
+        values = column.chunk(0).dictionary if column.num_chunks else pa.array([], pa.string())
+        parsed = _iso(values)
+        indices = pa.chunked_array([c.indices for c in column.chunks], kind.index_type)
+        column = pa.chunked_array([parsed.take(indices.combine_chunks())])
+    elif pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        column = _iso(column)
+    elif pa.types.is_date(kind):
+        column = pc.cast(column, pa.timestamp("ns"))
+    elif not pa.types.is_timestamp(kind):
+        raise _StepAside  # numbers, durations …: the careful path names them
+    if column.type.unit != "ns":
+        try:
+            column = column.cast(pa.timestamp("ns", column.type.tz))  # safe: no overflow
+        except pa.ArrowInvalid:
+            raise _StepAside from None
+    return column.to_pandas()
+
+
+def _iso(values):
+    """ISO 8601 text -> timestamps: all naive or all with an offset (then UTC)."""
+    for target in (pa.timestamp("ns"), pa.timestamp("ns", "UTC")):
+        try:
+            return pc.cast(values, target)
+        except pa.ArrowInvalid:
+            continue
+    raise _StepAside
+
+
+def _numbers(column):
+    """Numbers as float; text, or values that are not finite, step aside."""
+    kind = column.type
+    if pa.types.is_null(kind):
+        return np.full(len(column), np.nan)
+    if pa.types.is_dictionary(kind) or pa.types.is_string(kind):  # numbers written as text
+        codes, values = _dictionary(column)
+        try:
+            numbers = pc.cast(values, pa.float64()).to_numpy(zero_copy_only=False)
+        except pa.ArrowInvalid:
+            raise _StepAside from None
+        column, kind = pa.chunked_array([np.append(numbers, np.nan)[codes]]), pa.float64()
+    if not (pa.types.is_integer(kind) or pa.types.is_floating(kind)):
+        raise _StepAside
+    values = column.to_numpy().astype(float, copy=False)
+    if not np.isfinite(values[~np.isnan(values)]).all():
+        raise _StepAside
+    return values
+
+
+def _sort(columns):
+    """Sort the columns (a dict, in place) by customer then time, stable: rows with equal keys
+    keep the file's order. Clean exports are often sorted already; then nothing moves."""
+    codes = columns["customer_id"].codes
+    stamps = columns["timestamp"].view(np.int64)
+    if len(codes) < 2:
+        return
+    same = codes[1:] == codes[:-1]
+    if (codes[1:] >= codes[:-1]).all() and (stamps[1:][same] >= stamps[:-1][same]).all():
+        return
+    del same
+    order = np.argsort(stamps, kind="stable")
+    order = order[np.argsort(codes[order], kind="stable")]
+    for name, values in columns.items():
+        columns[name] = values.take(order)
