@@ -89,7 +89,9 @@ def read_arrow(path, *, text_columns=()):
 
     path = Path(path)
     if path.name.lower().endswith((".parquet", ".pq")):
-        return pq.read_table(path)
+        # one chunk per row group (read_table cuts 128k-row batches, and with a categorical
+        # written by pandas each batch carries a copy of the whole dictionary)
+        return pq.ParquetFile(path).read(use_threads=True)
     text = pa.dictionary(pa.int32(), pa.string())
     convert = pacsv.ConvertOptions(
         column_types=dict.fromkeys(text_columns, text),
@@ -197,34 +199,49 @@ def _events_frame(table, parse, source):
     from .contract import _check_timestamps  # the loader's own rules for timestamps
 
     out = {}
-    for name in table.column_names:
+    order = None
+    names = table.column_names
+    # the sort keys first: every other column is then put in order as it is converted, so
+    # that at most one column exists twice at any time
+    for name in ["customer_id", "timestamp"] + [n for n in names if n not in _KEYS]:
         column = table.column(name)
         if name == "customer_id":  # ids as plain text categories, as the careful path has them
-            out[name] = _categorical(column, required=True, text=object)
+            values = _categorical(column, required=True, text=object)
         elif name == "event":
-            out[name] = _categorical(column, required=True)
+            values = _categorical(column, required=True)
         elif name in _CATEGORICAL:
-            out[name] = _categorical(column)
+            values = _categorical(column)
         elif name == "timestamp":
-            stamps = pd.DataFrame({name: _timestamps(column)})
+            stamps = pd.DataFrame({name: _timestamps(column)}, copy=False)
             problems = []
             _check_timestamps(stamps, source, [name], problems, parse=parse)
             if problems:
                 raise _StepAside
-            out[name] = stamps[name].to_numpy()
+            values = stamps.pop(name).to_numpy()
+            del stamps
         elif name == "value":
-            out[name] = _numbers(column)
+            values = _numbers(column)
         elif pa.types.is_dictionary(column.type) or pa.types.is_string(column.type):
-            out[name] = _categorical(column, exact=False)
+            values = _categorical(column, exact=False)
         else:
-            out[name] = column.to_pandas().to_numpy()
+            values = column.to_pandas().to_numpy()
         del column
-        table = table.drop_columns([name])  # one copy of each column alive, not two
+        table = table.drop_columns([name])
+        if name == "timestamp":
+            order = _order(out["customer_id"].codes, values)
+            if order is not None:
+                out["customer_id"] = out["customer_id"].take(order)
+        if order is not None and name != "customer_id":
+            values = values.take(order)
+        out[name] = values
+        del values
     del table
-    _sort(out)
-    frame = pd.DataFrame(out, copy=False)
+    frame = pd.DataFrame({name: out.pop(name) for name in names}, copy=False)
     frame.attrs = {"source": source}
     return frame
+
+
+_KEYS = ("customer_id", "timestamp")
 
 
 def _dictionary(column):
@@ -232,7 +249,7 @@ def _dictionary(column):
     if pa.types.is_dictionary(column.type):
         if not pa.types.is_string(column.type.value_type):
             raise _StepAside
-        column = column.unify_dictionaries() if column.num_chunks > 1 else column
+        column = _one_dictionary(column)
     elif pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
         column = pc.dictionary_encode(column)
     elif pa.types.is_integer(column.type):  # integer ids read as text, as the loader does
@@ -250,6 +267,18 @@ def _dictionary(column):
             codes = np.where(idx.is_null().to_numpy(zero_copy_only=False), -1, codes)
         parts.append(codes.astype(np.int32, copy=False))
     return np.concatenate(parts) if len(parts) > 1 else parts[0], values
+
+
+def _one_dictionary(column):
+    """The chunks of a dictionary column sharing one dictionary. pandas writes a categorical's
+    whole dictionary into every chunk of a Parquet file: then comparing is enough (hashing
+    millions of repeated strings to unify them would cost seconds)."""
+    if column.num_chunks < 2:
+        return column
+    first = column.chunk(0).dictionary
+    if all(chunk.dictionary.equals(first) for chunk in column.chunks[1:]):
+        return column
+    return column.unify_dictionaries()
 
 
 def _categorical(column, *, required=False, exact=True, text="string"):
@@ -283,7 +312,7 @@ def _timestamps(column):
     if pa.types.is_dictionary(kind):
         if not pa.types.is_string(kind.value_type):
             raise _StepAside
-        column = column.unify_dictionaries() if column.num_chunks > 1 else column
+        column = _one_dictionary(column)
         values = column.chunk(0).dictionary if column.num_chunks else pa.array([], pa.string())
         parsed = _iso(values)
         indices = pa.chunked_array([c.indices for c in column.chunks], kind.index_type)
@@ -332,18 +361,29 @@ def _numbers(column):
     return values
 
 
-def _sort(columns):
-    """Sort the columns (a dict, in place) by customer then time, stable: rows with equal keys
-    keep the file's order. Clean exports are often sorted already; then nothing moves."""
-    codes = columns["customer_id"].codes
-    stamps = columns["timestamp"].view(np.int64)
+def _order(codes, stamps):
+    """The rows' order by customer then time, stable (equal keys keep the file's order), as
+    int32 positions; None when they are in that order already."""
     if len(codes) < 2:
-        return
+        return None
     same = codes[1:] == codes[:-1]
     if (codes[1:] >= codes[:-1]).all() and (stamps[1:][same] >= stamps[:-1][same]).all():
-        return
+        return None
     del same
-    order = np.argsort(stamps, kind="stable")
-    order = order[np.argsort(codes[order], kind="stable")]
-    for name, values in columns.items():
-        columns[name] = values.take(order)
+    stamps = stamps.view(np.int64)
+    if (stamps[1:] >= stamps[:-1]).all():  # exports are often in time order already
+        return _stable_order(codes)
+    by_time = np.argsort(stamps, kind="stable").astype(np.int32)
+    return by_time[_stable_order(codes[by_time])]
+
+
+def _stable_order(codes):
+    """``np.argsort(codes, kind="stable")`` (as int32) for int codes >= 0, by radix passes on
+    16-bit digits: numpy sorts 16-bit keys by radix, wider ones by timsort (2-3x slower)."""
+    if codes.dtype.itemsize <= 2:
+        return np.argsort(codes, kind="stable").astype(np.int32)
+    order = np.argsort((codes & 0xFFFF).astype(np.uint16), kind="stable").astype(np.int32)
+    high = (codes >> 16).astype(np.uint16)
+    if high.any():
+        order = order[np.argsort(high[order], kind="stable")]
+    return order
