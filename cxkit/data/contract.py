@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .read import events_fast
+from .read import events_fast, read_file
 
 #: Valid answers per survey type: (lowest, highest). Scores must be whole numbers.
 SURVEY_SCALES = {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7)}
@@ -455,7 +455,9 @@ def read_customers(
     """
     source = _source_name(data)
     mapping = {"customer_id": customer, "signup_at": signup_at, "churned_at": churned_at}
-    frame = _read_table(data, id_columns=[customer])
+    frame = read_file(data, id_columns=[customer], timestamp_columns=[signup_at, churned_at])
+    if frame is None:  # a DataFrame, or a file Arrow could not read
+        frame = _read_table(data, id_columns=[customer])
     frame = _apply_mapping(frame, source, _CUSTOMERS, mapping)
     problems = []
     _check_present(frame, source, ["customer_id"], problems)
@@ -545,7 +547,9 @@ def read_surveys(
         "touchpoint": touchpoint,
         "comment": comment,
     }
-    frame = _read_table(data, id_columns=[customer])
+    frame = read_file(data, id_columns=[customer], timestamp_columns=[timestamp])
+    if frame is None:  # a DataFrame, or a file Arrow could not read
+        frame = _read_table(data, id_columns=[customer])
     frame = _apply_mapping(frame, source, _SURVEYS, mapping)
     problems = []
     _check_present(frame, source, ["customer_id", "survey", "score"], problems)

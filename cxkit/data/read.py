@@ -62,7 +62,7 @@ class _StepAside(Exception):
     """The fast path cannot vouch for this input: the careful path reads it instead."""
 
 
-def read_arrow(path, *, text_columns=()):
+def read_arrow(path, *, text_columns=(), timestamp_columns=(), number_columns=()):
     """Read a CSV, CSV.gz or Parquet file into an Arrow table, strings dictionary-encoded.
 
     Parameters
@@ -70,11 +70,16 @@ def read_arrow(path, *, text_columns=()):
     path : str or Path
     text_columns : sequence of str
         Columns read as text whatever they look like (customer ids: ``007`` stays ``007``).
+    timestamp_columns, number_columns : sequence of str
+        CSV columns known to hold timestamps or numbers. They are converted as they are read,
+        as the first rows suggest (with or without a UTC offset): letting Arrow guess the type
+        of a timestamp column keeps all its text in memory until the end (3x the table).
 
     Returns
     -------
     pyarrow.Table
-        Raises whatever pyarrow raises on a file it cannot read.
+        Raises whatever pyarrow raises on a file it cannot read, or on a value that does not
+        convert to the type expected.
 
     Examples
     --------
@@ -93,14 +98,85 @@ def read_arrow(path, *, text_columns=()):
         # written by pandas each batch carries a copy of the whole dictionary)
         return pq.ParquetFile(path).read(use_threads=True)
     text = pa.dictionary(pa.int32(), pa.string())
+    types = dict.fromkeys(text_columns, text)
+    first = _first_rows(path, pacsv) if (timestamp_columns or number_columns) else None
+    for name in timestamp_columns:
+        if first is not None and name in first.column_names:
+            kind = first.schema.field(name).type
+            aware = pa.types.is_timestamp(kind) and kind.tz is not None
+            types[name] = pa.timestamp("ns", "UTC" if aware else None)
+    for name in number_columns:
+        if first is not None and name in first.column_names:
+            types[name] = pa.float64()
     convert = pacsv.ConvertOptions(
-        column_types=dict.fromkeys(text_columns, text),
+        column_types=types,
         null_values=NULL_VALUES,
         strings_can_be_null=True,
         auto_dict_encode=True,
         auto_dict_max_cardinality=2**31 - 1,
     )
     return pacsv.read_csv(path, convert_options=convert)
+
+
+def _first_rows(path, pacsv, size=1 << 16):
+    """The first rows of a CSV file (up to ``size`` bytes of text), types guessed by Arrow."""
+    with pa.input_stream(path) as stream:  # .gz and others decompressed by the extension
+        head = stream.read(size)
+    if len(head) == size:
+        head = head[: head.rfind(b"\n") + 1]
+    return pacsv.read_csv(pa.BufferReader(head))
+
+
+def read_file(data, *, id_columns=(), timestamp_columns=()):
+    """A customers or surveys file read with Arrow into the frame ``pandas.read_csv`` (or
+    ``read_parquet``) would give the loader, or ``None`` when the loader should read it itself
+    (a DataFrame, a file Arrow cannot read, repeated column names).
+
+    Text stays Python strings here (these tables are small; the loader decides what becomes a
+    categorical); ``id_columns`` are text whatever they look like; ``timestamp_columns`` are
+    converted while reading when they are ISO 8601, and other columns that look like dates
+    are kept as text, as pandas reads them.
+
+    Examples
+    --------
+    >>> import cxkit
+    >>> from cxkit.data.read import read_file
+    >>> frame = read_file(cxkit.sample_dir() / "customers.csv", id_columns=["customer_id"],
+    ...                   timestamp_columns=["signup_at", "churned_at"])
+    >>> str(frame["signup_at"].dtype), frame["customer_id"].iloc[0]
+    ('datetime64[ns]', 'CX0042399')
+    """
+    if not isinstance(data, (str, Path)) or not Path(data).is_file():
+        return None
+    try:
+        table = read_arrow(data, text_columns=id_columns, timestamp_columns=timestamp_columns)
+    except (pa.ArrowException, OSError, ValueError):
+        return None
+    names = table.column_names
+    if len(set(names)) != len(names):
+        return None
+    columns = {}
+    for name in names:
+        column = table.column(name)
+        kind = column.type
+        if pa.types.is_nested(kind) or pa.types.is_binary(kind):
+            return None
+        if name in id_columns and not (pa.types.is_dictionary(kind) or pa.types.is_string(kind)):
+            return None  # numbers as ids in a Parquet file: the loader's own conversion
+        if pa.types.is_dictionary(kind) or pa.types.is_string(kind):
+            values = column.cast(pa.string()).to_numpy(zero_copy_only=False)
+            values[column.is_null().to_numpy(zero_copy_only=False)] = np.nan
+            columns[name] = values
+        elif pa.types.is_timestamp(kind) or pa.types.is_date(kind):
+            if name not in timestamp_columns:  # pandas would have kept the text
+                return None
+            try:
+                columns[name] = _timestamps(column)
+            except _StepAside:
+                return None
+        else:
+            columns[name] = column.to_pandas()
+    return pd.DataFrame(columns)
 
 
 def events_fast(data, mapping, parse, source):
@@ -124,10 +200,13 @@ def events_fast(data, mapping, parse, source):
     if parse.get("date_format"):
         return None  # an exact format is the careful path's business
     try:
-        table = _events_table(data, mapping)
-        if table is None:
+        found = _events_table(data, mapping)
+        if found is None:
             return None
-        return _events_frame(table, parse, source)
+        table, extras, names = found
+        held = [table]  # handed over, so that columns are freed as they are converted
+        del found, table
+        return _events_frame(held, extras, names, parse, source)
     except _StepAside:
         return None
 
@@ -135,32 +214,40 @@ def events_fast(data, mapping, parse, source):
 def _events_table(data, mapping):
     """The input as an Arrow table with canonical names, or None when it is not for us."""
     renames = {canon: user for canon, user in mapping.items() if user is not None}
-    user_id = renames.get("customer_id", "customer_id")
+    extras = {}
     if isinstance(data, pd.DataFrame):
         if not data.columns.is_unique or not all(isinstance(c, str) for c in data.columns):
             return None
-        table = _table_from_frame(data)
+        ours = {renames.get(c, c) for c in _CONVERTED}
+        table = _table_from_frame(data[[c for c in data.columns if c in ours]])
+        # other columns of a DataFrame are kept as they are (copied), as the careful path does
+        extras = {c: data[c].array for c in data.columns if c not in ours}
     elif isinstance(data, (str, Path)) and Path(data).is_file():
         try:
-            table = read_arrow(data, text_columns=[user_id])
+            table = read_arrow(
+                data,
+                text_columns=[renames.get(c, c) for c in ("customer_id", *_CATEGORICAL)],
+                timestamp_columns=[renames.get("timestamp", "timestamp")],
+                number_columns=[renames.get("value", "value")],
+            )
         except (pa.ArrowException, OSError, ValueError):
             return None  # the careful path names what is wrong with the file
     else:
         return None
-    names = table.column_names
+    names = list(data.columns) if isinstance(data, pd.DataFrame) else table.column_names
     lookup = {user: canon for canon, user in renames.items() if user != canon}
     if any(user not in names for user in lookup):
         return None  # the careful path lists the columns that exist
     new = [lookup.get(n, n) for n in names]
     if len(set(new)) != len(new) or table.num_rows == 0:
         return None  # repeated names (also after mapping), or no rows
-    table = table.rename_columns(new)
+    table = table.rename_columns([lookup.get(n, n) for n in table.column_names])
     if not {"customer_id", "timestamp", "event"} <= set(new):
         return None
     for field in table.schema:
         if pa.types.is_nested(field.type) or pa.types.is_binary(field.type):
             return None
-    return table
+    return table, extras, new
 
 
 def _table_from_frame(frame):
@@ -195,15 +282,19 @@ def _table_from_frame(frame):
     return pa.table(columns)
 
 
-def _events_frame(table, parse, source):
+def _events_frame(held, extras, names, parse, source):
     from .contract import _check_timestamps  # the loader's own rules for timestamps
 
+    table = held.pop()
     out = {}
     order = None
-    names = table.column_names
     # the sort keys first: every other column is then put in order as it is converted, so
     # that at most one column exists twice at any time
     for name in ["customer_id", "timestamp"] + [n for n in names if n not in _KEYS]:
+        if name in extras:
+            values = extras.pop(name)
+            out[name] = values.copy() if order is None else values.take(order)
+            continue
         column = table.column(name)
         if name == "customer_id":  # ids as plain text categories, as the careful path has them
             values = _categorical(column, required=True, text=object)
@@ -242,6 +333,9 @@ def _events_frame(table, parse, source):
 
 
 _KEYS = ("customer_id", "timestamp")
+
+#: The columns the loader converts (the others of a DataFrame are kept as they are).
+_CONVERTED = ("customer_id", "timestamp", "event", "channel", "device", "value")
 
 
 def _dictionary(column):
