@@ -251,34 +251,24 @@ def _events_table(data, mapping):
 
 
 def _table_from_frame(frame):
-    """Arrow columns of a DataFrame without touching it: strings dictionary-encoded."""
+    """Arrow columns of a DataFrame, without touching it (Arrow converts Python strings in C)."""
     columns = {}
     for name in frame.columns:
         col = frame[name]
-        if isinstance(col.dtype, pd.CategoricalDtype):
-            cats = col.cat.categories
-            if not (pd.api.types.is_object_dtype(cats) or pd.api.types.is_string_dtype(cats)):
-                raise _StepAside
-            values = pa.array(np.asarray(cats, dtype=object), type=pa.string())
-            codes = pa.array(col.cat.codes.to_numpy(), mask=col.isna().to_numpy())
-            columns[name] = pa.DictionaryArray.from_arrays(codes.cast(pa.int32()), values)
-        elif col.dtype == object or pd.api.types.is_string_dtype(col):
-            codes, uniques = pd.factorize(col, use_na_sentinel=True)
-            if not all(isinstance(u, str) for u in uniques):
-                try:  # numbers and None in an object column
-                    columns[name] = pa.array(col, from_pandas=True)
-                    continue
+        try:
+            if isinstance(col.dtype, pd.CategoricalDtype):
+                values = pa.array(col.cat.categories.to_numpy(dtype=object), type=pa.string())
+                codes = pa.array(col.cat.codes.to_numpy(), mask=col.isna().to_numpy())
+                columns[name] = pa.DictionaryArray.from_arrays(codes.cast(pa.int32()), values)
+            elif col.dtype == object or pd.api.types.is_string_dtype(col):
+                try:
+                    columns[name] = pa.array(col, type=pa.string(), from_pandas=True)
                 except (pa.ArrowException, TypeError, ValueError):
-                    raise _StepAside from None  # mixed objects: the careful path
-            values = pa.array(uniques, type=pa.string())
-            columns[name] = pa.DictionaryArray.from_arrays(
-                pa.array(codes.astype(np.int32), mask=codes < 0), values
-            )
-        else:
-            try:
+                    columns[name] = pa.array(col, from_pandas=True)  # numbers and None
+            else:
                 columns[name] = pa.array(col, from_pandas=True)
-            except (pa.ArrowException, TypeError, ValueError):
-                raise _StepAside from None
+        except (pa.ArrowException, TypeError, ValueError):
+            raise _StepAside from None  # mixed objects: the careful path
     return pa.table(columns)
 
 
