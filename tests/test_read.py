@@ -140,3 +140,16 @@ def test_customers_and_surveys_files_are_read_with_arrow(name, monkeypatch):
     expected = careful(loader, path)
     no_pandas_reader(monkeypatch)
     pd.testing.assert_frame_equal(loader(path), expected)
+
+
+def test_radix_order_is_numpys_stable_argsort():
+    from cxkit.data.read import _order, _stable_order
+
+    rng = np.random.default_rng(11)
+    codes = rng.integers(0, 200_000, 50_000).astype(np.int32)  # two 16-bit digits, ties
+    np.testing.assert_array_equal(_stable_order(codes), np.argsort(codes, kind="stable"))
+    stamps = rng.integers(0, 1000, 50_000).astype("datetime64[s]").astype("datetime64[ns]")
+    expected = np.lexsort((np.arange(50_000), stamps.view(np.int64), codes))
+    np.testing.assert_array_equal(_order(codes, stamps), expected)
+    ordered = np.sort(codes)
+    assert _order(ordered, np.zeros(50_000, "datetime64[ns]")) is None  # nothing to move

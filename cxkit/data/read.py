@@ -224,12 +224,15 @@ def _events_table(data, mapping):
         extras = {c: data[c].array for c in data.columns if c not in ours}
     elif isinstance(data, (str, Path)) and Path(data).is_file():
         try:
-            table = read_arrow(
-                data,
-                text_columns=[renames.get(c, c) for c in ("customer_id", *_CATEGORICAL)],
-                timestamp_columns=[renames.get("timestamp", "timestamp")],
-                number_columns=[renames.get("value", "value")],
-            )
+            if Path(data).name.lower().endswith((".parquet", ".pq")):
+                table = _ParquetColumns(data)
+            else:
+                table = read_arrow(
+                    data,
+                    text_columns=[renames.get(c, c) for c in ("customer_id", *_CATEGORICAL)],
+                    timestamp_columns=[renames.get("timestamp", "timestamp")],
+                    number_columns=[renames.get("value", "value")],
+                )
         except (pa.ArrowException, OSError, ValueError):
             return None  # the careful path names what is wrong with the file
     else:
@@ -248,6 +251,42 @@ def _events_table(data, mapping):
         if pa.types.is_nested(field.type) or pa.types.is_binary(field.type):
             return None
     return table, extras, new
+
+
+class _ParquetColumns:
+    """A Parquet file read one column at a time, with the few methods of a table used here.
+
+    Converting column by column from a whole table keeps the table in memory beside the
+    columns already converted; reading each column only when it is converted does not (the
+    peak is one column twice, not the table twice)."""
+
+    def __init__(self, path, names=None):
+        import pyarrow.parquet as pq
+
+        self._file = pq.ParquetFile(path) if isinstance(path, (str, Path)) else path
+        self.schema = self._file.schema_arrow
+        self.num_rows = self._file.metadata.num_rows
+        stored = self.schema.names
+        # (name shown, name in the file) pairs
+        self._names = list(zip(stored, stored, strict=True)) if names is None else names
+
+    @property
+    def column_names(self):
+        return [shown for shown, _ in self._names]
+
+    def rename_columns(self, new):
+        stored = [s for _, s in self._names]
+        return _ParquetColumns(self._file, list(zip(new, stored, strict=True)))
+
+    def column(self, name):
+        stored = dict(self._names)[name]
+        try:
+            return self._file.read(columns=[stored], use_threads=True).column(0)
+        except pa.ArrowException:
+            raise _StepAside from None
+
+    def drop_columns(self, names):
+        return self
 
 
 def _table_from_frame(frame):
@@ -426,7 +465,7 @@ def _iso(values):
 
 
 def _numbers(column):
-    """Numbers as float; text, or values that are not finite, step aside."""
+    """Numbers as float (NaN where missing); text, or values that are not finite, step aside."""
     kind = column.type
     if pa.types.is_null(kind):
         return np.full(len(column), np.nan)
@@ -436,11 +475,17 @@ def _numbers(column):
             numbers = pc.cast(values, pa.float64()).to_numpy(zero_copy_only=False)
         except pa.ArrowInvalid:
             raise _StepAside from None
+        if np.isnan(numbers).any():  # the text "nan" is not a number for the careful path
+            raise _StepAside
         column, kind = pa.chunked_array([np.append(numbers, np.nan)[codes]]), pa.float64()
     if not (pa.types.is_integer(kind) or pa.types.is_floating(kind)):
         raise _StepAside
-    values = column.to_numpy().astype(float, copy=False)
-    if not np.isfinite(values[~np.isnan(values)]).all():
+    values = np.empty(len(column))
+    start = 0
+    for chunk in column.chunks:  # chunk by chunk: no second whole copy of the column
+        values[start : start + len(chunk)] = chunk.to_numpy(zero_copy_only=False)
+        start += len(chunk)
+    if np.isinf(values).any():
         raise _StepAside
     return values
 
@@ -466,8 +511,11 @@ def _stable_order(codes):
     16-bit digits: numpy sorts 16-bit keys by radix, wider ones by timsort (2-3x slower)."""
     if codes.dtype.itemsize <= 2:
         return np.argsort(codes, kind="stable").astype(np.int32)
-    order = np.argsort((codes & 0xFFFF).astype(np.uint16), kind="stable").astype(np.int32)
+    low = codes.astype(np.uint16)  # the low 16 bits (unsigned casts wrap)
+    order = np.argsort(low, kind="stable").astype(np.int32)
+    del low
     high = (codes >> 16).astype(np.uint16)
     if high.any():
-        order = order[np.argsort(high[order], kind="stable")]
+        high = high[order]
+        order = order[np.argsort(high, kind="stable")]
     return order
