@@ -146,7 +146,7 @@ def read_file(data, *, id_columns=(), timestamp_columns=()):
     >>> str(frame["signup_at"].dtype), frame["customer_id"].iloc[0]
     ('datetime64[ns]', 'CX0042399')
     """
-    if not isinstance(data, (str, Path)) or not Path(data).is_file():
+    if not isinstance(data, (str, Path)) or not Path(data).is_file() or not _plain(data):
         return None
     try:
         table = read_arrow(data, text_columns=id_columns, timestamp_columns=timestamp_columns)
@@ -222,7 +222,7 @@ def _events_table(data, mapping):
         table = _table_from_frame(data[[c for c in data.columns if c in ours]])
         # other columns of a DataFrame are kept as they are (copied), as the careful path does
         extras = {c: data[c].array for c in data.columns if c not in ours}
-    elif isinstance(data, (str, Path)) and Path(data).is_file():
+    elif isinstance(data, (str, Path)) and Path(data).is_file() and _plain(data):
         try:
             if Path(data).name.lower().endswith((".parquet", ".pq")):
                 table = _ParquetColumns(data)
@@ -251,6 +251,23 @@ def _events_table(data, mapping):
         if pa.types.is_nested(field.type) or pa.types.is_binary(field.type):
             return None
     return table, extras, new
+
+
+def _plain(path):
+    """True for Parquet, and for CSV that is UTF-8 with commas and nothing to report about how
+    it is written (:func:`.sniff.sniff_csv`); other files are for the careful path, which
+    reads them in their encoding and separator and says what it found."""
+    if Path(path).name.lower().endswith((".parquet", ".pq")):
+        return True
+    from .sniff import sniff_csv
+
+    found = sniff_csv(path)
+    return (
+        found["problem"] is None
+        and not found["notes"]
+        and found["sep"] == ","
+        and found["encoding"] in ("utf-8", "utf-8-sig")
+    )
 
 
 class _ParquetColumns:
@@ -303,7 +320,11 @@ def _table_from_frame(frame):
                 try:
                     columns[name] = pa.array(col, type=pa.string(), from_pandas=True)
                 except (pa.ArrowException, TypeError, ValueError):
-                    columns[name] = pa.array(col, from_pandas=True)  # numbers and None
+                    array = pa.array(col, from_pandas=True)  # numbers and None only
+                    kind = array.type
+                    if not (pa.types.is_integer(kind) or pa.types.is_floating(kind)):
+                        raise _StepAside from None  # dates, mixed objects: careful path
+                    columns[name] = array
             else:
                 columns[name] = pa.array(col, from_pandas=True)
         except (pa.ArrowException, TypeError, ValueError):
@@ -334,8 +355,9 @@ def _events_frame(held, extras, names, parse, source):
         elif name == "timestamp":
             stamps = pd.DataFrame({name: _timestamps(column)}, copy=False)
             problems = []
-            _check_timestamps(stamps, source, [name], problems, parse=parse)
-            if problems:
+            notes = {}
+            _check_timestamps(stamps, source, [name], problems, parse=parse, notes=notes)
+            if problems or notes:  # something to say: the careful path says it
                 raise _StepAside
             values = stamps.pop(name).to_numpy()
             del stamps
@@ -485,7 +507,9 @@ def _numbers(column):
     for chunk in column.chunks:  # chunk by chunk: no second whole copy of the column
         values[start : start + len(chunk)] = chunk.to_numpy(zero_copy_only=False)
         start += len(chunk)
-    if np.isinf(values).any():
+    from .contract import MAX_AMOUNT
+
+    if (np.abs(values) > MAX_AMOUNT).any():  # infinite or absurd amounts: refused there
         raise _StepAside
     return values
 
