@@ -1,6 +1,8 @@
 """The Arrow fast path of the loaders: taken on clean input, same result as the careful path,
 and out of the way whenever there is something to report."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -153,3 +155,41 @@ def test_radix_order_is_numpys_stable_argsort():
     np.testing.assert_array_equal(_order(codes, stamps), expected)
     ordered = np.sort(codes)
     assert _order(ordered, np.zeros(50_000, "datetime64[ns]")) is None  # nothing to move
+
+
+def _same_either_way(data, **kwargs):
+    """The loader's outcome (frame, or error text) with and without the fast path."""
+
+    def outcome(load):
+        try:
+            return load()
+        except DataError as exc:
+            return str(exc)
+
+    fast = outcome(lambda: cxkit.read_events(data, **kwargs))
+    return fast, outcome(lambda: careful(cxkit.read_events, data, **kwargs))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "customer_id;timestamp;event\na;2024-01-01 10:00;visit\n",  # semicolons
+        "customer_id,timestamp,event\n a,2024-01-01 10:00,visit\nb,2024-01-01 11:00,buy\n",
+        "customer_id,timestamp,event,value\na,2024-01-01 10:00,visit,1e308\n",
+        "customer_id,timestamp,event,event\na,2024-01-01 10:00,visit,buy\n",
+        "customer_id,timestamp,event\na,03/05/2024 10:00,visit\nb,25/12/2024 10:00,buy\n",
+        "customer_id,timestamp,event\na,2024-01-01T10:00-05:00,visit\na,2024-01-01T10:00,x\n",
+    ],
+    ids=["semicolons", "padded-id", "huge-value", "repeated-header", "day-first", "zones"],
+)
+def test_real_export_quirks_give_the_careful_result(tmp_path, text):
+    path = tmp_path / "events.csv"
+    path.write_text(text)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # notes (trimmed, day first) are warned on both paths
+        fast, slow = _same_either_way(path)
+    if isinstance(slow, str):
+        assert fast == slow
+    else:
+        pd.testing.assert_frame_equal(fast, slow)
+        assert fast.attrs == slow.attrs  # the notes of what was repaired or inferred too
