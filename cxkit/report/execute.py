@@ -349,35 +349,38 @@ def build_report(
     if not paths:
         raise DataError(nb_dir, [{"column": None, "expected": "notebooks named NN_name.ipynb"}])
     from ..data import read_journey
+    from ..data.cache import journey_cache
 
-    journey = read_journey(data)  # fail early, with a DataError naming the file, on bad data
-    out.mkdir(parents=True, exist_ok=True)
-    made = _dt.datetime.now().strftime("%Y-%m-%d %H:%M")
-    footer = (
-        f"Made by cxkit on {made} from {data} — {len(journey.events):,} events, "
-        f"{len(journey.customers):,} customers, {len(journey.surveys):,} survey answers, "
-        f"observed at {journey.observed_at:%Y-%m-%d %H:%M}."
-    )
-    runs = []
-    for n, path in enumerate(paths, 1):
-        if progress:
-            print(f"[{n}/{len(paths)}] {path.stem} …", end=" ", flush=True)
-        started = time.perf_counter()
-        nb, error = execute_notebook(path, {"data_dir": str(data.resolve())}, timeout=timeout)
-        run = NotebookRun(
-            path.stem,
-            path,
-            seconds=time.perf_counter() - started,
-            error=error,
-            title=_title_of(nb, path.stem),
-            findings=_findings_of(nb),
+    with journey_cache():  # read once here; the notebooks' read_journey loads it from there
+        journey = read_journey(data)  # fail early, with a DataError naming the file, on bad data
+        out.mkdir(parents=True, exist_ok=True)
+        made = _dt.datetime.now().strftime("%Y-%m-%d %H:%M")
+        footer = (
+            f"Made by cxkit on {made} from {data} — {len(journey.events):,} events, "
+            f"{len(journey.customers):,} customers, {len(journey.surveys):,} survey answers, "
+            f"observed at {journey.observed_at:%Y-%m-%d %H:%M}."
         )
-        run.html = export_html(
-            nb, out / f"{path.stem}.html", show_code=show_code, title=run.title, footer=footer
-        )
-        runs.append(run)
-        if progress:
-            print(("FAILED: " + error) if error else f"ok ({run.seconds:.1f} s)", flush=True)
+        runs = []
+        for n, path in enumerate(paths, 1):
+            if progress:
+                print(f"[{n}/{len(paths)}] {path.stem} …", end=" ", flush=True)
+            started = time.perf_counter()
+            nb, error = execute_notebook(path, {"data_dir": str(data.resolve())}, timeout=timeout)
+            run = NotebookRun(
+                path.stem,
+                path,
+                seconds=time.perf_counter() - started,
+                error=error,
+                title=_title_of(nb, path.stem),
+                findings=_findings_of(nb),
+            )
+            run.html = export_html(
+                nb, out / f"{path.stem}.html", show_code=show_code, title=run.title, footer=footer
+            )
+            runs.append(run)
+            if progress:
+                took = f"{run.seconds:.1f} s"
+                print(f"FAILED after {took}: {error}" if error else f"ok ({took})", flush=True)
     index = _write_index(runs, out, data, journey, made)
     failed = [r for r in runs if r.error]
     if failed:
