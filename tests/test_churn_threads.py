@@ -1,4 +1,4 @@
-"""compare_models fits with one thread in every native pool (OpenMP and BLAS)."""
+"""compare_models fits with one thread in every native pool; permutation importance's AUC-only metrics."""
 
 import numpy as np
 import pandas as pd
@@ -26,3 +26,15 @@ def test_compare_models_caps_openmp_and_blas_threads(monkeypatch):
     pools = set().union(*seen)
     assert {api for api, _ in pools} >= {"blas", "openmp"}
     assert {n for _, n in pools} == {1}, pools
+
+
+def test_auc_only_metrics_equal_the_full_ones():
+    from cxkit.churn.models import _boot_weights, _metrics
+
+    rng = np.random.default_rng(8)
+    p = np.round(rng.random(500), 2)  # ties
+    y = rng.random(500) < p
+    W = _boot_weights(np.arange(500) // 2, 30, rng)
+    full, fast = _metrics(p, y, W), _metrics(p, y, W, auc_only=True)
+    assert set(fast) == {"roc_auc"}
+    np.testing.assert_array_equal(fast["roc_auc"], full["roc_auc"])

@@ -50,3 +50,21 @@ def test_killed_and_deaf_kernels_fail_their_notebooks_and_no_kernel_is_left(tmp_
     progress = capsys.readouterr().out
     assert "[2/3] 02_deaf … FAILED after " in progress  # each notebook's time, failed or not
     assert "[3/3] 03_fine … ok (" in progress
+
+
+@pytest.mark.slow
+def test_exercise_solutions_run_only_when_the_code_is_shown(tmp_path):
+    # hidden from readers anyway, and they define nothing later cells use
+    import nbformat
+
+    nbs = tmp_path / "nbs"
+    _notebook(nbs, "01_workshop", "x = 1", "raise RuntimeError('the solution ran')", "print(x)")
+    path = nbs / "01_workshop.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    nb.cells[3].metadata["tags"] = ["solution"]
+    nbformat.write(nb, path)
+    cxkit.build_report(cxkit.sample_dir(), tmp_path / "hidden", notebooks=nbs, progress=False)
+    with pytest.raises(ReportError, match="01_workshop.ipynb, cell 4: RuntimeError: the solu"):
+        cxkit.build_report(
+            cxkit.sample_dir(), tmp_path / "shown", notebooks=nbs, progress=False, show_code=True
+        )

@@ -137,7 +137,7 @@ def _error_of(nb):
     return None, None
 
 
-def execute_notebook(path, parameters=None, *, timeout=600):
+def execute_notebook(path, parameters=None, *, timeout=600, skip_tags=()):
     """Execute a notebook on the kit's Python; returns ``(notebook, error_or_None)``.
 
     On failure the executed notebook, with the traceback in the failing cell, is still returned
@@ -152,6 +152,9 @@ def execute_notebook(path, parameters=None, *, timeout=600):
         Values injected after the cell tagged ``parameters``.
     timeout : float
         Seconds one cell may run before the notebook fails.
+    skip_tags : sequence of str
+        Code cells with one of these tags are not run (they stay in place, empty, so that cell
+        numbers do not move).
     """
     import nbformat
     from nbclient import NotebookClient
@@ -160,6 +163,11 @@ def execute_notebook(path, parameters=None, *, timeout=600):
     path = Path(path)
     nb = nbformat.read(path, as_version=4)
     _inject_parameters(nb, parameters or {})
+    for cell in nb.cells:
+        if cell.cell_type == "code" and set(cell.get("metadata", {}).get("tags", [])) & set(
+            skip_tags
+        ):
+            cell.source = ""
     running = {"index": None}
 
     def on_cell_start(cell, cell_index, **_):
@@ -361,11 +369,16 @@ def build_report(
             f"observed at {journey.observed_at:%Y-%m-%d %H:%M}."
         )
         runs = []
+        # exercise solutions are not shown with the code hidden, and define nothing later
+        # cells use: not running them saves a model fit (22 s at a million events)
+        skip = () if show_code else ("solution", "workshop")
         for n, path in enumerate(paths, 1):
             if progress:
                 print(f"[{n}/{len(paths)}] {path.stem} …", end=" ", flush=True)
             started = time.perf_counter()
-            nb, error = execute_notebook(path, {"data_dir": str(data.resolve())}, timeout=timeout)
+            nb, error = execute_notebook(
+                path, {"data_dir": str(data.resolve())}, timeout=timeout, skip_tags=skip
+            )
             run = NotebookRun(
                 path.stem,
                 path,
