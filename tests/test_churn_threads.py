@@ -1,4 +1,4 @@
-"""compare_models fits with one thread in every native pool; permutation importance's AUC-only metrics."""
+"""compare_models: one thread per native pool; AUC-only metrics for permutation importance."""
 
 import numpy as np
 import pandas as pd
