@@ -42,6 +42,8 @@ _LAZY = {
     "funnel_trend": "funnel",
     "drop_off_paths": "funnel",
     "compare_funnel": "funnel",
+    "ab_test": "funnel",
+    "ABTest": "funnel",
     "STAGES": "funnel",
     # retention
     "survival_table": "retention",

@@ -17,7 +17,15 @@ import math
 
 import pandas as pd
 
-__all__ = ["duration_text", "pct_text", "count_text", "number_text", "is_known", "UNKNOWN"]
+__all__ = [
+    "duration_text",
+    "pct_text",
+    "count_text",
+    "number_text",
+    "money_text",
+    "is_known",
+    "UNKNOWN",
+]
 
 #: What a reader sees where a number is not known.
 UNKNOWN = "not known"
@@ -93,3 +101,17 @@ def number_text(value, digits=1):
     if not is_known(value):
         return UNKNOWN
     return f"{float(value):,.{digits}f}"
+
+
+def money_text(value, currency=None):
+    """An amount of money with its currency after it: ``1,234 EUR``, ``0.50 EUR`` (cents
+    only below 100 and when there are some), ``1,234`` when the data spec names no currency.
+
+    >>> money_text(184526.4, "EUR"), money_text(0.5, "USD"), money_text(5, "")
+    ('184,526 EUR', '0.50 USD', '5')
+    """
+    if not is_known(value):
+        return UNKNOWN
+    v = float(value)
+    text = f"{v:,.2f}" if abs(v) < 100 and not v.is_integer() else f"{v:,.0f}"
+    return f"{text} {currency}" if currency else text

@@ -44,7 +44,7 @@ def _simulate(args):
 def _workshop(args):
     from .report.workshop import make_workshop
 
-    made = make_workshop(args.folder, data=args.data)
+    made = make_workshop(args.folder, data=args.data, force=args.force)
     total = sum(made["exercises"].values())
     print(
         f"wrote {made['student']} ({total} exercises) and {made['teacher']} (guide.md, truth.json)"
@@ -59,7 +59,24 @@ def _init(args):
     return 0
 
 
+def _whole(low, what):
+    """An argparse type: a whole number of at least ``low`` (argparse exits 2 otherwise)."""
+
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{what}: a whole number, got {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"{what}: at least {low}, got {value}")
+        return value
+
+    return parse
+
+
 def build_parser():
+    from .simulate import MIN_CUSTOMERS
+
     parser = argparse.ArgumentParser(prog="cxkit", description="Customer-journey analysis kit.")
     sub = parser.add_subparsers(dest="command", required=True)
     rep = sub.add_parser("report", help="run every notebook on a data folder, write HTML")
@@ -79,11 +96,19 @@ def build_parser():
     ws = sub.add_parser("workshop", help="write student and teacher copies for a workshop")
     ws.add_argument("folder")
     ws.add_argument("--data", default=None, help="data folder with truth.json (default: sample)")
+    ws.add_argument(
+        "--force", action="store_true", help="replace files changed since the last run"
+    )
     ws.set_defaults(func=_workshop)
     sim = sub.add_parser("simulate", help="write a simulated data folder with its truth")
     sim.add_argument("--out", required=True)
-    sim.add_argument("--customers", type=int, default=3000)
-    sim.add_argument("--seed", type=int, default=7)
+    sim.add_argument(
+        "--customers",
+        type=_whole(MIN_CUSTOMERS, "--customers"),
+        default=3000,
+        help=f"expected number of customers (at least {MIN_CUSTOMERS})",
+    )
+    sim.add_argument("--seed", type=_whole(0, "--seed"), default=7, help="random seed (0 or more)")
     sim.set_defaults(func=_simulate)
     ini = sub.add_parser("init", help="profile a data folder, write a starter cxkit.toml")
     ini.add_argument("folder")
@@ -98,6 +123,10 @@ def main(argv=None):
         return args.func(args)
     except DataError as exc:
         print(f"cxkit {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # a folder that cannot be written, a file where a folder should be
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"cxkit {args.command}: {exc.strerror or exc}{where}", file=sys.stderr)
         return 2
 
 

@@ -321,6 +321,7 @@ _READER_NAMES = {
     "pct": "% of customers",
     "pct_customers": "% of customers",
     "pct_monetary": "% of revenue",
+    "hazard_ratio": "hazard ratio against promoters",
     "hr_ci_low": "hazard ratio from",
     "hr_ci_high": "to",
     "retained_ci_low": "retained from",

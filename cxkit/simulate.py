@@ -203,6 +203,37 @@ def _validate(pain_point, drivers):
         raise DataError("simulate()", problems)
 
 
+#: Fewer expected customers leave some seeds with none at all (nothing to analyse).
+MIN_CUSTOMERS = 10
+
+
+def _check_size(customers, seed):
+    from .data import DataError
+
+    problems = []
+    whole = isinstance(customers, (int, np.integer)) and not isinstance(customers, bool)
+    if not whole or customers < MIN_CUSTOMERS:
+        problems.append(
+            {
+                "column": "customers",
+                "expected": f"a whole number of at least {MIN_CUSTOMERS}",
+                "rows": 1,
+                "examples": [customers],
+            }
+        )
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
+        problems.append(
+            {
+                "column": "seed",
+                "expected": "a whole number, 0 or more",
+                "rows": 1,
+                "examples": [seed],
+            }
+        )
+    if problems:
+        raise DataError("simulate()", problems)
+
+
 def simulate(
     customers=3000,
     seed=7,
@@ -218,10 +249,12 @@ def simulate(
     Parameters
     ----------
     customers : int
-        Expected number of customers; the number of prospects is chosen so that the funnel
-        converts about this many (the realised number varies with the seed).
+        Expected number of customers, at least :data:`MIN_CUSTOMERS`; the number of prospects
+        is chosen so that the funnel converts about this many (the realised number varies
+        with the seed).
     seed : int
-        Seed of the only random generator used; the same seed gives identical tables.
+        Seed of the only random generator used (a whole number, 0 or more); the same seed
+        gives identical tables.
     start, end : str or Timestamp
         Observation period. Entries are uniform over it; everything is censored at ``end``.
     pain_point : dict, optional
@@ -248,6 +281,7 @@ def simulate(
     >>> bool(j.customers["churned_at"].notna().any())
     True
     """
+    _check_size(customers, seed)
     pain_point = dict(DEFAULT_PAIN_POINT if pain_point is None else pain_point)
     drv = {k: (dict(v) if isinstance(v, dict) else v) for k, v in DEFAULT_DRIVERS.items()}
     for k, v in (drivers or {}).items():
@@ -703,6 +737,47 @@ def _to_csv_bytes(frame):
     return frame.to_csv(index=False, date_format="%Y-%m-%d %H:%M:%S", float_format="%.2f").encode()
 
 
+#: The files :func:`write_sample` writes, one per table.
+SAMPLE_FILES = {"events": "events.csv.gz", "customers": "customers.csv", "surveys": "surveys.csv"}
+
+
+def _check_out_folder(folder):
+    """A folder to write a sample into: not a file, and without another file for one of the
+    tables (an ``events.parquet`` beside the new ``events.csv.gz`` would make the folder
+    unreadable)."""
+    from .data import DataError
+    from .data.journey import SUFFIXES
+
+    if folder.exists() and not folder.is_dir():
+        raise DataError(
+            folder,
+            [{"column": None, "expected": "a folder to write the data into; this is a file"}],
+            hint="pass a new or existing folder",
+        )
+    if not folder.is_dir():
+        return
+    others = [
+        folder / f"{stem}{suffix}"
+        for stem, name in SAMPLE_FILES.items()
+        for suffix in SUFFIXES
+        if f"{stem}{suffix}" != name and (folder / f"{stem}{suffix}").is_file()
+    ]
+    if others:
+        raise DataError(
+            folder,
+            [
+                {
+                    "column": None,
+                    "expected": "no other file for the tables written here "
+                    f"({', '.join(SAMPLE_FILES.values())}); the folder has",
+                    "rows": len(others),
+                    "examples": [p.name for p in others],
+                }
+            ],
+            hint="write to a new folder, or remove those files first",
+        )
+
+
 def write_sample(journey, truth, folder):
     """Write a journey and its truth as a data folder (byte-identical for identical input).
 
@@ -710,6 +785,7 @@ def write_sample(journey, truth, folder):
     ``truth.json`` and ``README.md`` (the data dictionary).
     """
     folder = Path(folder)
+    _check_out_folder(folder)
     folder.mkdir(parents=True, exist_ok=True)
     raw = io.BytesIO()
     with gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=9) as gz:

@@ -19,7 +19,16 @@ from dataclasses import dataclass, field
 from ._args import jsonable
 from ._format import UNKNOWN
 
-__all__ = ["say", "escape", "headline", "Finding", "not_applicable", "show"]
+__all__ = [
+    "say",
+    "escape",
+    "headline",
+    "Finding",
+    "not_applicable",
+    "show",
+    "export_tables",
+    "show_table",
+]
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
 
@@ -183,6 +192,61 @@ def show(*findings):
         if f is None:
             continue
         bundle = {"text/markdown": f.markdown(), "text/plain": f.plain()}
-        if f.headline or not f.applies:
+        if f.headline or f.summary or not f.applies:
             bundle[FINDING_MIME] = f.to_dict()
         display(bundle, raw=True)
+
+
+_EXPORTS = {"folder": None}
+
+
+def export_tables(folder):
+    """Also write every table :func:`show_table` shows as CSV into ``folder`` (None: stop).
+
+    ``cxkit report`` passes ``<out>/tables`` to each notebook, so a report's tables can be
+    opened in a spreadsheet; run interactively, a notebook writes nothing unless asked.
+
+    Examples
+    --------
+    >>> import cxkit, tempfile
+    >>> cxkit.story.export_tables(tempfile.mkdtemp())
+    >>> cxkit.story.export_tables(None)
+    """
+    from pathlib import Path
+
+    _EXPORTS["folder"] = None if folder is None else Path(folder)
+
+
+def show_table(table, *, name, raw=None, title=None):
+    """Display a reader's table and, when exporting (:func:`export_tables`), write the raw
+    result behind it as ``<name>.csv`` with a link to it under the table.
+
+    Parameters
+    ----------
+    table : DataFrame
+        What readers see (labels in words, rounded, blanks for unknowns).
+    name : str
+        File name of the CSV, without extension (letters, digits, ``_`` and ``-``).
+    raw : DataFrame, optional
+        The full-precision table written to CSV (default: ``table``).
+    title : str, optional
+        A short caption shown above the table.
+    """
+    from IPython.display import Markdown, display
+
+    if not re.fullmatch(r"[A-Za-z0-9_-]+", name):
+        raise ValueError(f"show_table: name {name!r} must be letters, digits, _ or -")
+    if title:
+        display(Markdown(f"**{escape(title)}**"))
+    display(table)
+    folder = _EXPORTS["folder"]
+    if folder is None:
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.csv"
+    (table if raw is None else raw).to_csv(path, index=raw is None or _named_index(raw))
+    display(Markdown(f"[The full table as CSV]({folder.name}/{path.name})"))
+
+
+def _named_index(frame):
+    return any(n is not None for n in frame.index.names)

@@ -645,3 +645,28 @@ def test_import_stays_light():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.stdout.strip() == "False", out.stderr
+
+
+def test_contact_list_is_the_profitable_top_of_the_ranking():
+    from cxkit.churn.actions import contact_list
+
+    p = np.array([0.9, 0.6, 0.5, 0.2, 0.05])
+    scores = pd.DataFrame(
+        {
+            "customer_id": list("abcde"),
+            "churn_probability": p,
+            "risk_rank": np.arange(1, 6),
+            "reason_1": ["few logins"] * 5,
+        }
+    )
+    money = {"contact_cost": 1, "offer_cost": 4, "offer_success": 0.5, "customer_value": 30}
+    money["currency"] = "EUR"
+    # gains by hand: 0.9*0.5*30-5 = 8.5, 4.0, 2.5, -2.0, -4.25 -> contact a, b, c
+    got = contact_list(scores, money)
+    assert got["customer_id"].tolist() == ["a", "b", "c"]
+    assert got["expected_gain"].tolist() == [8.5, 4.0, 2.5]
+    best = campaign_value(p, contact_cost=1, offer_cost=4, offer_success=0.5, customer_value=30)
+    assert got["expected_gain"].sum() == pytest.approx(best.attrs["best"]["profit"])
+    assert set(got["currency"]) == {"EUR"} and got["reason_1"].tolist() == ["few logins"] * 3
+    nothing = contact_list(scores, {**money, "offer_cost": 50})
+    assert nothing.empty and "expected_gain" in nothing.columns

@@ -119,6 +119,11 @@ def test_money_from_the_spec_is_used_and_not_called_assumed(sample):
     assert values["cc"] == "2 EUR" and "offer cost, offer success" in values["names"]
     ov = findings.overview(j)
     assert "EUR" in ov[1].plain() and "assuming" not in ov[1].plain()
+    assert "names no currency" not in text
+    cheap = pipeline.campaign_money(sample, base_rate=8.0, horizon="30D", contact_cost=0.5)
+    text, values = findings._assumptions(cheap)
+    assert values["cc"] == "0.50"  # not rounded to 0
+    assert "names no currency" in text
 
 
 def test_customers_without_churn_dates_get_inactivity_labels(sample):

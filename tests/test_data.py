@@ -108,7 +108,7 @@ def test_ids_keep_leading_zeros(tmp_path):
     assert list(cxkit.read_customers(path)["customer_id"]) == ["007", "8"]
 
 
-def test_aware_timestamps_are_converted_to_utc_and_naive_kept():
+def test_aware_timestamps_are_converted_to_utc_and_a_mix_needs_a_zone():
     ev = events_frame()
     ev["timestamp"] = [
         "2024-01-02T10:00:00+02:00",
@@ -116,9 +116,16 @@ def test_aware_timestamps_are_converted_to_utc_and_naive_kept():
         "2024-01-01 08:00",
         "2024-01-03 12:00",
     ]
-    out = cxkit.read_events(ev).set_index("event")["timestamp"]
+    # a column mixing values with and without an offset needs the zone of the naive ones
+    with pytest.raises(DataError, match=r"(?s)UTC offset.*2 row.*'2024-01-01 08:00'.*timezone="):
+        cxkit.read_events(ev)
+    out = cxkit.read_events(ev, timezone="UTC").set_index("event")["timestamp"]
     assert out["purchase"] == pd.Timestamp("2024-01-02 08:00")
     assert out["app_login"] == pd.Timestamp("2024-01-03 12:00")
+    ev["timestamp"] = ["2024-01-02T10:00:00+02:00", "2024-01-01T09:00:00Z", "x", "y"]
+    ev = ev.iloc[:2]
+    out = cxkit.read_events(ev).set_index("event")["timestamp"]  # all aware: converted to UTC
+    assert out["purchase"] == pd.Timestamp("2024-01-02 08:00")
 
 
 def test_observed_at_given_and_counts_of_unknown_survey_ids(tmp_path):
@@ -516,3 +523,212 @@ def test_customers_without_churned_at_are_non_contractual(tmp_path):
     assert cxkit.read_journey(tmp_path, spec=spec).business_model == "contractual"
     write_folder(tmp_path)
     assert cxkit.read_journey(tmp_path).business_model == "contractual"
+
+
+# --- real exports (issue 11): wrong or silent before ----------------------------------------
+
+
+def _reexport(journey, folder, fmt, keep=None):
+    """The journey's tables written as CSV with every timestamp in ``fmt``; ``keep`` filters
+    events, customers and surveys rows."""
+    folder.mkdir(exist_ok=True)
+    for name in ("events", "customers", "surveys"):
+        frame = getattr(journey, name).copy()
+        if keep is not None:
+            frame = frame[keep(frame)]
+        frame.to_csv(folder / f"{name}.csv", index=False, date_format=fmt)
+    return folder
+
+
+def test_sample_reexported_day_first_reads_the_same_or_asks(sample, tmp_path):
+    # every column has some day above 12: the reading is inferred (and said), never mixed
+    folder = _reexport(sample, tmp_path / "dmy", "%d/%m/%Y %H:%M:%S")
+    with pytest.warns(UserWarning, match=r"dates read day first: '\d\d/\d\d/\d{4}"):
+        j = cxkit.read_journey(folder)
+    assert j.observed_at == sample.observed_at == pd.Timestamp("2025-06-29 23:58:20")
+    for name in ("events", "customers", "surveys"):
+        new, old = getattr(j, name), getattr(sample, name)
+        for col in ("timestamp", "signup_at", "churned_at"):
+            if col in old.columns:
+                assert new[col].equals(old[col]), (name, col)
+    assert "day first" in j.notes["cleaning"]["events"]["timestamp_read"]
+    buyers = j.events.loc[j.events["event"] == "purchase", "customer_id"].nunique()
+    old_buyers = sample.events.loc[sample.events["event"] == "purchase", "customer_id"].nunique()
+    assert buyers == old_buyers
+
+    # only days 1-12: every date reads both ways, so the loader asks (examples, what to pass)
+    def early(frame):
+        col = "signup_at" if "signup_at" in frame.columns else "timestamp"
+        return (frame[col].dt.day <= 12) & (frame.get("churned_at", frame[col]).dt.day <= 12)
+
+    folder = _reexport(sample, tmp_path / "early", "%d/%m/%Y %H:%M:%S", keep=early)
+    pattern = r"(?s)events\.csv.*'timestamp'.*3 May or 5 March.*row 1: '\d\d/.*dayfirst=True"
+    with pytest.raises(DataError, match=pattern):
+        cxkit.read_journey(folder)
+    (folder / "cxkit.toml").write_text("[timestamps]\ndayfirst = true\n")
+    j = cxkit.read_journey(folder)
+    assert j.events["timestamp"].equals(
+        sample.events.loc[early(sample.events), "timestamp"].reset_index(drop=True)
+    )
+
+
+def test_a_column_mixing_day_first_and_month_first_is_refused():
+    ev = events_frame()
+    ev["timestamp"] = ["03/05/2024", "25/12/2024", "12/25/2024", "04/05/2024"]
+    with pytest.raises(DataError, match=r"(?s)mixes two formats.*'25/12/2024' \(day first\)"):
+        cxkit.read_events(ev)
+    with pytest.raises(DataError, match=r"(?s)day first.*1 row.*'12/25/2024'"):
+        cxkit.read_events(ev, dayfirst=True)  # one reading for the column: the odd row is named
+    ev["timestamp"] = ["03/05/2024", "25/12/2024", "13/01/2024", "04/05/2024"]
+    out = cxkit.read_events(ev, date_format="%d/%m/%Y").set_index("event")["timestamp"]
+    assert out["purchase"] == pd.Timestamp("2024-05-03")
+
+
+def test_naive_after_aware_is_not_shifted():
+    # pandas alone reads the second value as 15:00 (the offset of the first one)
+    frame = pd.DataFrame(
+        {
+            "customer_id": ["a", "a"],
+            "timestamp": ["2024-03-05T10:00-05:00", "2024-03-05T10:00"],
+            "event": ["visit", "order"],
+        }
+    )
+    with pytest.raises(DataError, match=r"(?s)UTC offset.*row 2: '2024-03-05T10:00'"):
+        cxkit.read_events(frame)
+    out = cxkit.read_events(frame, timezone="UTC").set_index("event")["timestamp"]
+    assert out.to_dict() == {
+        "visit": pd.Timestamp("2024-03-05 15:00"),
+        "order": pd.Timestamp("2024-03-05 10:00"),
+    }
+    objects = frame.assign(
+        timestamp=[pd.Timestamp("2024-03-05 10:00", tz="America/New_York"), pd.Timestamp(0)]
+    )
+    objects["timestamp"] = objects["timestamp"].astype(object)
+    with pytest.raises(DataError, match="UTC offset"):
+        cxkit.read_events(objects)
+
+
+@pytest.mark.parametrize("word", ["today", "now", "12:30", "Yesterday"])
+def test_relative_timestamps_are_refused(word):
+    with pytest.raises(DataError, match=rf"(?s)'timestamp'.*'today' or 'now'.*1 row.*'{word}'"):
+        cxkit.read_events(_bad_events(timestamp=(2, word)))
+
+
+def test_two_files_for_one_table(tmp_path):
+    write_folder(tmp_path)
+    events_frame().to_parquet(tmp_path / "events.parquet")
+    with pytest.raises(
+        DataError,
+        match=r"(?s)one file for the events table.*'events\.parquet', "
+        r"'events\.csv'",
+    ):
+        cxkit.read_journey(tmp_path)
+    (tmp_path / "cxkit.toml").write_text('[tables.events]\nfile = "events.csv"\n')
+    assert len(cxkit.read_journey(tmp_path).events) == 4  # named in the spec: no doubt
+
+
+def test_repeated_headers_and_mappings_onto_existing_names(tmp_path):
+    path = tmp_path / "events.csv"
+    path.write_text("customer_id,timestamp,event,event\na,2024-01-01,visit,order\n")
+    with pytest.raises(DataError, match=r"(?s)events\.csv.*2 columns named 'event'"):
+        cxkit.read_events(path)
+    with pytest.raises(DataError, match=r"2 columns named 'event'"):
+        cxkit.read_events(
+            pd.read_csv(path).set_axis(
+                ["customer_id", "timestamp", "event"] * 1 + ["event"], axis=1
+            )
+        )
+    both = events_frame().assign(user_id=["u1", "u2", "u1", "u3"])
+    with pytest.raises(DataError, match=r"(?s)one column named 'customer_id'.*'user_id'"):
+        cxkit.read_events(both, customer="user_id")
+    with pytest.raises(DataError, match=r"(?s)'channel' is mapped to 'event' and 'device'"):
+        cxkit.read_events(events_frame().drop(columns="event"), event="channel", device="channel")
+
+
+def test_ids_are_trimmed_like_event_names_and_counted(tmp_path):
+    path = tmp_path / "events.csv"
+    path.write_text(
+        "customer_id,timestamp,event\n 1,2024-01-01,visit\n1 ,2024-01-02,visit \n"
+        "1,2024-01-03,order\n2,2024-01-01,visit\n"
+    )
+    with pytest.warns(UserWarning, match=r"spaces trimmed around 2 customer_id value"):
+        ev = cxkit.read_events(path)
+    assert list(ev["customer_id"].astype(str)) == ["1", "1", "1", "2"]
+    assert list(ev["event"].astype(str)) == ["visit", "visit", "order", "visit"]
+    assert ev.attrs["notes"]["trimmed"] == {"customer_id": 2, "event": 1}
+    with pytest.raises(DataError, match=r"(?s)more than once.*2 row.*'7'"):
+        cxkit.read_customers(
+            pd.DataFrame({"customer_id": ["7", " 7"], "signup_at": ["2024-01-01"] * 2})
+        )
+    with pytest.warns(UserWarning):
+        j = cxkit.read_journey(tmp_path)
+    assert j.notes["people"] == 2
+    assert j.notes["cleaning"]["events"]["trimmed"]["customer_id"] == 2
+
+
+@pytest.mark.parametrize("value", ["inf", "-inf", "1e308", "1e16"])
+def test_infinite_or_absurd_revenue_is_refused(tmp_path, value):
+    path = tmp_path / "events.csv"
+    path.write_text(
+        f"customer_id,timestamp,event,value\na,2024-01-01,order,{value}\na,2024-01-02,order,12.5\n"
+    )
+    with pytest.raises(DataError, match=r"(?s)'value'.*finite.*1 row.*row 1"):
+        cxkit.read_events(path)
+
+
+def test_list_valued_parquet_columns_are_refused(tmp_path):
+    frame = events_frame().assign(event=[["visit"], ["order"], ["visit"], ["visit"]])
+    frame.to_parquet(tmp_path / "events.parquet")
+    with pytest.raises(DataError, match=r"(?s)'event'.*hold lists.*4 row"):
+        cxkit.read_events(tmp_path / "events.parquet")
+    su = surveys_frame().assign(comment=[["a"], None, ["b", "c"]])
+    with pytest.raises(DataError, match=r"(?s)'comment'.*hold lists.*2 row"):
+        cxkit.read_surveys(su)
+
+
+def _export_text():
+    return "customer_id;timestamp;event;channel\na;2024-01-01 10:00;visit;café\nb;2024-01-02 11:00;order;web\n"
+
+
+def test_encodings_and_separators_are_detected_or_named(tmp_path):
+    path = tmp_path / "events.csv"
+    path.write_bytes(_export_text().encode("utf-16"))  # Excel's "Unicode text": BOM, UTF-16
+    with pytest.warns(UserWarning, match=r"UTF-16.*separated by semicolons"):
+        ev = cxkit.read_events(path)
+    assert list(ev["channel"].astype(str)) == ["café", "web"]
+    path.write_bytes(_export_text().replace(";", "\t").encode("utf-8-sig"))
+    with pytest.warns(UserWarning, match="separated by tabs"):
+        assert list(cxkit.read_events(path)["channel"].astype(str)) == ["café", "web"]
+    path.write_bytes(_export_text().encode("cp1252"))
+    with pytest.raises(
+        DataError,
+        match=r"(?s)UTF-8.*line 2.*0xe9.*'a;2024-01-01 10:00;visit;"
+        r"café'.*encoding='cp1252'",
+    ):
+        cxkit.read_events(path)
+    with pytest.warns(UserWarning, match="semicolons"):
+        ev = cxkit.read_events(path, encoding="cp1252")
+    assert list(ev["channel"].astype(str)) == ["café", "web"]
+    path.write_bytes(_export_text().replace(";", "|").encode("utf-16-le"))  # no BOM
+    with pytest.raises(DataError, match=r"UTF-16 without a byte-order mark(.|\n)*utf-16-le"):
+        cxkit.read_events(path)
+    (tmp_path / "cxkit.toml").write_text('[tables.events]\nencoding = "utf-16-le"\nsep = "|"\n')
+    assert len(cxkit.read_journey(tmp_path).events) == 2
+
+
+def test_read_journey_of_a_file_says_it_is_a_file(tmp_path):
+    write_folder(tmp_path)
+    with pytest.raises(DataError, match=r"(?s)events\.csv.*this is a file.*read_events"):
+        cxkit.read_journey(tmp_path / "events.csv")
+
+
+def test_an_empty_churn_column_is_no_churn_yet(tmp_path):
+    """A CSV whose churned_at column has no value at all (nobody has left) is read by CSV
+    readers as numbers; it is all-missing timestamps, not an error."""
+    import pandas as pd
+
+    (tmp_path / "customers.csv").write_text(
+        "customer_id,signup_at,churned_at\nc1,2024-01-01,\nc2,2024-02-01,\n"
+    )
+    c = cxkit.read_customers(tmp_path / "customers.csv")
+    assert c["churned_at"].isna().all() and pd.api.types.is_datetime64_any_dtype(c["churned_at"])

@@ -75,3 +75,25 @@ def test_result_table_exports_to_parquet_and_csv(tables, name):
     table = tables[name]().head(50)
     table.to_parquet(io.BytesIO())
     table.to_csv(io.StringIO())
+
+
+def test_a_dollar_in_data_is_drawn_as_written(sample):
+    """Segment names come from the user's data: "$5 plan" is text, not matplotlib mathtext
+    (two $ made a label mathtext, and "$5_$" a traceback)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    cxkit.set_theme()
+    import dataclasses
+
+    events = sample.events.assign(
+        device=sample.events["device"].astype(str).replace("mobile", "promo $5_$10")
+    )
+    journey = dataclasses.replace(sample, events=events)
+    ax = cxkit.plots.plot_funnel(cxkit.funnel(journey, STEPS, by="device"), by="device")
+    ax.figure.canvas.draw()  # raised ValueError before: parsed as math
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "promo $5_$10" in labels
+    plt.close("all")

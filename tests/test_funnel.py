@@ -78,7 +78,7 @@ def reference(
                     (
                         i
                         for i, r in enumerate(rows)
-                        if i != prev and r[1] in sets[k] and r[0] >= rows[prev][0]
+                        if i not in chain and r[1] in sets[k] and r[0] >= rows[prev][0]
                     ),
                     None,
                 )
@@ -172,6 +172,74 @@ def test_equal_timestamps_count_and_a_row_matches_one_step():
     assert cxkit.funnel(ev, ["A", "A"])["customers"].tolist() == [2, 0]
 
 
+def test_tied_rows_are_not_reused_for_later_steps():
+    # two purchases at one moment are two orders, not three
+    ev = log([("a", 0, "purchase"), ("a", 0, "purchase"), ("b", 0, "purchase")])
+    ev = pd.concat([ev, log([("b", 24, "purchase"), ("b", 24, "purchase")])], ignore_index=True)
+    table = funnel_table(ev, ["purchase"] * 3, window="14D").set_index("customer_id")
+    assert table["depth"].to_dict() == {"a": 2, "b": 3}
+    f = cxkit.funnel(ev, ["purchase"] * 3, window="14D")
+    assert f["customers"].tolist() == [2, 2, 1]
+    # a tie of three rows across alternating steps: A, B, A at one time gives depth 3, not 4
+    ev = log([("a", 0, "A"), ("a", 0, "B"), ("a", 0, "A")])
+    assert funnel_table(ev, ["A", "B", "A", "B"])["depth"].tolist() == [3]
+
+
+def longest_chain(events, steps, window):
+    """{customer: depth}: the longest chain of distinct rows, by exhaustive search.
+
+    Steps are single events; a chain's times never decrease and stay within ``window`` of its
+    first row."""
+    window = pd.Timedelta(window)
+    out = {}
+    for cid, g in events.groupby("customer_id", sort=False):
+        rows = list(zip(g["timestamp"], g["event"], strict=True))
+
+        def deepest(chain, rows=rows):
+            k = len(chain)
+            if k == len(steps):
+                return k
+            t_prev, t_entry = rows[chain[-1]][0], rows[chain[0]][0]
+            best = k
+            for i, (t, e) in enumerate(rows):
+                if i not in chain and e == steps[k] and t_prev <= t <= t_entry + window:
+                    best = max(best, deepest(chain + [i]))
+                    if best == len(steps):
+                        break
+            return best
+
+        depths = [deepest([i]) for i, r in enumerate(rows) if r[1] == steps[0]]
+        if depths:
+            out[cid] = max(depths)
+    return out
+
+
+@st.composite
+def tied_logs(draw):
+    """Whole-day timestamps (many ties) and steps that repeat events."""
+    n = draw(st.integers(1, 14))
+    frame = pd.DataFrame(
+        {
+            "customer_id": draw(st.lists(st.sampled_from(["p", "q"]), min_size=n, max_size=n)),
+            "timestamp": T0
+            + pd.to_timedelta(draw(st.lists(st.integers(0, 4), min_size=n, max_size=n)), "D"),
+            "event": draw(st.lists(st.sampled_from(["A", "B"]), min_size=n, max_size=n)),
+        }
+    )
+    steps = draw(st.lists(st.sampled_from(["A", "B"]), min_size=2, max_size=5))
+    return frame, steps, draw(st.sampled_from(["1min", "1D", "3D", "14D"]))
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tied_logs())
+def test_ties_and_repeated_steps_equal_the_longest_chain_of_distinct_rows(data):
+    events, steps, window = data
+    table, ref = check_against_reference(events, steps, window)
+    assert table.set_index("customer_id")["depth"].to_dict() == longest_chain(
+        events, steps, window
+    )
+
+
 def test_alternatives_and_named_steps():
     ev = log([("a", 0, "x"), ("a", 1, "B"), ("b", 0, "y"), ("c", 0, "B")])
     f = cxkit.funnel(ev, {"aware": ["x", "y"], "buy": "B"})
@@ -263,7 +331,70 @@ def test_open_windows_are_counted_and_complete_only_leaves_them_out():
     assert f.attrs["open_windows"] == 2 and f.attrs["open_not_converted"] == 1
     g = cxkit.funnel(ev, ["A", "B"], window="14D", complete_only=True)
     assert g["customers"].tolist() == [2, 1]
-    assert g.attrs["left_out_open"] == 2
+    assert g.attrs["left_out_open"] == 2 and g.attrs["entrants"] == 2
+
+
+def test_complete_only_judges_people_on_their_closed_entries():
+    # a converts from a closed entry and enters again near the end: kept, converted; b converts
+    # only from its open entry: kept, judged on its closed entry, which did not convert; c has
+    # only an open entry: left out
+    ev = log(
+        [
+            ("a", 0, "A"),
+            ("a", 1, "B"),
+            ("a", 29 * 24, "A"),
+            ("b", 0, "A"),
+            ("b", 29 * 24, "A"),
+            ("b", 29 * 24 + 1, "B"),
+            ("c", 29 * 24 + 2, "A"),
+        ]
+    )
+    g = cxkit.funnel(ev, ["A", "B"], window="14D", complete_only=True)
+    assert g["customers"].tolist() == [2, 1]
+    assert g.attrs["left_out_open"] == 1  # c: every entry still open
+    assert g.attrs["open_windows"] == 3 and g.attrs["judged_on_closed"] == 2
+    assert g.attrs["open_entries_left_out"] == 3
+
+
+def _repeat_orders(seed, n=4000, days=730):
+    """Customers who order at their own rate until they lapse (many keep buying)."""
+    rng = np.random.default_rng(seed)
+    start = rng.uniform(0, days, n)
+    rate = rng.gamma(0.3, 1 / 60, n)  # orders per day
+    end = np.minimum(start + rng.exponential(1500, n), days + 365)
+    k = 1 + rng.poisson(rate * (end - start))
+    who = np.repeat(np.arange(n), k)
+    when = start[who] + rng.uniform(0, 1, len(who)) * (end - start)[who]
+    when[np.r_[0, np.cumsum(k)[:-1]]] = start
+    return pd.DataFrame(
+        {
+            "customer_id": who.astype(str),
+            "timestamp": T0 + pd.to_timedelta(when, "D"),
+            "event": "order",
+        }
+    )
+
+
+def test_complete_only_recovers_the_repeat_rate_of_the_full_history():
+    full = _repeat_orders(2)
+    observed, window = T0 + pd.Timedelta("730D"), pd.Timedelta("60D")
+    # truth from the whole history (nothing censored), straight from the definition: a second
+    # order within 60 days of an order placed while the window could still close in the data
+    o = full.sort_values(["customer_id", "timestamp"])
+    gap = o.groupby("customer_id")["timestamp"].shift(-1) - o["timestamp"]
+    entered = o["timestamp"] <= observed - window
+    truth = 100 * o.loc[entered & (gap <= window), "customer_id"].nunique()
+    truth /= o.loc[entered, "customer_id"].nunique()
+    assert 20 < truth < 32
+    seen = full[full["timestamp"] <= observed]
+    f = cxkit.funnel(
+        seen, ["order", "order"], window="60D", observed_at=observed, complete_only=True
+    )
+    assert f["pct_of_start"].iloc[-1] == pytest.approx(truth, abs=1e-9)
+    # leaving out everyone whose last order is recent (the old rule) gave 17.2% against 26.0%
+    last = seen.groupby("customer_id")["timestamp"].max()
+    assert f.attrs["open_windows"] == int((last + window > observed).sum())
+    assert f.attrs["left_out_open"] < f.attrs["open_windows"] / 2
 
 
 def test_by_events_column_on_entry_event_and_customer_attribute():
@@ -607,9 +738,84 @@ def test_compare_funnel_two_proportion_test_and_mde():
     # pooled z = (0.3 - 0.5) / sqrt(0.4 * 0.6 * (2 / 200))
     assert row.statistic == pytest.approx(-0.2 / np.sqrt(0.4 * 0.6 / 100))
     assert row.ci_low < -20 < row.ci_high < 0
-    # MDE = (1.96 + 0.84) * sqrt(p (1 - p) (2 / n)) with p = 0.5, in points
-    assert row.mde_pp == pytest.approx(100 * 2.8016 * np.sqrt(0.25 / 100), rel=1e-3)
-    assert row.significant
+    # MDE d solves d = 1.96 se0 + 0.8416 se1: se0 with the pooled share (the test's variance),
+    # se1 under the alternative (0.5 + d against 0.5); one comparison, so alpha = 0.05
+    d = row.mde_pp / 100
+    pbar = 0.5 + d / 2
+    se0 = np.sqrt(pbar * (1 - pbar) * 2 / 200)
+    se1 = np.sqrt(((0.5 + d) * (0.5 - d) + 0.25) / 200)
+    assert d == pytest.approx(1.959964 * se0 + 0.841621 * se1, rel=1e-6)
+    assert row.mde_pp == pytest.approx(13.83, abs=0.01)
+    assert row.significant and row.test_used == "z" and not row.small_counts
+
+
+def _power(n1, n2, p0, p1, alpha, reps=4000, seed=0):
+    """Share of simulated experiments the pooled z test rejects at alpha (two-sided)."""
+    from scipy import stats
+
+    rng = np.random.default_rng(seed)
+    x1, x2 = rng.binomial(n1, p1, reps), rng.binomial(n2, p0, reps)
+    pooled = (x1 + x2) / (n1 + n2)
+    z = (x1 / n1 - x2 / n2) / np.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
+    return float(np.mean(2 * stats.norm.sf(np.abs(z)) < alpha))
+
+
+@pytest.mark.parametrize(
+    "n1, n2, p0, m",
+    [(2000, 2000, 0.05, 20), (500, 500, 0.3, 1), (3000, 3000, 0.02, 1), (400, 1600, 0.1, 15)],
+)
+def test_power_at_the_reported_mde_is_the_promised_power(n1, n2, p0, m):
+    from cxkit.funnel._proportions import mde
+
+    d = mde(p0, n1, n2, alpha=0.05 / m, power=0.8)
+    assert _power(n1, n2, p0, p0 + d, 0.05 / m) == pytest.approx(0.80, abs=0.05)
+
+
+def test_compare_funnel_mde_holds_at_the_holm_level():
+    # four devices, each against the rest at one step: four comparisons, read at 0.05 / 4
+    rng = np.random.default_rng(1)
+    rows = []
+    for device, n in [("a", 3000), ("b", 3000), ("c", 1000), ("d", 400)]:
+        bought = rng.random(n) < 0.06
+        rows += [(f"{device}{i}", 0, "A", device) for i in range(n)]
+        rows += [(f"{device}{i}", 1, "B", device) for i in np.flatnonzero(bought)]
+    cmp = cxkit.compare_funnel(log(rows), ["A", "B"], by="device")
+    assert len(cmp) == 4 and cmp.attrs["alpha_mde"] == pytest.approx(0.0125)
+    for row in cmp.itertuples():
+        p0 = row.pct_reference / 100
+        power = _power(row.n_group, row.n_reference, p0, p0 + row.mde_pp / 100, 0.0125)
+        assert power == pytest.approx(0.80, abs=0.05), (row.group, power)
+
+
+def test_small_counts_use_an_exact_test_that_keeps_its_level():
+    from scipy import stats
+
+    from cxkit.funnel._proportions import two_proportions
+
+    # 10 people in a segment against 100 in the rest, 2% base rate: the pooled z test rejects
+    # a true null 8.3% of the time at the 5% level; the exact test must stay at or under 5%
+    n1, n2, p = 10, 100, 0.02
+    pa, pb = stats.binom.pmf(np.arange(n1 + 1), n1, p), stats.binom.pmf(np.arange(n2 + 1), n2, p)
+    type1 = z_type1 = left = 0.0
+    for a in np.flatnonzero(pa > 1e-6):
+        for b in np.flatnonzero(pb > 1e-6):
+            w = pa[a] * pb[b]
+            row = two_proportions(a, n1, b, n2)
+            left += w
+            type1 += w * (row["p_value"] < 0.05)
+            pooled = (a + b) / (n1 + n2)
+            if 0 < pooled < 1:
+                z = (a / n1 - b / n2) / np.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
+                z_type1 += w * (2 * stats.norm.sf(abs(z)) < 0.05)
+            if a + b:
+                assert row["small_counts"] and row["test_used"].startswith("exact")
+    assert z_type1 > 0.08
+    assert type1 + (1 - left) <= 0.05
+    big = two_proportions(1, 20000, 6, 20000)  # Fisher's for a table too large for Boschloo
+    assert big["test_used"] == "exact (Fisher)"
+    assert big["p_value"] == pytest.approx(
+        stats.fisher_exact([[1, 6], [19999, 19994]]).pvalue, rel=1e-12
+    )
 
 
 def test_multiple_comparison_corrections():
@@ -686,7 +892,7 @@ def test_notebook_finds_a_pain_point_planted_elsewhere(tmp_path):
     nb = nbformat.read("notebooks/01_buyer_funnel.ipynb", as_version=4)
     assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")
     (params,) = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
-    params.source = f"data_dir = {str(tmp_path)!r}"
+    params.source = f"data_dir = {str(tmp_path)!r}\nexports_dir = None"
     NotebookClient(nb, timeout=300, kernel_name="python3").execute()
     text = "\n".join(
         o["data"]["text/markdown"]
@@ -694,7 +900,7 @@ def test_notebook_finds_a_pain_point_planted_elsewhere(tmp_path):
         for o in c.get("outputs", [])
         if "text/markdown" in o.get("data", {})
     )
-    assert "**desktop** (device) at **product\\_view → add\\_to\\_cart**" in text
+    assert "**desktop** (device) at **product view → add to cart**" in text
     assert "found exactly that" in text
 
 
@@ -727,3 +933,160 @@ def test_observed_at_comes_from_the_journey_when_given_a_loaded_table():
     table = cxkit.funnel(journey.events, STEPS)  # the table alone, not the Journey
     assert pd.Timestamp(table.attrs["observed_at"]) == later
     assert table.attrs["open_windows"] == 0  # everyone's 14 days have passed by then
+
+
+# --------------------------------------------------------------------------------------------
+# A/B tests by intention to treat
+# --------------------------------------------------------------------------------------------
+
+AB_STEPS = ["visit", "cart", "checkout", "purchase"]
+
+
+def _randomized_test(seed=5, n=20000, boost=0.4):
+    """A randomized test where the variant changes only step 2 (the cart).
+
+    Each person has an intent q ~ Uniform(0, 1) and takes each step with probability q; in arm
+    B the cart step has probability q + boost (1 - q). So B brings in people of lower intent,
+    who then check out and buy less often: step 3 and 4 rates *among those who got there* fall,
+    although no person's chance at those steps changed. Truth (intention to treat): conversion
+    E[q^3] = 1/4 in A, (1 - boost)/4 + boost/3 in B."""
+    rng = np.random.default_rng(seed)
+    arm = np.where(rng.random(n) < 0.5, "A", "B")
+    q = rng.random(n)
+    p_cart = np.where(arm == "B", q + boost * (1 - q), q)
+    u = rng.random((3, n))
+    cart = u[0] < p_cart
+    checkout = cart & (u[1] < q)
+    purchase = checkout & (u[2] < q)
+    start = T0 + pd.to_timedelta(rng.uniform(0, 60, n), "D")
+    ids = np.array([f"c{i}" for i in range(n)])
+    parts = []
+    for k, (name, mask) in enumerate(
+        zip(AB_STEPS, [np.ones(n, bool), cart, checkout, purchase], strict=True)
+    ):
+        parts.append(
+            pd.DataFrame(
+                {
+                    "customer_id": ids[mask],
+                    "timestamp": start[mask] + pd.Timedelta(hours=k),
+                    "event": name,
+                    "variant": arm[mask],
+                }
+            )
+        )
+    events = pd.concat(parts, ignore_index=True)
+    customers = pd.DataFrame({"customer_id": ids, "signup_at": start, "arm": arm})
+    truth = 100 * ((1 - boost) / 4 + boost / 3 - 1 / 4)
+    return events, customers, truth
+
+
+def test_ab_test_finds_the_end_to_end_gain_not_a_spurious_last_step_loss():
+    events, customers, truth = _randomized_test()
+    observed = events["timestamp"].max() + pd.Timedelta("30D")
+    res = cxkit.ab_test(events, AB_STEPS, variant="variant", window="14D", observed_at=observed)
+    final = res.conversion_.iloc[0]
+    assert (final.arm, final.control, final.step) == ("B", "A", "purchase")
+    assert final.n_arm + final.n_control == 20000
+    assert final.significant and final.diff_pp > 0
+    half = (final.ci_high - final.ci_low) / 2
+    assert abs(final.diff_pp - truth) < 1.5 * half  # truth +3.3 points
+    assert final.ci_low < truth < final.ci_high
+    assert not (res.table["significant"] & (res.table["diff_pp"] < 0)).any()
+    # every share is of everyone assigned: step 1 is 100% in both arms
+    first = res.table.iloc[0]
+    assert first.pct_arm == first.pct_control == 100.0 and first.p_value == 1.0
+    # the step-to-step rate at the last step is lower in B (selection), shown as description
+    assert final.pct_of_previous_arm < final.pct_of_previous_control
+    # ... which is what compare_funnel tests, and finds "significant"
+    cmp = cxkit.compare_funnel(events, AB_STEPS, by="variant", baseline="A", observed_at=observed)
+    last = cmp[cmp["step"] == "purchase"].iloc[0]
+    assert last.significant and last.diff_pp < -2
+    # Holm over 4 steps x 1 arm, and the MDE at that level
+    assert res.attrs["alpha_mde"] == pytest.approx(0.05 / 4)
+    assert (res.table["p_adjusted"] >= res.table["p_value"]).all()
+    assert not res.srm_["mismatch"] and res.srm_["p_value"] > 0.001
+    assert any("one look" in note for note in res.notes_)
+    assert "B vs A" in repr(res)
+
+
+def test_ab_test_variant_from_a_customer_attribute_counts_everyone_assigned():
+    events, customers, _ = _randomized_test(n=4000)
+    observed = events["timestamp"].max() + pd.Timedelta("30D")
+    # 300 more people assigned to A who never showed up: they count, as not converted
+    extra = pd.DataFrame(
+        {"customer_id": [f"x{i}" for i in range(300)], "signup_at": T0, "arm": "A"}
+    )
+    customers = pd.concat([customers, extra], ignore_index=True)
+    by_events = cxkit.ab_test(
+        events, AB_STEPS, variant="variant", window="14D", observed_at=observed
+    )
+    with pytest.warns(UserWarning, match="sample-ratio mismatch"):  # 300 more in A
+        by_attr = cxkit.ab_test(
+            events,
+            AB_STEPS,
+            variant="arm",
+            customers=customers,
+            window="14D",
+            observed_at=observed,
+        )
+    assert by_attr.attrs["variant_from"] == "customers"
+    a = by_attr.arms_.set_index("arm")
+    b = by_events.arms_.set_index("arm")
+    assert a.loc["A", "assigned"] == b.loc["A", "assigned"] + 300
+    assert a.loc["B", "assigned"] == b.loc["B", "assigned"]
+    assert (by_attr.table["reached_control"] == by_events.table["reached_control"]).all()
+    assert by_attr.steps_.query("arm == 'A' and step_index == 1")["pct"].iloc[0] < 100
+
+
+def test_ab_test_flags_a_sample_ratio_mismatch_and_checks_its_arguments():
+    events, customers, _ = _randomized_test(n=4000)
+    # drop 10% of B's people (broken logging): 2,000 vs 1,800 is far from an equal split
+    lost = customers.query("arm == 'B'").sample(frac=0.1, random_state=1)["customer_id"]
+    events = events[~events["customer_id"].isin(lost)]
+    with pytest.warns(UserWarning, match="sample-ratio mismatch"):
+        res = cxkit.ab_test(events, AB_STEPS, variant="variant")
+    assert res.srm_["mismatch"] and res.srm_["p_value"] < 0.001
+    n = res.arms_["assigned"].to_numpy()
+    from scipy import stats
+
+    assert res.srm_["p_value"] == pytest.approx(stats.chisquare(n).pvalue)
+    # with the split it was designed for (53/47), no mismatch
+    share = n / n.sum()
+    ok = cxkit.ab_test(
+        events, AB_STEPS, variant="variant", expected={"A": share[0], "B": share[1]}
+    )
+    assert not ok.srm_["mismatch"]
+    # a person logged in both arms stays in the arm of their first event, and is counted
+    first = events.sort_values("timestamp").iloc[0]
+    later = first.to_frame().T.assign(
+        timestamp=first["timestamp"] + pd.Timedelta("1h"),
+        variant="B" if first["variant"] == "A" else "A",
+    )
+    with pytest.warns(UserWarning, match="sample-ratio"):
+        both = cxkit.ab_test(
+            pd.concat([events, later], ignore_index=True), AB_STEPS, variant="variant"
+        )
+    assert both.attrs["mixed_arms"] == 1 and any("more than one arm" in n for n in both.notes_)
+    assert (both.arms_["assigned"].to_numpy() == n).all()
+    with pytest.raises(DataError, match="variant(.|\n)*'arm' is in neither"):
+        cxkit.ab_test(events, AB_STEPS, variant="arm")
+    with pytest.raises(DataError, match="control"):
+        cxkit.ab_test(events, AB_STEPS, variant="variant", control="C")
+    with pytest.raises(DataError, match="expected"):
+        cxkit.ab_test(events, AB_STEPS, variant="variant", expected={"A": 1})
+    with pytest.raises(DataError, match="two arms"):
+        cxkit.ab_test(events.assign(variant="A"), AB_STEPS, variant="variant")
+
+
+def test_ab_test_plot_returns_the_axes_it_was_given():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    events, _, _ = _randomized_test(n=2000)
+    res = cxkit.ab_test(events, AB_STEPS, variant="variant")
+    fig, ax = plt.subplots()
+    assert res.plot(ax=ax) is ax
+    assert len(ax.get_lines()) >= 2
+    plt.close(fig)

@@ -41,6 +41,7 @@ def report(journey):
         stop, by, group = focus
         paths = cxkit.drop_off_paths(journey, steps, step=stop, by=by, n=5, **kw)
     closed = cxkit.funnel(journey, steps, complete_only=True, **kw) if steps else None
+    ab = cxkit.ab_test(journey, steps, variant=fs.variant, **kw) if steps and fs.variant else None
     out = {
         "notes": fs.notes,
         "overall": findings.overall(table, journey=journey),
@@ -51,6 +52,7 @@ def report(journey):
         "paths": findings.drop_off_paths(paths, table, group=group, by=by, journey=journey),
         "open": findings.open_windows(table, closed, journey=journey),
         "todo": findings.what_to_do(table, gaps, journey=journey),
+        "ab": findings.ab_test(ab, journey=journey, steps=bool(steps)),
         "overview": findings.overview(journey),
     }
     flat = [f for v in out.values() for f in (v if isinstance(v, list) else [v])]
@@ -62,7 +64,8 @@ def report(journey):
     readable += [tables.readable_paths(paths, journey=journey)]
     for frame in readable:
         assert not BAD_WORDS.search(frame.to_string()), frame.to_string()
-    return out, {"table": table, "gaps": gaps, "ttc": ttc, "closed": closed}
+    readable += [tables.readable_ab_test(ab, journey=journey)]
+    return out, {"table": table, "gaps": gaps, "ttc": ttc, "closed": closed, "ab": ab}
 
 
 @pytest.fixture(scope="module")
@@ -147,7 +150,8 @@ def test_overall_and_weakest_equal_the_funnel_table(sample_report):
     w = out["weakest"].values
     later = table[table["step_index"] > 1]
     row = later.loc[later["pct_of_previous"].idxmin()]
-    assert w["step"] == row["step"] == "add_to_cart" and w["previous"] == "product_view"
+    assert row["step"] == "add_to_cart" and w["step"] == "add to cart"  # in words
+    assert w["previous"] == "product view"
     assert w["pct"] == pytest.approx(row["pct_of_previous"])
     at = table.set_index("step")["customers"]
     assert w["lost"] == at["product_view"] - at["add_to_cart"]
@@ -173,19 +177,43 @@ def test_time_to_convert_reads_in_the_unit_its_size_calls_for(sample_report):
     ttc = res["ttc"]
     row = ttc.loc[ttc["median_hours_converted"].idxmax()]
     t = out["time"].values
-    assert t["median_hours"] == pytest.approx(row["median_hours_converted"])
-    assert t["median"] == "6 hours" and "add_to_cart → checkout" in out["time"].plain()
+    assert t["median_hours_converted"] == pytest.approx(row["median_hours_converted"])
+    assert t["median"] == "6 hours" and "add to cart → checkout" in out["time"].plain()
     times = tables.readable_times(ttc)
     assert times.loc["awareness", "Median of those who moved on"] == "18 minutes"
+
+
+def test_time_to_convert_keeps_the_two_medians_apart():
+    # 4 people at A; 2 reach B after 1 h and 3 h, 2 never: the median among those who moved on
+    # is 2 hours, while half of everyone at A has moved on by 3 hours (Kaplan-Meier)
+    rows = [("a", 0, "A"), ("a", 1, "B"), ("b", 0, "A"), ("b", 3, "B"), ("c", 0, "A")]
+    rows += [("d", 0, "A"), ("e", 30 * 24, "Z")]
+    events = pd.DataFrame(
+        {
+            "customer_id": [r[0] for r in rows],
+            "timestamp": [T0 + pd.Timedelta(hours=r[1]) for r in rows],
+            "event": [r[2] for r in rows],
+        }
+    )
+    ttc = cxkit.time_to_convert(events, ["A", "B"], window="1D")
+    f = findings.time_to_convert(ttc)
+    assert f.values["median_hours_converted"] == 2.0 and f.values["median"] == "2 hours"
+    assert f.values["median_hours"] == 3.0 and f.values["everyone"] == "3 hours"
+    assert "half of everyone at A has taken it within 3 hours" in f.plain()
+    assert "half of them" not in f.plain()
+    # fewer than half ever move on: no time by which half of everyone has
+    ttc = cxkit.time_to_convert(events[events["customer_id"] != "b"], ["A", "B"], window="1D")
+    f = findings.time_to_convert(ttc)
+    assert f.values["median_hours"] is None and "half of everyone" not in f.plain()
 
 
 def test_paths_and_what_to_do(sample_report):
     out, res = sample_report
     p = out["paths"]
-    assert p.values["step"] == "checkout" and p.values["path"] == "help_center"
+    assert p.values["step"] == "checkout" and p.values["path"] == "help center"
     fix, leak = out["todo"]
     assert fix.headline and fix.values["group"] == "mobile" and fix.values["order_value"] > 0
-    assert "in orders" in fix.plain() and "everyone is product_view → add_to_cart" in leak.plain()
+    assert "in orders" in fix.plain() and "everyone is product view → add to cart" in leak.plain()
 
 
 def test_open_windows_states_the_measured_direction(sample_report):
@@ -201,10 +229,62 @@ def test_open_windows_states_the_measured_direction(sample_report):
     assert "overstates" in findings.open_windows(table, closed).plain()
 
 
+def _ab_journey(journey, **funnel):
+    """The journey with a random 50/50 arm per person on their events, and the spec naming it."""
+    rng = np.random.default_rng(11)
+    ids = journey.events["customer_id"].astype(str)
+    people = pd.unique(ids)
+    arm = pd.Series(np.where(rng.random(len(people)) < 0.5, "control", "new_checkout"), people)
+    return journey_from_tables(
+        journey.events.assign(arm=ids.map(arm).to_numpy()),
+        journey.customers.copy(),
+        journey.surveys.copy(),
+        observed_at=journey.observed_at,
+        spec=Spec.from_dict({"funnel": {"variant": "arm", **funnel}}),
+    )
+
+
+def test_ab_test_section_follows_the_result(sample, sample_report):
+    j = _ab_journey(sample)
+    fs = funnel_steps(j)
+    assert fs.variant == "arm" and "variant" not in fs.kwargs
+    out, res = report(j)
+    ab = res["ab"]
+    head, srm, caveat = out["ab"]
+    row = ab.conversion_.iloc[0]
+    assert (head.values["arm"], head.values["control"]) == ("new_checkout", "control")
+    assert head.values["pct_arm"] == row.pct_arm and head.values["diff"] == row.diff_pp
+    assert head.values["n_arm"] + head.values["n_control"] == j.events["customer_id"].nunique()
+    # a random split of customers changes nothing: not confirmed, and the MDE says how much
+    # could have been seen; the sizes match the designed split
+    assert not row.significant and "can confirm" in head.plain() and "detects" in head.plain()
+    assert "match the designed split" in srm.plain()
+    assert "description only" in caveat.plain() and "one look" in caveat.plain()
+    shown = tables.readable_ab_test(ab, journey=j)
+    assert len(shown) == len(ab.table)
+    # without a variant in the spec, the section says how to get one
+    (none,) = sample_report[0]["ab"]
+    assert not none.applies and "names no variant" in none.plain()
+
+
+def test_a_bad_variant_in_the_spec_names_the_key(sample):
+    for bad in (3, "", ["arm"]):
+        with pytest.raises(DataError, match=r"funnel\.variant"):
+            Spec.from_dict({"funnel": {"variant": bad}})
+    j = _ab_journey(sample)
+    with pytest.raises(DataError, match=r"variant(.|\n)*'nope' is in neither"):
+        cxkit.ab_test(j, STEPS, variant="nope")
+    wrong = journey_from_tables(
+        j.events, j.customers, spec=Spec.from_dict({"funnel": {"variant": "nope"}})
+    )
+    with pytest.raises(DataError, match=r"funnel\.variant(.|\n)*'nope' is in neither"):
+        funnel_steps(wrong)
+
+
 def test_overview_headline_and_money_summary(sample):
     head, money = findings.overview(sample)
     assert head.headline and not head.summary and money.summary
-    assert "reach purchase" in head.plain() and "product_view → add_to_cart" in head.plain()
+    assert "reach purchase" in head.plain() and "product view → add to cart" in head.plain()
     j = _with_spec(sample, money={"currency": "EUR"})
     assert findings.overview(j)[1].plain().count("EUR") == 1
     assert (
@@ -367,6 +447,7 @@ def _folders(root):
             spec='[funnel]\nsteps = {visit = "site_visit", x = "nope"}\n',
         ),
         "no_steps": _write(root / "no_steps", small, renamed),
+        "ab": _write(root / "ab", _ab_journey(small), spec='[funnel]\nvariant = "arm"\n'),
     }
 
 
@@ -377,6 +458,7 @@ EXPECT = {
     "one_step": "one step",
     "unmatched": "no event matches the step",
     "no_steps": "The funnel needs its steps",
+    "ab": "of everyone assigned to new_checkout reached",
 }
 
 
@@ -393,3 +475,20 @@ def test_notebook_01_on_odd_folders(tmp_path):
         assert "0 days (0 to 0)" not in text and not re.search(r"\d\.\d+ hours", text)
         if name == "minutes":
             assert "Paid" in text and "hour" not in text.split("How long do steps take?")[1]
+
+
+def test_readable_window_puts_the_short_window_beside_the_full(sample):
+    fs = funnel_steps(sample)
+    full = cxkit.funnel(sample, fs.steps, **fs.kwargs)
+    short = cxkit.funnel(sample, fs.steps, **{**fs.kwargs, "window": "3D"})
+    t = tables.readable_window(short, full, "3D", journey=sample)
+    assert list(t.columns) == [
+        "Step",
+        "People within 3 days",
+        "% of entrants within 3 days",
+        "% of entrants, full window",
+    ]
+    last = t.iloc[-1]
+    assert last["People within 3 days"] == f"{int(short['customers'].iloc[-1]):,}"
+    assert last["% of entrants, full window"] == f"{full['pct_of_start'].iloc[-1]:.1f}%"
+    assert not BAD_WORDS.search(t.to_string())

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import nbformat
+import pandas as pd
 import pytest
 
 import cxkit
@@ -44,6 +45,28 @@ def check_report(out):
     index = (out / "index.html").read_text()
     for nb in NOTEBOOKS:
         assert f'href="{nb.stem}.html"' in index
+    check_one_wording_per_fact(out)
+
+
+def check_one_wording_per_fact(out):
+    """Each finding is written on its report exactly as findings.json (and so the index) has
+    it, and a finding that two reports show reads the same in both."""
+    findings = json.loads((out / "findings.json").read_text())
+    by_key = {}
+    for name, found in findings.items():
+        page = " ".join(visible_text((out / f"{name}.html").read_text()).split())
+        for f in found:
+            if f.get("notebook_failed"):
+                continue
+            text = " ".join(f["text"].split())
+            assert text in page, (name, f["key"], text)
+            by_key.setdefault((f["key"], text), set()).add(name)
+    keys = {}
+    for key, text in by_key:
+        keys.setdefault(key, set()).add(text)
+    assert all(len(texts) == 1 for texts in keys.values()), {
+        k: t for k, t in keys.items() if len(t) > 1
+    }
 
 
 @pytest.fixture(scope="module")
@@ -253,7 +276,7 @@ def test_index_takes_old_style_headlines(tmp_path):
     _notebook(nbs, "01_old", "from cxkit.story import headline\nheadline('Old **{n}**.', n=3)")
     cxkit.build_report(cxkit.sample_dir(), tmp_path / "out", notebooks=nbs, progress=False)
     index = (tmp_path / "out" / "index.html").read_text()
-    assert "<li>Old 3.</li>" in index and "Not covered" not in index
+    assert "<p>Old 3.</p>" in index and "Not covered" not in index
     (found,) = json.loads((tmp_path / "out" / "findings.json").read_text())["01_old"]
     assert found["headline"] and found["applies"] and found["text"] == "Old 3."
 
@@ -306,7 +329,178 @@ def test_glossary_leaves_out_survey_terms_the_data_lacks(sample):
     from cxkit.data import journey_from_tables
     from cxkit.report.execute import _glossary
 
-    assert "<dt>NPS</dt>" in _glossary(sample) and "<dt>CSAT</dt>" in _glossary(sample)
+    assert '<dt id="g-nps">NPS</dt>' in _glossary(sample)
+    assert '<dt id="g-csat">CSAT</dt>' in _glossary(sample)
     bare = journey_from_tables(sample.events, sample.customers)
     assert "NPS" not in _glossary(bare) and "CSAT" not in _glossary(bare)
-    assert "Hazard ratio" in _glossary(bare)
+    assert "Hazard ratio" in _glossary(bare) and "ROC AUC" in _glossary(bare)
+
+
+def test_first_use_of_a_term_links_to_its_definition():
+    from cxkit.report.glossary import link_terms
+
+    page = (
+        "<h2>Hazard ratio</h2><p>A hazard ratio of 2 and another hazard ratio.</p>"
+        "<p>ROC AUC 0.7; NPS -12 (<code>NPS</code>).</p><a href='x'>lift</a>"
+    )
+    out = link_terms(page, kinds={"nps"})
+    assert out.count('class="gloss"') == 3  # hazard ratio, ROC AUC, NPS: once each
+    assert "<h2>Hazard ratio</h2>" in out  # not in headings
+    assert out.index('href="index.html#g-hazard-ratio"') < out.index("another hazard ratio")
+    assert "<code>NPS</code>" in out and ">lift</a>" in out  # code and links left alone
+    assert 'href="index.html#g-csat"' not in link_terms("<p>CSAT 70%</p>", kinds={"nps"})
+
+
+GENERATED = ("Made by cxkit on", "Report made")
+
+
+def _differing_lines(a, b):
+    """{file name: [(line in a, line in b), ...]} for files of two report folders that differ."""
+    names = sorted(str(p.relative_to(a)) for p in a.rglob("*") if p.is_file())
+    assert names == sorted(str(p.relative_to(b)) for p in b.rglob("*") if p.is_file())
+    out = {}
+    for name in names:
+        left, right = (a / name).read_bytes(), (b / name).read_bytes()
+        if left != right:
+            pairs = zip(left.splitlines(), right.splitlines(), strict=True)
+            out[name] = [(x, y) for x, y in pairs if x != y]
+    return out
+
+
+def _only_the_generated_line_differs(a, b):
+    for name, lines in _differing_lines(a, b).items():
+        assert len(lines) == 1, (name, lines[:3])
+        assert any(g.encode() in lines[0][0] for g in GENERATED), (name, lines[0])
+
+
+def test_same_input_gives_the_same_html_but_for_the_generated_line(tmp_path):
+    # names kept in a set come out in the order of the kernel's string hashing, which
+    # changes from one Python process to the next unless the kernel fixes it
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# Twice"),
+        nbformat.v4.new_code_cell("data_dir = None", metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell(
+            "import cxkit\nj = cxkit.read_journey(data_dir)\n"
+            "cxkit.say('Events seen: ' + ', '.join(set(j.events['event'].astype(str))))"
+        ),
+    ]
+    folder = tmp_path / "nbs"
+    folder.mkdir()
+    nbformat.write(nb, folder / "01_twice.ipynb")
+    data = tmp_path / "data"
+    data.mkdir()
+    names = [f"step_{c}" for c in "abcdefghijklmnop"]
+    rows = [f"{i % 3},2024-01-{1 + i % 28:02d},{name}" for i, name in enumerate(names)]
+    (data / "events.csv").write_text("customer_id,timestamp,event\n" + "\n".join(rows) + "\n")
+    for out in ("a", "b"):
+        cxkit.build_report(data, tmp_path / out, notebooks=folder, progress=False)
+    text = (tmp_path / "a" / "01_twice.html").read_text()
+    assert "Events seen: " in text and "step_p" in text
+    _only_the_generated_line_differs(tmp_path / "a", tmp_path / "b")
+
+
+@pytest.mark.slow
+def test_every_notebook_twice_gives_the_same_html(tmp_path):
+    journey, truth = simulate(customers=300, seed=3)
+    data = write_sample(journey, truth, tmp_path / "data")
+    for out in ("a", "b"):
+        cxkit.build_report(data, tmp_path / out, progress=False)
+    _only_the_generated_line_differs(tmp_path / "a", tmp_path / "b")
+
+
+def test_index_says_each_thing_once(tmp_path):
+    """An overview gives way to its analysis's own report; a repeated sentence is said once."""
+    nbs = tmp_path / "nbs"
+    _notebook(
+        nbs,
+        "00_overview",
+        "from cxkit.story import Finding, not_applicable, show\n"
+        "show(Finding('demo.overview', 'Demo overview {n}.', {'n': 1}, headline=True),\n"
+        "     Finding('other.overview', 'Other overview {n}.', {'n': 2}, headline=True),\n"
+        "     Finding('overview.volumes', 'Volumes {n}.', {'n': 3}, headline=True, summary=True),\n"
+        "     not_applicable('demo.surveys', 'No survey answers.'))",
+    )
+    _notebook(
+        nbs,
+        "01_demo",
+        "from cxkit.story import Finding, not_applicable, show\n"
+        "show(Finding('demo.main', 'Demo main {n}.', {'n': 4}, headline=True),\n"
+        "     Finding('demo.again', 'Volumes {n}.', {'n': 3}, headline=True),\n"
+        "     Finding('demo.second', 'Demo second {n}.', {'n': 5}, headline=True),\n"
+        "     not_applicable('demo.surveys', 'No survey answers.'))",
+    )
+    cxkit.build_report(cxkit.sample_dir(), tmp_path / "out", notebooks=nbs, progress=False)
+    index = (tmp_path / "out" / "index.html").read_text()
+    assert "Demo overview" not in index  # its analysis has a report of its own
+    assert index.count("Other overview 2.") == 1  # no report of its own: the overview stays
+    assert index.count("Volumes 3.") == 1  # in the summary, not again under a notebook
+    assert index.count("Demo main 4.") == 1
+    assert "Demo second 5." not in index  # one line per report: its lead headline
+    assert index.count("No survey answers.") == 1
+
+
+def test_figures_are_sharp_and_described(tmp_path):
+    """Report images are pixel-doubled PNG whose alt text says what the chart shows."""
+    import base64
+    import re
+    import struct
+
+    nbs = tmp_path / "nbs"
+    _notebook(
+        nbs,
+        "01_chart",
+        "import cxkit, matplotlib.pyplot as plt\ncxkit.set_theme()\n"
+        "fig, ax = plt.subplots(figsize=(4, 3))\n"
+        "ax.plot([1, 2], label='web'); ax.plot([2, 1], label='app')\n"
+        "ax.set(title='Visits per week', xlabel='week', ylabel='visits'); ax.legend()",
+    )
+    cxkit.build_report(cxkit.sample_dir(), tmp_path / "out", notebooks=nbs, progress=False)
+    page = (tmp_path / "out" / "01_chart.html").read_text()
+    imgs = re.findall(r"<img [^>]*>", page)
+    assert len(imgs) == 1
+    alt = re.search(r'alt="([^"]*)"', imgs[0]).group(1)
+    assert alt == "Chart. Visits per week — across: week; up: visits — groups: web and app."
+    png = base64.b64decode(re.search(r"base64,([^\"]+)", imgs[0]).group(1))
+    pixels = struct.unpack(">I", png[16:20])[0]  # IHDR width
+    shown = int(re.search(r'width="?(\d+)', imgs[0]).group(1))
+    assert pixels == 2 * shown and shown > 300  # drawn at 2x the size it is shown
+
+
+def test_report_writes_the_tables_as_csv_and_links_them(tmp_path):
+    nbs, out = tmp_path / "nbs", tmp_path / "out"
+    _notebook(
+        nbs,
+        "01_tables",
+        "import cxkit, pandas as pd\ncxkit.story.export_tables(exports_dir)\n"
+        "raw = pd.DataFrame({'customer_id': ['c1', 'c2'], 'churn_probability': [0.51234, 0.4]})\n"
+        "cxkit.story.show_table(raw.round(1), raw=raw, name='contact_now')",
+    )
+    (out / "tables").mkdir(parents=True)
+    (out / "tables" / "old_table.csv").write_text("from another report\n")
+    cxkit.build_report(cxkit.sample_dir(), out, notebooks=nbs, progress=False)
+    assert sorted(p.name for p in (out / "tables").iterdir()) == ["contact_now.csv"]
+    back = pd.read_csv(out / "tables" / "contact_now.csv")
+    assert back["churn_probability"].tolist() == [0.51234, 0.4]
+    index = (out / "index.html").read_text()
+    assert 'href="tables/contact_now.csv">Customers to contact now' in index
+    assert 'href="findings.json"' in index
+    assert 'href="tables/contact_now.csv"' in (out / "01_tables.html").read_text()
+
+
+def test_the_model_csv_leaves_out_the_run_dependent_fit_seconds():
+    import numpy as np
+    import pandas as pd
+
+    from cxkit.churn.tables import model_export
+
+    rng = np.random.default_rng(5)
+    X = pd.DataFrame({"a": rng.normal(size=200), "b": rng.normal(size=200)})
+    y = pd.Series((X["a"] + rng.normal(size=200) > 0).astype(int))
+    result = cxkit.compare_models(X, y)
+    assert "fit_seconds" in result.table.columns  # the API keeps it (design.md)
+    exported = model_export(result)
+    assert "fit_seconds" not in exported.columns
+    assert exported["roc_auc"].equals(result.table["roc_auc"])
+    source = (ROOT / "notebooks" / "03_churn_prediction.ipynb").read_text()
+    assert "raw=result.table," not in source and "model_export(result)" in source

@@ -139,10 +139,11 @@ def test_explicit_arguments_override_the_file(tmp_path):
     j = cxkit.read_journey(tmp_path, events={"event": "what"}, observed_at="2024-08-01")
     assert j.events["event"].value_counts()["order"] == 2
     assert j.observed_at == pd.Timestamp("2024-08-01")
-    j = cxkit.read_journey(
-        tmp_path, spec={"timestamps": {"dayfirst": False}}, events={"event": "what"}
-    )
-    assert j.events["timestamp"].min() == pd.Timestamp("2024-01-06 12:00")  # 01/06 month first
+    # the override takes effect: month first, 13/05/2024 cannot be read (never half and half)
+    with pytest.raises(DataError, match=r"(?s)month first.*1 row.*'13/05/2024 08:00'"):
+        cxkit.read_journey(
+            tmp_path, spec={"timestamps": {"dayfirst": False}}, events={"event": "what"}
+        )
 
 
 def test_exact_format_and_timezone(tmp_path):

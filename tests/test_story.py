@@ -51,3 +51,51 @@ def test_plot_timeline_names_a_missing_column(sample):
 
     with pytest.raises(cxkit.DataError, match=r"column 'signup'(.|\n)*columns present"):
         cxkit.plots.plot_timeline(sample.customers, x="signup")
+
+
+def test_show_table_writes_the_raw_table_only_when_exporting(tmp_path, monkeypatch):
+    import pandas as pd
+    import pytest
+
+    shown = []
+    monkeypatch.setattr("IPython.display.display", lambda obj, **kw: shown.append(obj))
+    raw = pd.DataFrame({"step": ["visit", "buy"], "pct": [100.0, 12.3456]})
+    reader = pd.DataFrame({"Step": ["visit", "buy"], "%": ["100.0%", "12.3%"]})
+    cxkit.story.export_tables(None)
+    cxkit.story.show_table(reader, raw=raw, name="funnel")
+    assert shown == [reader] and not list(tmp_path.iterdir())
+    cxkit.story.export_tables(tmp_path / "tables")
+    try:
+        cxkit.story.show_table(reader, raw=raw, name="funnel")
+        back = pd.read_csv(tmp_path / "tables" / "funnel.csv")
+        assert back["pct"].tolist() == [100.0, 12.3456]  # full precision, no index column
+        assert list(back.columns) == ["step", "pct"]
+        assert "(tables/funnel.csv)" in shown[-1].data
+        with pytest.raises(ValueError, match="name"):
+            cxkit.story.show_table(reader, name="../escape")
+    finally:
+        cxkit.story.export_tables(None)
+
+
+def test_log_axes_read_as_plain_numbers_and_colours_are_explained(sample):
+    from cxkit.funnel import funnel_steps
+
+    cxkit.set_theme()
+    fit = cxkit.cox(cxkit.survival_table(sample), ["plan", "device"], cv=0)
+    ax = cxkit.plots.plot_hazard_ratios(fit)
+    ax.figure.canvas.draw()
+    ticks = [t.get_text() for t in ax.get_xticklabels()]
+    assert ticks and all(float(t) > 0 for t in ticks)  # "0.5", "1": no 10⁻¹ mathtext
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "goes with staying longer" in legend  # annual plan (HR about 0.5, planted)
+    assert "no clear link (interval includes 1)" in legend  # device (planted HR 1)
+    fs = funnel_steps(sample)
+    curves = cxkit.time_to_convert(sample, fs.steps, curve=True, **fs.kwargs)
+    ax = cxkit.plots.plot_time_to_convert(curves, ax=plt.figure().gca())
+    ax.figure.canvas.draw()
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["0.01", "0.1", "1", "10", "100"]
+    fig, ax = plt.subplots()  # a user's own log axis after set_theme: plain numbers too
+    ax.loglog([1, 1000], [1, 1000])
+    fig.canvas.draw()
+    assert "$" not in "".join(t.get_text() for t in ax.get_xticklabels())
+    plt.close("all")

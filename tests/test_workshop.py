@@ -64,3 +64,26 @@ def test_student_data_has_no_truth_and_the_teacher_has_it(workshop):
 def test_student_notebooks_run_top_to_bottom(workshop, name):
     nb, error = execute_notebook(workshop["student"] / "notebooks" / f"{name}.ipynb")
     assert error is None, error
+
+
+def test_a_second_run_keeps_the_students_edits(tmp_path, capsys):
+    from cxkit import DataError
+    from cxkit.cli import main
+
+    made = make_workshop(tmp_path / "ws")
+    again = make_workshop(tmp_path / "ws")  # nothing changed: nothing to refuse
+    assert again["exercises"] == made["exercises"]
+    edited = made["student"] / "notebooks" / "01_buyer_funnel.ipynb"
+    nb = nbformat.read(edited, as_version=4)
+    nb.cells[0].source += "\n\nmy notes"
+    nbformat.write(nb, edited)
+    mine = edited.read_bytes()
+    with pytest.raises(
+        DataError, match=r"(?s)changed since.*1 row.*01_buyer_funnel\.ipynb.*force"
+    ):
+        make_workshop(tmp_path / "ws")
+    assert edited.read_bytes() == mine
+    assert main(["workshop", str(tmp_path / "ws")]) == 2
+    assert "--force" in capsys.readouterr().err and edited.read_bytes() == mine
+    assert main(["workshop", str(tmp_path / "ws"), "--force"]) == 0
+    assert b"my notes" not in edited.read_bytes()

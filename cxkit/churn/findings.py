@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .._format import count_text, duration_text, pct_text
+from .._format import count_text, duration_text, money_text, pct_text
 from ..story import Finding, not_applicable
 from .labels import label_settings
 from .pipeline import activity_problem, campaign_money, recent_churn, why_not_fit
@@ -31,6 +31,7 @@ __all__ = [
     "drivers",
     "planted",
     "scores",
+    "contacts",
     "campaign",
     "overview",
 ]
@@ -383,8 +384,7 @@ def scores(table, result, *, journey=None):
 
 
 def _amount(value, currency):
-    text = f"{value:,.0f}"
-    return f"{text} {currency}" if currency else text
+    return money_text(value, currency)
 
 
 def _assumptions(money):
@@ -409,6 +409,11 @@ def _assumptions(money):
         text += (
             " The data spec does not give the {names}: these are the kit's defaults, "
             "assumptions to replace in the spec's money section."
+        )
+    if not cur:
+        text += (
+            " Amounts are in the units of the events' revenue: the data spec names no currency "
+            "(add currency to its money section)."
         )
     return text, values
 
@@ -469,6 +474,32 @@ def campaign(held_out, today, money, *, journey=None):
                 )
             )
     return out
+
+
+def contacts(contact_list, *, journey=None):
+    """Who to contact now: how many, the expected gain, and where the list is."""
+    key = "churn.contact_now"
+    if (skip := _skipped(journey, key)) is not None:
+        return [skip]
+    if contact_list is None:
+        return []
+    if not len(contact_list):
+        return [
+            Finding(
+                key,
+                "No customer is on today's contact list: for none is the offer expected to "
+                "pay for its cost.",
+            )
+        ]
+    return [
+        Finding(
+            key,
+            "**{n}** customers are worth contacting now. The riskiest are listed below with "
+            "their churn probability, the expected gain of contacting each and their top "
+            "reasons; the report writes the whole list as a spreadsheet (contact_now.csv).",
+            {"n": count_text(len(contact_list))},
+        )
+    ]
 
 
 def overview(journey):

@@ -14,7 +14,14 @@ import pandas as pd
 
 from .._format import UNKNOWN
 
-__all__ = ["cutoff_table", "family_table", "model_table", "score_table"]
+__all__ = [
+    "contact_table",
+    "cutoff_table",
+    "family_table",
+    "model_export",
+    "model_table",
+    "score_table",
+]
 
 _NAMES = {"logistic": "Logistic regression", "boosting": "Gradient boosting"}
 
@@ -47,6 +54,12 @@ def family_table(X, journey=None):
             "Features": counts.to_numpy(),
         }
     ).set_index("Family")
+
+
+def model_export(result):
+    """The model comparison at full precision, for the report's CSV: ``result.table`` without
+    ``fit_seconds``, which differs from run to run (the same input gives the same report)."""
+    return result.table.drop(columns=["fit_seconds"], errors="ignore")
 
 
 def model_table(result):
@@ -83,5 +96,25 @@ def score_table(scores, n=15):
     while f"reason_{i}" in top.columns:
         out[f"Reason {i}"] = top[f"reason_{i}"].to_numpy()
         out[f"Reason {i}, adds (points)"] = top[f"reason_{i}_pts"].to_numpy()
+        i += 1
+    return out.set_index("Rank")
+
+
+def contact_table(contacts):
+    """:func:`cxkit.churn.actions.contact_list` as readers see it: probability in %, the
+    expected gain with its currency, the reasons in words."""
+    cur = contacts["currency"].iloc[0] if len(contacts) else ""
+    gain = "Expected gain" + (f" ({cur})" if cur else "")
+    out = pd.DataFrame(
+        {
+            "Rank": contacts["risk_rank"].to_numpy(),
+            "Customer": contacts["customer_id"].astype(str).to_numpy(),
+            "Churn probability": [f"{100 * p:.1f}%" for p in contacts["churn_probability"]],
+            gain: [f"{g:,.2f}" for g in contacts["expected_gain"]],
+        }
+    )
+    i = 1
+    while f"reason_{i}" in contacts.columns:
+        out[f"Reason {i}"] = contacts[f"reason_{i}"].fillna("").to_numpy()
         i += 1
     return out.set_index("Rank")

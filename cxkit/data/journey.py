@@ -83,12 +83,30 @@ class Journey:
         )
 
 
+#: The file names a table may have in a folder.
+SUFFIXES = (".parquet", ".pq", ".csv.gz", ".csv")
+
+
 def _find(folder, stem):
-    for suffix in (".parquet", ".pq", ".csv.gz", ".csv"):
-        path = folder / f"{stem}{suffix}"
-        if path.exists():
-            return path
-    return None
+    """The one file of table ``stem`` in ``folder`` (None when there is none); two candidates
+    (``events.csv`` beside an older ``events.parquet``) are an error naming both."""
+    found = [folder / f"{stem}{suffix}" for suffix in SUFFIXES]
+    found = [p for p in found if p.is_file()]
+    if len(found) > 1:
+        raise DataError(
+            folder,
+            [
+                {
+                    "column": None,
+                    "expected": f"one file for the {stem} table; there are {len(found)}",
+                    "rows": len(found),
+                    "examples": [p.name for p in found],
+                }
+            ],
+            hint=f"remove (or move away) the ones that are not current, or name the one to "
+            f"read in cxkit.toml: [tables.{stem}] file = '{found[0].name}'",
+        )
+    return found[0] if found else None
 
 
 def read_journey(
@@ -128,6 +146,19 @@ def read_journey(
     True
     """
     folder = Path(folder)
+    if folder.is_file():
+        raise DataError(
+            folder,
+            [
+                {
+                    "column": None,
+                    "expected": "a folder holding an events file (and customers, surveys); "
+                    "this is a file",
+                }
+            ],
+            hint=f"pass the folder that holds it ({folder.parent}), or read one table with "
+            "cxkit.read_events / read_customers / read_surveys",
+        )
     if not folder.is_dir():
         raise DataError(
             folder,
@@ -370,6 +401,13 @@ def journey_from_tables(
     }
     if customers.attrs.get("derived"):
         notes["customers_derived"] = customers.attrs["derived"]
+    cleaning = {
+        name: table.attrs["notes"]
+        for name, table in (("events", events), ("customers", customers), ("surveys", surveys))
+        if table.attrs.get("notes")
+    }
+    if cleaning:  # what the loaders detected or repaired (they warned once already)
+        notes["cleaning"] = cleaning
     if notes["unknown_survey_ids"]:
         ex = list(pd.unique(surveys.loc[unknown_survey, "customer_id"]))[:_MAX_EXAMPLES]
         warnings.warn(

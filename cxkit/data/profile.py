@@ -167,10 +167,12 @@ def column_kind(series):
         return "whole number" if len(whole) and (whole == whole.round()).all() else "number"
     sample = series.dropna().astype(str).head(500)
     if len(sample):
-        from .contract import _parse_timestamps
+        from .contract import _read_times
 
-        _, bad = _parse_timestamps(sample)
-        if sample.str.contains(r"\d", regex=True).all() and not bad.any():
+        # dates whose reading is unclear (03/05/2024) or whose zone is mixed are still dates
+        _, issues, _ = _read_times(sample)
+        clear = all(i["kind"] in ("ambiguous", "readings", "zones") for i in issues)
+        if sample.str.contains(r"\d", regex=True).all() and clear:
             return "date/time"
     return "text"
 
@@ -297,7 +299,8 @@ def _profile_folder(folder):
     for name in TABLES:
         try:
             path = _table_path(folder, name, spec)
-            raw = None if path is None else _read_table(path)
+            how = {k: spec.tables.get(name, {}).get(k) for k in ("encoding", "sep")}
+            raw = None if path is None else _read_table(path, **how)
         except DataError as exc:
             out["problem"] = str(exc)
             continue

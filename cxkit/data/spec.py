@@ -29,6 +29,7 @@ A full example (every key optional)::
     window = "7D"
     entry = "all"                                  # or "first"
     steps = { visit = "page_view", cart = "add_to_cart", purchase = ["order", "reorder"] }
+    variant = "arm"                                # an A/B test: the column with each arm
 
     [business]
     model = "non-contractual"                      # or "contractual" (churned_at in customers)
@@ -78,13 +79,14 @@ class Spec:
     source : str
         The spec file, or ``"(defaults)"``.
     tables : dict
-        Per table (``events``, ``customers``, ``surveys``): ``file`` and canonical column ->
-        the user's column name.
+        Per table (``events``, ``customers``, ``surveys``): ``file``, ``encoding``, ``sep``
+        and canonical column -> the user's column name.
     timestamps : dict
         ``dayfirst``, ``format``, ``timezone``.
     funnel : dict
         ``steps`` (step name -> event or list of events, in order), ``window``, ``entry``,
-        ``step_windows``.
+        ``step_windows``, ``variant`` (the events column or customer attribute holding each
+        person's arm of an A/B test).
     segments : list of str or None
         Columns to break results down by; None: decided from the data.
     signup_attributes : list of str or None
@@ -158,7 +160,8 @@ class Spec:
 
     def loader_keywords(self, table):
         """The ``[tables.<table>]`` column mapping as keywords of that table's loader
-        (``customer_id = "user_id"`` -> ``customer="user_id"``), ``file`` left out."""
+        (``customer_id = "user_id"`` -> ``customer="user_id"``; ``encoding`` and ``sep`` as
+        they are), ``file`` left out."""
         mapping = self.tables.get(table, {})
         return {_KEYWORD.get(k, k): v for k, v in mapping.items() if k != "file"}
 
@@ -192,8 +195,11 @@ class Spec:
         return any(".".join(parts[: i + 1]) in self.skip for i in range(len(parts)))
 
     def label(self, event):
-        """The words readers see for an event name (the name itself when no label is given)."""
-        return str(self.labels.get(event, event))
+        """The words readers see for an event name: the spec's label, else the name with
+        underscores as spaces (``add_to_cart`` reads "add to cart")."""
+        if event in self.labels:
+            return str(self.labels[event])
+        return str(event).replace("_", " ")
 
 
 _TOP = (
@@ -225,6 +231,8 @@ TABLE_KEYS = {
     ),
 }
 _KEYWORD = {"customer_id": "customer"}
+#: Keys of ``[tables.<name>]`` that say how the file is written, not which column is which.
+READ_KEYS = ("encoding", "sep")
 
 
 def _bad(source, key, expected, got):
@@ -254,11 +262,15 @@ def _tables(raw, source):
     out = {}
     for name in tables:
         mapping = _table(tables, name, source, "tables.")
-        allowed = ("file", *TABLE_KEYS[name], "customer")
+        allowed = ("file", *TABLE_KEYS[name], "customer", *READ_KEYS)
         _known(mapping, allowed, source, f"tables.{name}.")
         for key, column in mapping.items():
             if not isinstance(column, str) or not column.strip():
-                what = "a file name" if key == "file" else "the column's name in your file"
+                what = {"file": "a file name", "encoding": "an encoding such as 'cp1252'"}.get(
+                    key, "the column's name in your file"
+                )
+                if key == "sep" and isinstance(column, str) and column:
+                    continue  # a tab is all white space
                 _bad(source, f"tables.{name}.{key}", what, column)
         out[name] = {("customer_id" if k == "customer" else k): v for k, v in mapping.items()}
     return out
@@ -296,7 +308,14 @@ def _duration(value, key, source):
 
 
 def _funnel(funnel, source, prefix="funnel."):
-    _known(funnel, ("steps", "window", "entry", "step_windows"), source, prefix)
+    _known(funnel, ("steps", "window", "entry", "step_windows", "variant"), source, prefix)
+    if "variant" in funnel and (not isinstance(funnel["variant"], str) or not funnel["variant"]):
+        _bad(
+            source,
+            prefix + "variant",
+            "the name of the column that holds each arm",
+            funnel["variant"],
+        )
     if "steps" in funnel:
         steps = funnel["steps"]
         ok = isinstance(steps, dict) and len(steps) > 0

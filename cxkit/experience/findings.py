@@ -18,7 +18,7 @@ the subject of a finding.
 
 from __future__ import annotations
 
-from .._format import duration_text, is_known
+from .._format import duration_text, is_known, money_text
 from ..data.profile import segment_columns
 from ..story import Finding, not_applicable
 
@@ -408,7 +408,7 @@ def journey_map(jmap, *, journey=None):
         return [
             not_applicable(
                 key,
-                "None of the events match the journey stages the kit knows, so the journey map "
+                "No event matches the journey stages the kit knows, so the journey map "
                 "is not drawn. Name the events of each stage (awareness, consideration, "
                 "decision, purchase, after purchase) to draw it for your own events.",
             )
@@ -467,9 +467,10 @@ def nps_and_retention(landmark):
         ]
     if d["ci_low"] > 1 or d["ci_high"] < 1:
         text = (
-            "Customers who were detractors {landmark} were **{hr:.1f}×** as likely "
-            "to leave in the next {horizon} as other customers who answered "
-            "(95% interval {lo:.1f}–{hi:.1f}; {detractors:,} detractors, {others:,} others)."
+            "Customers who were detractors {landmark} left at **{hr:.1f}×** the rate of the "
+            "other customers who answered (promoters and passives together) over the next "
+            "{horizon} (hazard ratio, 95% interval {lo:.1f}–{hi:.1f}; {detractors:,} "
+            "detractors, {others:,} others)."
         )
         return [Finding(key, text, values, headline=True)]
     text = (
@@ -501,7 +502,7 @@ def rfm(summary, *, journey=None):
     currency = (journey.spec.money.get("currency") if journey is not None else None) or ""
     values = {
         "buyers": int(top["customers"].sum()),
-        "revenue": f"{currency} {total:,.0f}".strip(),
+        "revenue": money_text(total, currency),
         "pct": float(best["pct_customers"].sum()),
         "rev": float(best["pct_monetary"].sum()),
         "risk_n": int(risk["customers"].sum()),

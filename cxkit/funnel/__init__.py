@@ -15,6 +15,7 @@ live in :mod:`.plots` (also in :mod:`cxkit.plots`) and what the report says in :
 from .._stats import adjust_pvalues as _adjust
 from .._stats import wilson as _wilson
 from . import findings, tables
+from .abtest import ABTest, ab_test
 from .paths import drop_off_paths
 from .reduce import funnel_table
 from .stats import compare_funnel, funnel, funnel_trend, segment_gaps, time_to_convert
@@ -33,6 +34,8 @@ __all__ = [
     "drop_off_paths",
     "compare_funnel",
     "segment_gaps",
+    "ab_test",
+    "ABTest",
     "STAGES",
     "STEPS",
     "STAGE_ORDER",

@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .._format import duration_text, is_known
+from .._format import duration_text, is_known, money_text
 from ..story import Finding, not_applicable
+from ._ab_findings import ab_test
 from ._segment_findings import segment_columns, segment_gaps, segments, worst_gap
 from ._words import (
     _ADD_STEPS,
@@ -44,6 +45,7 @@ __all__ = [
     "paths_focus",
     "drop_off_paths",
     "open_windows",
+    "ab_test",
     "what_to_do",
     "truth_check",
     "overview",
@@ -165,7 +167,10 @@ def time_to_convert(ttc, table=None, *, journey=None):
     Returns
     -------
     Finding
-        ``values``: ``step``, ``next_step``, ``median`` (text), ``median_hours``, ``pct``.
+        ``values``: ``step``, ``next_step``, ``median`` (text) and ``median_hours_converted``
+        (median among those who took the step), ``median_hours`` and ``everyone`` (text):
+        the Kaplan–Meier time by which half of everyone at the step had taken it (None when
+        fewer than half ever do), ``pct``.
     """
     key = "funnel.time_to_convert"
     if (skipped := _skip(journey, key)) is not None:
@@ -180,21 +185,29 @@ def time_to_convert(ttc, table=None, *, journey=None):
     if known.empty:
         return not_applicable(key, "No one has moved from one step to the next yet.")
     row = known.loc[known["median_hours_converted"].idxmax()]
+    # two different medians: among those who took the step, and (Kaplan-Meier) the time by
+    # which half of *everyone* at the step had taken it, which exists only if half ever do
     everyone = _hours_text(row["median_hours"])
-    half = "" if everyone is None else f", half of them within {everyone}"
+    text = (
+        "The slowest step is **{step} → {next_step}**: those who take it need a median of "
+        "**{median}**{range}. Of everyone at {step}, {pct:.0f}% take it within the window"
+    )
+    if everyone is None:
+        text += "."
+    else:
+        text += "; half of everyone at {step} has taken it within {everyone}."
     return Finding(
         key,
-        "The slowest step is **{step} → {next_step}**: those who take it need a median of "
-        "**{median}**{range}. Of everyone at {step}, {pct:.0f}% take it within the "
-        "window{half}.",
+        text,
         {
             "step": _label(journey, row["step"]),
             "next_step": _label(journey, row["next_step"]),
             "median": _hours_text(row["median_hours_converted"]),
-            "median_hours": float(row["median_hours_converted"]),
+            "median_hours_converted": float(row["median_hours_converted"]),
+            "median_hours": float(row["median_hours"]) if is_known(row["median_hours"]) else None,
+            "everyone": everyone,
             "range": _range_text(row["q25_hours_converted"], row["q75_hours_converted"]),
             "pct": float(row["pct_converted"]),
-            "half": half,
         },
     )
 
@@ -280,8 +293,8 @@ def drop_off_paths(paths, table=None, *, group=None, by=None, journey=None):
 
 
 def open_windows(table, closed, *, journey=None):
-    """Entrants whose window was still open when the data ends, and what leaving them out
-    changes: ``table`` counts everyone, ``closed`` is the same funnel with
+    """Entrants whose window was still open when the data ends, and what judging people only
+    on closed windows changes: ``table`` counts everyone, ``closed`` is the same funnel with
     ``complete_only=True``. The direction is measured, not assumed."""
     key = "funnel.open_windows"
     if (skipped := _skip(journey, key)) is not None:
@@ -318,12 +331,13 @@ def open_windows(table, closed, *, journey=None):
         "**{open:,}** of {n:,} entrants ({share:.1f}%) still had an open window when the data "
         "was extracted ({observed}); {waiting:,} of them had not reached {last} yet. "
     )
+    judged = "judging each person only on the entries whose window had closed"
     if not is_known(pct_closed) or abs(pct_closed - pct) < 0.1:
-        tail = "Leaving them out changes little: {pct_closed:.1f}% reach **{last}** against "
-        tail += "{pct:.1f}% counting everyone, so the two agree."
+        tail = f"This changes little: {judged}, " + "{pct_closed:.1f}% reach **{last}** "
+        tail += "against {pct:.1f}% counting everyone, so the two agree."
     else:
         word = "understates" if pct_closed > pct else "overstates"
-        tail = f"Counting them {word} conversion: leaving them out, "
+        tail = f"Counting open windows as they stand {word} conversion: {judged}, "
         tail += "**{pct_closed:.1f}%** reach **{last}** instead of {pct:.1f}%."
     return Finding(key, head + tail, values)
 
@@ -341,7 +355,7 @@ def _order_value(journey, table):
 
 def _money_text(amount, journey):
     currency = (journey.spec.money.get("currency") if journey is not None else None) or ""
-    return f"{amount:,.0f} {currency}".strip()
+    return money_text(amount, currency)
 
 
 def _buyers_from(table, step, people):
@@ -497,7 +511,7 @@ def overview(journey):
         buyers = _buyers_from(table, _weakest_row(table)["step"], weakest.values["lost"])
         out.append(
             Finding(
-                key,
+                "funnel.overview_value",  # its own fact: its own key
                 "The weakest step loses **{lost:,}** people. Had they passed it and gone on at "
                 "the rate of those who do, about **{buyers:,.0f}** more would have reached "
                 "{last}: about **{money}** in orders over this period at the median order "

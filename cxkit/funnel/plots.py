@@ -9,10 +9,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .._theme import NEUTRAL, PALETTE, get_ax, palette_for
+from .._theme import NEUTRAL, PALETTE, get_ax, log_ticks, palette_for
 from ..data import DataError
 
-__all__ = ["plot_funnel", "plot_time_to_convert", "plot_drop_off_paths"]
+__all__ = ["plot_funnel", "plot_time_to_convert", "plot_drop_off_paths", "plot_ab_test"]
 
 _FUNNEL_COLUMNS = {
     "step_index",
@@ -166,6 +166,8 @@ def plot_funnel(data, *, by=None, measure="pct_of_start", ax=None, **kwargs):
             text = f"{h:.0f}%"
             if measure == "pct_of_start" and len(levels) == 1 and xi > 0.5:
                 text += f"\n({prev:.0f}% of prev.)"
+            if crowded:  # too many bars for a label each: the axis and the whiskers tell
+                continue
             ax.annotate(
                 text,
                 (xi, np.nan_to_num(hi, nan=h)),
@@ -173,17 +175,19 @@ def plot_funnel(data, *, by=None, measure="pct_of_start", ax=None, **kwargs):
                 textcoords="offset points",
                 ha="center",
                 va="bottom",
-                fontsize=7 if crowded else 8 if len(levels) > 2 else 9,
-                rotation=90 if crowded else 0,
+                fontsize=8 if len(levels) > 2 else 9,
             )
     ax.set_xticks(range(len(steps)))
     ax.set_xticklabels(
         steps, rotation=20 if len(steps) > 4 else 0, ha="right" if len(steps) > 4 else "center"
     )
     ax.set_xlabel("Funnel step")
-    ax.set_ylim(0, 125 if crowded else 115)
+    ax.set_ylim(0, 105 if crowded else 115)  # room for the labels above 100%
+    ax.set_yticks(range(0, 101, 20))  # a share never goes past 100%
     if groups:
-        ax.legend(title=" · ".join(groups), frameon=False, fontsize=8)
+        ax.legend(
+            title=" · ".join(groups), frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1)
+        )
     return ax
 
 
@@ -258,6 +262,7 @@ def plot_time_to_convert(data, *, by=None, ax=None, **kwargs):
                 linewidth=0,
             )
     ax.set_xscale("log")
+    log_ticks(ax)
     ax.set_ylim(0, 100)
     ax.legend(frameon=False, fontsize=8)
     return ax
@@ -340,4 +345,69 @@ def plot_drop_off_paths(data, *, by=None, length=1, ax=None, **kwargs):
     ax.set_xlim(0, 100)
     if groups:
         ax.legend(title=" · ".join(groups), frameon=False, fontsize=8)
+    return ax
+
+
+def plot_ab_test(data, *, ax=None, **kwargs):
+    """Share of everyone assigned to each arm who reached each step, with 95% intervals.
+
+    Intention to treat: the denominators are all assigned people, so the arms stay comparable
+    at every step (the step-to-step rates are not drawn: they compare different people).
+
+    Parameters
+    ----------
+    data : ABTest or DataFrame
+        The result of :func:`cxkit.ab_test`, or its ``steps_`` table (``arm``, ``step_index``,
+        ``step``, ``pct``, ``ci_low``, ``ci_high``).
+    ax : matplotlib Axes, optional
+    **kwargs
+        Passed to ``ax.errorbar``.
+
+    Returns
+    -------
+    matplotlib Axes
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import cxkit
+    >>> ev = cxkit.load_sample().events
+    >>> ev = ev.assign(arm=np.where(ev["customer_id"].astype(str).str[-1] < "5", "A", "B"))
+    >>> ax = cxkit.ab_test(ev, ["site_visit", "purchase"], variant="arm").plot()
+    """
+    frame = getattr(data, "steps_", data)
+    ax = get_ax(ax)
+    _check(
+        frame, {"arm", "step_index", "step", "pct"}, "plot_ab_test", "the result of cxkit.ab_test"
+    )
+    ax.set_title("Share of everyone assigned who reached each step")
+    ax.set_ylabel("% of people assigned to the arm")
+    if frame.empty:
+        ax.text(0.5, 0.5, "no one assigned", ha="center", transform=ax.transAxes)
+        return ax
+    arms = list(dict.fromkeys(frame["arm"]))
+    colours = palette_for(arms)
+    width = 0.25 / max(len(arms) - 1, 1)
+    for i, arm in enumerate(arms):
+        part = frame[frame["arm"] == arm].sort_values("step_index")
+        x = part["step_index"].to_numpy() + (i - (len(arms) - 1) / 2) * width
+        err = None
+        if {"ci_low", "ci_high"} <= set(part.columns):
+            err = np.vstack([part["pct"] - part["ci_low"], part["ci_high"] - part["pct"]])
+            err = np.clip(np.nan_to_num(err), 0, None)  # rounding at 0% and 100%
+        ax.errorbar(
+            x,
+            part["pct"],
+            yerr=err,
+            marker="o",
+            capsize=3,
+            color=colours[arm],
+            label=str(arm),
+            **kwargs,
+        )
+    steps = frame.drop_duplicates("step_index").sort_values("step_index")
+    ax.set_xticks(steps["step_index"].to_numpy())
+    ax.set_xticklabels([str(s) for s in steps["step"]], rotation=20, ha="right")
+    ax.set_ylim(0, None)
+    ax.legend(title="arm", frameon=False, fontsize=8)
     return ax

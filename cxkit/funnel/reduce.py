@@ -12,8 +12,9 @@ Semantics (ClickHouse ``windowFunnel``-style)
 ---------------------------------------------
 * A person *enters* at any event of step 1 (every one of them is a possible start).
 * Each later step is matched by the earliest event row of that step at or after the previous
-  step's time, other than the row that matched the previous step, no later than ``window`` after
-  the entry (the boundary counts).
+  step's time, other than a row the chain already used (also when timestamps tie: two purchase
+  rows at one moment are two steps, never three; among tied rows the input order decides), no
+  later than ``window`` after the entry (the boundary counts).
 * Optional per-step windows (``step_windows``) also limit the time from the previous step to a
   step (boundary included). Both limits must hold; the match is still the *earliest* row after
   the previous step, so if that one is too late the chain stops there.
@@ -143,7 +144,7 @@ def funnel_table(
     DataFrame
         One row per entrant: ``customer_id``, ``depth`` (number of steps reached), ``entry_row``
         (position of the entry event in ``events``), ``step_1_at`` … ``step_K_at`` (NaT when not
-        reached), ``last_entry_at`` and ``window_open`` (some entry's window ends after
+        reached), ``last_entry_at`` and ``window_open`` (the last entry's window ends after
         ``observed_at``, so the person may still go deeper). ``attrs`` hold the step names and
         events, the window and step windows (as text, e.g. ``"14 days 00:00:00"``; read back
         with ``pd.Timedelta``), ``observed_at`` (ISO text) and counts. ``window_open``
@@ -199,8 +200,12 @@ def _reduce(
     stages,
     step_windows=None,
     keep_all=False,
+    closed_only=False,
 ):
-    """funnel_table's work; also returns the sorted log and each step's matched row."""
+    """funnel_table's work; also returns the sorted log and each step's matched row.
+
+    ``closed_only``: use only entries whose window had closed by ``observed_at`` (what
+    ``complete_only=True`` asks for); people with no such entry are counted, not kept."""
     events, _, observed = _unpack(events, None, observed_at)
     window_td = _parse_window(window, "funnel_table")
     labels, step_events = _normalise_steps(steps, stages, "funnel_table")
@@ -310,6 +315,23 @@ def _reduce(
         entry_mask &= tt >= start.value
     if end is not None:
         entry_mask &= tt < end.value
+    closed_counts = None
+    if closed_only:
+        # judge each person on the entries that had their whole window: an entry whose window
+        # is still open could still go deeper, a closed one cannot
+        closed = entry_mask & (tt + window_ns <= observed.value)
+        every = np.flatnonzero(entry_mask)  # sorted by person and time
+        last = every[np.r_[cust[every[1:]] != cust[every[:-1]], True]] if len(every) else every
+        people = cust[last]
+        kept = np.unique(cust[closed])
+        closed_counts = {
+            "entrants_all": int(len(people)),
+            "open_windows": int((tt[last] + window_ns > observed.value).sum()),
+            "left_out_open": int(len(people) - len(kept)),
+            "open_entries_left_out": int((entry_mask & ~closed).sum()),
+            "judged_on_closed": int(np.isin(kept, cust[entry_mask & ~closed]).sum()),
+        }
+        entry_mask = closed
 
     breakers = _breakers(step_masks, step_events, mask_of, strict, exclude)
     step_ns = [None if td is None else int(td.value) for td in step_tds]
@@ -364,6 +386,8 @@ def _reduce(
         "unmatched_steps": unmatched,
         "events_after_observed_at": int((tt > observed.value).sum()),
     }
+    if closed_counts is not None:
+        out.attrs["closed_counts"] = closed_counts
     extras = {
         "order": order,
         "chosen": chosen,
@@ -427,9 +451,19 @@ def _chains(cust, t, step_masks, entry_mask, window_ns, breakers, step_ns=None):
             break
         last = len(rows) - 1
         j = np.searchsorted(rows, tie_start[prev])
-        j += rows[np.minimum(j, last)] == prev  # not the row that matched the previous step
-        ok = j <= last
         cand = rows[np.minimum(j, last)]
+        # Not a row this chain already used. Chain times never decrease, so a used row can only
+        # be in prev's tie group, where the search starts; each used row is met once, hence at
+        # most k skips (ties of several rows of one event: ["purchase"] * 3 needs three rows).
+        for _ in range(k):
+            tied = (j <= last) & (t[cand] == t[prev]) & (cust[cand] == cust[prev])
+            idx = np.flatnonzero(tied)
+            used = (pos[:k, alive[idx]] == cand[idx]).any(axis=0)
+            if not used.any():
+                break
+            j[idx[used]] += 1
+            cand = rows[np.minimum(j, last)]
+        ok = j <= last
         ok &= (cust[cand] == cust[prev]) & (t[cand] <= limit)
         if step_ns is not None and step_ns[k] is not None:
             ok &= t[cand] - t[prev] <= step_ns[k]
@@ -501,30 +535,34 @@ def _prepare(events, steps, window, by, customers, observed_at, complete_only, s
             ],
         )
     table, extras = _reduce(
-        events_df, steps, window=window, observed_at=observed, **{**_DEFAULTS, **options}
+        events_df,
+        steps,
+        window=window,
+        observed_at=observed,
+        closed_only=bool(complete_only),
+        **{**_DEFAULTS, **options},
     )
     groups = None
     if by is not None:
         groups = _group_values(table, events_df, customers, by, source)
     attrs = dict(table.attrs)
+    closed = attrs.pop("closed_counts", None)
     attrs["open_windows"] = int(table["window_open"].sum())
     attrs["open_not_converted"] = int(
         (table["window_open"] & (table["depth"] < len(attrs["steps"]))).sum()
     )
     attrs["complete_only"] = bool(complete_only)
     attrs["left_out_open"] = 0
-    keep = None
-    if complete_only:
-        keep = ~table["window_open"].to_numpy()
-        attrs["left_out_open"] = int((~keep).sum())
-        table = table[keep].reset_index(drop=True)
-        if groups is not None:
-            groups = groups[keep].reset_index(drop=True)
+    if closed is not None:
+        # counts of the whole population; the table holds only entries with closed windows
+        attrs["open_windows"] = closed["open_windows"]
+        attrs.pop("open_not_converted")
+        attrs["left_out_open"] = closed["left_out_open"]
+        attrs["open_entries_left_out"] = closed["open_entries_left_out"]
+        attrs["judged_on_closed"] = closed["judged_on_closed"]
     if groups is not None:
         attrs["missing_group"] = int((groups == _MISSING).any(axis=1).sum())
     table.attrs = jsonable(attrs)
-    if keep is not None:
-        extras["chosen"] = extras["chosen"][:, keep]
     return events_df, table, groups, attrs, extras
 
 

@@ -11,6 +11,8 @@ from .._stats import Z95 as _Z95
 from .._stats import adjust_pvalues as _adjust
 from .._stats import wilson as _wilson
 from ..data import DataError, Journey
+from ._proportions import family_alpha as _family_alpha
+from ._proportions import two_proportions as _two_proportions
 from .reduce import _factorize_rows, _prepare
 
 
@@ -113,8 +115,11 @@ def funnel(
     strict, start, end, entry, exclude, stages
         See :func:`funnel_table`.
     complete_only : bool, default False
-        Leave out entrants whose (last) entry window is still open at ``observed_at`` — both
-        those still on their way and those already through — instead of counting them.
+        Judge each person only on the entries whose window had closed by ``observed_at``
+        (entry at or before ``observed_at - window``): nothing counted can still change.
+        People whose every entry is still open are left out (``attrs["left_out_open"]``);
+        people who keep coming back stay in, judged on their earlier entries
+        (``attrs["judged_on_closed"]``).
 
     Returns
     -------
@@ -123,8 +128,9 @@ def funnel(
         who reached it), ``pct_of_start``, ``pct_of_previous`` (percent), ``ci_low``,
         ``ci_high`` (Wilson 95% on ``pct_of_previous``; NaN for step 1) and
         ``median_time_to_step`` (from the previous step), plus the ``by`` column(s).
-        ``attrs``: ``entrants``, ``open_windows`` (entrants whose window was still open at the
-        end of the data), ``open_not_converted``, ``left_out_open``, ``missing_group``, the
+        ``attrs``: ``entrants``, ``open_windows`` (entrants whose last window was still open
+        at the end of the data), ``open_not_converted``, ``left_out_open``, ``missing_group``
+        (with ``complete_only``: ``open_entries_left_out``, ``judged_on_closed``), the
         steps, window and ``observed_at`` (as text, so the table exports to Parquet).
 
     Notes
@@ -418,6 +424,11 @@ def compare_funnel(
     (``test="chi2"``, same p-value without continuity correction), the p-value corrected for
     the number of comparisons (Holm by default), and the minimum detectable effect for these
     sample sizes, so that "no significant difference" is not read into an underpowered test.
+    The MDE is computed at the level the adjusted p-values are read at (``alpha / m`` for Holm
+    or Bonferroni with ``m`` comparisons) with the variance under the alternative, so a true
+    difference of that size is found with probability ``power``. Where a cell of a 2×2 table
+    expects fewer than five people the p-value comes from an exact test (Boschloo's, Fisher's
+    for large tables; ``test_used``, ``small_counts``), as the z test there rejects too often.
 
     Parameters
     ----------
@@ -439,8 +450,8 @@ def compare_funnel(
         ``pct_reference`` (people at the previous step and the share who continued),
         ``diff_pp``, ``ci_low``, ``ci_high``, ``relative`` (ratio), ``statistic``, ``p_value``,
         ``p_adjusted``, ``significant``, ``mde_pp`` (smallest difference in points these sizes
-        detect with the given power) and ``p_overall`` (chi-square across all groups at the
-        step).
+        detect with the given power at the adjusted level), ``p_overall`` (chi-square across
+        all groups at the step), ``test_used`` and ``small_counts``.
 
     Examples
     --------
@@ -504,27 +515,40 @@ def compare_funnel(
             else:
                 x2, n2, ref = now[baseline], before[baseline], baseline
             rows.append(
-                {
-                    "step_index": k,
-                    "step": step,
-                    "by": by,
-                    "group": g,
-                    "reference": ref,
-                    **_two_proportions(x1, n1, x2, n2, test, alpha, power),
-                    "p_overall": p_overall,
-                }
+                (
+                    {"step_index": k, "step": step, "by": by, "group": g, "reference": ref},
+                    (x1, n1, x2, n2),
+                    p_overall,
+                )
             )
-    out = pd.DataFrame(rows)
+    # the MDE at the level significance is read at: alpha / m for Holm with m comparisons
+    alpha_mde = _family_alpha(alpha, len(rows), correction)
+    out = pd.DataFrame(
+        [
+            {
+                **head,
+                **_two_proportions(*counts, test=test, alpha_mde=alpha_mde, power=power),
+                "p_overall": p_overall,
+            }
+            for head, counts, p_overall in rows
+        ]
+    )
     if len(out):
         out["p_adjusted"] = _adjust(out["p_value"].to_numpy(), correction)
         out["significant"] = out["p_adjusted"] < alpha
-        cols = [
-            c for c in out.columns if c not in ("p_adjusted", "significant", "mde_pp", "p_overall")
-        ]
+        tail = ("p_adjusted", "significant", "mde_pp", "p_overall", "test_used", "small_counts")
+        cols = [c for c in out.columns if c not in tail]
         cols.insert(cols.index("p_value") + 1, "p_adjusted")
-        out = out[cols + ["significant", "mde_pp", "p_overall"]]
+        out = out[cols + ["significant", "mde_pp", "p_overall", "test_used", "small_counts"]]
     out.attrs = jsonable(
-        {**f.attrs, "test": test, "correction": correction, "alpha": alpha, "power": power}
+        {
+            **f.attrs,
+            "test": test,
+            "correction": correction,
+            "alpha": alpha,
+            "power": power,
+            "alpha_mde": alpha_mde,
+        }
     )
     return out
 
@@ -577,47 +601,3 @@ def segment_gaps(events, steps=None, *, by=("device", "channel"), **options):
     out = out.reset_index(drop=True)
     out.attrs = jsonable(parts[0].attrs)
     return out
-
-
-def _two_proportions(x1, n1, x2, n2, test, alpha, power):
-    from scipy import stats
-
-    x1, n1, x2, n2 = float(x1), float(n1), float(x2), float(n2)
-    p1 = x1 / n1 if n1 else np.nan
-    p2 = x2 / n2 if n2 else np.nan
-    diff = 100 * (p1 - p2)
-    # Newcombe's hybrid score interval (method 10) from the two Wilson intervals
-    l1, u1 = (v / 100 for v in _wilson(x1, n1))
-    l2, u2 = (v / 100 for v in _wilson(x2, n2))
-    with np.errstate(invalid="ignore"):
-        low = 100 * (p1 - p2 - np.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2))
-        high = 100 * (p1 - p2 + np.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2))
-    stat, p_value = np.nan, np.nan
-    if n1 and n2:
-        pooled = (x1 + x2) / (n1 + n2)
-        se = np.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
-        if se > 0:
-            z = (p1 - p2) / se
-            p_value = float(2 * stats.norm.sf(abs(z)))
-            stat = float(z**2) if test == "chi2" else float(z)
-        else:
-            p_value = 1.0
-            stat = 0.0
-    mde = np.nan
-    if n1 and n2:
-        base = p2 if 0 < p2 < 1 else (x1 + x2) / (n1 + n2)
-        zsum = stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(power)
-        mde = float(100 * zsum * np.sqrt(base * (1 - base) * (1 / n1 + 1 / n2)))
-    return {
-        "n_group": int(n1),
-        "pct_group": 100 * p1,
-        "n_reference": int(n2),
-        "pct_reference": 100 * p2,
-        "diff_pp": diff,
-        "ci_low": float(low),
-        "ci_high": float(high),
-        "relative": p1 / p2 if p2 else np.nan,
-        "statistic": stat,
-        "p_value": p_value,
-        "mde_pp": mde,
-    }

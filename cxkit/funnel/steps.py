@@ -267,13 +267,16 @@ def _stacklevel():
 @dataclass(frozen=True)
 class FunnelSteps:
     """The funnel a report uses: ``steps`` (None when there is none to use), the ``window``,
-    other ``options`` for :func:`cxkit.funnel` (``entry``, ``step_windows``) and ``notes``
-    (findings saying where the steps came from, or why there are none)."""
+    other ``options`` for :func:`cxkit.funnel` (``entry``, ``step_windows``), ``notes``
+    (findings saying where the steps came from, or why there are none) and ``variant`` (the
+    column holding each person's arm when the spec names an A/B test, for
+    :func:`cxkit.ab_test`)."""
 
     steps: dict | None
     window: str
     options: dict
     notes: list
+    variant: str | None = None  # the spec's A/B test arm column (not an option of funnel())
 
     def __iter__(self):  # steps, window, notes = funnel_steps(journey)
         return iter((self.steps, self.window, self.notes))
@@ -318,9 +321,29 @@ def funnel_steps(journey, *, strict=False):
     window = str(spec.get("window", "14D"))
     _parse_window(window, "cxkit.toml [funnel] window")
     options = {k: spec[k] for k in ("entry", "step_windows") if spec.get(k) is not None}
+    variant = spec.get("variant")
+    if variant is not None:
+        have = [c for c in journey.events.columns if c not in ("customer_id", "timestamp")]
+        if journey.customers is not None:
+            have += [c for c in journey.customers.columns if c not in have]
+        if variant not in have or variant in ("customer_id", "event"):
+            raise DataError(
+                f"{journey.spec.source} [funnel] variant",
+                [
+                    {
+                        "column": "funnel.variant",
+                        "expected": "a column of the events or customers table that holds "
+                        f"each person's arm; '{variant}' is in neither",
+                    }
+                ],
+                columns=[c for c in have if c not in ("customer_id", "event")],
+                hint="fix the key 'funnel.variant' in the spec",
+            )
     if journey.spec.skips("funnel"):
         why = "The funnel is left out of this report: the spec's skip list names it."
-        return FunnelSteps(None, window, options, [not_applicable("funnel.steps", why)])
+        return FunnelSteps(
+            None, window, options, [not_applicable("funnel.steps", why)], variant=variant
+        )
     present = set(journey.events["event"].dropna().unique())
     label = journey.spec.label
     if not spec.get("steps"):
@@ -335,12 +358,14 @@ def funnel_steps(journey, *, strict=False):
                 "the steps.",
                 {"names": " → ".join(label(s) for s in STEPS)},
             )
-            return FunnelSteps(dict(STEPS), window, options, [note])
+            return FunnelSteps(dict(STEPS), window, options, [note], variant=variant)
         why = (
             "The funnel needs its steps: add a [funnel] section to cxkit.toml (cxkit init "
             "writes a starter)."
         )
-        return FunnelSteps(None, window, options, [not_applicable("funnel.steps", why)])
+        return FunnelSteps(
+            None, window, options, [not_applicable("funnel.steps", why)], variant=variant
+        )
     labels, events = _normalise_steps(spec["steps"], None, "cxkit.toml [funnel]")
     unmatched = [
         (lab, alts) for lab, alts in zip(labels, events, strict=True) if not set(alts) & present
@@ -372,5 +397,7 @@ def funnel_steps(journey, *, strict=False):
             },
             applies=False,
         )
-        return FunnelSteps(None, window, options, [why])
-    return FunnelSteps(dict(zip(labels, map(list, events), strict=True)), window, options, [])
+        return FunnelSteps(None, window, options, [why], variant=variant)
+    return FunnelSteps(
+        dict(zip(labels, map(list, events), strict=True)), window, options, [], variant=variant
+    )

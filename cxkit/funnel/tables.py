@@ -14,7 +14,15 @@ import pandas as pd
 
 from .._format import duration_text, is_known
 
-__all__ = ["readable_funnel", "readable_times", "readable_gaps", "readable_paths", "labelled"]
+__all__ = [
+    "readable_funnel",
+    "readable_window",
+    "readable_times",
+    "readable_gaps",
+    "readable_ab_test",
+    "readable_paths",
+    "labelled",
+]
 
 
 def _label(journey, name):
@@ -63,6 +71,22 @@ def readable_funnel(table, *, journey=None):
         duration_text(t) if is_known(t) else "" for t in table["median_time_to_step"]
     ]
     out.index = pd.Index(table["step_index"].to_numpy(), name="#")
+    return out
+
+
+def readable_window(short, full, window, *, journey=None):
+    """The funnel with a shorter window (``short``) beside the full one (``full``): people and
+    % of entrants reaching each step within ``window`` (e.g. ``"3D"``), and % in the full one."""
+    within = duration_text(pd.Timedelta(window) / pd.Timedelta(days=1))
+    out = pd.DataFrame(
+        {
+            "Step": [_label(journey, s) for s in short["step"]],
+            f"People within {within}": [f"{int(n):,}" for n in short["customers"]],
+            f"% of entrants within {within}": [_pct(v) for v in short["pct_of_start"]],
+            "% of entrants, full window": [_pct(v) for v in full["pct_of_start"]],
+        }
+    )
+    out.index = pd.Index(short["step_index"].to_numpy(), name="#")
     return out
 
 
@@ -119,6 +143,38 @@ def readable_gaps(gaps, *, journey=None, n=8):
             ],
             "Detectable gap (MDE)": [f"{v:.1f}" if is_known(v) else "" for v in g["mde_pp"]],
             "People lost": [f"{v:,.0f}" if is_known(v) else "" for v in g["lost"]],
+        }
+    )
+    return _indexed(out)
+
+
+def readable_ab_test(result, *, journey=None):
+    """:func:`cxkit.ab_test`'s table for readers: per step and arm, the share of everyone
+    assigned, the difference with its interval and adjusted p, and the step-to-step rates
+    marked as description."""
+    if result is None or result.table.empty:
+        return pd.DataFrame()
+    t = result.table
+    out = pd.DataFrame(
+        {
+            "Step": [_label(journey, s) for s in t["step"]],
+            "Arm": [f"{a} vs {c}" for a, c in zip(t["arm"], t["control"], strict=True)],
+            "Arm % of assigned": [_pct(v) for v in t["pct_arm"]],
+            "Control % of assigned": [_pct(v) for v in t["pct_control"]],
+            "Difference (points)": [f"{v:+.1f}" if is_known(v) else "" for v in t["diff_pp"]],
+            "95% CI": [
+                f"{lo:+.1f} to {hi:+.1f}" if is_known(lo) and is_known(hi) else ""
+                for lo, hi in zip(t["ci_low"], t["ci_high"], strict=True)
+            ],
+            "Adjusted p": [
+                ("< 0.001" if p < 0.001 else f"{p:.3f}") if is_known(p) else ""
+                for p in t["p_adjusted"]
+            ],
+            "Detectable (MDE)": [f"{v:.1f}" if is_known(v) else "" for v in t["mde_pp"]],
+            "Step-to-step % (arm, description only)": [_pct(v) for v in t["pct_of_previous_arm"]],
+            "Step-to-step % (control, description only)": [
+                _pct(v) for v in t["pct_of_previous_control"]
+            ],
         }
     )
     return _indexed(out)

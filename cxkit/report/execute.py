@@ -83,6 +83,8 @@ def _kernel_manager():
                 env={
                     "MPLBACKEND": "module://matplotlib_inline.backend_inline",
                     "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+                    # the same input gives the same report: no set of names in another order
+                    "PYTHONHASHSEED": "0",
                 },
             )
 
@@ -238,8 +240,11 @@ def _strip_for_readers(nb, show_code):
     return nb
 
 
-def export_html(nb, out_path, *, show_code=False, title=None, footer=""):
-    """Write one self-contained HTML file for an executed notebook."""
+def export_html(nb, out_path, *, show_code=False, title=None, footer="", glossary=None):
+    """Write one self-contained HTML file for an executed notebook.
+
+    ``glossary``: the survey kinds of the data (e.g. ``{"nps"}``) to link the first use of
+    each glossary term to its definition on ``index.html``; None links nothing."""
     from nbconvert import HTMLExporter
 
     exporter = HTMLExporter(
@@ -253,6 +258,10 @@ def export_html(nb, out_path, *, show_code=False, title=None, footer=""):
     nb = _strip_for_readers(nb, show_code)
     resources = {"metadata": {"name": title or Path(out_path).stem}, "cxkit_footer": footer}
     body, _ = exporter.from_notebook_node(nb, resources=resources)
+    if glossary is not None:
+        from .glossary import link_terms
+
+        body = link_terms(body, kinds=glossary)
     Path(out_path).write_text(body, encoding="utf-8")
     return Path(out_path)
 
@@ -339,6 +348,7 @@ def build_report(
     """
     data = Path(data) if data is not None else sample_dir()
     out = Path(out)
+    _check_writable(out, create=False)
     nb_dir = Path(notebooks) if notebooks is not None else notebooks_dir()
     paths = sorted(p for p in nb_dir.glob("[0-9][0-9]_*.ipynb"))
     if only:
@@ -361,7 +371,10 @@ def build_report(
 
     with journey_cache():  # read once here; the notebooks' read_journey loads it from there
         journey = read_journey(data)  # fail early, with a DataError naming the file, on bad data
-        out.mkdir(parents=True, exist_ok=True)
+        _check_writable(out)
+        tables = out / "tables"  # the notebooks' tables as CSV (cxkit.story.show_table)
+        for stale in tables.glob("*.csv"):  # from an earlier report: not this data's
+            stale.unlink()
         made = _dt.datetime.now().strftime("%Y-%m-%d %H:%M")
         footer = (
             f"Made by cxkit on {made} from {data} — {len(journey.events):,} events, "
@@ -376,9 +389,8 @@ def build_report(
             if progress:
                 print(f"[{n}/{len(paths)}] {path.stem} …", end=" ", flush=True)
             started = time.perf_counter()
-            nb, error = execute_notebook(
-                path, {"data_dir": str(data.resolve())}, timeout=timeout, skip_tags=skip
-            )
+            parameters = {"data_dir": str(data.resolve()), "exports_dir": str(tables.resolve())}
+            nb, error = execute_notebook(path, parameters, timeout=timeout, skip_tags=skip)
             run = NotebookRun(
                 path.stem,
                 path,
@@ -388,7 +400,12 @@ def build_report(
                 findings=_findings_of(nb),
             )
             run.html = export_html(
-                nb, out / f"{path.stem}.html", show_code=show_code, title=run.title, footer=footer
+                nb,
+                out / f"{path.stem}.html",
+                show_code=show_code,
+                title=run.title,
+                footer=footer,
+                glossary=_survey_kinds(journey),
             )
             runs.append(run)
             if progress:
@@ -405,29 +422,96 @@ def build_report(
     return [index] + [r.html for r in runs]
 
 
-def _notebook_section(run):
-    """One notebook on the index: its error when it failed (none of its findings), else its
-    headline findings and the sections this data does not cover, with why."""
+def _check_writable(out, create=True):
+    """Fail before running anything when the reports cannot be written to ``out`` (a file, a
+    read-only folder); ``create`` makes the folder and tries to write in it."""
+    if out.exists() and not out.is_dir():
+        raise DataError(
+            out,
+            [{"column": None, "expected": "a folder for the reports; this is a file"}],
+            hint="pass --out a new or existing folder",
+        )
+    if not create:
+        return
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except OSError as exc:
+        raise DataError(
+            out,
+            [{"column": None, "expected": f"a folder the reports can be written to ({exc})"}],
+            hint="pass --out a folder you can write to",
+        ) from None
+
+
+def _analysis(finding):
+    return (finding["key"] or "").split(".", 1)[0]
+
+
+def _is_overview(finding):
+    return (finding["key"] or "").endswith(".overview")
+
+
+def _covered_elsewhere(runs):
+    """The analyses that a notebook of their own reported on (it ran, and its findings say so).
+
+    Notebook 00 gives one ``<analysis>.overview`` finding per analysis; on the index, that
+    finding gives way to the analysis's own notebook when it ran, so each thing is said once.
+    """
+    return {_analysis(f) for r in runs if not r.error for f in r.findings if not _is_overview(f)}
+
+
+def _unique(findings, said):
+    """The findings whose text has not been said yet on the page (``said`` is updated)."""
+    out = []
+    for f in findings:
+        if f["text"] not in said:
+            said.add(f["text"])
+            out.append(f)
+    return out
+
+
+def _notebook_section(run, covered, said):
+    """One notebook on the index, in one line: its error when it failed (none of its findings),
+    else its lead headline — the first the page has not said yet (an overview only if its
+    analysis has no report of its own). Returns the section and the notebook's not-covered
+    notes (shown once, together, at the end of the index)."""
     esc = html.escape
     link = f'<h2><a href="{esc(run.html.name)}">{esc(run.title)}</a></h2>'
     if run.error:
         reason = " ".join(run.error.split())  # a DataError's lines, on one line
         reason = reason if len(reason) <= 400 else reason[:399] + "…"
-        return f'<section>{link}<p class="fail">This notebook failed: {esc(reason)}</p></section>'
-    heads = [f for f in run.findings if f["applies"] and f["headline"]]
-    missing = [f for f in run.findings if not f["applies"]]
-    body = "".join(f"<li>{esc(f['text'])}</li>" for f in heads)
-    body = f"<ul>{body}</ul>" if body else ""
-    if missing:
-        items = "".join(f"<li>{esc(f['text'])}</li>" for f in missing)
-        body += f'<p class="na">Not covered by this data:</p><ul class="na">{items}</ul>'
-    return f"<section>{link}{body}</section>"
+        section = (
+            f'<section>{link}<p class="fail">This notebook failed: {esc(reason)}</p></section>'
+        )
+        return section, []
+
+    def own(f):
+        return not (_is_overview(f) and _analysis(f) in covered)
+
+    fresh = [f for f in run.findings if f["applies"] and f["headline"] and own(f)]
+    lead = _unique([f for f in fresh if f["text"] not in said][:1], said)
+    missing = [f for f in run.findings if not f["applies"] and own(f)]
+    body = f"<p>{esc(lead[0]['text'])}</p>" if lead else ""
+    return f"<section>{link}{body}</section>", missing
 
 
 def _write_index(runs, out, data, journey, made):
     esc = html.escape
-    items = [_notebook_section(r) for r in runs]
-    summary = [f for r in runs if not r.error for f in r.findings if f["applies"] and f["summary"]]
+    said = set()
+    summary = _unique(
+        [f for r in runs if not r.error for f in r.findings if f["applies"] and f["summary"]], said
+    )
+    covered = _covered_elsewhere(runs)
+    sections = [_notebook_section(r, covered, said) for r in runs]
+    items = [section for section, _ in sections]
+    missing = _unique([f for _, notes in sections for f in notes], said)
+    if missing:
+        notes = "".join(f"<li>{esc(f['text'])}</li>" for f in missing)
+        items.append(
+            '<section><h2>Not covered by this data</h2><ul class="na">' + notes + "</ul></section>"
+        )
     exec_items = "".join(f"<li>{esc(f['text'])}</li>" for f in summary)
     exec_block = (
         f"<section class='summary'><h2>In short</h2><ul>{exec_items}</ul></section>"
@@ -438,6 +522,7 @@ def _write_index(runs, out, data, journey, made):
         title="Customer journey report",
         summary=exec_block,
         items="\n".join(items),
+        downloads=_downloads(out),
         glossary=_glossary(journey),
         meta=esc(
             f"Data: {data} — {len(journey.events):,} events, "
@@ -446,6 +531,9 @@ def _write_index(runs, out, data, journey, made):
             f"Report made {made} by cxkit."
         ),
     )
+    from .glossary import link_terms
+
+    page = link_terms(page, href="", kinds=_survey_kinds(journey))
     path = out / "index.html"
     path.write_text(page, encoding="utf-8")
     # every finding handed over; those of a failed notebook say so
@@ -455,6 +543,27 @@ def _write_index(runs, out, data, journey, made):
     }
     (out / "findings.json").write_text(json.dumps(kept, indent=2, default=str))
     return path
+
+
+def _downloads(out):
+    """Links to what the report wrote for spreadsheets and dashboards."""
+    esc = html.escape
+    files = sorted((out / "tables").glob("*.csv"))
+    if not files:
+        return ""
+    first = [f for f in files if f.stem == "contact_now"]
+    lines = [
+        f'<li><a href="tables/{esc(f.name)}">Customers to contact now</a> ({esc(f.name)}): '
+        "churn probability, expected gain and top reasons.</li>"
+        for f in first
+    ]
+    rest = ", ".join(f'<a href="tables/{esc(f.name)}">{esc(f.stem)}</a>' for f in files)
+    lines.append(f"<li>Every table of the reports as CSV: {rest}.</li>")
+    lines.append(
+        "<li>Every finding with its numbers, for dashboards: "
+        '<a href="findings.json">findings.json</a>.</li>'
+    )
+    return f"<section><h2>Downloads</h2><ul>{''.join(lines)}</ul></section>"
 
 
 _HIDDEN_TAGS = {"script", "style", "template"}
@@ -535,36 +644,17 @@ def reader_problems(text, *, context=40):
     return found
 
 
-_GLOSSARY = """
-<dl>
-<dt>Funnel step rate</dt><dd>Of the people who reached a step, the share who went on to the next
-one within the window (14 days unless stated).</dd>
-<dt>Confidence interval (CI)</dt><dd>The range the true value lies in with 95% confidence, given
-how many people the number rests on.</dd>
-<dt>Censoring</dt><dd>Customers still active when the data was extracted: we know they stayed at
-least this long, not how long they will stay. Survival curves count them correctly; a plain
-average of tenure does not.</dd>
-<dt>Hazard ratio</dt><dd>How much a factor multiplies the daily risk of leaving: 2.0 doubles it,
-0.5 halves it.</dd>
-<dt>RMST</dt><dd>Restricted mean survival time: the expected number of days a customer stays
-within a horizon (e.g. the first year).</dd>
-<dt>Lift</dt><dd>How many times more churners a model finds in its top-ranked group than random
-picking would.</dd>
-</dl>
-"""
-#: Glossary entries shown only when the data has that kind of survey answer.
-_GLOSSARY_SURVEYS = {
-    "nps": "<dt>NPS</dt><dd>Net Promoter Score: % promoters (9–10) minus % detractors (0–6), "
-    "from −100 to 100.</dd>",
-    "csat": "<dt>CSAT</dt><dd>% of answers that are 4 or 5 on a 1–5 satisfaction scale.</dd>",
-}
+def _survey_kinds(journey):
+    return (
+        set(journey.surveys["survey"].astype(str).str.lower()) if len(journey.surveys) else set()
+    )
 
 
 def _glossary(journey):
     """The glossary, without survey terms the data has no answers for."""
-    kinds = set(journey.surveys["survey"].astype(str).str.lower()) if len(journey.surveys) else ()
-    extra = "".join(text for kind, text in _GLOSSARY_SURVEYS.items() if kind in kinds)
-    return _GLOSSARY.replace("</dl>", extra + "\n</dl>")
+    from .glossary import glossary_html
+
+    return glossary_html(_survey_kinds(journey))
 
 
 _INDEX = """<!DOCTYPE html>
@@ -581,6 +671,7 @@ section {{ border-top: 1px solid #e3e3e3; }}
 .fail {{ color: #c4455d; font-weight: bold; }}
 p.na {{ color: #555; margin-bottom: .2rem; }} ul.na {{ color: #555; font-size: 14px; }}
 .meta {{ color: #666; font-size: 13px; }}
+a.gloss {{ color: inherit; text-decoration: underline dotted #1f5f8b; }}
 dt {{ font-weight: bold; margin-top: .6rem; }} dd {{ margin-left: 1.2rem; }}
 </style></head>
 <body>
@@ -588,6 +679,7 @@ dt {{ font-weight: bold; margin-top: .6rem; }} dd {{ margin-left: 1.2rem; }}
 <p class="meta">{meta}</p>
 {summary}
 {items}
+{downloads}
 <section><h2>Glossary</h2>{glossary}</section>
 </body></html>
 """

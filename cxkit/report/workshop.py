@@ -22,7 +22,6 @@ Examples
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 from ..data import DataError, read_truth, sample_dir
@@ -78,8 +77,12 @@ def student_notebook(nb, data_dir="../data"):
     return nb, n
 
 
-def make_workshop(folder, *, data=None, notebooks=None):
+def make_workshop(folder, *, data=None, notebooks=None, force=False):
     """Write the student and teacher folders of a workshop (see the module docstring).
+
+    Running it again on the same folder rewrites nothing that changed since: a file that
+    differs from what would be written (a student's edited notebook) makes it stop, naming the
+    files, unless ``force=True``.
 
     Returns
     -------
@@ -91,6 +94,14 @@ def make_workshop(folder, *, data=None, notebooks=None):
     folder = Path(folder)
     data = Path(data) if data is not None else sample_dir()
     nb_dir = Path(notebooks) if notebooks is not None else notebooks_dir()
+    if folder.exists() and not folder.is_dir():
+        raise DataError(
+            folder,
+            [{"column": None, "expected": "a folder for the workshop; this is a file"}],
+            hint="pass a new folder (or the folder of an earlier workshop)",
+        )
+    if not data.is_dir():
+        raise DataError(data, [{"column": None, "expected": "a data folder; there is none"}])
     truth = read_truth(data)
     if truth is None:
         raise DataError(
@@ -105,20 +116,38 @@ def make_workshop(folder, *, data=None, notebooks=None):
             hint="use the bundled sample, or a folder written by `cxkit simulate`",
         )
     student, teacher = folder / "student", folder / "teacher"
-    for path in (student / "notebooks", student / "data", teacher / "notebooks"):
-        path.mkdir(parents=True, exist_ok=True)
-    for item in data.iterdir():
+    files = {}  # path -> bytes, everything this workshop consists of
+    for item in sorted(data.iterdir()):
         if item.is_file() and item.name != "truth.json":
-            shutil.copy2(item, student / "data" / item.name)
-    shutil.copy2(data / "truth.json", teacher / "truth.json")
+            files[student / "data" / item.name] = item.read_bytes()
+    files[teacher / "truth.json"] = (data / "truth.json").read_bytes()
     counts = {}
     for path in sorted(nb_dir.glob("[0-9][0-9]_*.ipynb")):
         nb = nbformat.read(path, as_version=4)
-        shutil.copy2(path, teacher / "notebooks" / path.name)
+        files[teacher / "notebooks" / path.name] = path.read_bytes()
         copy_, n = student_notebook(nb)
-        nbformat.write(copy_, student / "notebooks" / path.name)
+        files[student / "notebooks" / path.name] = nbformat.writes(copy_).encode("utf-8")
         counts[path.stem] = n
-    (teacher / "guide.md").write_text(teacher_guide(truth, counts))
+    files[teacher / "guide.md"] = teacher_guide(truth, counts).encode("utf-8")
+    changed = [p for p, body in files.items() if p.is_file() and p.read_bytes() != body]
+    if changed and not force:
+        raise DataError(
+            folder,
+            [
+                {
+                    "column": None,
+                    "expected": "a new workshop folder, or one whose files are as this "
+                    "command wrote them; these were changed since (a student's work?)",
+                    "rows": len(changed),
+                    "examples": [str(p.relative_to(folder)) for p in changed],
+                }
+            ],
+            hint="pass --force (force=True) to replace them, or choose another folder",
+        )
+    for path, body in files.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not (path.is_file() and path.read_bytes() == body):
+            path.write_bytes(body)
     return {"student": student, "teacher": teacher, "exercises": counts}
 
 
@@ -196,8 +225,10 @@ not be a feature before a cutoff): {", ".join(truth["as_of_extraction_attributes
    logistic model's ROC AUC jumps towards 1; `churn_dataset` refuses them by default and says
    why.
 4. **Random train/test splits of time-ordered rows.** Out-of-time evaluation is lower and true.
-5. **Open funnel windows.** People who entered in the last 14 days have not had time to buy;
-   counting them as drop-offs understates conversion (`complete_only=True`).
+5. **Open funnel windows.** People who entered in the last 14 days have not had time to buy.
+   Ask which way counting them moves conversion, then measure it: `complete_only=True` judges
+   each person only on entries whose window had closed (leaving out everyone whose *last*
+   entry is open would drop the customers who keep coming back).
 6. **"No significant difference" from a small segment.** Look at the minimum detectable effect.
 
 ## How to check answers

@@ -285,16 +285,28 @@ def plot_hazard_ratios(data, *, by=None, ax=None, planted=None, **kwargs):
                 markersize=7,
                 linestyle="none",
             )
+    # what the colours mean, in the legend (only the kinds drawn)
+    lows, highs, hrs = (table[c].to_numpy(float) for c in ("ci_low", "ci_high", "hazard_ratio"))
+    unclear = (lows <= 1) & (1 <= highs)
+    kinds = [
+        ((~unclear & (hrs > 1)).any(), kit.BAD, "goes with leaving sooner"),
+        ((~unclear & (hrs < 1)).any(), kit.GOOD, "goes with staying longer"),
+        (unclear.any(), kit.NEUTRAL, "no clear link (interval includes 1)"),
+    ]
+    for drawn, colour, label in kinds:
+        if drawn:
+            ax.plot([], [], marker="o", color=colour, linestyle="none", label=label)
     if truth:
         ax.plot([], [], marker="x", color="black", linestyle="none", label="planted (truth)")
-        ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     ax.axvline(1, color="black", linewidth=0.8)
     ax.set_xscale("log")
+    _kit().log_ticks(ax)
     ax.set_yticks(y)
     names = table["label"] if "label" in table.columns else table["term"]
     ax.set_yticklabels([str(t) for t in names])
-    ax.set_xlabel("Hazard ratio (log scale): >1 leave sooner, <1 stay longer")
-    ax.set_title("What shortens customer lifetime")
+    ax.set_xlabel("Hazard ratio (log scale): above 1 leave sooner, below 1 stay longer")
+    ax.set_title("What goes with leaving sooner or staying longer")
     return ax
 
 
