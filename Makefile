@@ -7,12 +7,14 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DATA   ?= data/sample
 OUT    ?= reports
+LAB_ARGS ?=
 
-.PHONY: help install report test doctest lab sample bench lint format clean
+.PHONY: help install report test test-fast doctest lab sample bench lint format clean
 
 help:
 	@echo "make report   run every notebook on $(DATA) and write HTML reports to $(OUT)/"
-	@echo "make test     run the test suite"
+	@echo "make test     run the test suite (about 10 minutes on 2 cores)"
+	@echo "make test-fast  the tests not marked slow (a few minutes)"
 	@echo "make lab      open JupyterLab on notebooks/ with the kit's kernel"
 	@echo "make sample   regenerate data/sample with the simulator"
 	@echo "make bench    speed benchmarks against DuckDB / chdb"
@@ -33,11 +35,14 @@ report: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -n 2 --durations=10
 
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -n 2 -m "not slow"
+
 doctest: $(STAMP)
 	$(BIN)/python -m pytest -q --doctest-modules cxkit
 
 lab: $(STAMP)
-	cd notebooks && ../$(BIN)/jupyter lab
+	cd notebooks && ../$(BIN)/jupyter lab $(LAB_ARGS)
 
 sample: $(STAMP)
 	$(BIN)/cxkit simulate --out data/sample --customers 3000 --seed 7

@@ -42,6 +42,7 @@ def check_report(out):
         if path.stem != "index":
             assert text.count("data:image/png;base64") >= 1, f"{path.name} has no figure"
             assert "Traceback" not in text
+        assert str(ROOT) not in text, f"{path.name} shows a path of this machine"
     index = (out / "index.html").read_text()
     for nb in NOTEBOOKS:
         assert f'href="{nb.stem}.html"' in index

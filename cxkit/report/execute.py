@@ -377,7 +377,9 @@ def build_report(
             stale.unlink()
         made = _dt.datetime.now().strftime("%Y-%m-%d %H:%M")
         footer = (
-            f"Made by cxkit on {made} from {data} — {len(journey.events):,} events, "
+            # the folder's name, not its path: a forwarded report shows no one's file system
+            f"Made by cxkit on {made} from the folder {Path(data).resolve().name!r} — "
+            f"{len(journey.events):,} events, "
             f"{len(journey.customers):,} customers, {len(journey.surveys):,} survey answers, "
             f"observed at {journey.observed_at:%Y-%m-%d %H:%M}."
         )
@@ -525,7 +527,7 @@ def _write_index(runs, out, data, journey, made):
         downloads=_downloads(out),
         glossary=_glossary(journey),
         meta=esc(
-            f"Data: {data} — {len(journey.events):,} events, "
+            f"Data: the folder {Path(data).resolve().name!r} — {len(journey.events):,} events, "
             f"{len(journey.customers):,} customers, {len(journey.surveys):,} survey "
             f"answers; observed at {journey.observed_at:%Y-%m-%d %H:%M}. "
             f"Report made {made} by cxkit."

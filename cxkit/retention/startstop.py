@@ -92,7 +92,8 @@ class StartStopCox:
             size = 1.0
             while True:  # halve the step until the likelihood does not fall
                 trial = beta + size * delta
-                t_ll, t_g, t_h = _derivatives(Z, trial, prep)
+                with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                    t_ll, t_g, t_h = _derivatives(Z, trial, prep)  # non-finite: halved
                 t_ll -= 0.5 * pen * trial @ trial
                 if np.isfinite(t_ll) and t_ll >= ll - 1e-12 * abs(ll):
                     break
