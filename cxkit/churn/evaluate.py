@@ -147,16 +147,16 @@ def driver_importance(result, *, model=None, n_repeats=3, n_boot=200, random_sta
             perm[:, :, pos : pos + len(te)] = p.reshape(len(fam_names), n_repeats, len(te))
             pos += len(te)
     W = _boot_weights(pr["group"].to_numpy(), n_boot, rng) if n_boot else np.ones((1, len(y)))
-    base_auc = _metrics(base, y, W)["roc_auc"]
-    base_point = _metrics(base, y)["roc_auc"][0]
+    base_auc = _metrics(base, y, W, auc_only=True)["roc_auc"]
+    base_point = _metrics(base, y, auc_only=True)["roc_auc"][0]
     rows = []
     z = 1.959963984540054
     for f, fam in enumerate(fam_names):
         drops_b = np.zeros(W.shape[0])
         once = np.empty(n_repeats)  # the drop under each permutation, on the held-out rows
         for r in range(n_repeats):
-            drops_b += base_auc - _metrics(perm[f, r], y, W)["roc_auc"]
-            once[r] = base_point - _metrics(perm[f, r], y)["roc_auc"][0]
+            drops_b += base_auc - _metrics(perm[f, r], y, W, auc_only=True)["roc_auc"]
+            once[r] = base_point - _metrics(perm[f, r], y, auc_only=True)["roc_auc"][0]
         drops_b /= n_repeats
         point = float(once.mean())
         # two sources of noise: which customers were held out (bootstrap over customers, the

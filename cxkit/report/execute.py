@@ -139,7 +139,7 @@ def _error_of(nb):
     return None, None
 
 
-def execute_notebook(path, parameters=None, *, timeout=600):
+def execute_notebook(path, parameters=None, *, timeout=600, skip_tags=()):
     """Execute a notebook on the kit's Python; returns ``(notebook, error_or_None)``.
 
     On failure the executed notebook, with the traceback in the failing cell, is still returned
@@ -154,6 +154,9 @@ def execute_notebook(path, parameters=None, *, timeout=600):
         Values injected after the cell tagged ``parameters``.
     timeout : float
         Seconds one cell may run before the notebook fails.
+    skip_tags : sequence of str
+        Code cells with one of these tags are not run (they stay in place, empty, so that cell
+        numbers do not move).
     """
     import nbformat
     from nbclient import NotebookClient
@@ -162,6 +165,11 @@ def execute_notebook(path, parameters=None, *, timeout=600):
     path = Path(path)
     nb = nbformat.read(path, as_version=4)
     _inject_parameters(nb, parameters or {})
+    for cell in nb.cells:
+        if cell.cell_type == "code" and set(cell.get("metadata", {}).get("tags", [])) & set(
+            skip_tags
+        ):
+            cell.source = ""
     running = {"index": None}
 
     def on_cell_start(cell, cell_index, **_):
@@ -359,46 +367,52 @@ def build_report(
     if not paths:
         raise DataError(nb_dir, [{"column": None, "expected": "notebooks named NN_name.ipynb"}])
     from ..data import read_journey
+    from ..data.cache import journey_cache
 
-    journey = read_journey(data)  # fail early, with a DataError naming the file, on bad data
-    _check_writable(out)
-    tables = out / "tables"  # the notebooks' tables as CSV (cxkit.story.show_table)
-    for stale in tables.glob("*.csv"):  # from an earlier report: not this data's
-        stale.unlink()
-    made = _dt.datetime.now().strftime("%Y-%m-%d %H:%M")
-    footer = (
-        # the folder's name, not its path: a forwarded report shows no one's file system
-        f"Made by cxkit on {made} from the folder {Path(data).resolve().name!r} — "
-        f"{len(journey.events):,} events, "
-        f"{len(journey.customers):,} customers, {len(journey.surveys):,} survey answers, "
-        f"observed at {journey.observed_at:%Y-%m-%d %H:%M}."
-    )
-    runs = []
-    for n, path in enumerate(paths, 1):
-        if progress:
-            print(f"[{n}/{len(paths)}] {path.stem} …", end=" ", flush=True)
-        started = time.perf_counter()
-        parameters = {"data_dir": str(data.resolve()), "exports_dir": str(tables.resolve())}
-        nb, error = execute_notebook(path, parameters, timeout=timeout)
-        run = NotebookRun(
-            path.stem,
-            path,
-            seconds=time.perf_counter() - started,
-            error=error,
-            title=_title_of(nb, path.stem),
-            findings=_findings_of(nb),
+    with journey_cache():  # read once here; the notebooks' read_journey loads it from there
+        journey = read_journey(data)  # fail early, with a DataError naming the file, on bad data
+        _check_writable(out)
+        tables = out / "tables"  # the notebooks' tables as CSV (cxkit.story.show_table)
+        for stale in tables.glob("*.csv"):  # from an earlier report: not this data's
+            stale.unlink()
+        made = _dt.datetime.now().strftime("%Y-%m-%d %H:%M")
+        footer = (
+            # the folder's name, not its path: a forwarded report shows no one's file system
+            f"Made by cxkit on {made} from the folder {Path(data).resolve().name!r} — "
+            f"{len(journey.events):,} events, "
+            f"{len(journey.customers):,} customers, {len(journey.surveys):,} survey answers, "
+            f"observed at {journey.observed_at:%Y-%m-%d %H:%M}."
         )
-        run.html = export_html(
-            nb,
-            out / f"{path.stem}.html",
-            show_code=show_code,
-            title=run.title,
-            footer=footer,
-            glossary=_survey_kinds(journey),
-        )
-        runs.append(run)
-        if progress:
-            print(("FAILED: " + error) if error else f"ok ({run.seconds:.1f} s)", flush=True)
+        runs = []
+        # exercise solutions are not shown with the code hidden, and define nothing later
+        # cells use: not running them saves a model fit (22 s at a million events)
+        skip = () if show_code else ("solution", "workshop")
+        for n, path in enumerate(paths, 1):
+            if progress:
+                print(f"[{n}/{len(paths)}] {path.stem} …", end=" ", flush=True)
+            started = time.perf_counter()
+            parameters = {"data_dir": str(data.resolve()), "exports_dir": str(tables.resolve())}
+            nb, error = execute_notebook(path, parameters, timeout=timeout, skip_tags=skip)
+            run = NotebookRun(
+                path.stem,
+                path,
+                seconds=time.perf_counter() - started,
+                error=error,
+                title=_title_of(nb, path.stem),
+                findings=_findings_of(nb),
+            )
+            run.html = export_html(
+                nb,
+                out / f"{path.stem}.html",
+                show_code=show_code,
+                title=run.title,
+                footer=footer,
+                glossary=_survey_kinds(journey),
+            )
+            runs.append(run)
+            if progress:
+                took = f"{run.seconds:.1f} s"
+                print(f"FAILED after {took}: {error}" if error else f"ok ({took})", flush=True)
     index = _write_index(runs, out, data, journey, made)
     failed = [r for r in runs if r.error]
     if failed:
