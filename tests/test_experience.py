@@ -625,3 +625,17 @@ def test_clustered_interval_when_every_answer_agrees_uses_kish():
     z = stats.norm.ppf(0.975)
     low = 1 / (1 + z**2 / n_eff)  # Wilson lower bound at p = 1
     assert t["ci_low"] == pytest.approx(100 * low) and t["ci_high"] == pytest.approx(100)
+
+
+def test_journey_map_leaves_empty_cells_unshaded(sample):
+    from cxkit.experience import journey_map
+    from cxkit.plots import plot_journey_map
+
+    table = journey_map(sample)
+    ax = plot_journey_map(table)
+    shade = ax.images[0].get_array()
+    nps_row = list(ax.get_yticks()).index(len(ax.get_yticks()) - 1)  # NPS is the last row
+    known = np.isfinite(table["nps"].to_numpy(float))
+    assert known.sum() == 1  # the sample asks NPS at one stage only
+    assert shade.mask[nps_row][~known].all()  # its other cells are not coloured
+    assert not shade.mask[nps_row][known].any()
