@@ -520,3 +520,122 @@ def test_plots_return_the_axes_they_were_given(answers, people):
     _, ax = plt.subplots()
     assert plot_nps_landmark(nps_landmark(journey, 180), ax=ax) is ax
     assert ax.get_ylabel() == "Still a customer (%)"
+
+
+# ------------------------------------------------------- answers clustered by customer
+
+
+def _repeated_answers(kind, alpha, *, reps=1000, customers=60, seed=12):
+    """``reps`` independent surveys of ``customers`` customers each answering 1–15 times; each
+    customer has their own score distribution (Dirichlet(alpha) over the scale), so one
+    customer's answers are alike. Returns (answers with a ``rep`` column, the true mean of the
+    answer-level score distribution, as scale values and their probabilities)."""
+    lo, hi = cxkit.data.SURVEY_SCALES[kind]
+    rng = np.random.default_rng(seed)
+    people = reps * customers
+    m = rng.integers(1, 16, people)
+    probs = rng.dirichlet(alpha, people)
+    who = np.repeat(np.arange(people), m)
+    u = rng.random(len(who))
+    level = (u[:, None] > np.cumsum(probs, axis=1)[who]).sum(axis=1)
+    frame = pd.DataFrame(
+        {
+            "customer_id": who.astype(str),
+            "timestamp": T0,
+            "survey": kind,
+            "score": (lo + np.minimum(level, hi - lo)).astype("int64"),
+            "rep": who // customers,
+        }
+    )
+    mean_probs = np.asarray(alpha, float) / np.sum(alpha)  # m is independent of the probs
+    return frame, np.arange(lo, hi + 1), mean_probs
+
+
+def _coverage(table, truth):
+    return float(((table["ci_low"] <= truth) & (truth <= table["ci_high"])).mean())
+
+
+@pytest.mark.parametrize("kind", ["nps", "csat", "ces"])
+def test_repeated_answers_intervals_cover_by_simulation(kind):
+    # each customer's own distribution over the scale (Dirichlet 0.5): answers strongly alike
+    lo, hi = cxkit.data.SURVEY_SCALES[kind]
+    alpha = np.full(hi - lo + 1, 0.5)
+    answers, levels, probs = _repeated_answers(kind, alpha)
+    if kind == "nps":
+        truth = 100 * (probs[levels >= 9].sum() - probs[levels <= 6].sum())
+        fn = nps
+    elif kind == "csat":
+        truth = 100 * probs[levels >= 4].sum()
+        fn = csat
+    else:
+        truth = float((levels * probs).sum())
+        fn = ces
+    naive = fn(answers, by="rep", clustered=False)
+    fixed = fn(answers, by="rep")
+    assert fixed.attrs["clustered"] and not naive.attrs["clustered"]
+    assert _coverage(naive, truth) < 0.85  # answers taken as independent under-cover
+    # 1,000 replicates: the standard error of a 95% coverage is 0.7 points
+    assert _coverage(fixed, truth) == pytest.approx(0.95, abs=0.02)
+    pd.testing.assert_series_equal(fixed[kind], naive[kind])  # the estimate is unchanged
+
+
+def test_clustered_variance_matches_the_sandwich_by_hand():
+    # CSAT: customer a answers 5, 5, 5; b 1, 1, 1; c 4 (one answer). p = 4/7.
+    rows = [("a", d, "csat", 5, "x") for d in range(3)]
+    rows += [("b", d, "csat", 1, "x") for d in range(3)] + [("c", 0, "csat", 4, "x")]
+    answers = _surveys(rows)
+    t = csat(answers).iloc[0]
+    p, n = 4 / 7, 7
+    # cluster-robust (CR1) variance of a ratio mean: C/(C-1) * sum_i (S_i - p m_i)^2 / n^2
+    var = 3 / 2 * ((3 - 3 * p) ** 2 + (0 - 3 * p) ** 2 + (1 - p) ** 2) / n**2
+    n_eff = p * (1 - p) / var  # 1.675 answers' worth, not 7
+    assert n_eff == pytest.approx(1.6752, abs=1e-4)
+    # Wilson at n_eff answers (not whole counts, so by hand)
+    z = stats.norm.ppf(0.975)
+    centre = (p + z**2 / (2 * n_eff)) / (1 + z**2 / n_eff)
+    half = z * np.sqrt(p * (1 - p) / n_eff + z**2 / (4 * n_eff**2)) / (1 + z**2 / n_eff)
+    assert (t["ci_low"], t["ci_high"]) == pytest.approx(
+        (100 * (centre - half), 100 * (centre + half))
+    )
+    naive = csat(answers, clustered=False).iloc[0]
+    wilson = stats.binomtest(4, 7).proportion_ci(method="wilson")
+    assert (naive["ci_low"], naive["ci_high"]) == pytest.approx(
+        (100 * wilson.low, 100 * wilson.high)
+    )
+    # CES mean: scores 5,5,5 / 1,1,1 / 4 -> clustered standard error, C - 1 = 2 df
+    ces_rows = [(c, d, "ces", s, "x") for c, d, _, s, _ in rows]
+    e = ces(_surveys(ces_rows)).iloc[0]
+    mean = 22 / 7
+    var = 3 / 2 * ((15 - 3 * mean) ** 2 + (3 - 3 * mean) ** 2 + (4 - mean) ** 2) / n**2
+    half = stats.t.ppf(0.975, 2) * np.sqrt(var)
+    assert (e["ci_low"], e["ci_high"]) == pytest.approx((mean - half, mean + half))
+    # one answer per customer: the plain intervals, exactly
+    once = _surveys([(str(i), 0, "csat", s, "x") for i, s in enumerate([5, 5, 1, 4, 2])])
+    assert not csat(once).attrs["clustered"]
+    pd.testing.assert_frame_equal(csat(once), csat(once, clustered=False), check_exact=True)
+
+
+def test_clustered_interval_when_every_answer_agrees_uses_kish():
+    # 2 customers, answers all satisfied: no spread, so n_eff = (sum m)^2 / sum m^2 = 100/52
+    rows = [("a", d, "csat", 5, "x") for d in range(6)] + [
+        ("b", d, "csat", 4, "x") for d in range(4)
+    ]
+    t = csat(_surveys(rows)).iloc[0]
+    n_eff = 100 / 52
+    z = stats.norm.ppf(0.975)
+    low = 1 / (1 + z**2 / n_eff)  # Wilson lower bound at p = 1
+    assert t["ci_low"] == pytest.approx(100 * low) and t["ci_high"] == pytest.approx(100)
+
+
+def test_journey_map_leaves_empty_cells_unshaded(sample):
+    from cxkit.experience import journey_map
+    from cxkit.plots import plot_journey_map
+
+    table = journey_map(sample)
+    ax = plot_journey_map(table)
+    shade = ax.images[0].get_array()
+    nps_row = list(ax.get_yticks()).index(len(ax.get_yticks()) - 1)  # NPS is the last row
+    known = np.isfinite(table["nps"].to_numpy(float))
+    assert known.sum() == 1  # the sample asks NPS at one stage only
+    assert shade.mask[nps_row][~known].all()  # its other cells are not coloured
+    assert not shade.mask[nps_row][known].any()

@@ -264,7 +264,7 @@ def test_ab_test_section_follows_the_result(sample, sample_report):
     assert len(shown) == len(ab.table)
     # without a variant in the spec, the section says how to get one
     (none,) = sample_report[0]["ab"]
-    assert not none.applies and "names no variant" in none.plain()
+    assert not none.headline and "names no variant" in none.plain()  # a note, not a gap
 
 
 def test_a_bad_variant_in_the_spec_names_the_key(sample):

@@ -653,3 +653,63 @@ def test_plot_survival_empty_and_all_missing_groups(hand_customers):
     with pytest.raises(DataError, match="by"):
         plot_survival(cxkit.kaplan_meier(table), by="device", ax=ax)
     plt.close("all")
+
+
+# ---- limits and bad values named before lifelines sees them (issue 12) ----------------------
+
+
+def test_activity_table_names_unknown_touchpoints():
+    rows = [("a", ts, "app_login") for ts in _days(0, 10)] + [("b", _days(3)[0], "purchase")]
+    events = _events(rows)
+    with pytest.raises(DataError, match="purchse") as err:
+        cxkit.activity_table(events, inactivity="60D", touchpoints=["purchse", "app_login"])
+    message = str(err.value)
+    assert "occur nowhere" in message and "app_login" in message and "purchase" in message
+    assert "'app_login'" not in message.split("e.g.")[1].split(")")[0]  # only the typo named
+    obs = _days(200)[0]
+    ok = cxkit.activity_table(events, inactivity="60D", touchpoints=["purchase"], observed_at=obs)
+    assert ok["customer_id"].tolist() == ["b"]
+
+
+def test_many_levels_are_refused_with_the_limit():
+    from cxkit.retention.checks import MAX_LEVELS
+
+    rng = np.random.default_rng(0)
+    n = 3000
+    table = pd.DataFrame(
+        {
+            "customer_id": [f"c{i}" for i in range(n)],
+            "duration_days": rng.exponential(100, n),
+            "churned": rng.random(n) < 0.5,
+            "zip": [f"z{i % 1200}" for i in range(n)],  # 1,200 levels
+            "plan": rng.choice(["a", "b"], n),
+        }
+    )
+    for call in (
+        lambda: cxkit.logrank(table, by="zip"),
+        lambda: cxkit.kaplan_meier(table, by="zip"),
+        lambda: cxkit.cox(table, ["plan", "zip"], cv=0),
+    ):
+        with pytest.raises(DataError, match=f"at most {MAX_LEVELS} groups.*1,200 distinct"):
+            call()
+    few = table.assign(zip=[f"z{i % MAX_LEVELS}" for i in range(n)])
+    assert len(cxkit.kaplan_meier(few, by="zip")["zip"].unique()) == MAX_LEVELS
+
+
+def test_cohort_retention_refuses_a_period_too_fine_for_the_span():
+    customers = _customers(
+        [("a", "2022-01-05", None, "monthly"), ("b", "2024-01-20", "2024-02-01", "monthly")]
+    )
+    with pytest.raises(DataError, match=r"(?s)period='min' gives 1,.*coarser period"):
+        cxkit.cohort_retention(customers, period="min", observed_at="2024-03-15")
+    days = cxkit.cohort_retention(customers, period="D", observed_at="2024-03-15")
+    assert days["cohort"].nunique() == 2  # 801 days: within the limit
+
+
+def test_infinite_covariates_are_named_before_lifelines():
+    table = _rossi()
+    bad = table.assign(ratio=np.where(np.arange(len(table)) % 100 == 7, np.inf, 1.0))
+    bad.loc[bad.index[:3], "ratio"] = 2.0
+    with pytest.raises(DataError, match=r"'ratio'.*infinite.*5 row") as err:
+        cxkit.cox(bad, ["fin", "ratio"], cv=0)
+    assert "7" in str(err.value)  # the row labels

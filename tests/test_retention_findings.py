@@ -1,5 +1,6 @@
 """Findings of the retention report on many data shapes, without running a notebook."""
 
+import dataclasses
 import re
 import warnings
 
@@ -314,3 +315,83 @@ def test_choose_inactivity_rules(small):
     # activity_table's default follows the same rule
     table = cxkit.activity_table(stated)
     assert table.attrs["inactivity"] == str(pd.Timedelta("45D"))
+
+
+# ---- hazard-ratio prose: units, association, what was tested ---------------------------------
+
+
+def _hand_drivers(kind=True):
+    """Drivers with a hand-made hazard-ratio table: support contacts per contact (HR 3, the
+    largest number), a detractor state, and two signup groups."""
+    from cxkit.retention.cox import CoxResult, Drivers
+
+    rows = [
+        ("support_tickets_30d", "support_tickets_30d", None, None, "per unit", 3.0, 2.5, 3.6),
+        ("detractor", "detractor", None, None, "yes/no", 1.8, 1.5, 2.1),
+        (
+            "acquisition_channel=ads",
+            "acquisition_channel",
+            "ads",
+            "organic",
+            "level",
+            1.4,
+            1.2,
+            1.6,
+        ),
+        ("plan=annual", "plan", "annual", "monthly", "level", 0.5, 0.4, 0.6),
+        ("region=west", "region", "west", "east", "level", 1.1, 0.9, 1.3),
+    ]
+    cols = ["term", "covariate", "level", "reference", "kind", "hazard_ratio", "ci_low", "ci_high"]
+    hr = pd.DataFrame(rows, columns=cols)
+    if not kind:
+        hr = hr.drop(columns="kind")
+    fit = CoxResult(hazard_ratios_=hr, model_=None, kind_="time-varying")
+    return Drivers(varying_=fit, drivers_=["support_tickets_30d", "detractor"])
+
+
+CAUSAL = re.compile(r"\b(driver|drivers|drive|drives|protect\w*|as fast while)\b", re.I)
+
+
+def test_hazard_ratio_prose_keeps_units_apart():
+    models = _hand_drivers()
+    found = findings.drivers(models)
+    head = found[0]
+    # the per-contact ratio (3.0) is the largest number but is not ranked against groups
+    assert head.headline and head.values["term"].startswith("A latest NPS answer")
+    assert "while it holds" in head.plain() and "1.80×" in head.plain()
+    per = next(f for f in found if "contact" in f.plain() and "each one more" in f.plain())
+    assert per.values["hr"] == 3.0 and per.values["hr3"] == pytest.approx(27.0)
+    assert "per contact" in per.plain() and "about 27.0×" in per.plain()
+    assert not per.headline
+    acts = findings.actions(models)
+    tick = next(a for a in acts if "support contacts" in a.plain())
+    assert (
+        "each one more contact goes with 3.00×" in tick.plain()
+        and "(three: 27.0×)" in tick.plain()
+    )
+    for f in [*found, *acts]:
+        assert not CAUSAL.search(f.plain()), f.plain()
+    assert any("associations in observed data" in f.plain() for f in found)
+    # results without the kind column (older pickles) read numbers per unit, levels by level
+    old = findings.drivers(_hand_drivers(kind=False))
+    assert old[0].values["term"].startswith("Acquisition channel ads")  # detractor: per unit
+
+
+def test_ph_prose_says_what_was_tested(sample):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        table = retention_table(sample)
+        models = fit_drivers(sample, table, cv=0)
+    ph = findings.ph_check(models, journey=sample).plain()
+    assert "signup traits alone" in ph and "was not tested" in ph
+    assert "can be read as constant" not in ph and "not proof" in ph
+    labels = set(models.varying_.hazard_ratios_["label"])
+    assert "support contacts in the last 30 days, per contact" in labels
+    assert "plan: annual vs monthly" in labels
+    kinds = models.varying_.hazard_ratios_.set_index("term")["kind"]
+    assert kinds["support_tickets_30d"] == "per unit" and kinds["detractor"] == "yes/no"
+    words = " ".join(f.plain() for f in [*findings.drivers(models), *findings.actions(models)])
+    assert not CAUSAL.search(words) and "3 contacts" not in words
+    # without the time-varying model nothing untested is mentioned
+    fixed_only = dataclasses.replace(models, varying_=None)
+    assert "not tested" not in findings.ph_check(fixed_only).plain()

@@ -24,8 +24,8 @@ FEATURE_CATALOGUE = {
     "n_events_{window}": "Events of any kind in the {window} before the cutoff.",
     "n_{event}_{window}": "Number of '{event}' events in the {window} before the cutoff.",
     "trend_{event}": "Daily rate of '{event}' in the last {recent} divided by its daily rate over "
-    "the lookback, each counted over the part of the window after signup: 1 = steady, below 1 = "
-    "falling (empty when there were none in the lookback).",
+    "the lookback, each over the part of the window after signup (events and days alike; events "
+    "before signup are left out): 1 = steady, below 1 = falling (empty when there were none).",
     "n_channel_{channel}_{window}": "Events through the '{channel}' channel in the {window} "
     "before the cutoff.",
     "spend_{window}": "Revenue (sum of event values) in the {window} before the cutoff.",
@@ -130,6 +130,7 @@ def _define(col, windows, recent, static):
         if col.endswith("_" + suffix):
             stem = col[: -len(suffix) - 1]
             for prefix, pattern in (
+                ("n_event_", "n_{event}_{window}"),
                 ("n_channel_", "n_channel_{channel}_{window}"),
                 ("support_contacts", "support_contacts_{window}"),
                 ("spend", "spend_{window}"),

@@ -97,8 +97,11 @@ def driver_importance(result, *, model=None, n_repeats=3, n_boot=200, random_sta
 
     All features of a family (e.g. every count of one touchpoint) are permuted together, in the
     held-out rows of each split, with the model that never saw them; importance is the drop in
-    ROC AUC. CIs: bootstrap over customers of that drop (the same customers for the model with
-    and without the family).
+    ROC AUC, averaged over ``n_repeats`` permutations. CIs (normal, 95%) add the two sources of
+    noise: the bootstrap variance over customers of that drop (the same customers for the model
+    with and without the family, the permutations held fixed) and the variance between the
+    permutations divided by ``n_repeats``. With ``n_repeats=1`` the permutation noise cannot be
+    estimated and is left out (said in ``.attrs``).
 
     Returns
     -------
@@ -144,21 +147,30 @@ def driver_importance(result, *, model=None, n_repeats=3, n_boot=200, random_sta
             perm[:, :, pos : pos + len(te)] = p.reshape(len(fam_names), n_repeats, len(te))
             pos += len(te)
     W = _boot_weights(pr["group"].to_numpy(), n_boot, rng) if n_boot else np.ones((1, len(y)))
-    base_auc = _metrics(base, y, W)["roc_auc"]
-    base_point = _metrics(base, y)["roc_auc"][0]
+    base_auc = _metrics(base, y, W, auc_only=True)["roc_auc"]
+    base_point = _metrics(base, y, auc_only=True)["roc_auc"][0]
     rows = []
+    z = 1.959963984540054
     for f, fam in enumerate(fam_names):
         drops_b = np.zeros(W.shape[0])
-        point = 0.0
+        once = np.empty(n_repeats)  # the drop under each permutation, on the held-out rows
         for r in range(n_repeats):
-            drops_b += base_auc - _metrics(perm[f, r], y, W)["roc_auc"]
-            point += base_point - _metrics(perm[f, r], y)["roc_auc"][0]
+            drops_b += base_auc - _metrics(perm[f, r], y, W, auc_only=True)["roc_auc"]
+            once[r] = base_point - _metrics(perm[f, r], y, auc_only=True)["roc_auc"][0]
         drops_b /= n_repeats
-        lo, hi = np.percentile(drops_b, [2.5, 97.5]) if n_boot else (np.nan, np.nan)
+        point = float(once.mean())
+        # two sources of noise: which customers were held out (bootstrap over customers, the
+        # permutations fixed) and which permutation was drawn (their spread, over n_repeats)
+        perm_var = once.var(ddof=1) / n_repeats if n_repeats > 1 else 0.0
+        if n_boot:
+            se = float(np.sqrt(drops_b.var(ddof=1) + perm_var))
+            lo, hi = point - z * se, point + z * se
+        else:
+            lo, hi = np.nan, np.nan
         rows.append(
             {
                 "family": fam,
-                "importance": point / n_repeats,
+                "importance": point,
                 "ci_low": lo,
                 "ci_high": hi,
                 "features": int((families == fam).sum()),
@@ -171,7 +183,13 @@ def driver_importance(result, *, model=None, n_repeats=3, n_boot=200, random_sta
         ["family", "importance", "ci_low", "ci_high", "rank", "features", "words"]
     ]
     out.attrs = jsonable(
-        {"model": name, "metric": "drop in ROC AUC", "baseline_roc_auc": base_point}
+        {
+            "model": name,
+            "metric": "drop in ROC AUC",
+            "baseline_roc_auc": base_point,
+            "interval": "normal: bootstrap over customers"
+            + (" + spread between permutations" if n_repeats > 1 else " (one permutation)"),
+        }
     )
     return out
 
@@ -240,7 +258,8 @@ def score(journey, model, at=None, *, reasons=3):
         raise _bad(
             source,
             "model",
-            "a compare_models() result fitted on churn_dataset() features",
+            "a compare_models() result fitted on churn_dataset() features (a model fitted "
+            "on a plain table scores new rows with result.predict_proba(new_rows))",
             [type(model).__name__],
         )
     _need_journey(journey, "score")

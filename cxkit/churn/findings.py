@@ -168,15 +168,31 @@ def features(X, *, journey=None):
     ]
 
 
-def _overlap(t, a, b):
-    return not (
-        t.loc[a, "roc_auc_ci_low"] > t.loc[b, "roc_auc_ci_high"]
-        or t.loc[b, "roc_auc_ci_low"] > t.loc[a, "roc_auc_ci_high"]
-    )
+_METRIC_WORDS = {
+    "roc_auc": "ROC AUC",
+    "pr_auc": "PR AUC",
+    "brier": "Brier score",
+    "log_loss": "log loss",
+}
+
+
+def _diff_values(result, metric, prefix, digits=3):
+    """The paired difference (other − simpler model) of one metric as finding values, rounded
+    as shown (so that a tiny negative difference does not read "-0.000")."""
+    d = result.differences_.loc[metric]
+    return {
+        f"{prefix}{end}": round(float(d[col]), digits) + 0.0
+        for end, col in (("", "difference"), ("_lo", "ci_low"), ("_hi", "ci_high"))
+    }
 
 
 def model_comparison(result, X=None, y=None, *, journey=None):
-    """Which model is chosen and how well it ranks churners out of time (the headline)."""
+    """Which model is chosen and how well it ranks churners out of time (the headline).
+
+    The choice and the sentence come from the same numbers: the paired bootstrap difference
+    of the two models on the same resampled customers (``result.differences_``); the simpler
+    model is used unless the other is clearly better on the selection metric.
+    """
     key = "churn.models"
     if (skip := _skipped(journey, key)) is not None:
         return [skip]
@@ -202,33 +218,53 @@ def model_comparison(result, X=None, y=None, *, journey=None):
         },
         headline=True,
     )
+    select = result.notes_.get("select", "log_loss")
+    diffs = result.differences_
+    simple = str(diffs["versus"].iloc[0]) if len(diffs) else best
+    complex_ = next(m for m in t.index if m != simple)
     values = {
         "chosen": _NAMES.get(best, best),
+        "simple": _NAMES.get(simple, simple),
+        "complex": _NAMES.get(complex_, complex_),
+        "Complex": _NAMES.get(complex_, complex_).capitalize(),
         "other": _NAMES.get(other, other).capitalize(),
-        "auc": float(t.loc[other, "roc_auc"]),
         "base": pct_text(t.loc[best, "base_rate"]),
         "pr": float(t.loc[best, "pr_auc"]),
+        "metric": _METRIC_WORDS.get(select, select),
     }
-    if _overlap(t, best, other):
-        if best == "logistic":
-            why = (
-                "{other} ranks no better (ROC AUC **{auc:.2f}**, the intervals overlap), so "
-                "the simpler {chosen} is used."
-            )
-        else:
-            why = (
-                "{other} ranks about as well (ROC AUC **{auc:.2f}**, the intervals overlap); "
-                "{chosen} is used because its probabilities fit the later months better "
-                "(lower log loss)."
-            )
-    elif t.loc[best, "roc_auc"] >= t.loc[other, "roc_auc"]:
-        why = "{other} ranks clearly worse (ROC AUC **{auc:.2f}**, the intervals do not overlap)."
-    else:
-        why = (
-            "{other} ranks better (ROC AUC **{auc:.2f}**) but its probabilities fit the later "
-            "months worse (higher log loss), so {chosen} is used."
+    if diffs.empty:
+        text = (
+            "Without bootstrap replicates the two models cannot be told apart, so the simpler "
+            "{simple} is used."
         )
-    text = why
+    else:
+        values.update(_diff_values(result, "roc_auc", "d_auc"))
+        auc = (
+            "ROC AUC {d_auc:+.3f} for {complex} against {simple} (95% interval {d_auc_lo:+.3f} "
+            "to {d_auc_hi:+.3f}, the same customers resampled for both)"
+        )
+        sel = ""
+        if select != "roc_auc":
+            values.update(_diff_values(result, select, "d_sel", 4))
+            sel = "; {metric} {d_sel:+.4f} ({d_sel_lo:+.4f} to {d_sel_hi:+.4f}, lower is better)"
+            if select == "pr_auc":
+                sel = "; {metric} {d_sel:+.3f} ({d_sel_lo:+.3f} to {d_sel_hi:+.3f})"
+        ahead = diffs.loc[select, "favours"] != simple
+        if best == simple and ahead:
+            text = (
+                "{Complex} is not clearly better: " + auc + sel + ". The simpler {simple} is "
+                "used, because the other's advantage on {metric}, the measure the choice is "
+                "made on, could be zero."
+            )
+        elif best == simple:
+            text = "{Complex} is no better: " + auc + sel + ". The simpler {simple} is used."
+        else:
+            text = (
+                "{Complex} is clearly better on {metric}, the measure the choice is made on: "
+                + auc
+                + sel
+                + ". Its advantage excludes zero, so it is used instead of the simpler {simple}."
+            )
     body = Finding(
         "churn.models_compared",
         text + " The base rate is **{base}**, against a PR AUC of **{pr:.3f}** for {chosen}.",
@@ -354,8 +390,22 @@ def planted(importance, truth):
     return out
 
 
-def scores(table, result, *, journey=None):
-    """Today's scored customers: how many, how many expected to leave, the usual top reason."""
+def _clear_families(importance):
+    """Family words the importance table draws as clearly above noise (interval above 0)."""
+    if importance is None or not len(importance):
+        return None
+    has_ci = importance["ci_low"].notna().any()
+    clear = importance["ci_low"] > 0 if has_ci else importance["importance"] > 0
+    return set(importance.loc[clear, "words"].astype(str))
+
+
+def scores(table, result, *, importance=None, journey=None):
+    """Today's scored customers: how many, how many expected to leave, the usual top reason.
+
+    The top reason is named only when it agrees with ``importance`` (from
+    :func:`~cxkit.churn.driver_importance`): the most common first reason among the riskiest
+    10% whose family the model clearly relies on. Without ``importance`` no reason is named.
+    """
     key = "churn.scores"
     if (skip := _skipped(journey, key)) is not None:
         return [skip]
@@ -374,12 +424,16 @@ def scores(table, result, *, journey=None):
         "**{n}** customers active today are scored; about **{leavers}** of them are expected "
         "to {what} within {h}."
     )
-    if table.get("reason_1") is not None:
+    clear = _clear_families(importance)
+    if table.get("reason_1") is not None and clear:
         top = table["reason_1"].head(max(len(table) // 10, 1))
-        top = top[top != ""]
+        top = top[top.isin(clear)]
         if len(top):
             values["reason"] = str(top.mode().iloc[0])
-            text += " Most common top reason among the riskiest 10%: **{reason}**."
+            text += (
+                " Most common first reason among the riskiest 10%, of the families the model "
+                "clearly relies on: **{reason}**."
+            )
     return [Finding(key, text, values)]
 
 

@@ -24,7 +24,14 @@ class ModelComparison:
     table : DataFrame
         One row per model (index ``model``): held-out metrics with 95% bootstrap CIs.
     best_ : str
-        The chosen model (lowest held-out log loss unless ``select=`` says otherwise).
+        The chosen model: the simpler logistic regression, unless gradient boosting is better
+        on the ``select`` metric (held-out log loss by default) with a paired bootstrap
+        interval of the difference that excludes 0.
+    differences_ : DataFrame
+        Paired bootstrap differences, gradient boosting − logistic regression, on the same
+        resampled customers: one row per metric with ``difference``, ``ci_low``, ``ci_high``,
+        ``favours`` (the model the point estimate favours) and ``clear`` (the interval excludes
+        0). Empty without bootstrap replicates.
     model_ : sklearn Pipeline
         The chosen model refitted on every labelled row; ready for :func:`score`.
     predictions_ : DataFrame
@@ -48,6 +55,7 @@ class ModelComparison:
     reference_: dict
     spec_: dict | None = None
     notes_: dict = field(default_factory=dict)
+    differences_: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def __repr__(self):
         cols = ["roc_auc", "pr_auc", "base_rate", "brier", "lift_at_10pct"]
@@ -61,6 +69,78 @@ class ModelComparison:
 
     def __getitem__(self, key):
         return self.table[key]
+
+    def predict_proba(self, X):
+        """Churn probability (0–1) of new rows of a feature table like the one fitted on.
+
+        ``X`` needs the feature columns the model was fitted with (others, such as the target
+        or an id, are ignored); text columns are read with the fitted categories, and a level
+        the model never saw counts as missing (warned, with how many rows). For a journey use
+        :func:`cxkit.score`, which rebuilds the features at a date.
+
+        Returns
+        -------
+        Series
+            ``churn_probability`` indexed like ``X``.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> import cxkit
+        >>> t = pd.DataFrame({"calls": [0, 1, 2, 5, 0, 3] * 20,
+        ...                   "churned": [0, 0, 1, 1, 0, 1] * 20})
+        >>> res = cxkit.compare_models(t, "churned", n_boot=0, n_splits=2)
+        >>> res.predict_proba(pd.DataFrame({"calls": [0, 5]})).between(0, 1).all()
+        np.True_
+        """
+        source = "ModelComparison.predict_proba()"
+        if not isinstance(X, pd.DataFrame):
+            raise _bad(
+                source, "X", "a DataFrame with the model's feature columns", [type(X).__name__]
+            )
+        missing = [c for c in self.features_ if c not in X.columns]
+        if missing:
+            raise DataError(
+                source,
+                [
+                    {
+                        "column": c,
+                        "expected": "a feature column the model was fitted with",
+                    }
+                    for c in missing
+                ],
+                columns=X.columns,
+            )
+        rows, unseen = {}, {}
+        for c in self.features_:
+            train, s = self.X_[c], X[c]
+            if isinstance(train.dtype, pd.CategoricalDtype):
+                text = s.map(str, na_action="ignore").astype(object)
+                cat = pd.Categorical(text, categories=train.cat.categories)
+                new = pd.isna(cat) & text.notna().to_numpy()
+                if new.any():
+                    unseen[c] = int(new.sum())
+                rows[c] = cat
+            elif pd.api.types.is_timedelta64_dtype(s):
+                rows[c] = (s / _DAY).to_numpy(float)
+            else:
+                values = pd.to_numeric(s, errors="coerce")
+                bad = values.isna() & s.notna()
+                if bad.any():
+                    raise _bad(
+                        source, c, "numbers, as in the fitted table", list(pd.unique(s[bad]))[:5]
+                    )
+                rows[c] = values.to_numpy(float)
+        _check_finite(pd.DataFrame(rows, index=X.index), source)
+        if unseen:
+            warnings.warn(
+                f"{source}: levels the model never saw are read as missing: {unseen} rows",
+                stacklevel=2,
+            )
+        Xs = pd.DataFrame(rows, index=X.index)[self.features_]
+        with _fitting():
+            p = self.model_.predict_proba(Xs)[:, 1]
+        return pd.Series(p, index=X.index, name="churn_probability")
 
     @property
     def loc(self):
@@ -96,6 +176,7 @@ def _prepare(X, source):
                 X[col] = s.cat.remove_unused_categories()
         else:
             X[col] = s.astype(float)
+    _check_finite(X, source)
     if X.shape[1] == 0:
         raise DataError(
             source,
@@ -113,17 +194,44 @@ def _prepare(X, source):
     return X, dropped
 
 
+def _check_finite(X, source):
+    """Refuse infinite numbers (a ratio divided by zero) before scikit-learn sees them: one
+    DataError naming each column, how many rows and up to five row labels."""
+    problems = []
+    for c in X.columns:
+        s = X[c]
+        if isinstance(s.dtype, pd.CategoricalDtype) or not pd.api.types.is_numeric_dtype(s):
+            continue
+        bad = np.isinf(s.to_numpy(dtype=float, na_value=np.nan))
+        if bad.any():
+            problems.append(
+                {
+                    "column": c,
+                    "expected": "finite numbers; some are infinite",
+                    "rows": int(bad.sum()),
+                    "examples": [str(i) for i in X.index[bad][:5]],
+                }
+            )
+    if problems:
+        raise DataError(
+            source,
+            problems,
+            hint="replace infinite values (e.g. a ratio divided by zero) with NaN, which the "
+            "models read as missing, or with a cap",
+        )
+
+
 def _pipelines(X, random_state):
     from sklearn.compose import ColumnTransformer
     from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.impute import SimpleImputer
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
     cat = [c for c in X.columns if isinstance(X[c].dtype, pd.CategoricalDtype)]
     num = [c for c in X.columns if c not in cat]
-    signed_log = FunctionTransformer(_signed_log, feature_names_out="one-to-one")
+    signed_log = _SkewedLog()
     logistic = make_pipeline(
         ColumnTransformer(
             [
@@ -175,11 +283,13 @@ def _pipelines(X, random_state):
 
 @contextmanager
 def _fitting():
-    """One OpenMP thread while fitting: the tables are small, and on a shared or busy machine
-    gradient boosting's threads spin-wait (5-10× slower); results are deterministic either way."""
+    """One OpenMP and one BLAS thread while fitting: the tables are small, and on a shared or
+    busy machine gradient boosting's and the logistic regression's threads spin-wait (5-10×
+    slower; capping BLAS too took the sample's fit from 13.7 to 8.3 CPU seconds, 49 to 19 s
+    under load); results are identical either way."""
     from threadpoolctl import threadpool_limits
 
-    with warnings.catch_warnings(), threadpool_limits(limits=1, user_api="openmp"):
+    with warnings.catch_warnings(), threadpool_limits(limits=1):
         warnings.simplefilter("ignore", UserWarning)
         yield
 
@@ -187,6 +297,49 @@ def _fitting():
 def _signed_log(a):
     a = np.asarray(a, float)
     return np.sign(a) * np.log1p(np.abs(a))
+
+
+#: Skewness above which the logistic baseline reads a number on a signed-log scale.
+SKEW_LOG = 1.0
+
+
+class _SkewedLog:
+    """Signed log, ``sign(x)·log(1 + |x|)``, of the columns whose training skewness exceeds
+    :data:`SKEW_LOG` (long-tailed counts and spend); the others pass unchanged, to be
+    standardized. A log on every column bent linear effects (a per-call risk, a signed
+    balance) and cost the logistic baseline several points of ROC AUC."""
+
+    def fit(self, X, y=None):
+        a = np.asarray(X, float)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            centred = a - a.mean(0)
+            sd = a.std(0)
+            skew = (centred**3).mean(0) / sd**3
+        many = np.array([len(np.unique(a[:, j])) > 2 for j in range(a.shape[1])], bool)
+        self.log_ = (np.nan_to_num(skew) > SKEW_LOG) & many
+        self.n_features_in_ = a.shape[1]
+        return self
+
+    def transform(self, X):
+        a = np.array(X, float)
+        if a.shape[1]:
+            a[:, self.log_] = _signed_log(a[:, self.log_])
+        return a
+
+    def fit_transform(self, X, y=None):
+        return self.fit(X, y).transform(X)
+
+    def get_feature_names_out(self, input_features=None):
+        return np.asarray(input_features, dtype=object)
+
+    def get_params(self, deep=True):
+        return {}
+
+    def set_params(self, **params):
+        return self
+
+    def set_output(self, *, transform=None):
+        return self
 
 
 class _CategoryCodes:
@@ -247,18 +400,64 @@ def _as_target(y, X, source):
     return X, pd.Series(y, index=X.index, name="churned")
 
 
-def _check_target(y, allow_missing, source):
-    values = y.astype("float64") if y.dtype == bool else pd.to_numeric(y, errors="coerce")
-    bad = values.notna() & ~values.isin([0, 1])
-    if (y.notna() & values.isna()).any() or bad.any():
-        ex = list(pd.unique(y[bad | (y.notna() & values.isna())]))[:5]
+#: Labels read as churn (1) in a two-level text target, case-insensitively.
+POSITIVE_LABELS = ("yes", "y", "true", "t", "1", "churn", "churned", "lost", "left", "cancelled")
+
+
+def _two_level(y, source):
+    """A text or categorical target with exactly two labels → (0/1 floats, note), or None.
+
+    The label counted as churn is the one in :data:`POSITIVE_LABELS` (``Yes``, ``True``,
+    ``churned`` …); when neither or both are, the target is refused with its labels shown."""
+    if pd.api.types.is_numeric_dtype(y) and not isinstance(y.dtype, pd.CategoricalDtype):
+        return None
+    known = y[y.notna()]
+    labels = list(pd.unique(known.astype(str).str.strip()))
+    if len(labels) != 2:
+        return None
+    positive = [lv for lv in labels if lv.lower() in POSITIVE_LABELS]
+    if len(positive) != 1:
         raise DataError(
             source,
             [
                 {
                     "column": "y",
-                    "expected": "a 0/1 (or True/False) churn target",
-                    "rows": int(bad.sum()),
+                    "expected": "a 0/1 churn target, or two labels of which one reads as churn "
+                    f"({', '.join(POSITIVE_LABELS)}); got the labels {labels}",
+                    "rows": int(len(known)),
+                    "examples": labels,
+                }
+            ],
+            hint="map the target to 0/1 yourself, e.g. y.eq('Left').astype(int)",
+        )
+    pos = positive[0]
+    neg = next(lv for lv in labels if lv != pos)
+    values = pd.Series(np.nan, index=y.index)
+    values[y.notna()] = (known.astype(str).str.strip() == pos).astype(float).to_numpy()
+    note = f"target labels read as churn = {pos!r}, not churn = {neg!r}"
+    warnings.warn(f"compare_models: {note}", stacklevel=4)
+    return values, note
+
+
+def _check_target(y, allow_missing, source):
+    two = _two_level(y, source)
+    if two is not None:
+        values, note = two
+        y = values
+    else:
+        note = None
+    values = y.astype("float64") if y.dtype == bool else pd.to_numeric(y, errors="coerce")
+    bad = values.notna() & ~values.isin([0, 1])
+    if (y.notna() & values.isna()).any() or bad.any():
+        wrong = bad | (y.notna() & values.isna())
+        ex = list(pd.unique(y[wrong]))[:5]
+        raise DataError(
+            source,
+            [
+                {
+                    "column": "y",
+                    "expected": "a 0/1 (or True/False) churn target, or two labels such as Yes/No",
+                    "rows": int(wrong.sum()),
                     "examples": ex,
                 }
             ],
@@ -279,6 +478,7 @@ def _check_target(y, allow_missing, source):
             "unlabelled rows carry cutoffs",
         )
     known = values[~missing]
+    values.attrs["note"] = note
     if known.nunique() < 2:
         raise DataError(
             source,
@@ -328,7 +528,9 @@ def compare_models(
     select : str
         Held-out metric choosing the returned model: ``"log_loss"`` (default; rewards ranking
         and calibration, both needed to value a campaign), ``"roc_auc"``, ``"pr_auc"`` or
-        ``"brier"``.
+        ``"brier"``. The simpler logistic regression is kept unless gradient boosting is better
+        on it with a paired bootstrap interval of the difference excluding 0 (``n_boot=0``:
+        no interval, so the simpler model).
     random_state : int
 
     Returns
@@ -423,7 +625,8 @@ def compare_models(
             with _fitting():
                 model.fit(Xp.iloc[tr], yv[tr].astype(int))
             fit_seconds[name] += time.perf_counter() - t0
-            probs[name][pos : pos + len(te)] = model.predict_proba(Xp.iloc[te])[:, 1]
+            with _fitting():  # prediction too: spin-waiting threads cost 4 s at 1M events
+                probs[name][pos : pos + len(te)] = model.predict_proba(Xp.iloc[te])[:, 1]
             split["models"][name] = model
         pos += len(te)
     y_test = yv[test_rows].astype(int)
@@ -462,8 +665,8 @@ def compare_models(
         f"{m}{s}" for m in metrics for s in ("", "_ci_low", "_ci_high")
     ]
     table = table[order + ["fit_seconds"]]
-    ascending = select in ("log_loss", "brier")
-    best = table[select].sort_values(ascending=ascending).index[0]
+    differences = _differences(point, boot, list(protos), metrics, n_boot)
+    best = _choose(differences, list(protos), select)
 
     final = clone(protos[best])
     with _fitting():
@@ -497,6 +700,9 @@ def compare_models(
         "dropped_columns": dropped,
         "skipped_cutoffs": skipped,
         "select": select,
+        "target": y.attrs.get("note"),
+        "choice": "the simpler model unless the other is better on the select metric with a "
+        "paired bootstrap interval excluding 0",
     }
     table.attrs = jsonable({"evaluation": evaluation, **notes})
     return ModelComparison(
@@ -513,7 +719,52 @@ def compare_models(
         reference_=reference,
         spec_=spec,
         notes_=notes,
+        differences_=differences,
     )
+
+
+_LOWER_IS_BETTER = ("brier", "log_loss")
+
+
+def _differences(point, boot, names, metrics, n_boot):
+    """Paired bootstrap differences, each other model − the first (simplest), per metric."""
+    simple, rows = names[0], []
+    for other in names[1:]:
+        for m in metrics:
+            d = float(point[other][m][0] - point[simple][m][0])
+            if n_boot:
+                lo, hi = np.nanpercentile(boot[other][m] - boot[simple][m], [2.5, 97.5])
+            else:
+                lo = hi = np.nan
+            lower = m in _LOWER_IS_BETTER
+            favours = other if (d < 0 if lower else d > 0) else simple
+            rows.append(
+                {
+                    "model": other,
+                    "versus": simple,
+                    "metric": m,
+                    "difference": d,
+                    "ci_low": float(lo),
+                    "ci_high": float(hi),
+                    "favours": favours,
+                    "clear": bool(hi < 0 or lo > 0),
+                }
+            )
+    return pd.DataFrame(rows).set_index("metric") if rows else pd.DataFrame()
+
+
+def _choose(differences, names, select):
+    """The simplest model, unless another is better on ``select`` with a paired interval that
+    excludes 0 (then the best of those by the point difference)."""
+    if differences.empty:
+        return names[0]
+    d = differences.loc[[select]]
+    better = d[(d["favours"] == d["model"]) & d["clear"]]
+    if better.empty:
+        return names[0]
+    sign = -1 if select in _LOWER_IS_BETTER else 1
+    gain = sign * better["difference"].to_numpy()
+    return str(better["model"].iloc[int(np.argmax(gain))])
 
 
 def _groups(X):
@@ -543,9 +794,10 @@ def _out_of_time_splits(cut, labelled, y, horizon, n_splits):
     return splits[::-1], skipped[::-1]
 
 
-def _metrics(p, y, W=None):
+def _metrics(p, y, W=None, *, auc_only=False):
     """Held-out metrics of probabilities ``p`` (n) for outcomes ``y``, under row weights ``W``
-    (B×n bootstrap weights, or None for the plain estimate → arrays of length 1).
+    (B×n bootstrap weights, or None for the plain estimate → arrays of length 1); only
+    ``roc_auc`` with ``auc_only`` (what permutation importance needs, at half the cost).
 
     Ties in the scores are handled as scikit-learn does (ROC AUC and average precision match
     ``roc_auc_score`` / ``average_precision_score`` with ``sample_weight``)."""
@@ -561,17 +813,21 @@ def _metrics(p, y, W=None):
     }
     for b0 in range(0, W.shape[0], 64):  # blocks of replicates bound memory
         Wb = W[b0 : b0 + 64]
-        _fill(out, b0, Wb[:, order], yf[order], starts, p, Wb, yf)
-    return out
+        _fill(out, b0, Wb[:, order], yf[order], starts, p, Wb, yf, auc_only)
+    return {"roc_auc": out["roc_auc"]} if auc_only else out
 
 
-def _fill(out, b0, Ws, ys, starts, P, W, y):
+def _fill(out, b0, Ws, ys, starts, P, W, y, auc_only=False):
     wp = np.add.reduceat(Ws * ys, starts, axis=1)
     wn = np.add.reduceat(Ws * (1 - ys), starts, axis=1)
     tp, fp = np.cumsum(wp, 1), np.cumsum(wn, 1)
     pos, neg = tp[:, -1], fp[:, -1]
+    sl = slice(b0, b0 + Ws.shape[0])
     with np.errstate(divide="ignore", invalid="ignore"):
         auc = (wn * (tp - wp / 2)).sum(1) / (pos * neg)
+        if auc_only:
+            out["roc_auc"][sl] = auc
+            return
         prec = np.where(tp + fp > 0, tp / (tp + fp), 0)
         ap = (wp * prec).sum(1) / pos
         total = Ws.sum(1)
@@ -581,7 +837,6 @@ def _fill(out, b0, Ws, ys, starts, P, W, y):
         p = np.clip(P, 1e-15, 1 - 1e-15)
         brier = (W * (p - y) ** 2).sum(1) / W.sum(1)
         ll = -(W * (y * np.log(p) + (1 - y) * np.log(1 - p))).sum(1) / W.sum(1)
-    sl = slice(b0, b0 + Ws.shape[0])
     out["roc_auc"][sl], out["pr_auc"][sl], out["lift_at_10pct"][sl] = auc, ap, lift
     out["brier"][sl], out["log_loss"][sl] = brier, ll
 

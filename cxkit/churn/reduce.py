@@ -371,6 +371,12 @@ def churn_dataset(
     spend_L = np.zeros(n_rows)
     spend_R = np.zeros(n_rows)
     ch_type = np.zeros((n_ch, n_types), np.int64)
+    # trend ratios compare rates over the time a customer had in each window (tenure-clipped),
+    # so they count only events at or after signup (earlier browsing would inflate the long
+    # window's rate against an exposure that starts at signup)
+    post_L = np.zeros((n_rows, n_types), np.int32)
+    post_R = np.zeros((n_rows, n_types), np.int32)
+    signup_row = signup[ci].astype("int64")
     chunk = 4_000_000
     for s in range(0, len(ev_t), chunk):  # a loop over chunks only bounds memory
         t = ev_t[s : s + chunk]
@@ -395,6 +401,9 @@ def churn_dataset(
                 ech_all[m_ch] * n_types + et[m_ch], minlength=n_ch * n_types
             ).reshape(n_ch, n_types)
         cnt_type_R += _bincount2(r[in_r], et[in_r], n_rows, n_types)
+        post = t[idx] >= signup_row[r]
+        post_L += _bincount2(r[post], et[post], n_rows, n_types)
+        post_R += _bincount2(r[post & in_r], et[post & in_r], n_rows, n_types)
         if has_channel:
             ech = ev_ch[s : s + chunk][idx]
             keep = ech >= 0
@@ -414,19 +423,23 @@ def churn_dataset(
     exp_R = np.clip(tenure, 1e-9, recent / _DAY)
     type_family = [fam_of_event.get(e, e) for e in type_names]
     present = cnt_type_L.sum(0) > 0
+    renamed = {}
     for j, name in enumerate(type_names):
         if not present[j]:
             continue
         fam = type_family[j]
-        feats[f"n_{name}_{wl}"] = cnt_type_L[:, j]
-        family[f"n_{name}_{wl}"] = fam
+        stem = _event_stem(name)
+        if stem != f"n_{name}":
+            renamed[name] = f"{stem}_{wl}"
+        feats[f"{stem}_{wl}"] = cnt_type_L[:, j]
+        family[f"{stem}_{wl}"] = fam
         if not same:
-            feats[f"n_{name}_{wr}"] = cnt_type_R[:, j]
-            family[f"n_{name}_{wr}"] = fam
+            feats[f"{stem}_{wr}"] = cnt_type_R[:, j]
+            family[f"{stem}_{wr}"] = fam
             with np.errstate(divide="ignore", invalid="ignore"):
-                trend = (cnt_type_R[:, j] / exp_R) / (cnt_type_L[:, j] / exp_L)
-            if (cnt_type_L[:, j] > 0).mean() >= 0.25:  # else mostly undefined
-                feats[f"trend_{name}"] = np.where(cnt_type_L[:, j] > 0, trend, np.nan)
+                trend = (post_R[:, j] / exp_R) / (post_L[:, j] / exp_L)
+            if (post_L[:, j] > 0).mean() >= 0.25:  # else mostly undefined
+                feats[f"trend_{name}"] = np.where(post_L[:, j] > 0, trend, np.nan)
                 family[f"trend_{name}"] = fam
     if has_channel:
         # a channel belongs to the family of the event it mostly carries (app -> app_login)
@@ -479,6 +492,27 @@ def churn_dataset(
         names=["customer_id", "cutoff"],
     )
     X = pd.DataFrame(feats, index=index)
+    taken = [c for c in static_cols if c in X.columns]
+    if taken:
+        raise DataError(
+            source,
+            [
+                {
+                    "column": "static",
+                    "expected": "customer attributes whose names differ from the features "
+                    "churn_dataset builds; these would overwrite one",
+                    "rows": len(taken),
+                    "examples": taken,
+                }
+            ],
+            hint="rename the attribute in the customers table (e.g. 'crm_tenure_days')",
+        )
+    if renamed:
+        warnings.warn(
+            "churn_dataset: event names that read like other features are counted under "
+            f"'n_event_…' names: {renamed}",
+            stacklevel=2,
+        )
     for col in static_cols:
         X[col] = customers[col].to_numpy()[ci]
         if not isinstance(X[col].dtype, pd.CategoricalDtype) and X[col].dtype == object:
@@ -516,6 +550,7 @@ def churn_dataset(
             "rows_unlabelled": int((~known).sum()),
             "churn_after_observed_at": int(late_churn.sum()),
             "prospect_events": int((~mine).sum()),
+            "renamed_events": renamed,
             "per_cutoff": per_cut.to_dict("records"),  # a DataFrame here would break pd.concat
         }
     )
@@ -527,6 +562,14 @@ def churn_dataset(
         }
     )
     return X, y
+
+
+def _event_stem(name):
+    """``n_<event>``, or ``n_event_<event>`` for an event whose name would read as another
+    feature (``events`` → the all-events count, ``channel_web`` → the web channel's count)."""
+    if name == "events" or name.startswith(("channel_", "event_")):
+        return f"n_event_{name}"
+    return f"n_{name}"
 
 
 def _row_lookup(ci, ki, n_cust, n_cut):

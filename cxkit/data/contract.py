@@ -27,6 +27,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .read import events_fast, read_file
+
 #: Valid answers per survey type: (lowest, highest). Scores must be whole numbers.
 SURVEY_SCALES = {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7)}
 
@@ -806,6 +808,11 @@ def read_events(
         "value": value,
         "session_id": session_id,
     }
+    keywords = {"dayfirst": dayfirst, "date_format": date_format, "timezone": timezone}
+    if encoding is None and sep is None:  # Arrow, for clean input; else None
+        fast = events_fast(data, mapping, keywords, source)
+        if fast is not None:
+            return fast
     frame = _read_table(data, id_columns=[customer], encoding=encoding, sep=sep)
     notes = _read_notes(frame)
     frame = _apply_mapping(frame, source, _EVENTS, mapping)
@@ -854,7 +861,11 @@ def read_customers(
     """
     source = _source_name(data)
     mapping = {"customer_id": customer, "signup_at": signup_at, "churned_at": churned_at}
-    frame = _read_table(data, id_columns=[customer], encoding=encoding, sep=sep)
+    frame = None
+    if encoding is None and sep is None:
+        frame = read_file(data, id_columns=[customer], timestamp_columns=[signup_at, churned_at])
+    if frame is None:  # a DataFrame, or a file Arrow could not read
+        frame = _read_table(data, id_columns=[customer], encoding=encoding, sep=sep)
     notes = _read_notes(frame)
     frame = _apply_mapping(frame, source, _CUSTOMERS, mapping)
     problems = []
@@ -950,7 +961,11 @@ def read_surveys(
         "touchpoint": touchpoint,
         "comment": comment,
     }
-    frame = _read_table(data, id_columns=[customer], encoding=encoding, sep=sep)
+    frame = None
+    if encoding is None and sep is None:
+        frame = read_file(data, id_columns=[customer], timestamp_columns=[timestamp])
+    if frame is None:  # a DataFrame, or a file Arrow could not read
+        frame = _read_table(data, id_columns=[customer], encoding=encoding, sep=sep)
     notes = _read_notes(frame)
     frame = _apply_mapping(frame, source, _SURVEYS, mapping)
     problems = []

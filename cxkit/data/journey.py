@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .cache import cache_folder, journey_key, read_cached
 from .contract import (
     _MAX_EXAMPLES,
     DataError,
@@ -132,6 +133,11 @@ def read_journey(
     spec : Spec or dict, optional
         Overrides the folder's spec file (``cxkit.toml``) key by key.
 
+    Notes
+    -----
+    Under ``cxkit report`` the folder is read once: the notebooks' calls load the Journey the
+    report stored, keyed by the files' content (:mod:`cxkit.data.cache`).
+
     Examples
     --------
     >>> import cxkit
@@ -166,7 +172,18 @@ def read_journey(
         )
     the_spec = read_spec(folder).override(spec)
     given = {"events": events, "customers": customers, "surveys": surveys}
-    return journey_from_folder(folder, the_spec, observed_at=observed_at, mappings=given)
+
+    def read():
+        return journey_from_folder(folder, the_spec, observed_at=observed_at, mappings=given)
+
+    cache = cache_folder()  # set by `cxkit report`: the folder was read once already
+    if cache is None:
+        return read()
+    paths = {name: _table_path(folder, name, the_spec) for name in _LOADERS}
+    if paths["events"] is None:
+        return read()  # its DataError says what is missing
+    key = journey_key(paths, the_spec, (str(folder.resolve()), observed_at, given))
+    return read_cached(cache, key, read)
 
 
 _LOADERS = {"events": read_events, "customers": read_customers, "surveys": read_surveys}

@@ -171,7 +171,8 @@ def plot_journey_map(data, *, by=None, ax=None, metrics=None, cmap="YlGnBu", **k
         finite = np.isfinite(row)
         if finite.any():
             lo, hi = row[finite].min(), row[finite].max()
-            shade[i] = (row - lo) / (hi - lo) if hi > lo else 0.5
+            # an empty cell stays empty (white), also in a row with a single value
+            shade[i, finite] = (row[finite] - lo) / (hi - lo) if hi > lo else 0.5
     colours = mcolors.ListedColormap(["white"]) if not np.isfinite(shade).any() else cmap
     kwargs.setdefault("aspect", "auto")
     ax.imshow(np.ma.masked_invalid(shade), cmap=colours, vmin=0, vmax=1, **kwargs)

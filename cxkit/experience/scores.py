@@ -14,6 +14,18 @@ The unit is an *answer* by default: a customer who answered four times counts fo
 ``per_customer="latest"`` keeps each customer's latest answer (within each group), so that every
 customer counts once; ``"first"`` keeps the first.
 
+Answers of one customer are alike (a happy customer answers 5 again and again), so they carry
+less information than as many answers of different customers. When a group has customers who
+answered more than once, its intervals are **clustered by customer** (``clustered=True``, the
+default): the variance of the score is the cluster-robust (sandwich) variance of a ratio
+estimator, Σᵢ(Sᵢ − θ̂ mᵢ)² / n² × C/(C − 1) over the C customers with mᵢ answers summing to Sᵢ,
+and the intervals below are computed with the *effective* number of answers n_eff = n × naive
+variance / clustered variance (capped at n; Korn & Graubard 1998). When the answers leave the
+correlation unknown (all in one class) n_eff is Kish's (Σmᵢ)² / Σmᵢ², the value for answers
+that are identical within each customer. The CES mean uses the clustered standard error with
+C − 1 degrees of freedom. Groups in which every customer answered once get the plain intervals.
+``clustered=False`` treats every answer as independent.
+
 Intervals (95 % by default)
 ---------------------------
 * NPS: adjusted Wald (Rocks 2016, *The American Statistician* 70(2)). Promoters and detractors
@@ -26,6 +38,8 @@ Intervals (95 % by default)
   groups are flagged ``small``.
 * CSAT and % low effort: Wilson score interval (contains the estimate, never leaves 0–100).
 * CES mean: Student-t interval on the mean of the 1–7 answers (NaN with one answer).
+
+All three are computed on n_eff instead of n when answers are clustered (see above).
 
 Segments
 --------
@@ -293,6 +307,62 @@ def _survey_rows(data, kind, by, customers, per_customer, fn):
     return frame, by, excluded
 
 
+def _clustered(frame, by, columns, clustered):
+    """Per group: answers ``n``, customers ``C``, and for each value column the estimate and its
+    customer-clustered variance (ratio estimator, C/(C − 1) small-sample factor).
+
+    Returns a DataFrame indexed like :func:`_groups` with ``n``, ``C``, ``repeat`` (some customer
+    answered more than once and ``clustered``), ``kish`` ((Σm)²/Σm²) and ``<col>_var``.
+    """
+    keys = by or ["_all"]
+    f = frame if by else frame.assign(_all=0)
+    per = f.groupby([*keys, "customer_id"], observed=True, sort=True, dropna=False)[columns].agg(
+        ["sum", "count"]
+    )
+    m = per[(columns[0], "count")].astype(float)
+    g = m.groupby(level=keys, observed=True, sort=True)
+    m2 = (m**2).groupby(level=keys, observed=True, sort=True).sum()
+    out = pd.DataFrame({"n": g.sum(), "C": g.size(), "m2": m2})
+    out["repeat"] = bool(clustered) & (g.max() > 1).to_numpy()
+    out["kish"] = out["n"] ** 2 / out["m2"]
+    n_of = out["n"].reindex(per.index.droplevel("customer_id")).to_numpy()
+    C = out["C"].to_numpy(float)
+    for col in columns:
+        S = per[(col, "sum")].astype(float)
+        theta = (S.groupby(level=keys, observed=True, sort=True).sum() / out["n"]).reindex(
+            per.index.droplevel("customer_id")
+        )
+        resid = (S.to_numpy() - theta.to_numpy() * m.to_numpy()) ** 2 / n_of**2
+        ss = pd.Series(resid, index=per.index)
+        ss = ss.groupby(level=keys, observed=True, sort=True).sum().to_numpy()
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[f"{col}_var"] = np.where(C > 1, ss * C / (C - 1), np.nan)
+    return out
+
+
+def _n_effective(unit_var, clustered_var, c):
+    """Effective answers: the variance of one answer over the clustered variance of the mean
+    (n × naive variance / clustered variance), capped at n; Kish's value where the variance
+    cannot tell (no spread, or one customer). Plain n where no customer answered twice."""
+    n = c["n"].to_numpy(float)
+    unit_var = np.asarray(unit_var, float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = unit_var / np.asarray(clustered_var, float)
+    unknown = ~np.isfinite(ratio) | (unit_var <= 1e-12)
+    eff = np.where(unknown, c["kish"].to_numpy(float), np.minimum(ratio, n))
+    return np.where(c["repeat"].to_numpy(), eff, n)
+
+
+def _cluster_note(cl):
+    if not cl["repeat"].any():
+        return ""
+    return "; clustered by customer (cluster-robust variance, effective number of answers)"
+
+
+def _cluster_attrs(cl):
+    return {"clustered": bool(cl["repeat"].any())}
+
+
 def _groups(frame, by):
     """Group by the ``by`` columns, or into one group when there are none."""
     if by:
@@ -321,7 +391,16 @@ def _unit(per_customer):
     }[per_customer]
 
 
-def nps(surveys, by=None, *, customers=None, per_customer=None, min_n=30, confidence=0.95):
+def nps(
+    surveys,
+    by=None,
+    *,
+    customers=None,
+    per_customer=None,
+    clustered=True,
+    min_n=30,
+    confidence=0.95,
+):
     """Net Promoter Score with a confidence interval, overall or per group.
 
     Promoters answer 9–10, passives 7–8, detractors 0–6 on the 0–10 scale; NPS = % promoters −
@@ -337,6 +416,10 @@ def nps(surveys, by=None, *, customers=None, per_customer=None, min_n=30, confid
         Customers table to join attributes from when ``surveys`` is a plain DataFrame.
     per_customer : {None, "latest", "first"}
         None counts every answer; "latest" keeps each customer's latest answer per group.
+    clustered : bool
+        When customers answered more than once, widen the interval for the likeness of one
+        customer's answers (customer-clustered variance, see the module notes). False treats
+        every answer as independent.
     min_n : int
         Groups with fewer answers are flagged ``small`` (kept, not hidden).
     confidence : float
@@ -378,7 +461,16 @@ def nps(surveys, by=None, *, customers=None, per_customer=None, min_n=30, confid
         for name, count in k.items():
             table[name] = 100 * count / n
     table["nps"] = table["promoters"] - table["detractors"]
-    low, high = _nps_interval(k["promoters"], k["passives"], k["detractors"], _z(confidence))
+    frame["_s"] = frame["_pro"].astype(float) - frame["_det"].astype(float)
+    cl = _clustered(frame, by, ["_s"], clustered)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p_pro, p_det = k["promoters"] / n, k["detractors"] / n
+    eff = _n_effective(p_pro + p_det - (p_pro - p_det) ** 2, cl["_s_var"], cl)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        scale = np.where(n > 0, eff / n, 0.0)
+    low, high = _nps_interval(
+        k["promoters"] * scale, k["passives"] * scale, k["detractors"] * scale, _z(confidence)
+    )
     table["ci_low"], table["ci_high"] = low, high
     return _finish(
         table,
@@ -388,7 +480,9 @@ def nps(surveys, by=None, *, customers=None, per_customer=None, min_n=30, confid
             "survey": "nps",
             "unit": _unit(per_customer),
             "confidence": confidence,
-            "method": "adjusted Wald (Rocks 2016): +3 pseudo-answers, 3/4 promoter, 3/4 detractor",
+            "method": "adjusted Wald (Rocks 2016): +3 pseudo-answers, 3/4 promoter, 3/4 detractor"
+            + _cluster_note(cl),
+            **_cluster_attrs(cl),
             "excluded": excluded,
         },
     )
@@ -401,6 +495,7 @@ def csat(
     satisfied=(4, 5),
     customers=None,
     per_customer=None,
+    clustered=True,
     min_n=30,
     confidence=0.95,
 ):
@@ -429,9 +524,13 @@ def csat(
     table = pd.DataFrame(index=c.index)
     table["n"] = c[("_ok", "count")].astype("int64")
     ok = c[("_ok", "sum")].to_numpy().astype(float)
+    n = table["n"].to_numpy().astype(float)
+    cl = _clustered(frame.assign(_okf=frame["_ok"].astype(float)), by, ["_okf"], clustered)
     with np.errstate(invalid="ignore", divide="ignore"):
-        table["csat"] = 100 * ok / table["n"].to_numpy()
-        table["ci_low"], table["ci_high"] = _wilson(ok, table["n"], _z(confidence))
+        p = ok / n
+        eff = _n_effective(p * (1 - p), cl["_okf_var"], cl)
+        table["csat"] = 100 * p
+        table["ci_low"], table["ci_high"] = _wilson(p * eff, eff, _z(confidence))
         table["mean_score"] = c[("score", "sum")].to_numpy() / table["n"].to_numpy()
     return _finish(
         table,
@@ -442,7 +541,8 @@ def csat(
             "unit": _unit(per_customer),
             "confidence": confidence,
             "satisfied": tuple(satisfied),
-            "method": "Wilson score interval",
+            "method": "Wilson score interval" + _cluster_note(cl),
+            **_cluster_attrs(cl),
             "excluded": excluded,
         },
     )
@@ -455,6 +555,7 @@ def ces(
     low_effort=(5, 6, 7),
     customers=None,
     per_customer=None,
+    clustered=True,
     min_n=30,
     confidence=0.95,
 ):
@@ -490,15 +591,26 @@ def ces(
     table = pd.DataFrame(index=stats.index)
     table["n"] = stats["n"].astype("int64")
     table["ces"] = stats["ces"]
-    table["ci_low"], table["ci_high"] = _t_interval(
-        stats["ces"].to_numpy(), stats["sd"].to_numpy(), stats["n"], confidence
+    cl = _clustered(
+        frame.assign(_lowf=frame["_low"].astype(float)), by, ["_score", "_lowf"], clustered
     )
+    mean, sd, n = stats["ces"].to_numpy(), stats["sd"].to_numpy(), stats["n"].to_numpy(float)
+    lo_t, hi_t = _t_interval(mean, sd, n, confidence)
+    # clustered: the sandwich standard error with C − 1 degrees of freedom
+    lo_c, hi_c = _t_interval(
+        mean,
+        np.sqrt(cl["_score_var"].to_numpy() * cl["C"].to_numpy(float)),
+        cl["C"].to_numpy(float),
+        confidence,
+    )
+    rep = cl["repeat"].to_numpy()
+    table["ci_low"], table["ci_high"] = np.where(rep, lo_c, lo_t), np.where(rep, hi_c, hi_t)
     low = stats["low"].to_numpy().astype(float)
     with np.errstate(invalid="ignore", divide="ignore"):
-        table["low_effort"] = 100 * low / table["n"].to_numpy()
-    table["low_effort_ci_low"], table["low_effort_ci_high"] = _wilson(
-        low, table["n"], _z(confidence)
-    )
+        p = low / n
+        eff = _n_effective(p * (1 - p), cl["_lowf_var"], cl)
+        table["low_effort"] = 100 * p
+    table["low_effort_ci_low"], table["low_effort_ci_high"] = _wilson(p * eff, eff, _z(confidence))
     return _finish(
         table,
         by,
@@ -508,7 +620,9 @@ def ces(
             "unit": _unit(per_customer),
             "confidence": confidence,
             "low_effort": tuple(low_effort),
-            "method": "Student t on the mean; Wilson score interval on % low effort",
+            "method": "Student t on the mean; Wilson score interval on % low effort"
+            + _cluster_note(cl),
+            **_cluster_attrs(cl),
             "excluded": excluded,
         },
     )

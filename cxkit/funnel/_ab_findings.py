@@ -38,8 +38,8 @@ def ab_test(result, *, journey=None, steps=True):
         return [skipped]
     if not steps:
         return [not_applicable(key, _NO_STEPS)]
-    if result is None:
-        return [not_applicable(key, _NO_VARIANT)]
+    if result is None:  # most data has no A/B test: a note on the page, not a gap on the index
+        return [Finding(key, _NO_VARIANT)]
     out = []
     attrs = result.attrs
     m = len(result.table)

@@ -42,6 +42,18 @@ def _pct(value, digits=1):
     return f"{value:.{digits}f}%" if is_known(value) else ""
 
 
+def _points_ci(table):
+    """A difference's 95% interval in points, for each row: "+1.2 to +3.4"."""
+    return [
+        f"{lo:+.1f} to {hi:+.1f}" if is_known(lo) and is_known(hi) else ""
+        for lo, hi in zip(table["ci_low"], table["ci_high"], strict=True)
+    ]
+
+
+def _p_text(p):
+    return ("< 0.001" if p < 0.001 else f"{p:.3f}") if is_known(p) else ""
+
+
 def _hours(value):
     return duration_text(value / 24) if is_known(value) else ""
 
@@ -133,14 +145,8 @@ def readable_gaps(gaps, *, journey=None, n=8):
             "Segment %": [_pct(v) for v in g["pct_group"]],
             "Everyone else %": [_pct(v) for v in g["pct_reference"]],
             "Gap (points)": [f"{v:+.1f}" if is_known(v) else "" for v in g["diff_pp"]],
-            "95% CI": [
-                f"{lo:+.1f} to {hi:+.1f}" if is_known(lo) and is_known(hi) else ""
-                for lo, hi in zip(g["ci_low"], g["ci_high"], strict=True)
-            ],
-            "Adjusted p": [
-                ("< 0.001" if p < 0.001 else f"{p:.3f}") if is_known(p) else ""
-                for p in g["p_adjusted"]
-            ],
+            "95% CI": _points_ci(g),
+            "Adjusted p": [_p_text(p) for p in g["p_adjusted"]],
             "Detectable gap (MDE)": [f"{v:.1f}" if is_known(v) else "" for v in g["mde_pp"]],
             "People lost": [f"{v:,.0f}" if is_known(v) else "" for v in g["lost"]],
         }
@@ -162,14 +168,8 @@ def readable_ab_test(result, *, journey=None):
             "Arm % of assigned": [_pct(v) for v in t["pct_arm"]],
             "Control % of assigned": [_pct(v) for v in t["pct_control"]],
             "Difference (points)": [f"{v:+.1f}" if is_known(v) else "" for v in t["diff_pp"]],
-            "95% CI": [
-                f"{lo:+.1f} to {hi:+.1f}" if is_known(lo) and is_known(hi) else ""
-                for lo, hi in zip(t["ci_low"], t["ci_high"], strict=True)
-            ],
-            "Adjusted p": [
-                ("< 0.001" if p < 0.001 else f"{p:.3f}") if is_known(p) else ""
-                for p in t["p_adjusted"]
-            ],
+            "95% CI": _points_ci(t),
+            "Adjusted p": [_p_text(p) for p in t["p_adjusted"]],
             "Detectable (MDE)": [f"{v:.1f}" if is_known(v) else "" for v in t["mde_pp"]],
             "Step-to-step % (arm, description only)": [_pct(v) for v in t["pct_of_previous_arm"]],
             "Step-to-step % (control, description only)": [

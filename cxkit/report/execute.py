@@ -162,7 +162,7 @@ def _error_of(nb):
     return None, None
 
 
-def execute_notebook(path, parameters=None, *, timeout=600, lang="en"):
+def execute_notebook(path, parameters=None, *, timeout=600, skip_tags=(), lang="en"):
     """Execute a notebook on the kit's Python; returns ``(notebook, error_or_None)``.
 
     On failure the executed notebook, with the traceback in the failing cell, is still returned
@@ -177,6 +177,9 @@ def execute_notebook(path, parameters=None, *, timeout=600, lang="en"):
         Values injected after the cell tagged ``parameters``.
     timeout : float
         Seconds one cell may run before the notebook fails.
+    skip_tags : sequence of str
+        Code cells with one of these tags are not run (they stay in place, empty, so that cell
+        numbers do not move).
     lang : {"en", "es"}
         The language of the prose, findings and figures (:mod:`cxkit.i18n`).
     """
@@ -188,6 +191,11 @@ def execute_notebook(path, parameters=None, *, timeout=600, lang="en"):
     nb = nbformat.read(path, as_version=4)
     translate_markdown(nb, i18n._check(lang))
     _inject_parameters(nb, parameters or {})
+    for cell in nb.cells:
+        if cell.cell_type == "code" and set(cell.get("metadata", {}).get("tags", [])) & set(
+            skip_tags
+        ):
+            cell.source = ""
     running = {"index": None}
 
     def on_cell_start(cell, cell_index, **_):
@@ -396,46 +404,54 @@ def build_report(
     if not paths:
         raise DataError(nb_dir, [{"column": None, "expected": "notebooks named NN_name.ipynb"}])
     from ..data import read_journey
+    from ..data.cache import journey_cache
 
-    journey = read_journey(data)  # fail early, with a DataError naming the file, on bad data
-    _check_writable(out)
-    tables = out / "tables"  # the notebooks' tables as CSV (cxkit.story.show_table)
-    for stale in tables.glob("*.csv"):  # from an earlier report: not this data's
-        stale.unlink()
-    made = _dt.datetime.now().strftime("%Y-%m-%d %H:%M")
-    footer = i18n.translate(
-        # the folder's name, not its path: a forwarded report shows no one's file system
-        "Made by cxkit on {made} from the folder {folder} — {events} events, {customers} "
-        "customers, {surveys} survey answers, observed at {observed}.",
-        lang,
-    ).format(**_facts(data, journey, made))
-    runs = []
-    for n, path in enumerate(paths, 1):
-        if progress:
-            print(f"[{n}/{len(paths)}] {path.stem} …", end=" ", flush=True)
-        started = time.perf_counter()
-        parameters = {"data_dir": str(data.resolve()), "exports_dir": str(tables.resolve())}
-        nb, error = execute_notebook(path, parameters, timeout=timeout, lang=lang)
-        run = NotebookRun(
-            path.stem,
-            path,
-            seconds=time.perf_counter() - started,
-            error=error,
-            title=_title_of(nb, path.stem),
-            findings=_findings_of(nb),
-        )
-        run.html = export_html(
-            nb,
-            out / f"{path.stem}.html",
-            show_code=show_code,
-            title=run.title,
-            footer=footer,
-            glossary=_survey_kinds(journey),
-            lang=lang,
-        )
-        runs.append(run)
-        if progress:
-            print(("FAILED: " + error) if error else f"ok ({run.seconds:.1f} s)", flush=True)
+    with journey_cache():  # read once here; the notebooks' read_journey loads it from there
+        journey = read_journey(data)  # fail early, with a DataError naming the file, on bad data
+        _check_writable(out)
+        tables = out / "tables"  # the notebooks' tables as CSV (cxkit.story.show_table)
+        for stale in tables.glob("*.csv"):  # from an earlier report: not this data's
+            stale.unlink()
+        made = _dt.datetime.now().strftime("%Y-%m-%d %H:%M")
+        footer = i18n.translate(
+            # the folder's name, not its path: a forwarded report shows no one's file system
+            "Made by cxkit on {made} from the folder {folder} — {events} events, {customers} "
+            "customers, {surveys} survey answers, observed at {observed}.",
+            lang,
+        ).format(**_facts(data, journey, made))
+        runs = []
+        # exercise solutions are not shown with the code hidden, and define nothing later
+        # cells use: not running them saves a model fit (22 s at a million events)
+        skip = () if show_code else ("solution", "workshop")
+        for n, path in enumerate(paths, 1):
+            if progress:
+                print(f"[{n}/{len(paths)}] {path.stem} …", end=" ", flush=True)
+            started = time.perf_counter()
+            parameters = {"data_dir": str(data.resolve()), "exports_dir": str(tables.resolve())}
+            nb, error = execute_notebook(
+                path, parameters, timeout=timeout, skip_tags=skip, lang=lang
+            )
+            run = NotebookRun(
+                path.stem,
+                path,
+                seconds=time.perf_counter() - started,
+                error=error,
+                title=_title_of(nb, path.stem),
+                findings=_findings_of(nb),
+            )
+            run.html = export_html(
+                nb,
+                out / f"{path.stem}.html",
+                show_code=show_code,
+                title=run.title,
+                footer=footer,
+                glossary=_survey_kinds(journey),
+                lang=lang,
+            )
+            runs.append(run)
+            if progress:
+                took = f"{run.seconds:.1f} s"
+                print(f"FAILED after {took}: {error}" if error else f"ok ({took})", flush=True)
     index = _write_index(runs, out, data, journey, made, lang)
     failed = [r for r in runs if r.error]
     if failed:

@@ -12,9 +12,12 @@ from .._format import duration_text, is_known
 from ..story import Finding, not_applicable
 
 _DRIVER_WORDS = {
-    "support_tickets_30d": "each support contact in the last 30 days",
+    "support_tickets_30d": "support contacts in the last 30 days",
     "detractor": "a latest NPS answer of 0–6 (detractor)",
 }
+
+#: The unit a per-unit hazard ratio is for (singular, plural).
+_UNIT_WORDS = {"support_tickets_30d": ("contact", "contacts")}
 
 
 def _skipped(journey, key):
@@ -133,22 +136,62 @@ def _left_yet(table, journey, key):
 
 
 def _term_label(row):
+    """The term in words, without its unit: "plan annual (compared with monthly)"."""
     cov = row["covariate"]
     if cov in _DRIVER_WORDS:
         return _DRIVER_WORDS[cov]
-    if row.get("level") is None or (isinstance(row["level"], float) and np.isnan(row["level"])):
-        return f"each unit of {_words(cov)}"
+    if _kind(row) != "level":
+        return _words(cov)
     return f"{_words(cov)} {row['level']} (compared with {row['reference']})"
 
 
+def _kind(row):
+    """``level``, ``yes/no`` or ``per unit`` (older results without the column: by level)."""
+    kind = row.get("kind")
+    if isinstance(kind, str):
+        return kind
+    level = row.get("level")
+    return (
+        "per unit"
+        if level is None or (isinstance(level, float) and np.isnan(level))
+        else ("level")
+    )
+
+
+def _unit_words(row):
+    """(one, many) of a per-unit term: ("contact", "contacts"), else ("unit", "units")."""
+    return _UNIT_WORDS.get(row["covariate"], ("unit", "units"))
+
+
 def _clear_effects(models):
+    """Terms whose 95% interval excludes 1: (harmful, protective) yes/no and group terms,
+    each ordered by its ratio, and the per-unit terms apart (in model order), because a ratio
+    per contact and a ratio for a group are in different units and are not ranked together."""
     fit = models.best_
     hr = fit.hazard_ratios_.copy()
     hr["words"] = [_term_label(r) for _, r in hr.iterrows()]
+    hr["kind_"] = [_kind(r) for _, r in hr.iterrows()]
     clear = hr[(hr["ci_low"] > 1) | (hr["ci_high"] < 1)]
-    harm = clear[clear["hazard_ratio"] > 1].sort_values("hazard_ratio", ascending=False)
-    protect = clear[clear["hazard_ratio"] < 1].sort_values("hazard_ratio")
-    return harm, protect
+    groups = clear[clear["kind_"] != "per unit"]
+    harm = groups[groups["hazard_ratio"] > 1].sort_values("hazard_ratio", ascending=False)
+    protect = groups[groups["hazard_ratio"] < 1].sort_values("hazard_ratio")
+    per_unit = clear[clear["kind_"] == "per unit"]
+    return harm, protect, per_unit
+
+
+def _per_unit_values(row):
+    one, many = _unit_words(row)
+    hr = float(row["hazard_ratio"])
+    words = row["words"]
+    return {
+        "term": words[:1].upper() + words[1:],
+        "hr": hr,
+        "lo": float(row["ci_low"]),
+        "hi": float(row["ci_high"]),
+        "one": one,
+        "many": many,
+        "hr3": hr**3,
+    }
 
 
 def _why_no_model(models):

@@ -228,12 +228,72 @@ def _as_list(value):
     return [value] if isinstance(value, str) else list(value)
 
 
+def _check_touchpoints(events, touchpoints, where):
+    """The touchpoint names as a list, or a DataError naming those that are no event of the
+    events table (a typo would otherwise mark every customer as gone), with the events that
+    exist."""
+    if touchpoints is None:
+        return None
+    names = _as_list(touchpoints)
+    col = events["event"]
+    present = (
+        col.cat.categories[col.value_counts(sort=False).to_numpy() > 0]
+        if isinstance(col.dtype, pd.CategoricalDtype)
+        else pd.Index(pd.unique(col.dropna()))
+    )
+    present = pd.Index(present.astype(str))
+    unknown = [n for n in names if str(n) not in present]
+    if unknown:
+        raise DataError(
+            f"{where}(touchpoints=...)",
+            [
+                {
+                    "column": "touchpoints",
+                    "expected": "names of events in the events table; these occur nowhere",
+                    "rows": len(unknown),
+                    "examples": unknown,
+                }
+            ],
+            columns=dict.fromkeys(sorted(present)[:20]),
+            hint="check the spelling (event names are case-sensitive), or the data spec's "
+            "[business] activity list",
+        )
+    return names
+
+
+#: Most groups (levels of one column) a survival comparison or a Cox covariate takes: past it,
+#: pairwise tests and one-hot designs grow quadratically (1,000 levels ran for 20+ minutes).
+MAX_LEVELS = 100
+
+
+def _check_levels(col, name, where, argument):
+    """Refuse a column with more than :data:`MAX_LEVELS` distinct values (an id, a free-text
+    field), naming the column, the count and a few values."""
+    n = int(col.nunique(dropna=True))
+    if n > MAX_LEVELS:
+        raise DataError(
+            f"{where}({argument}=...)",
+            [
+                {
+                    "column": name,
+                    "expected": f"at most {MAX_LEVELS} groups to compare; it has {n:,} "
+                    "distinct values",
+                    "rows": int(col.notna().sum()),
+                    "examples": [str(v) for v in pd.unique(col.dropna())[:5]],
+                }
+            ],
+            hint="group rare values together (e.g. the 10 largest and 'other'), or choose a "
+            "coarser column",
+        )
+
+
 def _groups(table, by, where):
     """[(level, sub-table)] in the column's order; rows with no group are counted and warned."""
     if by is None:
         return [(None, table)]
     _check_columns(table, [by], where, "by")
     col = table[by]
+    _check_levels(col, by, where, "by")
     missing = col.isna()
     if missing.all():
         raise DataError(

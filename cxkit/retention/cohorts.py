@@ -10,6 +10,10 @@ from ..data import DataError, Journey
 from .checks import _DAY_NS, _as_list, _customers_and_observed, _events_observed_at, _ns
 from .reduce import survival_table
 
+#: Most signup cohorts (calendar periods spanned) a cohort table takes: the table is cohorts ×
+#: periods, so minutes over years (``period="min"``) asked for terabytes.
+MAX_COHORTS = 2_000
+
 
 def _period_codes(values_ns, period):
     """Calendar period ordinal of each timestamp (``period`` a pandas frequency: D, W, M, Q)."""
@@ -116,6 +120,19 @@ def cohort_retention(data, period="M", kind="contract", *, observed_at=None, tou
     c0 = cohort.min() if len(cohort) else obs_period
     cohort_i = cohort - c0
     n_cohorts = int(obs_period - c0 + 1)
+    if n_cohorts > MAX_COHORTS:
+        raise DataError(
+            f"{where}(period=...)",
+            [
+                {
+                    "column": "period",
+                    "expected": f"at most {MAX_COHORTS:,} calendar periods from the first "
+                    f"signup to observed_at; period={period!r} gives {n_cohorts:,} (a table of "
+                    f"{n_cohorts:,} × {n_cohorts:,} cells)",
+                }
+            ],
+            hint="use a coarser period: 'D', 'W', 'M' or 'Q'",
+        )
     n_periods = n_cohorts
     size = np.bincount(cohort_i, minlength=n_cohorts)
 

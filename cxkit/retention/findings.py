@@ -36,6 +36,7 @@ from ._wording import (
     _marks,
     _nice_days,
     _p_text,
+    _per_unit_values,
     _skipped,
     _why_no_model,
     _words,
@@ -267,10 +268,45 @@ def segments(table, *, journey=None):
     return out
 
 
+def _time_varying(models, row):
+    return models.varying_ is not None and row["covariate"] in set(models.drivers_)
+
+
+def _group_text(models, row, lead):
+    """How a yes/no or group term is read: groups against their reference, a state that
+    changes over time against the times without it."""
+    if _kind_of(row) == "level":
+        return lead + " customers leave at **{hr:.2f}×** the rate (95% interval {lo:.2f}–{hi:.2f})"
+    if _time_varying(models, row):
+        return (
+            lead + " while it holds, customers leave at **{hr:.2f}×** the rate of the times when "
+            "it does not (95% interval {lo:.2f}–{hi:.2f})"
+        )
+    return (
+        lead + " customers with it leave at **{hr:.2f}×** the rate of those without "
+        "(95% interval {lo:.2f}–{hi:.2f})"
+    )
+
+
+def _kind_of(row):
+    return row["kind_"]
+
+
+def _values(row):
+    return {
+        "term": row["words"][0].upper() + row["words"][1:],
+        "hr": float(row["hazard_ratio"]),
+        "lo": float(row["ci_low"]),
+        "hi": float(row["ci_high"]),
+    }
+
+
 def drivers(models, *, journey=None):
-    """What is associated with leaving sooner: the strongest harmful and protective terms of the
-    Cox model (time-varying when fitted), how well signup traits rank who leaves first, and
-    which experiences were followed over time (only those present in the data).
+    """What is associated with leaving sooner: the clearest harmful and protective groups or
+    states of the Cox model (time-varying when fitted), every clear per-unit term on its own
+    (a ratio per support contact is not ranked against a ratio for a group), how well signup
+    traits rank who leaves first, and which experiences were followed over time (only those
+    present in the data). The words are of association: these are observed data.
 
     Parameters
     ----------
@@ -282,21 +318,16 @@ def drivers(models, *, journey=None):
         return [skip]
     if models.best_ is None:
         return [not_applicable(key, _why_no_model(models))]
-    harm, protect = _clear_effects(models)
+    harm, protect, per_unit = _clear_effects(models)
     out = []
     if len(harm):
         top = harm.iloc[0]
         out.append(
             Finding(
                 key,
-                "**{term}** goes with leaving faster: customers leave at **{hr:.1f}×** the "
-                "rate at any moment (95% interval {lo:.1f}–{hi:.1f}), other things equal.",
-                {
-                    "term": top["words"][0].upper() + top["words"][1:],
-                    "hr": float(top["hazard_ratio"]),
-                    "lo": float(top["ci_low"]),
-                    "hi": float(top["ci_high"]),
-                },
+                _group_text(models, top, "**{term}** goes with leaving faster:")
+                + ", other things equal.",
+                _values(top),
                 headline=True,
             )
         )
@@ -305,14 +336,22 @@ def drivers(models, *, journey=None):
         out.append(
             Finding(
                 key,
-                "**{term}** is associated with staying longer: customers leave at "
-                "**{hr:.2f}×** the rate (95% interval {lo:.2f}–{hi:.2f}).",
-                {
-                    "term": best["words"][0].upper() + best["words"][1:],
-                    "hr": float(best["hazard_ratio"]),
-                    "lo": float(best["ci_low"]),
-                    "hi": float(best["ci_high"]),
-                },
+                _group_text(models, best, "**{term}** goes with staying longer:") + ".",
+                _values(best),
+            )
+        )
+    for _, row in per_unit.iterrows():
+        v = _per_unit_values(row)
+        way = "leaving faster" if v["hr"] > 1 else "staying longer"
+        out.append(
+            Finding(
+                key,
+                "**{term}** go with " + way + ": each one more {one} goes with **{hr:.2f}×** "
+                "the rate of leaving (95% interval {lo:.2f}–{hi:.2f}), so three more go with "
+                "about **{hr3:.1f}×**. This ratio is per {one}, so it is not ranked against the "
+                "ratios of groups.",
+                v,
+                headline=not out,
             )
         )
     if not out:
@@ -323,6 +362,13 @@ def drivers(models, *, journey=None):
                 "every 95% interval of the hazard ratios includes 1.",
             )
         )
+    out.append(
+        Finding(
+            key,
+            "These are associations in observed data, not effects measured in an experiment: "
+            "something no column records can stand behind both a trait and leaving.",
+        )
+    )
     if models.varying_ is not None and models.drivers_:
         used = [
             _DRIVER_WORDS.get(d, _words(d))
@@ -351,29 +397,51 @@ def drivers(models, *, journey=None):
     return out
 
 
+def _untested(models):
+    """The sentence on the ratios nobody tested for change over time ("" when none)."""
+    if models.varying_ is None:
+        return ""
+    used = [d for d in models.drivers_ if d in set(models.varying_.hazard_ratios_["covariate"])]
+    if not used:
+        return ""
+    return (
+        " The ratios above come from the model that also follows experiences over time; that "
+        "model was not tested for ratios changing with time since signup, so read its ratios "
+        "as averages over the relationship."
+    )
+
+
 def ph_check(models, *, journey=None):
-    """Can the hazard ratios of signup traits be read as constant over time?"""
+    """Do the hazard ratios of signup traits change with time since signup? Says what was
+    tested (the signup-trait model) and what was not (the model with experiences over time)."""
     key = "retention.ph"
     if (skip := _skipped(journey, key)) is not None:
         return skip
     fit = models.fixed_
     if fit is None or fit.ph_check_ is None or not len(fit.ph_check_):
-        return not_applicable(key, "There is no signup-trait model to check (see above).")
+        return not_applicable(
+            key,
+            "There is no signup-trait model to check (see above), so whether the hazard ratios "
+            "change over time was not tested.",
+        )
     check = fit.ph_check_.merge(fit.hazard_ratios_[["term", "covariate", "level", "reference"]])
     bad = check[check["violates"]]
+    untested = _untested(models)
     if not len(bad):
         return Finding(
             key,
-            "No signup trait's effect changes clearly with time since signup (Holm-adjusted "
-            "test, 5% level): the hazard ratios can be read as constant.",
+            "In the model of signup traits alone, no trait's hazard ratio changes clearly with "
+            "time since signup (Holm-adjusted test, 5% level): no evidence against reading "
+            "them as constant, though not proof that they are." + untested,
             {"terms": len(check)},
         )
     names = sorted({_words(c) for c in bad["covariate"]})
     return Finding(
         key,
-        "The effect of **{names}** changes with time since signup, so its hazard ratio is an "
-        "average over the relationship: read its curves and expected time below instead. (With "
-        "many customers, small harmless departures are flagged too.)",
+        "In the model of signup traits alone, the effect of **{names}** changes with time since "
+        "signup, so its hazard ratio is an average over the relationship: read its curves and "
+        "expected time below instead. (With many customers, small harmless departures are "
+        "flagged too.)" + untested,
         {"names": ", ".join(names), "terms": len(check), "violations": len(bad)},
     )
 
@@ -519,34 +587,53 @@ def cohorts(cells, table, *, journey=None):
 
 
 def actions(models, *, journey=None):
-    """What to do: one line per clear effect, worded by whether it is a trait fixed at signup
-    or something that happens during the relationship."""
+    """What to look into: one line per clear term, worded by whether it is a trait fixed at
+    signup, a state during the relationship, or a count read per unit. The words stay those
+    of association: each line says to test an action before relying on it."""
     key = "retention.actions"
     if (skip := _skipped(journey, key)) is not None:
         return [skip]
     if models.best_ is None:
         why = _why_no_model(models)
         return [not_applicable(key, "Nothing to act on yet. " + why)]
-    harm, protect = _clear_effects(models)
+    harm, protect, per_unit = _clear_effects(models)
     out = []
-    drivers_ = set(models.drivers_)
     for _, r in harm.iterrows():
-        if r["covariate"] in drivers_:
+        v = {"term": r["words"], "hr": float(r["hazard_ratio"])}
+        if _time_varying(models, r):
             text = (
-                "- **{term}** — customers leave {hr:.1f}× as fast while it holds: react within "
-                "days (follow up, fix the cause), and measure the effect with a control group."
+                "- **{term}** — while it holds, customers leave at {hr:.1f}× the rate: a "
+                "follow-up within days may help; test it against a control group first."
             )
         else:
             text = (
-                "- **{term}** — customers leave {hr:.1f}× as fast: weigh what is spent to "
-                "acquire them by their shorter lifetime, and give them more help early on."
+                "- **{term}** — customers leave at {hr:.1f}× the rate: count their shorter "
+                "expected time as customers when weighing what is spent to acquire them; more "
+                "help early on is worth testing."
             )
-        out.append(Finding(key, text, {"term": r["words"], "hr": float(r["hazard_ratio"])}))
+        out.append(Finding(key, text, v))
+    for _, r in per_unit.iterrows():
+        v = _per_unit_values(r)
+        v["term"] = r["words"]
+        if v["hr"] > 1:
+            text = (
+                "- **{term}** — each one more {one} goes with {hr:.2f}× the rate of leaving "
+                "(three: {hr3:.1f}×): find out what brings customers to it, and test a "
+                "follow-up against a control group."
+            )
+        else:
+            text = (
+                "- **{term}** — each one more {one} goes with {hr:.2f}× the rate of leaving: "
+                "an association, not proof that more of it keeps customers."
+            )
+        out.append(Finding(key, text, v))
     for _, r in protect.iterrows():
         out.append(
             Finding(
                 key,
-                "- **{term}** — customers leave at {hr:.2f}× the rate: a group worth growing.",
+                "- **{term}** — customers leave at {hr:.2f}× the rate. An association, not "
+                "proof that moving customers into this group keeps them: test before "
+                "investing to grow it.",
                 {"term": r["words"], "hr": float(r["hazard_ratio"])},
             )
         )
@@ -554,7 +641,7 @@ def actions(models, *, journey=None):
         out.append(
             Finding(
                 key,
-                "- Nothing measured changes the pace of leaving clearly; collect more history "
+                "- Nothing measured goes clearly with the pace of leaving; collect more history "
                 "before acting.",
             )
         )

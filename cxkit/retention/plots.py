@@ -144,7 +144,7 @@ def plot_survival(data, *, by=None, ax=None, ci=True, at_risk=True, median=True,
                 100 * curve["ci_high"],
                 step="post",
                 color=colour,
-                alpha=0.18,
+                alpha=0.18 if len(groups) <= 3 else 0.07,  # many bands: keep the lines legible
                 linewidth=0,
             )
         if median and len(below):

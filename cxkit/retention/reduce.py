@@ -32,6 +32,7 @@ from .checks import (
     _DAY_NS,
     _as_list,
     _check_columns,
+    _check_touchpoints,
     _customers_and_observed,
     _events_observed_at,
     _ns,
@@ -184,6 +185,10 @@ def activity_table(data, *, inactivity=None, observed_at=None, touchpoints=None)
     True
     """
     where = "activity_table"
+    named = data.events if isinstance(data, Journey) else data
+    if touchpoints is not None and isinstance(named, pd.DataFrame):
+        _check_columns(named, ["event"], where, "data")
+        _check_touchpoints(named, touchpoints, where)
     if inactivity is None:
         inactivity = choose_inactivity(data, observed_at=observed_at, touchpoints=touchpoints)[0]
     gap = _duration(inactivity, "inactivity", where).value
@@ -338,6 +343,7 @@ def retention_table(journey, *, inactivity=None, touchpoints=None, observed_at=N
         table.attrs["business_model"] = "contractual"
         return table
     touchpoints = journey.spec.activity if touchpoints is None else touchpoints
+    _check_touchpoints(journey.events, touchpoints, "retention_table")
     gap, source = choose_inactivity(
         journey, inactivity=inactivity, observed_at=observed_at, touchpoints=touchpoints
     )

@@ -1,0 +1,287 @@
+"""Benchmark: from a file to the funnel table, cxkit against DuckDB's SQL on the same file.
+
+For each size (millions of simulated events, ``cxkit.simulate``, rows in time order as an
+export would be), the events are written once as Parquet and as CSV.gz, then, interleaved and
+each in a fresh process:
+
+* **cxkit**: ``cxkit.funnel(cxkit.read_events(path), STEPS, window="14D")``: every check of
+  the loader, categoricals, sorted by customer and time, then the funnel;
+* **DuckDB**: one SQL query on the same file giving the people per step with the same
+  semantics (every step-1 event an entry, each later step the earliest matching event at or
+  after the previous one, within 14 days of the entry; ``ASOF JOIN`` per step);
+* **cxkit, careful path** (``--before``): the loader with its Arrow fast path switched off, as
+  cxkit read files before (one run; it is slow).
+
+Prints, per size and format, the best time of ``--repeat`` runs, the ratio cxkit / DuckDB, and
+each run's peak resident memory above the process's memory before reading (Linux VmHWM), also
+as a multiple of the loaded events table (``memory_usage(deep=True)``). The people per step must
+agree. Then ``read_events`` on an in-memory DataFrame of raw strings (every column text, as
+``pd.read_csv(dtype=str)`` gives), fast path against careful path.
+
+Run: ``make bench`` or ``.venv/bin/python benchmarks/bench_load.py [--sizes 1 3] [--before]``.
+Only one size is in memory at a time; the files go to a temporary folder that is removed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+EVENTS_PER_CUSTOMER = 112  # the simulator makes ~1.1M events per 10,000 customers
+WINDOW = "14D"
+
+
+def _status(field):
+    """A /proc/self/status field in bytes, or None."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        return None
+    return None
+
+
+def _reset_peak():
+    try:
+        Path("/proc/self/clear_refs").write_text("5")  # reset the high-water mark
+    except OSError:
+        pass
+
+
+def duckdb_sql(path, steps, window_days=14):
+    """The funnel as DuckDB SQL: people per depth, same semantics as cxkit.funnel.
+
+    Every step-1 event is an entry; step k is the earliest event of step k at or after the
+    time of step k - 1 (``ASOF JOIN``), kept if it is within ``window_days`` of the entry; a
+    missed step leaves the time empty, so the chain stops there. A person's depth is the
+    deepest chain over their entries. (The steps here have no event in common, so the "another
+    row" rule of cxkit cannot matter.)"""
+    reader = "read_parquet" if str(path).endswith(".parquet") else "read_csv"
+    names = [[s] if isinstance(s, str) else list(s) for s in steps.values()]
+
+    def quoted(events):
+        return ", ".join(f"'{e}'" for e in events)
+
+    every = quoted([e for group in names for e in group])
+    ctes = [
+        f"ev AS MATERIALIZED (SELECT customer_id, timestamp AS ts, event "
+        f"FROM {reader}('{path}') WHERE event IN ({every}))",
+        f"c1 AS (SELECT customer_id, ts AS t1, ts AS t, 1 AS depth FROM ev "
+        f"WHERE event IN ({quoted(names[0])}))",
+    ]
+    for k, group in enumerate(names[1:], start=2):
+        ctes.append(f"e{k} AS (SELECT customer_id, ts FROM ev WHERE event IN ({quoted(group)}))")
+        ctes.append(
+            f"m{k} AS (SELECT c.customer_id, c.t1, c.depth, "
+            f"CASE WHEN e.ts <= c.t1 + INTERVAL {window_days} DAY THEN e.ts END AS t "
+            f"FROM c{k - 1} c ASOF LEFT JOIN e{k} e "
+            f"ON c.customer_id = e.customer_id AND e.ts >= c.t)"
+        )
+        ctes.append(
+            f"c{k} AS (SELECT customer_id, t1, t, depth + (t IS NOT NULL)::INT AS depth FROM m{k})"
+        )
+    return (
+        "WITH "
+        + ",\n".join(ctes)
+        + f",\nper AS (SELECT customer_id, max(depth) AS depth FROM c{len(names)} "
+        "GROUP BY customer_id)\n"
+        "SELECT depth, count(*) AS people FROM per GROUP BY depth ORDER BY depth"
+    )
+
+
+def _reached(per_depth, n_steps):
+    per_depth = per_depth.reindex(range(n_steps + 1), fill_value=0)
+    return per_depth[::-1].cumsum()[::-1].iloc[1:].to_numpy()  # people with depth >= k
+
+
+def child(engine, path, warm):
+    """One measured run in this (fresh) process; prints a JSON line.
+
+    Both engines first run once on ``warm`` (the first rows of the same file), so that the
+    libraries' code and first-use set-up are not counted as memory for the data."""
+    import pyarrow.csv
+    import pyarrow.parquet  # noqa: F401  (imported before the clock, as duckdb is)
+
+    import cxkit
+    from cxkit.funnel import STEPS
+
+    if engine == "duckdb":
+        import duckdb
+
+        con = duckdb.connect()
+        sql = duckdb_sql(path, STEPS)
+        con.sql(duckdb_sql(warm, STEPS)).df()
+    else:
+        if engine == "careful":
+            from cxkit.data import contract
+
+            contract.events_fast = lambda *args, **kwargs: None
+        cxkit.funnel(cxkit.read_events(warm), STEPS, window=WINDOW)
+    gc.collect()
+    before = _status("VmRSS")
+    _reset_peak()
+    t0 = time.perf_counter()
+    out = {"engine": engine}
+    if engine == "duckdb":
+        res = con.sql(sql).df()
+        out["load_s"] = np.nan
+        people = _reached(res.set_index("depth")["people"], len(STEPS))
+        out["table_mb"] = np.nan
+    else:
+        events = cxkit.read_events(path)
+        out["load_s"] = time.perf_counter() - t0
+        out["load_peak_mb"] = (_status("VmHWM") - before) / 2**20
+        table = cxkit.funnel(events, STEPS, window=WINDOW)
+        people = table["customers"].to_numpy()
+        out["table_mb"] = events.memory_usage(deep=True).sum() / 2**20
+    out["seconds"] = time.perf_counter() - t0
+    peak = _status("VmHWM")
+    out["peak_mb"] = np.nan if peak is None else (peak - before) / 2**20
+    out["people"] = [int(p) for p in people]
+    print(json.dumps(out))
+
+
+def run_child(engine, path):
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    warm = path.with_name("warm" + path.name[len(path.stem.split(".")[0]) :])
+    cmd = [sys.executable, __file__, "--child", engine, str(path), str(warm)]
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    if done.returncode:
+        raise SystemExit(f"{engine} on {path} failed:\n{done.stderr[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def write_files(size, folder):
+    import cxkit
+
+    customers = int(size * 1e6 / EVENTS_PER_CUSTOMER)
+    journey, _ = cxkit.simulate(customers=customers, seed=1)
+    events = journey.events.sort_values("timestamp", kind="stable").reset_index(drop=True)
+    paths = {"parquet": folder / "events.parquet", "csv.gz": folder / "events.csv.gz"}
+    for frame, prefix in ((events, "events"), (events.iloc[:2000], "warm")):
+        frame.to_parquet(folder / f"{prefix}.parquet", index=False)
+        frame.to_csv(
+            folder / f"{prefix}.csv.gz",
+            index=False,
+            date_format="%Y-%m-%d %H:%M:%S",
+            float_format="%.2f",
+            compression={"method": "gzip", "compresslevel": 6, "mtime": 0},
+        )
+    return len(events), paths
+
+
+def bench_size(size, repeat, before):
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="cxkit-bench-load-") as tmp:
+        n, paths = write_files(size, Path(tmp))
+        runs = {}
+        for _ in range(repeat):  # interleaved: load on the machine hits both alike
+            for fmt, path in paths.items():
+                for engine in ("cxkit", "duckdb"):
+                    runs.setdefault((fmt, engine), []).append(run_child(engine, path))
+        if before:
+            for fmt, path in paths.items():
+                runs[(fmt, "careful")] = [run_child("careful", path)]
+        for fmt in paths:
+            best = {
+                e: min(r, key=lambda x: x["seconds"]) for (f, e), r in runs.items() if f == fmt
+            }
+            ours, duck = best["cxkit"], best["duckdb"]
+            row = {
+                "events": n,
+                "format": fmt,
+                "cxkit_s": ours["seconds"],
+                "cxkit_load_s": ours["load_s"],
+                "duckdb_s": duck["seconds"],
+                "ratio": ours["seconds"] / duck["seconds"],
+                "cxkit_peak_mb": max(r["peak_mb"] for r in runs[(fmt, "cxkit")]),
+                "duckdb_peak_mb": max(r["peak_mb"] for r in runs[(fmt, "duckdb")]),
+                "load_peak_mb": max(r["load_peak_mb"] for r in runs[(fmt, "cxkit")]),
+                "table_mb": ours["table_mb"],
+                "counts_agree": ours["people"] == duck["people"],
+            }
+            row["load_peak_x_table"] = row["load_peak_mb"] / row["table_mb"]
+            if "careful" in best:
+                careful = best["careful"]
+                row["before_s"] = careful["seconds"]
+                row["before_load_s"] = careful["load_s"]
+                row["before_load_peak_x_table"] = careful["load_peak_mb"] / careful["table_mb"]
+            if not row["counts_agree"]:
+                print("cxkit: ", ours["people"], "\nDuckDB:", duck["people"])
+            rows.append(row)
+    return rows
+
+
+def bench_raw_strings(size, before):
+    """read_events on a DataFrame whose every column is text, fast path vs careful path."""
+    import cxkit
+    from cxkit.data import contract
+
+    customers = int(size * 1e6 / EVENTS_PER_CUSTOMER)
+    journey, _ = cxkit.simulate(customers=customers, seed=1)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "events.csv"
+        journey.events.to_csv(path, index=False, date_format="%Y-%m-%d %H:%M:%S")
+        del journey
+        raw = pd.read_csv(path, dtype=str)  # text, and NaN where a cell is empty
+    row = {"events": len(raw)}
+    gc.collect()
+    t0 = time.perf_counter()
+    fast = cxkit.read_events(raw)
+    row["read_events_s"] = time.perf_counter() - t0
+    if before:
+        keep = contract.events_fast
+        contract.events_fast = lambda *args, **kwargs: None
+        try:
+            gc.collect()
+            t0 = time.perf_counter()
+            careful = cxkit.read_events(raw)
+            row["before_s"] = time.perf_counter() - t0
+        finally:
+            contract.events_fast = keep
+        pd.testing.assert_frame_equal(fast, careful)
+        row["same_frame"] = True
+        row["speedup"] = row["before_s"] / row["read_events_s"]
+    return row
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", nargs="+", type=float, default=[1, 3])
+    parser.add_argument("--repeat", type=int, default=3, help="best of N runs (default 3)")
+    parser.add_argument("--before", action="store_true", help="also the careful path (slow)")
+    parser.add_argument("--raw-only", action="store_true", help="only the raw-strings part")
+    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        return child(*args.child)
+    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start")
+    rows = []
+    for size in [] if args.raw_only else args.sizes:
+        rows += bench_size(size, args.repeat, args.before)
+        print(pd.DataFrame(rows[-2:]).round(2).to_string(index=False), flush=True)
+    table = pd.DataFrame(rows, columns=None if rows else ["counts_agree"])
+    if rows:
+        print(f"\nfile -> funnel table, cxkit vs DuckDB SQL, best of {args.repeat} (target <= 1)")
+        print(table.round(2).to_string(index=False))
+    raw = pd.DataFrame([bench_raw_strings(size, args.before) for size in args.sizes])
+    print("\nread_events on a DataFrame of raw strings")
+    print(raw.round(2).to_string(index=False))
+    print(f"load average at end: {os.getloadavg()[0]:.1f}")
+    if not table["counts_agree"].all():
+        raise SystemExit("people per step differ between cxkit and DuckDB")
+
+
+if __name__ == "__main__":
+    main()

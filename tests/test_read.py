@@ -1,0 +1,195 @@
+"""The Arrow fast path of the loaders: taken on clean input, same result as the careful path,
+and out of the way whenever there is something to report."""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import cxkit
+from cxkit import DataError
+from cxkit.data import contract
+
+
+def careful(loader, data, **kwargs):
+    """The loader with its fast path switched off (how cxkit read every input before)."""
+    keep = contract.events_fast, contract.read_file
+    contract.events_fast = lambda *args, **kw: None
+    contract.read_file = lambda *args, **kw: None
+    try:
+        return loader(data, **kwargs)
+    finally:
+        contract.events_fast, contract.read_file = keep
+
+
+def no_pandas_reader(monkeypatch):
+    """Fail if the careful reader is used at all."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the careful reader was used")
+
+    monkeypatch.setattr(contract, "_read_table", refuse)
+
+
+def events(n=400, seed=3):
+    """Unsorted events with ties (same person, same second) and aware and naive variants."""
+    rng = np.random.default_rng(seed)
+    stamps = pd.Timestamp("2024-03-01") + pd.to_timedelta(rng.integers(0, 5000, n), "s")
+    return pd.DataFrame(
+        {
+            "customer_id": rng.choice(["007", "8", "a10", "b", "C"], n),
+            "timestamp": stamps.strftime("%Y-%m-%d %H:%M:%S"),
+            "event": rng.choice(["site_visit", "purchase", "ad_click"], n),
+            "channel": rng.choice(["web", "app", None], n),
+            "value": np.where(rng.random(n) < 0.2, rng.integers(1, 99, n) / 4, np.nan),
+            "row": np.arange(n),  # the file's order, to check that ties keep it
+        }
+    )
+
+
+@pytest.mark.parametrize("fmt", ["csv", "csv.gz", "parquet"])
+def test_clean_files_take_the_fast_path_and_give_the_careful_result(tmp_path, fmt, monkeypatch):
+    frame = events()
+    path = tmp_path / f"events.{fmt}"
+    if fmt == "parquet":
+        frame.to_parquet(path, index=False)
+    else:
+        frame.to_csv(path, index=False)
+    expected = careful(cxkit.read_events, path)
+    no_pandas_reader(monkeypatch)
+    got = cxkit.read_events(path)
+    pd.testing.assert_frame_equal(got, expected)
+    assert list(got["customer_id"].cat.categories) == ["007", "8", "C", "a10", "b"]
+    # sorted by person then time, and rows at the same moment keep the file's order
+    key = got[["customer_id", "timestamp"]].astype({"customer_id": str})
+    assert key.equals(key.sort_values(["customer_id", "timestamp"], kind="stable"))
+    ties = got.groupby(["customer_id", "timestamp"], observed=True)["row"]
+    assert (ties.diff().dropna() > 0).all()
+    assert got["value"].sum() == pytest.approx(frame["value"].sum())
+
+
+def test_raw_strings_dataframe_takes_the_fast_path(monkeypatch):
+    raw = events().astype(str).replace({"nan": None, "None": None})
+    before = raw.copy(deep=True)
+    expected = careful(cxkit.read_events, raw)
+    no_pandas_reader(monkeypatch)
+    got = cxkit.read_events(raw)
+    pd.testing.assert_frame_equal(got, expected)
+    pd.testing.assert_frame_equal(raw, before)  # the input is untouched
+
+
+def test_offsets_are_converted_to_utc_on_the_fast_path(monkeypatch):
+    frame = pd.DataFrame(
+        {
+            "customer_id": ["a", "b"],
+            "timestamp": ["2024-01-02T10:00:00+02:00", "2024-01-01T09:00:00Z"],
+            "event": ["purchase", "site_visit"],
+        }
+    )
+    no_pandas_reader(monkeypatch)
+    got = cxkit.read_events(frame).set_index("customer_id")["timestamp"]
+    assert got["a"] == pd.Timestamp("2024-01-02 08:00")
+    assert got["b"] == pd.Timestamp("2024-01-01 09:00")
+
+
+def test_timezone_keyword_on_the_fast_path(tmp_path, monkeypatch):
+    path = tmp_path / "events.csv"
+    path.write_text("customer_id,timestamp,event\na,2024-07-01 12:00:00,visit\n")
+    no_pandas_reader(monkeypatch)
+    got = cxkit.read_events(path, timezone="Europe/Madrid")
+    assert got["timestamp"].iloc[0] == pd.Timestamp("2024-07-01 10:00")  # CEST is UTC+2
+
+
+@pytest.mark.parametrize(
+    "change, pattern",
+    [
+        ({"timestamp": "yesterday"}, r"column 'timestamp'.*could not be parsed.*'yesterday'"),
+        ({"customer_id": None}, r"column 'customer_id'.*empty"),
+        ({"event": "  "}, r"column 'event'.*empty"),
+        ({"value": "ten"}, r"column 'value'.*not.*'ten'"),
+    ],
+)
+def test_problems_are_reported_by_the_careful_path(tmp_path, change, pattern):
+    frame = events(20).astype({"value": object, "timestamp": object})
+    for column, value in change.items():
+        frame[column] = frame[column].astype(object)
+        frame.loc[7, column] = value
+    path = tmp_path / "events.csv"
+    frame.to_csv(path, index=False)
+    for data in (frame, path):
+        with pytest.raises(DataError, match=pattern) as info:
+            cxkit.read_events(data)
+        with pytest.raises(DataError) as expected:
+            careful(cxkit.read_events, data)
+        assert str(info.value) == str(expected.value)  # word for word
+
+
+def test_padded_values_are_left_to_the_careful_path(monkeypatch):
+    frame = events(10)
+    frame.loc[3, "event"] = " purchase "
+    calls = []
+    keep = contract._read_table
+    monkeypatch.setattr(contract, "_read_table", lambda *a, **k: calls.append(1) or keep(*a, **k))
+    got = cxkit.read_events(frame)
+    assert calls == [1] and " purchase " not in list(got["event"].cat.categories)
+
+
+@pytest.mark.parametrize("name", ["customers", "surveys"])
+def test_customers_and_surveys_files_are_read_with_arrow(name, monkeypatch):
+    loader = {"customers": cxkit.read_customers, "surveys": cxkit.read_surveys}[name]
+    path = cxkit.sample_dir() / f"{name}.csv"
+    expected = careful(loader, path)
+    no_pandas_reader(monkeypatch)
+    pd.testing.assert_frame_equal(loader(path), expected)
+
+
+def test_radix_order_is_numpys_stable_argsort():
+    from cxkit.data.read import _order, _stable_order
+
+    rng = np.random.default_rng(11)
+    codes = rng.integers(0, 200_000, 50_000).astype(np.int32)  # two 16-bit digits, ties
+    np.testing.assert_array_equal(_stable_order(codes), np.argsort(codes, kind="stable"))
+    stamps = rng.integers(0, 1000, 50_000).astype("datetime64[s]").astype("datetime64[ns]")
+    expected = np.lexsort((np.arange(50_000), stamps.view(np.int64), codes))
+    np.testing.assert_array_equal(_order(codes, stamps), expected)
+    ordered = np.sort(codes)
+    assert _order(ordered, np.zeros(50_000, "datetime64[ns]")) is None  # nothing to move
+
+
+def _same_either_way(data, **kwargs):
+    """The loader's outcome (frame, or error text) with and without the fast path."""
+
+    def outcome(load):
+        try:
+            return load()
+        except DataError as exc:
+            return str(exc)
+
+    fast = outcome(lambda: cxkit.read_events(data, **kwargs))
+    return fast, outcome(lambda: careful(cxkit.read_events, data, **kwargs))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "customer_id;timestamp;event\na;2024-01-01 10:00;visit\n",  # semicolons
+        "customer_id,timestamp,event\n a,2024-01-01 10:00,visit\nb,2024-01-01 11:00,buy\n",
+        "customer_id,timestamp,event,value\na,2024-01-01 10:00,visit,1e308\n",
+        "customer_id,timestamp,event,event\na,2024-01-01 10:00,visit,buy\n",
+        "customer_id,timestamp,event\na,03/05/2024 10:00,visit\nb,25/12/2024 10:00,buy\n",
+        "customer_id,timestamp,event\na,2024-01-01T10:00-05:00,visit\na,2024-01-01T10:00,x\n",
+    ],
+    ids=["semicolons", "padded-id", "huge-value", "repeated-header", "day-first", "zones"],
+)
+def test_real_export_quirks_give_the_careful_result(tmp_path, text):
+    path = tmp_path / "events.csv"
+    path.write_text(text)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # notes (trimmed, day first) are warned on both paths
+        fast, slow = _same_either_way(path)
+    if isinstance(slow, str):
+        assert fast == slow
+    else:
+        pd.testing.assert_frame_equal(fast, slow)
+        assert fast.attrs == slow.attrs  # the notes of what was repaired or inferred too
