@@ -238,3 +238,18 @@ def test_reader_tables_in_spanish_keep_the_data_names(spanish):
     assert out["Paso"].tolist() == ["add to cart", "en riesgo"]  # a name from the data stays
     assert out["IC del 95%"].tolist() == ["-46.2 a -41.3", "2 horas a 14 horas"]
     assert list(table.columns) == ["Step", "95% CI"]  # the input is not modified
+
+
+def test_a_duration_keeps_its_digits_in_spanish(sample):
+    """The retention headline is one number in both languages (8.2 months, 8.2 meses)."""
+    from cxkit.retention.findings import overview
+
+    english = overview(sample)[0].values
+    i18n.set_language("es")
+    try:
+        spanish = overview(sample)[0].values
+    finally:
+        i18n.set_language(None)
+    assert english["median"].endswith("months") and spanish["median"].endswith("meses")
+    for key in ("median", "low", "high"):
+        assert english[key].split()[0] == spanish[key].split()[0]  # 8.2 and 8.2, not 8

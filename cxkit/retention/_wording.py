@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from .._format import duration_text, is_known
+from .._format import _UNITS, duration_text, is_known
 from ..story import Finding, not_applicable
 
 _DRIVER_WORDS = {
@@ -67,10 +67,11 @@ def _lost_after(table, journey):
 
 def _dur(days):
     """A duration with one decimal in months and years (8.2 months), whole otherwise."""
-    text = duration_text(days)
-    if text.endswith(("month", "months", "year", "years")):
-        return duration_text(days, digits=1)
-    return text
+    if not is_known(days) or not math.isfinite(float(days)):
+        return duration_text(days)
+    unit = next(name for name, _, below in _UNITS if abs(float(days)) < below)
+    # by the unit, not the words: in Spanish they read "meses", "años"
+    return duration_text(days, digits=1 if unit in ("month", "year") else 0)
 
 
 def _mark_text(days):
