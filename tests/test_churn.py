@@ -880,3 +880,31 @@ def test_contact_list_is_the_profitable_top_of_the_ranking():
     assert set(got["currency"]) == {"EUR"} and got["reason_1"].tolist() == ["few logins"] * 3
     nothing = contact_list(scores, {**money, "offer_cost": 50})
     assert nothing.empty and "expected_gain" in nothing.columns
+
+
+def _predictions(*folds):
+    """A hand-made ``predictions_`` frame: one (probabilities, outcomes) pair per fold."""
+    rows = [
+        pd.DataFrame({"p_logistic": p, "churned": y, "fold": i}) for i, (p, y) in enumerate(folds)
+    ]
+    pr = pd.concat(rows, ignore_index=True)
+    return dataclasses.make_dataclass("R", ["predictions_", "best_"])(pr, "logistic")
+
+
+def test_campaign_depth_is_chosen_on_the_earlier_month_and_scored_on_the_last():
+    from cxkit.churn import pipeline
+
+    result = _predictions(
+        ([0.9, 0.1], [0, 0]),  # the first month: best not to contact anyone (not used)
+        ([0.9, 0.8, 0.2, 0.1], [1, 1, 0, 0]),  # profits 0, 45, 90, 85, 80: best 50%
+        ([0.9, 0.8, 0.7, 0.6, 0.5, 0.1], [1, 0, 0, 1, 1, 1]),  # 0, 45, 40, 35, 80, 125, 170
+    )
+    money = {"contact_cost": 1, "offer_cost": 4, "offer_success": 0.5, "customer_value": 100}
+    held_out, _ = pipeline.campaign_tables(result, None, money)
+    chosen = held_out.attrs["chosen"]
+    assert chosen["pct_contacted"] == 50 and chosen["n_contacted"] == 3
+    assert chosen["profit"] == pytest.approx(35.0) and chosen["chosen_on"] == 4
+    assert held_out.attrs["in_sample_best"]["profit"] == pytest.approx(170.0)
+    assert held_out.attrs["in_sample_best"]["pct_contacted"] == 100
+    one, _ = pipeline.campaign_tables(_predictions(([0.9, 0.1], [1, 0])), None, money)
+    assert one.attrs["chosen"] is None and one.attrs["in_sample_best"]["n_contacted"] == 1

@@ -101,6 +101,10 @@ def test_sample_scores_campaign_and_overview(sample, fitted):
     words = texts(found)
     assert "assumptions" in words and "kit's defaults" in words
     assert found[1].values["n"] == f"{len(held_out) - 1:,}"
+    chosen = held_out.attrs["chosen"]  # chosen on the month before, scored on the last
+    assert found[1].values["p"] == findings._amount(chosen["profit"], "")
+    assert found[1].values["bp"] == findings._amount(held_out.attrs["best"]["profit"], "")
+    assert "in hindsight" in found[1].plain() and "flatters" in found[1].plain()
     (sc,) = findings.scores(scores, result, journey=sample)
     assert sc.values["n"] == f"{len(scores):,}" and "leave within 30 days" in sc.plain()
     assert len(tables.score_table(scores)) == 15

@@ -490,24 +490,45 @@ def campaign(held_out, today, money, *, journey=None):
         return [not_applicable(key, _NO_MODEL)]
     cur = money["currency"]
     out = [Finding("churn.money", *_assumptions(money))]
-    b = held_out.attrs["best"]
-    out.append(
-        Finding(
-            key,
-            "A customer kept is worth about **{v}** ({m:.1f} expected months over the next year "
-            "× {mm} margin a month). On the last month we could check (**{n}** customers), "
-            "contacting the riskiest **{k}** ({pct}) would have earned **{p}** net.",
-            {
-                "v": _amount(money["customer_value"], cur),
-                "m": money["months_kept"],
-                "mm": _amount(money["monthly_margin"], cur),
-                "n": count_text(len(held_out) - 1),
-                "k": count_text(b["n_contacted"]),
-                "pct": pct_text(b["pct_contacted"]),
-                "p": _amount(b["profit"], cur),
-            },
-        )
+    b = held_out.attrs.get("in_sample_best") or held_out.attrs["best"]
+    chosen = held_out.attrs.get("chosen")
+    values = {
+        "v": _amount(money["customer_value"], cur),
+        "m": money["months_kept"],
+        "mm": _amount(money["monthly_margin"], cur),
+        "n": count_text(len(held_out) - 1),
+        "bk": count_text(b["n_contacted"]),
+        "bpct": pct_text(b["pct_contacted"]),
+        "bp": _amount(b["profit"], cur),
+    }
+    text = (
+        "A customer kept is worth about **{v}** ({m:.1f} expected months over the next year "
+        "× {mm} margin a month). "
     )
+    if chosen is not None:
+        values.update(
+            k=count_text(chosen["n_contacted"]),
+            pct=pct_text(chosen["pct_contacted"]),
+            p=_amount(chosen["profit"], cur),
+            n0=count_text(chosen["chosen_on"]),
+        )
+        text += (
+            "Contacting the riskiest **{pct}** of customers paid best on the month before the "
+            "last one we could check ({n0} customers); on the last month (**{n}** customers) "
+            "that share (**{k}** contacted) earned **{p}** net. For comparison, the best share "
+            "picked in hindsight on the last month itself, {bpct} ({bk} contacted), would have "
+            "earned {bp}: chosen on the same outcomes it is scored on, that figure flatters the "
+            "campaign."
+        )
+    else:
+        values.update(k=values["bk"], pct=values["bpct"], p=values["bp"])
+        text += (
+            "Only one month could be checked, so the depth is the best in hindsight on that "
+            "month (**{n}** customers): contacting the riskiest **{k}** ({pct}) would have "
+            "earned **{p}** net, a figure that flatters the campaign because it is chosen on "
+            "the outcomes it is scored on."
+        )
+    out.append(Finding(key, text, values))
     if today is not None:
         bt = today.attrs["best"]
         if bt["n_contacted"] > 0:

@@ -264,20 +264,45 @@ def recent_churn(journey):
 
 def campaign_tables(result, scores, money):
     """:func:`~cxkit.campaign_value` on the last month the model was tested on (realised) and on
-    today's ``scores`` (expected); ``(None, None)`` without a model or a customer value."""
+    today's ``scores`` (expected); ``(None, None)`` without a model or a customer value.
+
+    The depth is chosen out of sample: the share of customers (% contacted, riskiest first) that
+    earns most on the second-to-last tested month is applied to the last one, and its realised
+    profit there is ``.attrs["chosen"]`` of the first table (``pct_contacted``, ``n_contacted``,
+    ``profit``, ``chosen_on``: customers of the month it was chosen on). ``.attrs["best"]`` stays
+    the best depth in hindsight on the last month itself (``in_sample_best`` too): optimistic,
+    for comparison only. With a single tested month ``chosen`` is None.
+    """
     from .evaluate import campaign_value
 
     if result is None or money is None or money.get("customer_value") is None:
         return None, None
     costs = {k: float(money[k]) for k in ("contact_cost", "offer_cost", "offer_success")}
     pr = result.predictions_
-    last = pr[pr["fold"] == pr["fold"].max()]
-    held_out = campaign_value(
-        last[f"p_{result.best_}"],
-        last["churned"],
-        customer_value=money["customer_value"],
-        **costs,
-    )
+    col = f"p_{result.best_}"
+    folds = np.sort(pr["fold"].unique())
+
+    def realised(rows):
+        return campaign_value(
+            rows[col], rows["churned"], customer_value=money["customer_value"], **costs
+        )
+
+    held_out = realised(pr[pr["fold"] == folds[-1]])
+    chosen = None
+    if len(folds) >= 2:
+        earlier = realised(pr[pr["fold"] == folds[-2]])
+        share = earlier.attrs["best"]["pct_contacted"]
+        n = len(held_out) - 1
+        k = int(round(share / 100 * n))
+        chosen = {
+            "pct_contacted": 100 * k / n,
+            "n_contacted": k,
+            "profit": float(held_out["profit"].iloc[k]),
+            "chosen_pct": float(share),
+            "chosen_on": len(earlier) - 1,
+        }
+    held_out.attrs["chosen"] = chosen
+    held_out.attrs["in_sample_best"] = dict(held_out.attrs["best"])
     today = None
     if scores is not None and len(scores):
         today = campaign_value(scores, customer_value=money["customer_value"], **costs)
