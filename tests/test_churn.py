@@ -906,5 +906,31 @@ def test_campaign_depth_is_chosen_on_the_earlier_month_and_scored_on_the_last():
     assert chosen["profit"] == pytest.approx(35.0) and chosen["chosen_on"] == 4
     assert held_out.attrs["in_sample_best"]["profit"] == pytest.approx(170.0)
     assert held_out.attrs["in_sample_best"]["pct_contacted"] == 100
+    assert chosen["ci_low"] <= 35.0 <= chosen["ci_high"] and chosen["n_boot"] == 500
     one, _ = pipeline.campaign_tables(_predictions(([0.9, 0.1], [1, 0])), None, money)
     assert one.attrs["chosen"] is None and one.attrs["in_sample_best"]["n_contacted"] == 1
+
+
+def test_profit_interval_matches_a_plain_bootstrap_and_is_seeded():
+    from cxkit.churn.evaluate import profit_interval
+
+    rng = np.random.default_rng(3)
+    p = rng.uniform(size=300)
+    y = (rng.uniform(size=300) < p).astype(int)
+    value = rng.uniform(50, 150, size=300)
+    money = dict(contact_cost=1, offer_cost=4, offer_success=0.5, customer_value=value)
+    got = profit_interval(p, y, pct_contacted=20, n_boot=4000, **money)
+    assert got == profit_interval(p, y, pct_contacted=20, n_boot=4000, **money)
+    # a plain bootstrap: resample rows, contact the riskiest 60 of the resample
+    idx = np.random.default_rng(9).integers(0, 300, size=(4000, 300))
+    ranked = np.take_along_axis(idx, np.argsort(-p[idx], axis=1, kind="stable"), axis=1)
+    top = ranked[:, :60]
+    ref = (y[top] * 0.5 * value[top]).sum(axis=1) - 60 * 5
+    lo, hi = np.quantile(ref, [0.025, 0.975])
+    order = np.argsort(-p)[:60]
+    assert got["profit"] == pytest.approx((y[order] * 0.5 * value[order]).sum() - 300)
+    assert got["ci_low"] == pytest.approx(lo, abs=0.1 * (hi - lo))
+    assert got["ci_high"] == pytest.approx(hi, abs=0.1 * (hi - lo))
+    # every contacted customer churns and is worth the same: no uncertainty
+    flat = profit_interval(p, np.ones(300), pct_contacted=10, **{**money, "customer_value": 30})
+    assert flat["ci_low"] == flat["ci_high"] == flat["profit"] == pytest.approx(30 * (15 - 5))

@@ -105,6 +105,8 @@ def test_sample_scores_campaign_and_overview(sample, fitted):
     assert found[1].values["p"] == findings._amount(chosen["profit"], "")
     assert found[1].values["bp"] == findings._amount(held_out.attrs["best"]["profit"], "")
     assert "in hindsight" in found[1].plain() and "flatters" in found[1].plain()
+    assert found[1].values["lo"] == findings._amount(chosen["ci_low"], "")
+    assert "95% interval" in found[1].plain()
     (sc,) = findings.scores(scores, result, journey=sample)
     assert sc.values["n"] == f"{len(scores):,}" and "leave within 30 days" in sc.plain()
     assert len(tables.score_table(scores)) == 15

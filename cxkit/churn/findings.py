@@ -511,11 +511,19 @@ def campaign(held_out, today, money, *, journey=None):
             pct=pct_text(chosen["pct_contacted"]),
             p=_amount(chosen["profit"], cur),
             n0=count_text(chosen["chosen_on"]),
+            lo=_amount(chosen["ci_low"], cur),
+            hi=_amount(chosen["ci_high"], cur),
         )
         text += (
             "Contacting the riskiest **{pct}** of customers paid best on the month before the "
             "last one we could check ({n0} customers); on the last month (**{n}** customers) "
-            "that share (**{k}** contacted) earned **{p}** net. For comparison, the best share "
+            "that share (**{k}** contacted) earned **{p}** net (95% interval {lo} to {hi}, "
+            "from resampling that month's customers)"
+        )
+        if chosen["ci_low"] <= 0 <= chosen["ci_high"]:
+            text += ": the interval includes zero, so the campaign may well not pay"
+        text += (
+            ". For comparison, the best share "
             "picked in hindsight on the last month itself, {bpct} ({bk} contacted), would have "
             "earned {bp}: chosen on the same outcomes it is scored on, that figure flatters the "
             "campaign."

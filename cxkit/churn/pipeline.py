@@ -262,7 +262,7 @@ def recent_churn(journey):
     }
 
 
-def campaign_tables(result, scores, money):
+def campaign_tables(result, scores, money, *, n_boot=500, random_state=0):
     """:func:`~cxkit.campaign_value` on the last month the model was tested on (realised) and on
     today's ``scores`` (expected); ``(None, None)`` without a model or a customer value.
 
@@ -271,9 +271,12 @@ def campaign_tables(result, scores, money):
     profit there is ``.attrs["chosen"]`` of the first table (``pct_contacted``, ``n_contacted``,
     ``profit``, ``chosen_on``: customers of the month it was chosen on). ``.attrs["best"]`` stays
     the best depth in hindsight on the last month itself (``in_sample_best`` too): optimistic,
-    for comparison only. With a single tested month ``chosen`` is None.
+    for comparison only. With a single tested month ``chosen`` is None. ``chosen`` also holds a
+    bootstrap interval of the realised profit (``ci_low``, ``ci_high``, 95%, ``n_boot``
+    resamples of the last month's customers, seeded by ``random_state``;
+    :func:`~cxkit.churn.evaluate.profit_interval`).
     """
-    from .evaluate import campaign_value
+    from .evaluate import campaign_value, profit_interval
 
     if result is None or money is None or money.get("customer_value") is None:
         return None, None
@@ -287,7 +290,8 @@ def campaign_tables(result, scores, money):
             rows[col], rows["churned"], customer_value=money["customer_value"], **costs
         )
 
-    held_out = realised(pr[pr["fold"] == folds[-1]])
+    last = pr[pr["fold"] == folds[-1]]
+    held_out = realised(last)
     chosen = None
     if len(folds) >= 2:
         earlier = realised(pr[pr["fold"] == folds[-2]])
@@ -301,6 +305,16 @@ def campaign_tables(result, scores, money):
             "chosen_pct": float(share),
             "chosen_on": len(earlier) - 1,
         }
+        ci = profit_interval(
+            last[col],
+            last["churned"],
+            pct_contacted=chosen["pct_contacted"],
+            customer_value=money["customer_value"],
+            n_boot=n_boot,
+            random_state=random_state,
+            **costs,
+        )
+        chosen.update(ci_low=ci["ci_low"], ci_high=ci["ci_high"], n_boot=ci["n_boot"])
     held_out.attrs["chosen"] = chosen
     held_out.attrs["in_sample_best"] = dict(held_out.attrs["best"])
     today = None
