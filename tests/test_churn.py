@@ -934,3 +934,51 @@ def test_profit_interval_matches_a_plain_bootstrap_and_is_seeded():
     # every contacted customer churns and is worth the same: no uncertainty
     flat = profit_interval(p, np.ones(300), pct_contacted=10, **{**money, "customer_value": 30})
     assert flat["ci_low"] == flat["ci_high"] == flat["profit"] == pytest.approx(30 * (15 - 5))
+
+
+def test_remaining_months_on_exponential_lifetimes_match_the_closed_form():
+    from cxkit.churn.pipeline import _MONTH, remaining_months
+    from cxkit.retention import kaplan_meier
+
+    rng = np.random.default_rng(12)
+    n, mean_days = 40_000, 200.0
+    life = rng.exponential(mean_days, n)
+    followed = rng.uniform(0, 700, n)  # staggered signups, observation ends for all on one day
+    table = pd.DataFrame({"duration_days": np.minimum(life, followed), "churned": life < followed})
+    curve = kaplan_meier(table)
+    keep = np.exp(-_MONTH / mean_days)  # memoryless: the same for every tenure
+    for rate in (0.0, 0.1):
+        d = (1 + rate) ** (-1 / 12)
+        truth = sum((keep * d) ** m for m in range(12))
+        got = remaining_months(curve, [0, 30, 200, 400], discount_rate=rate)
+        np.testing.assert_allclose(got, truth, rtol=0.02)
+        # a curve followed for 300 days only: 280 days + 11 months is mostly its extension,
+        # which must keep the churn rate (a flat tail would give about 12)
+        short = kaplan_meier(
+            table.assign(
+                duration_days=np.minimum(life, followed / 2.33), churned=life < followed / 2.33
+            )
+        )
+        tail = remaining_months(short, [280], discount_rate=rate)
+        np.testing.assert_allclose(tail, truth, rtol=0.03)
+    assert got[0] == pytest.approx(
+        sum(curve_s * d**m for m, curve_s in enumerate(np.exp(-_MONTH * np.arange(12) / 200))),
+        rel=0.01,
+    )
+
+
+def test_contact_list_values_each_customer_by_their_own_remaining_value():
+    from cxkit.churn.actions import contact_list
+
+    scores = pd.DataFrame(
+        {
+            "customer_id": list("abc"),
+            "churn_probability": [0.9, 0.6, 0.3],
+            "risk_rank": [1, 2, 3],
+        }
+    )
+    money = {"contact_cost": 1, "offer_cost": 4, "offer_success": 0.5, "customer_value": 30}
+    money["customer_values"] = pd.Series({"a": 10.0, "b": 100.0})  # c: the average, 30
+    # gains by hand: 0.9*0.5*10-5 = -0.5, 0.6*0.5*100-5 = 25, 0.3*0.5*30-5 = -0.5
+    got = contact_list(scores, money)
+    assert got["customer_id"].tolist() == ["b"] and got["expected_gain"].tolist() == [25.0]
