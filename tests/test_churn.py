@@ -982,3 +982,21 @@ def test_contact_list_values_each_customer_by_their_own_remaining_value():
     # gains by hand: 0.9*0.5*10-5 = -0.5, 0.6*0.5*100-5 = 25, 0.3*0.5*30-5 = -0.5
     got = contact_list(scores, money)
     assert got["customer_id"].tolist() == ["b"] and got["expected_gain"].tolist() == [25.0]
+
+
+def test_campaign_plot_marks_the_depth_chosen_on_the_earlier_month():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from cxkit.churn import pipeline, plots
+
+    result = _predictions(
+        ([0.9, 0.8, 0.2, 0.1], [1, 1, 0, 0]),
+        ([0.9, 0.8, 0.7, 0.6, 0.5, 0.1], [1, 0, 0, 1, 1, 1]),
+    )
+    money = {"contact_cost": 1, "offer_cost": 4, "offer_success": 0.5, "customer_value": 100}
+    held_out, _ = pipeline.campaign_tables(result, None, money)
+    ax = plots.plot_campaign_value(held_out)
+    (note,) = ax.texts
+    assert note.get_text().startswith("chosen on the month before: contact 3 (50%)")
+    assert [line.get_xdata()[0] for line in ax.lines[2:]] == [100, 50]
