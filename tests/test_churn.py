@@ -880,3 +880,123 @@ def test_contact_list_is_the_profitable_top_of_the_ranking():
     assert set(got["currency"]) == {"EUR"} and got["reason_1"].tolist() == ["few logins"] * 3
     nothing = contact_list(scores, {**money, "offer_cost": 50})
     assert nothing.empty and "expected_gain" in nothing.columns
+
+
+def _predictions(*folds):
+    """A hand-made ``predictions_`` frame: one (probabilities, outcomes) pair per fold."""
+    rows = [
+        pd.DataFrame({"p_logistic": p, "churned": y, "fold": i}) for i, (p, y) in enumerate(folds)
+    ]
+    pr = pd.concat(rows, ignore_index=True)
+    return dataclasses.make_dataclass("R", ["predictions_", "best_"])(pr, "logistic")
+
+
+def test_campaign_depth_is_chosen_on_the_earlier_month_and_scored_on_the_last():
+    from cxkit.churn import pipeline
+
+    result = _predictions(
+        ([0.9, 0.1], [0, 0]),  # the first month: best not to contact anyone (not used)
+        ([0.9, 0.8, 0.2, 0.1], [1, 1, 0, 0]),  # profits 0, 45, 90, 85, 80: best 50%
+        ([0.9, 0.8, 0.7, 0.6, 0.5, 0.1], [1, 0, 0, 1, 1, 1]),  # 0, 45, 40, 35, 80, 125, 170
+    )
+    money = {"contact_cost": 1, "offer_cost": 4, "offer_success": 0.5, "customer_value": 100}
+    held_out, _ = pipeline.campaign_tables(result, None, money)
+    chosen = held_out.attrs["chosen"]
+    assert chosen["pct_contacted"] == 50 and chosen["n_contacted"] == 3
+    assert chosen["profit"] == pytest.approx(35.0) and chosen["chosen_on"] == 4
+    assert held_out.attrs["in_sample_best"]["profit"] == pytest.approx(170.0)
+    assert held_out.attrs["in_sample_best"]["pct_contacted"] == 100
+    assert chosen["ci_low"] <= 35.0 <= chosen["ci_high"] and chosen["n_boot"] == 500
+    one, _ = pipeline.campaign_tables(_predictions(([0.9, 0.1], [1, 0])), None, money)
+    assert one.attrs["chosen"] is None and one.attrs["in_sample_best"]["n_contacted"] == 1
+
+
+def test_profit_interval_matches_a_plain_bootstrap_and_is_seeded():
+    from cxkit.churn.evaluate import profit_interval
+
+    rng = np.random.default_rng(3)
+    p = rng.uniform(size=300)
+    y = (rng.uniform(size=300) < p).astype(int)
+    value = rng.uniform(50, 150, size=300)
+    money = dict(contact_cost=1, offer_cost=4, offer_success=0.5, customer_value=value)
+    got = profit_interval(p, y, pct_contacted=20, n_boot=4000, **money)
+    assert got == profit_interval(p, y, pct_contacted=20, n_boot=4000, **money)
+    # a plain bootstrap: resample rows, contact the riskiest 60 of the resample
+    idx = np.random.default_rng(9).integers(0, 300, size=(4000, 300))
+    ranked = np.take_along_axis(idx, np.argsort(-p[idx], axis=1, kind="stable"), axis=1)
+    top = ranked[:, :60]
+    ref = (y[top] * 0.5 * value[top]).sum(axis=1) - 60 * 5
+    lo, hi = np.quantile(ref, [0.025, 0.975])
+    order = np.argsort(-p)[:60]
+    assert got["profit"] == pytest.approx((y[order] * 0.5 * value[order]).sum() - 300)
+    assert got["ci_low"] == pytest.approx(lo, abs=0.1 * (hi - lo))
+    assert got["ci_high"] == pytest.approx(hi, abs=0.1 * (hi - lo))
+    # every contacted customer churns and is worth the same: no uncertainty
+    flat = profit_interval(p, np.ones(300), pct_contacted=10, **{**money, "customer_value": 30})
+    assert flat["ci_low"] == flat["ci_high"] == flat["profit"] == pytest.approx(30 * (15 - 5))
+
+
+def test_remaining_months_on_exponential_lifetimes_match_the_closed_form():
+    from cxkit.churn.pipeline import _MONTH, remaining_months
+    from cxkit.retention import kaplan_meier
+
+    rng = np.random.default_rng(12)
+    n, mean_days = 40_000, 200.0
+    life = rng.exponential(mean_days, n)
+    followed = rng.uniform(0, 700, n)  # staggered signups, observation ends for all on one day
+    table = pd.DataFrame({"duration_days": np.minimum(life, followed), "churned": life < followed})
+    curve = kaplan_meier(table)
+    keep = np.exp(-_MONTH / mean_days)  # memoryless: the same for every tenure
+    for rate in (0.0, 0.1):
+        d = (1 + rate) ** (-1 / 12)
+        truth = sum((keep * d) ** m for m in range(12))
+        got = remaining_months(curve, [0, 30, 200, 400], discount_rate=rate)
+        np.testing.assert_allclose(got, truth, rtol=0.02)
+        # a curve followed for 300 days only: 280 days + 11 months is mostly its extension,
+        # which must keep the churn rate (a flat tail would give about 12)
+        short = kaplan_meier(
+            table.assign(
+                duration_days=np.minimum(life, followed / 2.33), churned=life < followed / 2.33
+            )
+        )
+        tail = remaining_months(short, [280], discount_rate=rate)
+        np.testing.assert_allclose(tail, truth, rtol=0.03)
+    assert got[0] == pytest.approx(
+        sum(curve_s * d**m for m, curve_s in enumerate(np.exp(-_MONTH * np.arange(12) / 200))),
+        rel=0.01,
+    )
+
+
+def test_contact_list_values_each_customer_by_their_own_remaining_value():
+    from cxkit.churn.actions import contact_list
+
+    scores = pd.DataFrame(
+        {
+            "customer_id": list("abc"),
+            "churn_probability": [0.9, 0.6, 0.3],
+            "risk_rank": [1, 2, 3],
+        }
+    )
+    money = {"contact_cost": 1, "offer_cost": 4, "offer_success": 0.5, "customer_value": 30}
+    money["customer_values"] = pd.Series({"a": 10.0, "b": 100.0})  # c: the average, 30
+    # gains by hand: 0.9*0.5*10-5 = -0.5, 0.6*0.5*100-5 = 25, 0.3*0.5*30-5 = -0.5
+    got = contact_list(scores, money)
+    assert got["customer_id"].tolist() == ["b"] and got["expected_gain"].tolist() == [25.0]
+
+
+def test_campaign_plot_marks_the_depth_chosen_on_the_earlier_month():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from cxkit.churn import pipeline, plots
+
+    result = _predictions(
+        ([0.9, 0.8, 0.2, 0.1], [1, 1, 0, 0]),
+        ([0.9, 0.8, 0.7, 0.6, 0.5, 0.1], [1, 0, 0, 1, 1, 1]),
+    )
+    money = {"contact_cost": 1, "offer_cost": 4, "offer_success": 0.5, "customer_value": 100}
+    held_out, _ = pipeline.campaign_tables(result, None, money)
+    ax = plots.plot_campaign_value(held_out)
+    (note,) = ax.texts
+    assert note.get_text().startswith("chosen on the month before: contact 3 (50%)")
+    assert [line.get_xdata()[0] for line in ax.lines[2:]] == [100, 50]

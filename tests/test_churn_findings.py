@@ -95,12 +95,28 @@ def test_sample_scores_campaign_and_overview(sample, fitted):
     money = pipeline.campaign_money(
         sample, base_rate=result.table.loc[result.best_, "base_rate"], horizon="30D"
     )
-    assert money["assumed"] == ["margin_rate", "contact_cost", "offer_cost", "offer_success"]
+    assert money["assumed"] == [
+        "margin_rate",
+        "contact_cost",
+        "offer_cost",
+        "offer_success",
+        "discount_rate",
+    ]
     held_out, today = pipeline.campaign_tables(result, scores, money)
     found = findings.campaign(held_out, today, money, journey=sample)
     words = texts(found)
     assert "assumptions" in words and "kit's defaults" in words
     assert found[1].values["n"] == f"{len(held_out) - 1:,}"
+    chosen = held_out.attrs["chosen"]  # chosen on the month before, scored on the last
+    assert found[1].values["p"] == findings._amount(chosen["profit"], "")
+    assert found[1].values["bp"] == findings._amount(held_out.attrs["best"]["profit"], "")
+    assert "in hindsight" in found[1].plain() and "flatters" in found[1].plain()
+    assert found[1].values["lo"] == findings._amount(chosen["ci_low"], "")
+    if chosen["n_contacted"]:
+        assert "95% interval" in found[1].plain()
+    else:  # with values by tenure, no share paid on the month before: nobody is contacted
+        assert "contacts nobody" in found[1].plain() and chosen["profit"] == 0
+    assert "offer success" in found[1].plain() and found[1].values["os"] == 30
     (sc,) = findings.scores(scores, result, journey=sample)
     assert sc.values["n"] == f"{len(scores):,}" and "leave within 30 days" in sc.plain()
     assert len(tables.score_table(scores)) == 15
@@ -115,7 +131,7 @@ def test_money_from_the_spec_is_used_and_not_called_assumed(sample):
     money = {"currency": "EUR", "margin_rate": 0.5, "contact_cost": 2.0}
     j = with_spec(sample, money=money)
     m = pipeline.campaign_money(j, base_rate=8.0, horizon="30D")
-    assert m["assumed"] == ["offer_cost", "offer_success"]
+    assert m["assumed"] == ["offer_cost", "offer_success", "discount_rate"]
     base = pipeline.campaign_money(sample, base_rate=8.0, horizon="30D")
     assert m["monthly_margin"] == pytest.approx(base["monthly_margin"] * 0.5 / 0.3)
     text, values = findings._assumptions(m)
@@ -362,3 +378,57 @@ def test_top_reason_agrees_with_family_importance():
     assert found.values["reason"] == "overall activity"
     (found,) = findings.scores(table, result)  # without importance nothing to agree with
     assert "reason" not in found.values
+
+
+def test_a_kept_customer_is_worth_their_remaining_margin_given_tenure(sample):
+    from lifelines import KaplanMeierFitter
+
+    from cxkit.churn.pipeline import _MONTH
+    from cxkit.retention import survival_table
+
+    money = pipeline.campaign_money(sample, base_rate=8.0, horizon="30D")
+    assert money["value_rule"] == "tenure" and money["discount_rate"] == 0.1
+    table = survival_table(sample)
+    active = table[~table["churned"]]
+    per = money["customer_values"]
+    assert per.index.tolist() == active["customer_id"].tolist()
+    assert money["customer_value"] == pytest.approx(per.mean())
+    # by hand for the ten newest customers (their next year lies inside the curve): lifelines'
+    # curve at tenure + 0..11 months over the curve at tenure, discounted 10% a year
+    kmf = KaplanMeierFitter().fit(table["duration_days"], table["churned"])
+    new = active.nsmallest(10, "duration_days")
+    t = new["duration_days"].to_numpy()[:, None] + _MONTH * np.arange(12)
+    s = kmf.survival_function_at_times(t.ravel()).to_numpy().reshape(t.shape)
+    months = (s / s[:, :1]) @ (1.1 ** (-np.arange(12) / 12))
+    got = per.loc[new["customer_id"]].to_numpy() / money["monthly_margin"]
+    np.testing.assert_allclose(got, months, rtol=1e-9)
+    undiscounted = pipeline.campaign_money(sample, discount_rate=0)
+    assert undiscounted["customer_value"] > money["customer_value"]
+    with pytest.raises(cxkit.DataError, match="discount_rate"):
+        pipeline.campaign_money(sample, discount_rate=1.5)
+    # values at a past date follow tenure then: one customer, one year earlier
+    cid = active["customer_id"].iloc[0]
+    then = pd.Timestamp(sample.observed_at) - pd.Timedelta("100D")
+    (v,) = pipeline.customer_values(money, [cid], [then])
+    tenure = (then - active["signup_at"].iloc[0]) / pd.Timedelta(days=1)
+    expected = money["monthly_margin"] * pipeline.remaining_months(money["curve"], [tenure])[0]
+    assert v == pytest.approx(expected)
+
+
+def test_without_churn_dates_a_kept_customer_is_valued_at_the_recent_rate(sample):
+    from cxkit.churn import campaign_value
+
+    j = without_churn_dates(sample, activity=["purchase"], inactivity="90D")
+    money = pipeline.campaign_money(j, base_rate=10.0, horizon="30D")
+    assert money["value_rule"] == "constant" and money["customer_values"] is None
+    keep = 0.9 ** (365.25 / 12 / 30) / 1.1 ** (1 / 12)
+    assert money["months_kept"] == pytest.approx(sum(keep**m for m in range(12)))
+    held_out = campaign_value(
+        [0.9, 0.1], [1, 0], contact_cost=1, offer_cost=4, offer_success=0.5, customer_value=100
+    )
+    held_out.attrs.update(chosen=None)
+    (_, cp) = findings.campaign(held_out, None, money, journey=j)
+    words = texts([cp])
+    assert "no churn dates" in words and "the same for every customer" in words
+    assert "ranks who is likely to leave, not whom the offer would change" in words
+    assert cp.values["os"] == 30 and "**30%**" in cp.text.format(**cp.values)

@@ -56,6 +56,8 @@ def write(folder, text, name="cxkit.toml"):
         ({"money": {"offer_cost": -0.5}}, "money.offer_cost"),
         ({"money": {"offer_success": 0}}, "money.offer_success"),
         ({"money": {"offer_success": 1.2}}, "money.offer_success"),
+        ({"money": {"discount_rate": 1.5}}, "money.discount_rate"),
+        ({"money": {"discount_rate": "10%"}}, "money.discount_rate"),
         ({"money": {"margin_rate": 0.3, "margin_column": "m"}}, "money.margin_rate"),
         ({"money": {"price": 3}}, "money.price"),
         ({"timestamps": {"dayfirst": "yes"}}, "timestamps.dayfirst"),

@@ -21,6 +21,7 @@ from .evaluate import (
     driver_importance,
     drivers_in_words,
     gains_table,
+    profit_interval,
     score,
 )
 from .models import ModelComparison, compare_models
@@ -39,4 +40,5 @@ __all__ = [
     "drivers_in_words",
     "score",
     "campaign_value",
+    "profit_interval",
 ]

@@ -13,14 +13,18 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 __all__ = ["contact_list"]
 
 
 def contact_list(scores, money):
-    """The customers worth contacting now: the riskiest, down to the depth that maximises the
-    expected profit of the campaign (:func:`cxkit.campaign_value` on today's scores).
+    """The customers worth contacting now: everyone whose expected gain is positive, riskiest
+    first. With one value for every customer this is the riskiest down to the depth that
+    maximises the campaign's expected profit (:func:`cxkit.campaign_value` on today's scores);
+    with a value per customer (by tenure) a risky customer with little left to lose may be
+    left out while a less risky, more valuable one is kept.
 
     Parameters
     ----------
@@ -28,7 +32,8 @@ def contact_list(scores, money):
         :func:`cxkit.score`'s result (riskiest first, with ``reason_*`` columns).
     money : dict
         :func:`cxkit.churn.pipeline.campaign_money`'s result: ``contact_cost``, ``offer_cost``,
-        ``offer_success``, ``customer_value`` and ``currency``.
+        ``offer_success``, ``customer_value`` and ``currency``; ``customer_values`` (per
+        customer id, by tenure) when it has them.
 
     Returns
     -------
@@ -38,16 +43,17 @@ def contact_list(scores, money):
         a kept customer − cost of contact and offer, in ``currency``), the reasons, and
         ``currency``. Empty (same columns) when no depth is expected to pay.
     """
-    from .evaluate import campaign_value
+    from .pipeline import today_values
 
     costs = {k: float(money[k]) for k in ("contact_cost", "offer_cost", "offer_success")}
-    value = float(money["customer_value"])
     ranked = scores.sort_values("risk_rank", kind="stable")
-    plan = campaign_value(ranked, customer_value=value, **costs)
-    depth = int(plan.attrs["best"]["n_contacted"])
-    top = ranked.head(depth)
-    p = top["churn_probability"].to_numpy(float)
-    gain = p * costs["offer_success"] * value - costs["contact_cost"] - costs["offer_cost"]
+    values = np.broadcast_to(today_values(ranked, money), (len(ranked),))
+    p_all = ranked["churn_probability"].to_numpy(float)
+    gain_all = (
+        p_all * costs["offer_success"] * values - costs["contact_cost"] - costs["offer_cost"]
+    )
+    pays = gain_all > 0
+    top, p, gain = ranked[pays], p_all[pays], gain_all[pays]
     reasons = [c for c in ranked.columns if c.startswith("reason_")]
     out = pd.DataFrame(
         {

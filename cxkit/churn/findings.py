@@ -490,24 +490,82 @@ def campaign(held_out, today, money, *, journey=None):
         return [not_applicable(key, _NO_MODEL)]
     cur = money["currency"]
     out = [Finding("churn.money", *_assumptions(money))]
-    b = held_out.attrs["best"]
-    out.append(
-        Finding(
-            key,
-            "A customer kept is worth about **{v}** ({m:.1f} expected months over the next year "
-            "× {mm} margin a month). On the last month we could check (**{n}** customers), "
-            "contacting the riskiest **{k}** ({pct}) would have earned **{p}** net.",
-            {
-                "v": _amount(money["customer_value"], cur),
-                "m": money["months_kept"],
-                "mm": _amount(money["monthly_margin"], cur),
-                "n": count_text(len(held_out) - 1),
-                "k": count_text(b["n_contacted"]),
-                "pct": pct_text(b["pct_contacted"]),
-                "p": _amount(b["profit"], cur),
-            },
+    b = held_out.attrs.get("in_sample_best") or held_out.attrs["best"]
+    chosen = held_out.attrs.get("chosen")
+    values = {
+        "v": _amount(money["customer_value"], cur),
+        "m": money["months_kept"],
+        "mm": _amount(money["monthly_margin"], cur),
+        "dr": 100 * float(money.get("discount_rate") or 0),
+        "n": count_text(len(held_out) - 1),
+        "bk": count_text(b["n_contacted"]),
+        "bpct": pct_text(b["pct_contacted"]),
+        "bp": _amount(b["profit"], cur),
+        "os": 100 * float(money["offer_success"]),
+    }
+    if money.get("value_rule") == "tenure":
+        text = (
+            "A customer kept is worth the margin they would still bring in over the next 12 "
+            "months given how long they have already stayed (read from the retention curve of "
+            "all customers), discounted at {dr:.0f}% a year: about **{v}** for today's average "
+            "active customer ({m:.1f} expected months × {mm} margin a month). The campaign "
+            "below values each customer by their own tenure. "
         )
+    else:
+        text = (
+            "A customer kept is worth about **{v}** ({m:.1f} expected months over the next 12 × "
+            "{mm} margin a month, discounted at {dr:.0f}% a year). The data has no churn dates, "
+            "so how long a customer has already stayed cannot be used: the months assume the "
+            "recent churn rate holds, the same for every customer. "
+        )
+    if chosen is not None:
+        values.update(
+            k=count_text(chosen["n_contacted"]),
+            pct=pct_text(chosen["pct_contacted"]),
+            p=_amount(chosen["profit"], cur),
+            n0=count_text(chosen["chosen_on"]),
+            lo=_amount(chosen["ci_low"], cur),
+            hi=_amount(chosen["ci_high"], cur),
+        )
+    if chosen is not None and chosen["n_contacted"] == 0:
+        text += (
+            "On the month before the last one we could check ({n0} customers) no share of the "
+            "riskiest customers paid for the offer, so the campaign chosen there contacts nobody "
+            "and earns nothing on the last month (**{n}** customers). For comparison, the best "
+            "share picked in hindsight on the last month itself, {bpct} ({bk} contacted), would "
+            "have earned {bp}: "
+            "chosen on the same outcomes it is scored on, that figure flatters the campaign."
+        )
+    elif chosen is not None:
+        text += (
+            "Contacting the riskiest **{pct}** of customers paid best on the month before the "
+            "last one we could check ({n0} customers); on the last month (**{n}** customers) "
+            "that share (**{k}** contacted) earned **{p}** net (95% interval {lo} to {hi}, "
+            "from resampling that month's customers)"
+        )
+        if chosen["ci_low"] <= 0 <= chosen["ci_high"]:
+            text += ": the interval includes zero, so the campaign may well not pay"
+        text += (
+            ". For comparison, the best share picked in hindsight on the last month itself, "
+            "{bpct} ({bk} contacted), would have earned {bp}: chosen on the same outcomes it is "
+            "scored on, that figure flatters the campaign."
+        )
+    else:
+        values.update(k=values["bk"], pct=values["bpct"], p=values["bp"])
+        text += (
+            "Only one month could be checked, so the depth is the best in hindsight on that "
+            "month (**{n}** customers): contacting the riskiest **{k}** ({pct}) would have "
+            "earned **{p}** net, a figure that flatters the campaign because it is chosen on "
+            "the outcomes it is scored on."
+        )
+    text += (
+        " These profits rest on an assumption: the model ranks who is likely to leave, not "
+        "whom the offer would change, and the offer is assumed to keep **{os:.0f}%** of the "
+        "contacted customers who would otherwise have left (the offer success). Customers who "
+        "would have stayed anyway gain nothing from it; only a test with a held-back group can "
+        "measure what the offer really does."
     )
+    out.append(Finding(key, text, values))
     if today is not None:
         bt = today.attrs["best"]
         if bt["n_contacted"] > 0:

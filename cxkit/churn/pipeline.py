@@ -20,6 +20,7 @@ from .._format import count_text, duration_text
 from ..data import DataError
 from ..data.profile import signup_attributes
 from .labels import label_settings, rows_and_labels
+from .reduce import _bad
 
 __all__ = [
     "MIN_CHURNERS",
@@ -29,9 +30,12 @@ __all__ = [
     "fit",
     "score_today",
     "campaign_money",
+    "remaining_months",
     "recent_churn",
     "MONEY_DEFAULTS",
     "campaign_tables",
+    "customer_values",
+    "today_values",
 ]
 
 #: A model is fitted only with at least this many churners and as many who stayed (labelled).
@@ -44,7 +48,16 @@ MONEY_DEFAULTS = {
     "contact_cost": 1.0,
     "offer_cost": 5.0,
     "offer_success": 0.3,
+    "discount_rate": 0.1,
 }
+
+#: Months ahead over which a kept customer's margin is counted.
+VALUE_MONTHS = 12
+
+#: The retention curve is trusted while at least this many customers (and 5% of them) are still
+#: followed; past that it is extended with the churn rate of its last trusted 180 days.
+_MIN_AT_RISK = 50
+_TAIL_DAYS = 180.0
 
 _MONTH = 365.25 / 12
 
@@ -189,21 +202,91 @@ def _monthly_margin(journey, margin_rate, column):
     return rate * total / people / (90 / _MONTH)
 
 
+def remaining_months(curve, tenure_days, *, months=VALUE_MONTHS, discount_rate=0.1):
+    """Expected (discounted) months a customer stays within the next ``months``, given that they
+    have stayed ``tenure_days`` so far: Σ_{m=0}^{months-1} S(t + m) / S(t) × d^m, with S the
+    retention curve, m in months and d = (1 + ``discount_rate``)^(-1/12) a month.
+
+    Parameters
+    ----------
+    curve : DataFrame
+        :func:`cxkit.kaplan_meier` (one curve): ``time`` (days), ``survival``, ``at_risk``.
+        Where fewer than 50 customers (or 5%) are still followed it is extended with the
+        constant churn rate of its last 180 trusted days (a flat tail would promise that the
+        oldest customers never leave).
+    tenure_days : array-like
+        Days each customer has already stayed.
+    months : int
+        Months ahead counted (12).
+    discount_rate : float
+        Yearly rate at which later margin counts less (0.1 is 10% a year).
+
+    Returns
+    -------
+    ndarray
+        Expected months per customer, between 1 and ``months`` (the current month counts).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> flat = pd.DataFrame({"time": [0.0], "survival": [1.0], "at_risk": [100]})
+    >>> float(remaining_months(flat, [30], discount_rate=0)[0])
+    12.0
+    """
+    time = curve["time"].to_numpy(float)
+    surv = curve["survival"].to_numpy(float)
+    at_risk = curve["at_risk"].to_numpy()
+    trusted = at_risk >= max(_MIN_AT_RISK, 0.05 * at_risk[0])
+    end = time[trusted].max() if trusted.any() else time[0]
+
+    def s_at(t):
+        i = np.searchsorted(time, np.minimum(t, end), side="right") - 1
+        return surv[np.clip(i, 0, len(surv) - 1)]
+
+    s_end, s_before = s_at(np.array(end)), s_at(np.array(max(end - _TAIL_DAYS, 0.0)))
+    hazard = 0.0
+    if end > 0 and s_end > 0 and s_before > 0:
+        hazard = -np.log(s_end / s_before) / min(_TAIL_DAYS, end)
+    t = np.asarray(tenure_days, dtype=float).reshape(-1, 1) + _MONTH * np.arange(months)
+    s = s_at(t) * np.exp(-hazard * np.clip(t - end, 0, None))
+    ratio = np.divide(s, s[:, :1], out=np.zeros_like(s), where=s[:, :1] > 0)
+    ratio[:, 0] = 1.0
+    discount = (1 + float(discount_rate)) ** (-np.arange(months) / 12)
+    return ratio @ discount
+
+
+def _value_curve(journey):
+    """The Kaplan–Meier curve of the journey's customers and their survival table, or None
+    without churn dates (non-contractual data)."""
+    from ..retention import kaplan_meier, survival_table
+
+    churned = journey.customers.get("churned_at")
+    if journey.business_model != "contractual" or churned is None or churned.isna().all():
+        return None
+    table = survival_table(journey)
+    return kaplan_meier(table), table
+
+
 def campaign_money(journey, *, base_rate=None, horizon=None, **given):
     """The money of a retention campaign: the spec's ``[money]``, the keywords given (they win),
     the kit's assumed defaults elsewhere; and the value of a customer kept.
 
     A kept customer is worth their monthly margin (revenue of the last 90 days per active
     customer × ``margin_rate``, or a ``margin_column`` of events) times the months they are
-    expected to stay over the next year, assuming the churn rate ``base_rate`` (% per
-    ``horizon``) stays as it was.
+    expected to stay over the next 12, discounted at ``discount_rate`` a year. With churn dates
+    the months depend on how long each customer has already stayed
+    (:func:`remaining_months` on the Kaplan–Meier curve: ``value_rule == "tenure"``);
+    without them (non-contractual data) the churn rate ``base_rate`` (% per ``horizon``) is
+    assumed to stay as it was, the same for everyone (``value_rule == "constant"``).
 
     Returns
     -------
     dict
         ``currency``, ``margin_rate``, ``contact_cost``, ``offer_cost``, ``offer_success``,
-        ``assumed`` (the keys taken from the defaults), ``monthly_margin``, ``months_kept``
-        and ``customer_value`` (None when the events carry no revenue).
+        ``discount_rate``, ``assumed`` (the keys taken from the defaults), ``monthly_margin``,
+        ``months_kept`` and ``customer_value`` (the average over today's active customers;
+        None when the events carry no revenue), ``value_rule``, ``customer_values`` (per
+        active customer id, or None) and ``curve`` (to value customers at other dates).
     """
     spec = dict(journey.spec.money or {})
     out, assumed = {}, []
@@ -220,19 +303,56 @@ def campaign_money(journey, *, base_rate=None, horizon=None, **given):
     if column is not None and "margin_rate" in assumed:
         assumed.remove("margin_rate")
     monthly = _monthly_margin(journey, float(out["margin_rate"]), column)
-    months = None
-    if monthly is not None and base_rate is not None and horizon is not None:
+    rate = out["discount_rate"]
+    if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate <= 1:
+        raise _bad(
+            "campaign_money()", "discount_rate", "a number from 0 to 1 a year (0.1 is 10%)", [rate]
+        )
+    rate = float(rate)
+    months, rule, per_customer, curve, signup = None, None, None, None, None
+    found = _value_curve(journey) if monthly is not None else None
+    if found is not None:
+        curve, table = found
+        active = table[~table["churned"].astype(bool)]
+        if len(active):
+            kept = remaining_months(curve, active["duration_days"], discount_rate=rate)
+            per_customer = pd.Series(
+                monthly * kept, index=active["customer_id"].to_numpy(), name="customer_value"
+            )
+            months, rule = float(kept.mean()), "tenure"
+            signup = table.set_index("customer_id")["signup_at"]
+    if rule is None and monthly is not None and base_rate is not None and horizon is not None:
         h_days = pd.Timedelta(horizon) / pd.Timedelta(days=1)
         keep = (1 - min(max(base_rate / 100, 0.0), 1.0)) ** (_MONTH / h_days)
-        months = float(sum(keep**m for m in range(12)))
+        discount = (1 + rate) ** (-1 / 12)
+        months = float(sum((keep * discount) ** m for m in range(VALUE_MONTHS)))
+        rule = "constant"
     out.update(
         assumed=assumed,
         margin_column=column,
         monthly_margin=monthly,
         months_kept=months,
         customer_value=None if months is None else monthly * months,
+        value_rule=rule,
+        customer_values=per_customer,
+        curve=curve if rule == "tenure" else None,
+        signup_at=signup,
     )
     return out
+
+
+def customer_values(money, customer_ids, at):
+    """Value of keeping each customer (``customer_ids``) as of ``at`` (one date, or one per
+    customer): by their tenure then under the ``"tenure"`` rule, else ``customer_value``."""
+    n = len(customer_ids)
+    if money.get("value_rule") != "tenure":
+        return np.full(n, float(money["customer_value"]))
+    signup = pd.DatetimeIndex(money["signup_at"].reindex(pd.Index(customer_ids)))
+    at = pd.DatetimeIndex([at] * n if np.ndim(at) == 0 else at)
+    tenure = (at - signup) / pd.Timedelta(days=1)
+    tenure = np.clip(np.nan_to_num(np.asarray(tenure, float)), 0, None)
+    kept = remaining_months(money["curve"], tenure, discount_rate=float(money["discount_rate"]))
+    return float(money["monthly_margin"]) * kept
 
 
 def recent_churn(journey):
@@ -262,23 +382,76 @@ def recent_churn(journey):
     }
 
 
-def campaign_tables(result, scores, money):
+def campaign_tables(result, scores, money, *, n_boot=500, random_state=0):
     """:func:`~cxkit.campaign_value` on the last month the model was tested on (realised) and on
-    today's ``scores`` (expected); ``(None, None)`` without a model or a customer value."""
-    from .evaluate import campaign_value
+    today's ``scores`` (expected); ``(None, None)`` without a model or a customer value.
+
+    The depth is chosen out of sample: the share of customers (% contacted, riskiest first) that
+    earns most on the second-to-last tested month is applied to the last one, and its realised
+    profit there is ``.attrs["chosen"]`` of the first table (``pct_contacted``, ``n_contacted``,
+    ``profit``, ``chosen_on``: customers of the month it was chosen on). ``.attrs["best"]`` stays
+    the best depth in hindsight on the last month itself (``in_sample_best`` too): optimistic,
+    for comparison only. With a single tested month ``chosen`` is None. ``chosen`` also holds a
+    bootstrap interval of the realised profit (``ci_low``, ``ci_high``, 95%, ``n_boot``
+    resamples of the last month's customers, seeded by ``random_state``;
+    :func:`~cxkit.churn.evaluate.profit_interval`).
+    """
+    from .evaluate import campaign_value, profit_interval
 
     if result is None or money is None or money.get("customer_value") is None:
         return None, None
     costs = {k: float(money[k]) for k in ("contact_cost", "offer_cost", "offer_success")}
     pr = result.predictions_
-    last = pr[pr["fold"] == pr["fold"].max()]
-    held_out = campaign_value(
-        last[f"p_{result.best_}"],
-        last["churned"],
-        customer_value=money["customer_value"],
-        **costs,
-    )
+    col = f"p_{result.best_}"
+    folds = np.sort(pr["fold"].unique())
+
+    def value_of(rows):
+        if money.get("value_rule") != "tenure" or "cutoff" not in (rows.index.names or []):
+            return money["customer_value"]
+        ids = rows.index.get_level_values("customer_id")
+        return customer_values(money, ids, rows.index.get_level_values("cutoff"))
+
+    def realised(rows):
+        return campaign_value(rows[col], rows["churned"], customer_value=value_of(rows), **costs)
+
+    last = pr[pr["fold"] == folds[-1]]
+    held_out = realised(last)
+    chosen = None
+    if len(folds) >= 2:
+        earlier = realised(pr[pr["fold"] == folds[-2]])
+        share = earlier.attrs["best"]["pct_contacted"]
+        n = len(held_out) - 1
+        k = int(round(share / 100 * n))
+        chosen = {
+            "pct_contacted": 100 * k / n,
+            "n_contacted": k,
+            "profit": float(held_out["profit"].iloc[k]),
+            "chosen_pct": float(share),
+            "chosen_on": len(earlier) - 1,
+        }
+        ci = profit_interval(
+            last[col],
+            last["churned"],
+            pct_contacted=chosen["pct_contacted"],
+            customer_value=value_of(last),
+            n_boot=n_boot,
+            random_state=random_state,
+            **costs,
+        )
+        chosen.update(ci_low=ci["ci_low"], ci_high=ci["ci_high"], n_boot=ci["n_boot"])
+    held_out.attrs["chosen"] = chosen
+    held_out.attrs["in_sample_best"] = dict(held_out.attrs["best"])
     today = None
     if scores is not None and len(scores):
-        today = campaign_value(scores, customer_value=money["customer_value"], **costs)
+        today = campaign_value(scores, customer_value=today_values(scores, money), **costs)
     return held_out, today
+
+
+def today_values(scores, money):
+    """Value of keeping each scored customer today (``money["customer_values"]`` by
+    ``customer_id``, the average ``customer_value`` for anyone it lacks)."""
+    per = money.get("customer_values")
+    if per is None or "customer_id" not in getattr(scores, "columns", ()):
+        return float(money["customer_value"])
+    got = per.reindex(pd.Index(scores["customer_id"])).to_numpy(float)
+    return np.where(np.isnan(got), float(money["customer_value"]), got)

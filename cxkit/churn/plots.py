@@ -208,16 +208,25 @@ def plot_importance(data, *, by=None, ax=None, top=12, **kwargs):
 def plot_campaign_value(data, *, by=None, ax=None, **kwargs):
     """Expected profit of a retention campaign by how many of the riskiest are contacted.
 
-    ``data`` is a :func:`cxkit.campaign_value` table; the best depth is marked.
+    ``data`` is a :func:`cxkit.campaign_value` table; the best depth is marked (the depth
+    chosen on an earlier month, when :func:`cxkit.churn.pipeline.campaign_tables` made it).
     """
     ax = get_ax(ax)
     ax.plot(data["pct_contacted"], data["profit"], color=GOOD, **kwargs)
     ax.axhline(0, color=BAD, lw=0.8)
     best = data.attrs.get("best")
+    chosen = data.attrs.get("chosen")
+    if chosen:  # chosen on an earlier month: the honest mark; the hindsight best only faintly
+        if best:
+            ax.axvline(best["pct_contacted"], color=NEUTRAL, ls=":", lw=0.8)
+        best = {**chosen}
+        label = "chosen on the month before"
+    else:
+        label = "best"
     if best:
         ax.axvline(best["pct_contacted"], color=NEUTRAL, ls="--")
         ax.annotate(
-            f"best: contact {best['n_contacted']:,} "
+            f"{label}: contact {best['n_contacted']:,} "
             f"({best['pct_contacted']:.0f}%), profit {best['profit']:,.0f}",
             xy=(best["pct_contacted"], best["profit"]),
             xytext=(5 if best["pct_contacted"] < 50 else -5, 5),

@@ -42,6 +42,7 @@ A full example (every key optional)::
     contact_cost = 1.0
     offer_cost = 10.0
     offer_success = 0.1
+    discount_rate = 0.1                            # a year: later margin of a kept customer
 
     [labels]
     page_view = "Visited the site"
@@ -101,7 +102,7 @@ class Spec:
         The events that count as activity (None: every event).
     money : dict
         ``currency``, ``margin_rate`` or ``margin_column``, ``contact_cost``, ``offer_cost``,
-        ``offer_success``.
+        ``offer_success``, ``discount_rate`` (a year, for the value of a kept customer).
     observed_at : str or None
     labels : dict
         Event name -> words shown to readers.
@@ -345,7 +346,7 @@ def _funnel(funnel, source, prefix="funnel."):
 
 def _money(money, source):
     keys = ("currency", "margin_rate", "margin_column", "contact_cost", "offer_cost")
-    _known(money, (*keys, "offer_success"), source, "money.")
+    _known(money, (*keys, "offer_success", "discount_rate"), source, "money.")
     for key in ("currency", "margin_column"):
         if key in money and not isinstance(money[key], str):
             _bad(source, f"money.{key}", "words in quotes", money[key])
@@ -356,6 +357,7 @@ def _money(money, source):
         "contact_cost": (lambda x: x >= 0, "a number of zero or more"),
         "offer_cost": (lambda x: x >= 0, "a number of zero or more"),
         "offer_success": (lambda x: 0 < x <= 1, "a number above 0 and at most 1 (0.1 is 10%)"),
+        "discount_rate": (lambda x: 0 <= x <= 1, "a number from 0 to 1 a year (0.1 is 10%)"),
     }
     for key, (ok, expected) in checks.items():
         if key not in money:
