@@ -432,3 +432,17 @@ def test_without_churn_dates_a_kept_customer_is_valued_at_the_recent_rate(sample
     assert "no churn dates" in words and "the same for every customer" in words
     assert "ranks who is likely to leave, not whom the offer would change" in words
     assert cp.values["os"] == 30 and "**30%**" in cp.text.format(**cp.values)
+
+
+def test_snapshot_table_counts_have_thousands_separators(sample):
+    import warnings
+
+    from cxkit.churn import tables
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        X, _ = cxkit.churn_dataset(sample, "MS")
+    t = tables.cutoff_table(X)
+    per = pd.DataFrame(X.attrs["per_cutoff"])
+    assert t["Not signed up yet"].iloc[0] == f"{int(per['not_signed_up_yet'][0]):,}"
+    assert "," in t["Not signed up yet"].iloc[0]  # 2,464 people, not 2464

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .._format import UNKNOWN
+from .._format import UNKNOWN, count_text
 
 __all__ = [
     "contact_table",
@@ -33,9 +33,9 @@ def cutoff_table(X):
     return pd.DataFrame(
         {
             "Snapshot": pd.to_datetime(per["cutoff"]).dt.date,
-            "Active customers": per["rows"],
-            "Not signed up yet": per["not_signed_up_yet"],
-            "Already lost": per["churned_before"],
+            "Active customers": per["rows"].map(count_text),
+            "Not signed up yet": per["not_signed_up_yet"].map(count_text),
+            "Already lost": per["churned_before"].map(count_text),
             "Churned in the horizon (%)": churn,
         }
     ).set_index("Snapshot")
