@@ -1,4 +1,4 @@
-"""Checks of common arguments at the boundary: durations and moments in time."""
+"""Checks of common arguments at the boundary: durations, moments in time, finite numbers."""
 
 from __future__ import annotations
 
@@ -134,3 +134,31 @@ def jsonable(value):
     if isinstance(value, (str, int, float, bool)) or value is None:
         return value
     return str(value)
+
+
+def infinite_values(frame, columns):
+    """The numeric ``columns`` of ``frame`` holding infinite values, as DataError problems
+    (column, how many rows, up to five row labels); categorical and text columns are skipped.
+
+    >>> import numpy as np, pandas as pd
+    >>> infinite_values(pd.DataFrame({"r": [1.0, np.inf]}), ["r"])[0]["rows"]
+    1
+    """
+    import numpy as np
+
+    problems = []
+    for c in columns:
+        s = frame[c]
+        if isinstance(s.dtype, pd.CategoricalDtype) or not pd.api.types.is_numeric_dtype(s):
+            continue
+        bad = np.isinf(s.to_numpy(dtype=float, na_value=np.nan))
+        if bad.any():
+            problems.append(
+                {
+                    "column": c,
+                    "expected": "finite numbers; some are infinite",
+                    "rows": int(bad.sum()),
+                    "examples": [str(i) for i in frame.index[bad][:5]],
+                }
+            )
+    return problems

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .._args import duration, jsonable
+from .._args import duration, infinite_values, jsonable
 from ..data import DataError
 from .reduce import _DAY, _bad
 
@@ -197,21 +197,7 @@ def _prepare(X, source):
 def _check_finite(X, source):
     """Refuse infinite numbers (a ratio divided by zero) before scikit-learn sees them: one
     DataError naming each column, how many rows and up to five row labels."""
-    problems = []
-    for c in X.columns:
-        s = X[c]
-        if isinstance(s.dtype, pd.CategoricalDtype) or not pd.api.types.is_numeric_dtype(s):
-            continue
-        bad = np.isinf(s.to_numpy(dtype=float, na_value=np.nan))
-        if bad.any():
-            problems.append(
-                {
-                    "column": c,
-                    "expected": "finite numbers; some are infinite",
-                    "rows": int(bad.sum()),
-                    "examples": [str(i) for i in X.index[bad][:5]],
-                }
-            )
+    problems = infinite_values(X, X.columns)
     if problems:
         raise DataError(
             source,

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from .._args import infinite_values
 from .._stats import adjust_pvalues
 from ..data import SIGNUP_ATTRIBUTES, DataError
 from .checks import (
@@ -86,21 +87,7 @@ class CoxResult:
 
 def _check_finite_covariates(table, covariates, where):
     """Infinite numbers reach lifelines as a bare error; name the column and rows instead."""
-    problems = []
-    for name in covariates:
-        col = table[name]
-        if isinstance(col.dtype, pd.CategoricalDtype) or not pd.api.types.is_numeric_dtype(col):
-            continue
-        bad = np.isinf(col.to_numpy(dtype=float, na_value=np.nan))
-        if bad.any():
-            problems.append(
-                {
-                    "column": name,
-                    "expected": "finite numbers; some are infinite",
-                    "rows": int(bad.sum()),
-                    "examples": [str(i) for i in table.index[bad][:5]],
-                }
-            )
+    problems = infinite_values(table, covariates)
     if problems:
         raise DataError(
             f"{where}(covariates=...)",
