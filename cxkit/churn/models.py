@@ -289,7 +289,25 @@ def _signed_log(a):
 SKEW_LOG = 1.0
 
 
-class _SkewedLog:
+class _NoParams:
+    """What scikit-learn asks of a transformer without parameters (cloned, put in a
+    ColumnTransformer); sklearn's own mixins are not used so that importing this module
+    does not import scikit-learn."""
+
+    def fit_transform(self, X, y=None):
+        return self.fit(X, y).transform(X)
+
+    def get_params(self, deep=True):
+        return {}
+
+    def set_params(self, **params):
+        return self
+
+    def set_output(self, *, transform=None):
+        return self
+
+
+class _SkewedLog(_NoParams):
     """Signed log, ``sign(x)·log(1 + |x|)``, of the columns whose training skewness exceeds
     :data:`SKEW_LOG` (long-tailed counts and spend); the others pass unchanged, to be
     standardized. A log on every column bent linear effects (a per-call risk, a signed
@@ -312,23 +330,11 @@ class _SkewedLog:
             a[:, self.log_] = _signed_log(a[:, self.log_])
         return a
 
-    def fit_transform(self, X, y=None):
-        return self.fit(X, y).transform(X)
-
     def get_feature_names_out(self, input_features=None):
         return np.asarray(input_features, dtype=object)
 
-    def get_params(self, deep=True):
-        return {}
 
-    def set_params(self, **params):
-        return self
-
-    def set_output(self, *, transform=None):
-        return self
-
-
-class _CategoryCodes:
+class _CategoryCodes(_NoParams):
     """Pandas categoricals → their integer codes (NaN for missing), for native HGB categories.
     The categories are fixed when the table is prepared, so codes mean the same in every fold."""
 
@@ -343,18 +349,6 @@ class _CategoryCodes:
         )
         out[out < 0] = np.nan
         return out
-
-    def fit_transform(self, X, y=None):
-        return self.transform(X)
-
-    def get_params(self, deep=True):
-        return {}
-
-    def set_params(self, **params):
-        return self
-
-    def set_output(self, *, transform=None):
-        return self
 
 
 def _as_target(y, X, source):
