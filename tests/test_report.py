@@ -429,7 +429,8 @@ def test_index_says_each_thing_once(tmp_path):
         "show(Finding('demo.main', 'Demo main {n}.', {'n': 4}, headline=True),\n"
         "     Finding('demo.again', 'Volumes {n}.', {'n': 3}, headline=True),\n"
         "     Finding('demo.second', 'Demo second {n}.', {'n': 5}, headline=True),\n"
-        "     not_applicable('demo.surveys', 'No survey answers.'))",
+        "     not_applicable('demo.surveys', 'No survey answers.'),\n"
+        "     not_applicable('demo.act', 'Nothing to act on yet. No survey answers.'))",
     )
     cxkit.build_report(cxkit.sample_dir(), tmp_path / "out", notebooks=nbs, progress=False)
     index = (tmp_path / "out" / "index.html").read_text()

@@ -423,6 +423,7 @@ def build_report(
         # exercise solutions are not shown with the code hidden, and define nothing later
         # cells use: not running them saves a model fit (22 s at a million events)
         skip = () if show_code else ("solution", "workshop")
+        kinds = _survey_kinds(journey)  # which survey terms the glossary links
         for n, path in enumerate(paths, 1):
             if progress:
                 print(f"[{n}/{len(paths)}] {path.stem} …", end=" ", flush=True)
@@ -445,7 +446,7 @@ def build_report(
                 show_code=show_code,
                 title=run.title,
                 footer=footer,
-                glossary=_survey_kinds(journey),
+                glossary=kinds,
                 lang=lang,
             )
             runs.append(run)
@@ -514,11 +515,17 @@ def _covered_elsewhere(runs):
     return {_analysis(f) for r in runs if not r.error for f in r.findings if not _is_overview(f)}
 
 
+def _already_said(text, said):
+    """True when the page has said ``text``, or a sentence it repeats ("Nothing to act on
+    yet. <a reason said above>")."""
+    return any(earlier in text for earlier in said)
+
+
 def _unique(findings, said):
     """The findings whose text has not been said yet on the page (``said`` is updated)."""
     out = []
     for f in findings:
-        if f["text"] not in said:
+        if not _already_said(f["text"], said):
             said.add(f["text"])
             out.append(f)
     return out
@@ -544,7 +551,7 @@ def _notebook_section(run, covered, said, lang="en"):
         return not (_is_overview(f) and _analysis(f) in covered)
 
     fresh = [f for f in run.findings if f["applies"] and f["headline"] and own(f)]
-    lead = _unique([f for f in fresh if f["text"] not in said][:1], said)
+    lead = _unique([f for f in fresh if not _already_said(f["text"], said)][:1], said)
     missing = [f for f in run.findings if not f["applies"] and own(f)]
     body = f"<p>{esc(lead[0]['text'])}</p>" if lead else ""
     return f"<section>{link}{body}</section>", missing
@@ -711,9 +718,8 @@ def reader_problems(text, *, context=40):
 
 
 def _survey_kinds(journey):
-    return (
-        set(journey.surveys["survey"].astype(str).str.lower()) if len(journey.surveys) else set()
-    )
+    """The kinds of survey answer the data has ({"nps", "csat"} …), from its distinct values."""
+    return {str(kind).lower() for kind in journey.surveys["survey"].dropna().unique()}
 
 
 def _glossary(journey, lang="en"):
