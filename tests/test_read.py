@@ -193,3 +193,71 @@ def test_real_export_quirks_give_the_careful_result(tmp_path, text):
     else:
         pd.testing.assert_frame_equal(fast, slow)
         assert fast.attrs == slow.attrs  # the notes of what was repaired or inferred too
+
+
+def _many_pieces(n=3000, seed=5):
+    """Events whose text columns have different values in different parts of the file: 300
+    event names (codes wider than 8 bits) and ids first seen late, unsorted."""
+    rng = np.random.default_rng(seed)
+    frame = events(n, seed)
+    frame["event"] = [f"e{int(k):03d}" for k in rng.integers(0, 300, n)]
+    frame["customer_id"] = [f"id{int(k)}" for k in rng.integers(0, 700, n) * np.arange(n) // n]
+    frame["plan"] = rng.choice(["basic", "pro", None], n)  # a column beyond the contract's
+    return frame
+
+
+def _same_but_extras_categorical(got, expected):
+    """The careful path keeps a column beyond the contract's as text; the fast path makes it a
+    categorical (no Python strings): same values."""
+    assert got["plan"].dtype == "category"
+    same = got["plan"].astype(object).where(got["plan"].notna(), None)
+    assert same.equals(expected["plan"].where(expected["plan"].notna(), None))
+    pd.testing.assert_frame_equal(got.drop(columns="plan"), expected.drop(columns="plan"))
+
+
+def test_parquet_is_read_row_group_by_row_group(tmp_path, monkeypatch):
+    import pyarrow.parquet as pq
+
+    frame = _many_pieces()
+    path = tmp_path / "events.parquet"
+    frame.to_parquet(path, index=False, row_group_size=250)  # 12 groups, own dictionaries
+    expected = careful(cxkit.read_events, path)
+    no_pandas_reader(monkeypatch)
+    pieces = []
+    keep = pq.ParquetFile.read_row_group
+
+    def one_group(self, i, *args, **kwargs):
+        piece = keep(self, i, *args, **kwargs)
+        pieces.append(piece.num_rows)
+        return piece
+
+    def whole(self, *args, **kwargs):
+        raise AssertionError("a whole column was read at once")
+
+    monkeypatch.setattr(pq.ParquetFile, "read_row_group", one_group)
+    monkeypatch.setattr(pq.ParquetFile, "read", whole)
+    got = cxkit.read_events(path)
+    _same_but_extras_categorical(got, expected)
+    assert max(pieces) == 250 and sum(pieces) == 2 * len(frame)  # keys, then the rest
+    assert got["event"].cat.codes.dtype == np.int16  # 300 names: as pandas has them
+
+
+def test_csv_is_read_block_by_block(tmp_path, monkeypatch):
+    from cxkit.data import read
+
+    frame = _many_pieces()
+    path = tmp_path / "events.csv.gz"
+    frame.to_csv(path, index=False)
+    expected = careful(cxkit.read_events, path)
+    no_pandas_reader(monkeypatch)
+    monkeypatch.setattr(read, "_CSV_BLOCK", 4096)  # ~60 blocks, each its own dictionaries
+    batches = []
+    keep = read._convert
+    monkeypatch.setattr(
+        read,
+        "_convert",
+        lambda pieces, *a: keep((batches.append(len(b)) or b for b in pieces), *a),
+    )
+    got = cxkit.read_events(path)
+    _same_but_extras_categorical(got, expected)
+    assert len(batches) > 20 and sum(batches) == len(frame)
