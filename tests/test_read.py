@@ -261,3 +261,37 @@ def test_csv_is_read_block_by_block(tmp_path, monkeypatch):
     got = cxkit.read_events(path)
     _same_but_extras_categorical(got, expected)
     assert len(batches) > 20 and sum(batches) == len(frame)
+
+
+def test_decimal_comma_amounts_are_named_with_the_keyword_then_read(tmp_path):
+    path = tmp_path / "events.csv"
+    path.write_text(
+        "customer_id;timestamp;event;value\n"
+        "a;2024-01-01 10:00;purchase;12,50\n"
+        "b;2024-01-02 10:00;purchase;1.234,56\n"
+        "b;2024-01-03 10:00;visit;\n"
+    )
+    with pytest.raises(DataError) as info:
+        cxkit.read_events(path)
+    text = str(info.value)
+    assert str(path) in text and "column 'value'" in text and "decimal comma" in text
+    assert "'12,50'" in text and "'1.234,56'" in text and "decimal=','" in text
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the note: columns separated by semicolons
+        got = cxkit.read_events(path, decimal=",")
+    assert got["value"].tolist()[:2] == [12.5, 1234.56] and np.isnan(got["value"].iloc[2])
+    with pytest.raises(DataError, match=r"column 'decimal'.*',' or '\.'"):
+        cxkit.read_events(path, decimal=";")
+
+
+def test_decimal_comma_in_the_spec_reads_the_folder(tmp_path):
+    (tmp_path / "events.csv").write_text(
+        'customer_id,timestamp,event,value\na,2024-01-01 10:00,purchase,"12,50"\n'
+    )
+    with pytest.raises(DataError, match="decimal=','"):
+        cxkit.read_journey(tmp_path)
+    (tmp_path / "cxkit.toml").write_text('[tables.events]\ndecimal = ","\n')
+    assert cxkit.read_journey(tmp_path).events["value"].tolist() == [12.5]
+    (tmp_path / "cxkit.toml").write_text('[tables.events]\ndecimal = ";"\n')
+    with pytest.raises(DataError, match=r"tables\.events\.decimal"):
+        cxkit.read_journey(tmp_path)

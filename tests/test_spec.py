@@ -265,5 +265,6 @@ def test_the_documented_example_loads_and_readme_matches_the_docstring(tmp_path)
         "customer": "user_id",
         "timestamp": "ts",
         "event": "action",
+        "decimal": ",",
     }
     assert spec.label("page_view") == "Visited the site"

@@ -115,11 +115,12 @@ def _source_name(data):
     return "DataFrame" if isinstance(data, pd.DataFrame) else str(data)
 
 
-def _read_table(data, id_columns=(), *, encoding=None, sep=None):
+def _read_table(data, id_columns=(), *, encoding=None, sep=None, decimal=None):
     """Read a path or DataFrame into a fresh DataFrame (never the caller's object).
 
     CSV files are read in the encoding and with the separator :func:`.sniff.sniff_csv` finds
-    (or the ones given); what it detected is in ``frame.attrs["read_notes"]``."""
+    (or the ones given); what it detected is in ``frame.attrs["read_notes"]``. With
+    ``decimal=","`` numbers are read as 12,50 and 1.234,56 (a point groups thousands)."""
     if isinstance(data, pd.DataFrame):
         return data.copy()
     if data is None:
@@ -150,7 +151,8 @@ def _read_table(data, id_columns=(), *, encoding=None, sep=None):
             raise DataError(path, [{"column": None, **found["problem"]}])
         how = {"encoding": found["encoding"], "sep": found["sep"]}
         dtype = dict.fromkeys(id_columns, str)
-        frame = pd.read_csv(path, dtype=dtype, low_memory=False, **how)
+        numbers = {"decimal": ",", "thousands": "."} if decimal == "," else {}
+        frame = pd.read_csv(path, dtype=dtype, low_memory=False, **how, **numbers)
         _restore_duplicate_headers(frame, path, how)
         frame.attrs["read_notes"] = found["notes"]
         return frame
@@ -697,14 +699,22 @@ def _check_amounts(frame, col, problems, what="numbers (revenue)"):
     num = pd.to_numeric(raw, errors="coerce")
     bad = num.isna().to_numpy() & raw.notna().to_numpy()
     if bad.any():
-        problems.append(
-            {
-                "column": col,
-                "expected": f"{what}; these are not",
-                "rows": int(bad.sum()),
-                "examples": _examples(frame, bad, col),
-            }
-        )
+        problem = {
+            "column": col,
+            "expected": f"{what}; these are not",
+            "rows": int(bad.sum()),
+            "examples": _examples(frame, bad, col),
+        }
+        if _decimal_comma(raw[bad]):
+            problem["expected"] = (
+                f"{what}; these are written with a decimal comma (12,50 for 12.50), "
+                "which is not read unless you say so"
+            )
+            problem["hint"] = (
+                "pass decimal=',' (in cxkit.toml: [tables.<name>] decimal = ','); a point "
+                "then groups thousands (1.234,56)"
+            )
+        problems.append(problem)
     values = num.astype(float).to_numpy()
     huge = ~np.isnan(values) & ~(np.abs(values) <= MAX_AMOUNT)
     if huge.any():
@@ -718,6 +728,26 @@ def _check_amounts(frame, col, problems, what="numbers (revenue)"):
             }
         )
     return num.astype(float)
+
+
+#: A number written with a decimal comma: 12,50 or -1.234,56 (points group thousands).
+_DECIMAL_COMMA = r"^\s*[-+]?(?:\d{1,3}(?:\.\d{3})+|\d+),\d+\s*$"
+
+
+def _decimal_comma(bad):
+    """True when most values that are not numbers are numbers written with a decimal comma."""
+    text = pd.Series(pd.unique(bad.astype(str)), dtype="string")
+    if not len(text):
+        return False
+    return bool(text.str.fullmatch(_DECIMAL_COMMA).fillna(False).mean() >= 0.9)
+
+
+def _check_decimal(source, decimal):
+    if decimal is not None and decimal not in (",", "."):
+        raise DataError(
+            source,
+            [{"column": "decimal", "expected": f"',' or '.'; got {decimal!r}"}],
+        )
 
 
 def _read_notes(frame):
@@ -758,6 +788,7 @@ def read_events(
     timezone=None,
     encoding=None,
     sep=None,
+    decimal=None,
 ):
     """Read the touchpoint log: one row per interaction of a person (prospect or customer).
 
@@ -780,6 +811,9 @@ def read_events(
         How a CSV file is written, when detection is not enough: a byte-order mark and the
         separator (``,``, ``;``, tab, ``|``) are detected; a file that is not UTF-8 needs
         ``encoding=`` (e.g. ``"cp1252"``).
+    decimal : {",", "."}, optional
+        ``","`` reads amounts written with a decimal comma (12,50 and 1.234,56, as many
+        European exports write them); without it such values are an error that says so.
 
     Returns
     -------
@@ -809,11 +843,12 @@ def read_events(
         "session_id": session_id,
     }
     keywords = {"dayfirst": dayfirst, "date_format": date_format, "timezone": timezone}
-    if encoding is None and sep is None:  # Arrow, for clean input; else None
+    _check_decimal(source, decimal)
+    if encoding is None and sep is None and decimal is None:  # Arrow, for clean input
         fast = events_fast(data, mapping, keywords, source)
         if fast is not None:
             return fast
-    frame = _read_table(data, id_columns=[customer], encoding=encoding, sep=sep)
+    frame = _read_table(data, id_columns=[customer], encoding=encoding, sep=sep, decimal=decimal)
     notes = _read_notes(frame)
     frame = _apply_mapping(frame, source, _EVENTS, mapping)
     problems = []
@@ -846,6 +881,7 @@ def read_customers(
     timezone=None,
     encoding=None,
     sep=None,
+    decimal=None,
 ):
     """Read the customers table: one row per person who became a customer.
 
@@ -862,10 +898,13 @@ def read_customers(
     source = _source_name(data)
     mapping = {"customer_id": customer, "signup_at": signup_at, "churned_at": churned_at}
     frame = None
-    if encoding is None and sep is None:
+    _check_decimal(source, decimal)
+    if encoding is None and sep is None and decimal is None:
         frame = read_file(data, id_columns=[customer], timestamp_columns=[signup_at, churned_at])
     if frame is None:  # a DataFrame, or a file Arrow could not read
-        frame = _read_table(data, id_columns=[customer], encoding=encoding, sep=sep)
+        frame = _read_table(
+            data, id_columns=[customer], encoding=encoding, sep=sep, decimal=decimal
+        )
     notes = _read_notes(frame)
     frame = _apply_mapping(frame, source, _CUSTOMERS, mapping)
     problems = []
@@ -939,6 +978,7 @@ def read_surveys(
     timezone=None,
     encoding=None,
     sep=None,
+    decimal=None,
 ):
     """Read survey answers: one row per answer (NPS 0–10, CSAT 1–5, CES 1–7).
 
@@ -962,10 +1002,13 @@ def read_surveys(
         "comment": comment,
     }
     frame = None
-    if encoding is None and sep is None:
+    _check_decimal(source, decimal)
+    if encoding is None and sep is None and decimal is None:
         frame = read_file(data, id_columns=[customer], timestamp_columns=[timestamp])
     if frame is None:  # a DataFrame, or a file Arrow could not read
-        frame = _read_table(data, id_columns=[customer], encoding=encoding, sep=sep)
+        frame = _read_table(
+            data, id_columns=[customer], encoding=encoding, sep=sep, decimal=decimal
+        )
     notes = _read_notes(frame)
     frame = _apply_mapping(frame, source, _SURVEYS, mapping)
     problems = []

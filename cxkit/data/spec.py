@@ -19,6 +19,7 @@ A full example (every key optional)::
     customer_id = "user_id"
     timestamp = "ts"
     event = "action"
+    decimal = ","                                  # 12,50 is 12.50 (also: sep = ";", encoding)
 
     [timestamps]
     dayfirst = true                                # 03/05/2024 is 3 May
@@ -80,8 +81,8 @@ class Spec:
     source : str
         The spec file, or ``"(defaults)"``.
     tables : dict
-        Per table (``events``, ``customers``, ``surveys``): ``file``, ``encoding``, ``sep``
-        and canonical column -> the user's column name.
+        Per table (``events``, ``customers``, ``surveys``): ``file``, ``encoding``, ``sep``,
+        ``decimal`` and canonical column -> the user's column name.
     timestamps : dict
         ``dayfirst``, ``format``, ``timezone``.
     funnel : dict
@@ -161,8 +162,8 @@ class Spec:
 
     def loader_keywords(self, table):
         """The ``[tables.<table>]`` column mapping as keywords of that table's loader
-        (``customer_id = "user_id"`` -> ``customer="user_id"``; ``encoding`` and ``sep`` as
-        they are), ``file`` left out."""
+        (``customer_id = "user_id"`` -> ``customer="user_id"``; ``encoding``, ``sep`` and
+        ``decimal`` as they are), ``file`` left out."""
         mapping = self.tables.get(table, {})
         return {_KEYWORD.get(k, k): v for k, v in mapping.items() if k != "file"}
 
@@ -233,7 +234,7 @@ TABLE_KEYS = {
 }
 _KEYWORD = {"customer_id": "customer"}
 #: Keys of ``[tables.<name>]`` that say how the file is written, not which column is which.
-READ_KEYS = ("encoding", "sep")
+READ_KEYS = ("encoding", "sep", "decimal")
 
 
 def _bad(source, key, expected, got):
@@ -273,6 +274,8 @@ def _tables(raw, source):
                 if key == "sep" and isinstance(column, str) and column:
                     continue  # a tab is all white space
                 _bad(source, f"tables.{name}.{key}", what, column)
+            if key == "decimal" and column not in (",", "."):
+                _bad(source, f"tables.{name}.decimal", "',' (12,50) or '.' (12.50)", column)
         out[name] = {("customer_id" if k == "customer" else k): v for k, v in mapping.items()}
     return out
 
