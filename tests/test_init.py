@@ -185,3 +185,24 @@ def test_profile_of_the_sample_journey(sample):
         "highest": 10,
     }
     assert p["segments"]["events"] == {"channel": 10, "device": 3}
+
+
+@pytest.mark.parametrize("encoding", ["cp1252", "utf-16"])
+def test_init_writes_how_the_file_is_written_and_the_spec_reads_it(tmp_path, encoding):
+    """A European export: not UTF-8, semicolons, amounts with a decimal comma."""
+    frame = _clickstream()
+    frame["device"] = frame["device"].replace({"app": "móvil"})  # not ASCII
+    frame["amount"] = ["1.234,50", "", "12,50", "", "", "", "", "3,00"] * 3
+    text = frame.to_csv(index=False, sep=";")
+    (tmp_path / "events.csv").write_bytes(text.encode(encoding))
+    with pytest.raises(DataError):
+        cxkit.read_journey(tmp_path)  # without the spec: refused, with a hint
+    cxkit.init_spec(tmp_path)
+    written = (tmp_path / "cxkit.toml").read_text()
+    assert f'encoding = "{encoding}"' in written
+    assert 'sep = ";"' in written and 'decimal = ","' in written
+    assert read_spec(tmp_path).tables["events"]["decimal"] == ","
+    j = cxkit.read_journey(tmp_path)
+    assert j.events["value"].sum() == pytest.approx(3 * (1234.5 + 12.5 + 3.0))
+    assert set(j.events["device"].cat.categories) == {"web", "móvil"}
+    assert len(j.events) == len(frame)

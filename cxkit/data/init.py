@@ -207,14 +207,31 @@ def _top(w, p, undecided):
     w.value("skip", [], 'report sections to leave out, e.g. "experience.rfm"', True)
 
 
+#: Why each way of writing a file was guessed (``cxkit init`` says it beside the value).
+_READ_NOTES = {
+    "encoding": "guess: the file is not UTF-8; it reads as this encoding",
+    "sep": "guess: the separator that splits every line alike",
+    "decimal": "guess: amounts are written with a decimal comma (12,50)",
+}
+_SEP_NAMES = {";": "semicolons", "\t": "tabs", "|": "vertical bars"}
+
+
 def _tables(w, p, undecided):
     for name, t in p["tables"].items():
         mapping = p["mapping"].get(name, {})
         unmapped = p["unmapped"].get(name, [])
-        if not mapping and not unmapped:
+        read = t.get("read", {})
+        if not mapping and not unmapped and not read:
             continue
         w.blank()
         w.section(f"tables.{name}", "the kit's column name = the name in your file")
+        for key, value in read.items():
+            note = _READ_NOTES[key]
+            if key == "sep":
+                note = f"guess: columns separated by {_SEP_NAMES.get(value, repr(value))}"
+            if key == "encoding" and value in ("utf-16", "utf-32"):
+                note = "the file starts with the mark of this encoding"
+            w.value(key, value, note)
         for canon, col in mapping.items():
             w.value(canon, col, f"guess: no column {canon}; {col} looks like it")
         present = ", ".join(t["columns"])

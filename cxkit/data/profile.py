@@ -15,6 +15,8 @@ else from the data.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from .contract import SIGNUP_ATTRIBUTES
@@ -287,7 +289,7 @@ def _profile_folder(folder):
 
     from .contract import DataError, _read_table
     from .journey import _table_path, journey_from_folder
-    from .spec import TABLES, Spec, read_spec
+    from .spec import READ_KEYS, TABLES, Spec, read_spec
 
     folder = Path(folder)
     out = {"folder": str(folder), "tables": {}, "mapping": {}, "unmapped": {}, "problem": None}
@@ -299,7 +301,8 @@ def _profile_folder(folder):
     for name in TABLES:
         try:
             path = _table_path(folder, name, spec)
-            how = {k: spec.tables.get(name, {}).get(k) for k in ("encoding", "sep")}
+            how = {k: spec.tables.get(name, {}).get(k) for k in READ_KEYS}
+            how = {**how, **({} if path is None else _how_written(path, how))}
             raw = None if path is None else _read_table(path, **how)
         except DataError as exc:
             out["problem"] = str(exc)
@@ -311,7 +314,13 @@ def _profile_folder(folder):
         given = spec.tables.get(name, {})
         mapping = {**mapping, **{k: v for k, v in given.items() if k != "file"}}
         unmapped = [c for c in unmapped if c not in mapping]
+        if how["decimal"] is None and _decimal_comma_column(raw, mapping, name):
+            how["decimal"] = ","
+            raw = _read_table(path, **how)
+            kinds = {c: column_kind(raw[c]) for c in raw.columns}
+        mapping = {k: v for k, v in mapping.items() if k not in READ_KEYS}
         info = {"file": path.name, "rows": len(raw), "columns": kinds}
+        info["read"] = {k: v for k, v in how.items() if v is not None and v != _PLAIN[k]}
         order = ("timestamp", "signup_at", "churned_at")
         times = [mapping.get(c, c) for c in order if mapping.get(c, c) in raw.columns]
         for col in times:
@@ -337,6 +346,7 @@ def _profile_folder(folder):
         n: {
             **out["mapping"].get(n, {}),
             **({"file": spec.tables[n]["file"]} if "file" in spec.tables.get(n, {}) else {}),
+            **out["tables"][n]["read"],
         }
         for n in out["tables"]
     }
@@ -349,6 +359,42 @@ def _profile_folder(folder):
         out["problem"] = str(exc)
         return _date_ranges(out, pending, spec, firsts, None)
     return _date_ranges(out, pending, spec, firsts, journey)
+
+
+#: How a CSV file is written when nothing is said (the loaders' defaults).
+_PLAIN = {"encoding": "utf-8", "sep": ",", "decimal": "."}
+
+
+def _how_written(path, how):
+    """The encoding and separator :func:`.sniff.sniff_csv` finds for a CSV file, where the spec
+    says nothing: the likely encoding of a file that is not UTF-8 too, so that it can be
+    profiled (``cxkit init`` writes what it used into the spec)."""
+    from .sniff import sniff_csv
+
+    if Path(path).name.lower().endswith((".parquet", ".pq")):
+        return {}
+    found = sniff_csv(path, encoding=how.get("encoding"), sep=how.get("sep"))
+    out = {}
+    if how.get("encoding") is None:
+        encoding = found["likely"] or found["encoding"]
+        if encoding not in ("utf-8", "utf-8-sig"):
+            out["encoding"] = encoding
+    if how.get("sep") is None and found["sep"] != ",":
+        out["sep"] = found["sep"]
+    return out
+
+
+def _decimal_comma_column(raw, mapping, table):
+    """True when the amounts column (events' ``value``) is text written with a decimal comma."""
+    from .contract import _decimal_comma
+
+    if table != "events":
+        return False
+    column = mapping.get("value", "value")
+    if column not in raw.columns or raw[column].dtype != object:
+        return False
+    values = raw[column].dropna()
+    return bool(len(values)) and _decimal_comma(values)
 
 
 def _date_ranges(out, pending, spec, firsts, journey):

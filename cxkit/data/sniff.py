@@ -66,10 +66,13 @@ def sniff_csv(path, *, encoding=None, sep=None):
     -------
     dict
         ``encoding`` and ``sep`` to read with, ``notes`` (plain-language sentences about what
-        was detected, for the loader to report) and ``problem`` (None, or a dict with
-        ``expected`` and ``hint`` when the file cannot be read without a keyword).
+        was detected, for the loader to report), ``problem`` (None, or a dict with
+        ``expected`` and ``hint`` when the file cannot be read without a keyword) and
+        ``likely`` (with a problem: the encoding the file is probably in, for ``cxkit init``
+        to propose; else None).
     """
     out = {"encoding": encoding or "utf-8", "sep": sep or ",", "notes": [], "problem": None}
+    out["likely"] = None
     raw = _head(path)
     if raw is None or not raw:
         return out
@@ -82,7 +85,12 @@ def sniff_csv(path, *, encoding=None, sep=None):
         else:
             problem = _not_utf8(raw)
             if problem is not None:
+                out["likely"] = problem.pop("likely")
                 out["problem"] = problem
+                if sep is None:  # the separator, as the file reads in that encoding
+                    text = _decode(raw, out["likely"])
+                    found = _separator(text, whole=len(raw) < _SAMPLE) if text else None
+                    out["sep"] = found or out["sep"]
                 return out
     text = _decode(raw, out["encoding"])
     if text is None:
@@ -109,6 +117,7 @@ def _not_utf8(raw):
         even_nul = raw[0::2].count(b"\x00") > raw[1::2].count(b"\x00")
         guess = "utf-16-be" if even_nul else "utf-16-le"
         return {
+            "likely": guess,
             "expected": "UTF-8 text; this file looks like UTF-16 without a byte-order mark",
             "hint": f"pass encoding='{guess}' (in cxkit.toml: [tables.<name>] encoding = "
             f"'{guess}'), or export as UTF-8",
@@ -122,6 +131,7 @@ def _not_utf8(raw):
         line = raw.splitlines()[where - 1] if raw.splitlines() else raw
         shown = line.decode(guess, errors="replace").strip()[:80]
         return {
+            "likely": guess,
             "expected": f"UTF-8 text; line {where} has the byte 0x{raw[exc.start]:02x}, which "
             f"is not UTF-8 (read as {_NAMES[guess]} the line is {shown!r})",
             "hint": f"pass encoding='{guess}' (in cxkit.toml: [tables.<name>] encoding = "
