@@ -207,10 +207,15 @@ class _Input:
     (canonical names), one piece at a time; ``names`` are the columns in the input's order;
     ``extras`` columns of a DataFrame kept as they are."""
 
-    def __init__(self, names, pieces, rows=None, extras=None, passes=1):
+    def __init__(self, names, pieces, rows=None, extras=None, passes=1, widths=None):
         self.names, self.pieces, self.rows = names, pieces, rows
         self.extras = extras or {}
-        self.passes = passes  # 2: the sort keys can be read before the other columns
+        self.passes = passes  # 2: columns can be read one at a time (the sort keys first)
+        self.widths = widths or {}
+
+    def width(self, name):
+        """Bytes a row of the column takes once converted (8 when not known)."""
+        return self.widths.get(name, 8)
 
 
 def _events_input(data, mapping):
@@ -270,14 +275,27 @@ def _events_input(data, mapping):
 
         return _Input(new, pieces, rows, extras)
     if path.name.lower().endswith((".parquet", ".pq")):
+        views = _repeated_dictionaries(file, path)
 
         def pieces(columns):
             wanted = [stored_of[c] for c in columns]
+            plain = [c for c in wanted if c not in views]
+            viewed = [c for c in wanted if c in views]
             for group in range(file.num_row_groups):
-                piece = file.read_row_group(group, columns=wanted, use_threads=True)
-                yield piece.rename_columns(columns)
+                piece = file.read_row_group(group, columns=plain, use_threads=True)
+                if viewed:
+                    other = views[viewed[0]].read_row_group(group, columns=viewed)
+                    for name in viewed:
+                        piece = piece.append_column(name, other.column(name))
+                    del other
+                yield piece.select(wanted).rename_columns(columns)
 
-        return _Input(new, pieces, rows, passes=2)
+        widths = {}
+        for field in stored:
+            kind = field.type
+            small = pa.types.is_dictionary(kind) and field.name not in views
+            widths[canon[field.name]] = 1 if small else 8
+        return _Input(new, pieces, rows, passes=2, widths=widths)
 
     def pieces(columns):
         import pyarrow.csv as pacsv
@@ -293,7 +311,42 @@ def _events_input(data, mapping):
 #: Bytes of CSV text per block read. Each block's text is let go once converted; larger
 #: blocks repeat fewer ids across the blocks' dictionaries (unified at the end): at 10M events,
 #: 32 MB blocks read in 4.0 s and unify in 0.55 s, 4 MB blocks in 6.5 s and 1.4 s.
-_CSV_BLOCK = 1 << 25
+_CSV_BLOCK = 1 << 24
+
+
+def _repeated_dictionaries(file, path):
+    """Columns of a Parquet file written from a pandas categorical with many categories (ids),
+    each mapped to a reader that reads them as plain text views.
+
+    pandas writes a categorical's whole dictionary into every row group, and Arrow hashes
+    every value of it again for each row group it reads as a dictionary (10M events, 1.5M
+    ids in 10 row groups: 3.6 s of CPU); read as text views (no hashing, the strings not
+    copied) and encoded per row group, the same column takes 1.7 s. Small dictionaries
+    (event names) are cheaper read as they are."""
+    import json
+
+    import pyarrow.parquet as pq
+
+    meta = file.schema_arrow.metadata or {}
+    try:
+        columns = json.loads(meta.get(b"pandas", b"{}")).get("columns", [])
+    except ValueError:
+        return {}
+    per_group = file.metadata.num_rows / max(file.metadata.num_row_groups, 1)
+    names = [
+        c.get("name")
+        for c in columns
+        if c.get("pandas_type") == "categorical"
+        and (c.get("metadata") or {}).get("num_categories", 0) * 8 > per_group
+        and file.metadata.num_row_groups > 1
+    ]
+    if not names:
+        return {}
+    try:
+        reader = pq.ParquetFile(path, binary_type=pa.binary_view())
+    except (TypeError, pa.ArrowException):  # pyarrow before 19: no text views
+        return {}
+    return {name: reader for name in names if name in file.schema_arrow.names}
 
 
 def _csv_options(path, *, text_columns=(), timestamp_columns=(), number_columns=()):
@@ -375,33 +428,42 @@ def _table_from_frame(frame):
 def _events_frame(found, parse, source):
     names, extras = found.names, found.extras
     arrow = [n for n in names if n not in extras]
-    if found.passes == 2:  # Parquet: the sort keys first, the other columns put in order as
-        # they are converted, so that at most one column exists twice at any time
-        rest = [n for n in arrow if n not in _KEYS]
+    # the sort keys first; the ids' categories (Python strings) are made at the very end, so
+    # that the order is found and the columns put in it while the least is in memory
+    if found.passes == 2:  # Parquet: the other columns read after, one at a time
         columns = _convert(found.pieces(list(_KEYS)), list(_KEYS), found.rows)
     else:
-        rest = []
         columns = _convert(found.pieces(arrow), arrow, found.rows)
     if "customer_id" not in columns or not columns["customer_id"].parts.at:
         raise _StepAside  # no rows: the careful path says the table is empty
-    ids = _categorical(*columns.pop("customer_id").finish(), required=True, text=object)
+    codes, ids = _sorted_codes(*columns.pop("customer_id").finish(), required=True)
     stamps = _checked_timestamps(columns.pop("timestamp").finish(), parse, source)
-    order = _order(ids.codes, stamps, len(ids.categories))
+    order = _order(codes, stamps, len(ids))
     out = {}
-    out["customer_id"] = ids if order is None else ids.take(order)
-    del ids
-    out["timestamp"] = stamps if order is None else stamps.take(order)
+    out["customer_id"] = codes if order is None else _take(codes, order)
+    del codes
+    out["timestamp"] = stamps if order is None else _take(stamps, order)
     del stamps
-    if rest:
-        columns = _convert(found.pieces(rest), rest, found.rows)
-    for name in [n for n in names if n not in _KEYS]:
-        if name in extras:
-            values = extras.pop(name)
-            out[name] = values.copy() if order is None else values.take(order)
-            continue
-        values = columns.pop(name).result()
-        out[name] = values if order is None else values.take(order)
-        del values
+    rest = [n for n in arrow if n not in _KEYS]
+    if found.passes == 2:  # the widest first: each is in memory twice while put in order
+        rest.sort(key=lambda n: found.width(n), reverse=True)
+    for name in rest:
+        if found.passes == 2:
+            columns = _convert(found.pieces([name]), [name], found.rows)
+        column = columns.pop(name)
+        if isinstance(column, _Codes):
+            codes, kept = column.sorted()
+            out[name] = _as_categorical(codes if order is None else _take(codes, order), kept)
+            del codes, kept
+        else:
+            values = column.result()
+            out[name] = values if order is None else _take(values, order)
+            del values
+        del column
+    for name, values in extras.items():
+        out[name] = values.copy() if order is None else values.take(order)
+    del columns, extras
+    out["customer_id"] = _as_categorical(out["customer_id"], ids, text=object)
     frame = pd.DataFrame({name: out.pop(name) for name in names}, copy=False)
     frame.attrs = {"source": source}
     pa.default_memory_pool().release_unused()  # Arrow's allocator keeps freed blocks
@@ -442,6 +504,10 @@ def _is_text(kind):
     return (
         pa.types.is_dictionary(kind) and pa.types.is_string(kind.value_type)
     ) or pa.types.is_string(kind)
+
+
+def _is_view(kind):
+    return getattr(pa.types, "is_string_view", lambda kind: False)(kind)
 
 
 def _chunks(column):
@@ -556,8 +622,9 @@ class _Codes:
             part[lo:hi] = remap[part[lo:hi]]
             k += 1
 
-    def result(self):
-        return _categorical(*self.finish(), required=self.required, exact=self.exact)
+    def sorted(self):
+        """(codes, values): see :func:`_sorted_codes`."""
+        return _sorted_codes(*self.finish(), required=self.required, exact=self.exact)
 
 
 def _chunk_codes(chunk):
@@ -566,7 +633,7 @@ def _chunk_codes(chunk):
     if pa.types.is_dictionary(kind):
         if not pa.types.is_string(kind.value_type):
             raise _StepAside
-    elif pa.types.is_string(kind) or pa.types.is_large_string(kind):
+    elif pa.types.is_string(kind) or pa.types.is_large_string(kind) or _is_view(kind):
         chunk = pc.dictionary_encode(chunk)
     elif pa.types.is_integer(kind):  # integer ids read as text, as the loader does
         chunk = pc.dictionary_encode(pc.cast(chunk, pa.string()))
@@ -577,7 +644,7 @@ def _chunk_codes(chunk):
     if idx.null_count:
         codes = np.where(idx.is_null().to_numpy(zero_copy_only=False), -1, codes)
     values = chunk.dictionary
-    if pa.types.is_large_string(values.type):
+    if pa.types.is_large_string(values.type) or _is_view(values.type):
         values = values.cast(pa.string())
     return codes.astype(np.int32, copy=False), values
 
@@ -689,29 +756,71 @@ def _categorical(codes, values, *, required=False, exact=True, text="string"):
 
     Steps aside when a required column has a missing or blank value, or (``exact``) when a
     value has leading or trailing spaces: the careful path decides what to trim and says so."""
+    codes, kept = _sorted_codes(codes, values, required=required, exact=exact)
+    return _as_categorical(codes, kept, text=text)
+
+
+def _sorted_codes(codes, values, *, required=False, exact=True):
+    """(codes into ``kept``, kept): the values present, sorted; see :func:`_categorical`.
+    The codes are rewritten in place when they can be."""
     if required and (codes < 0).any():
         raise _StepAside
-    present = np.flatnonzero(np.bincount(codes[codes >= 0], minlength=len(values)))
+    present = np.flatnonzero(_seen(codes, len(values)))
     kept = values if len(present) == len(values) else values.take(pa.array(present, pa.int64()))
     if exact and len(kept):
         stripped = pc.utf8_trim_whitespace(kept)
         if not pc.all(pc.equal(stripped, kept)).as_py():
             raise _StepAside
+        del stripped
         if required and pc.any(pc.equal(kept, "")).as_py():
             raise _StepAside
     if _is_sorted(kept):  # a categorical written by pandas: already in order
+        if len(present) == len(values):
+            return codes, kept  # the codes are the categorical's already
         order = np.arange(len(kept))
     else:
         order = pc.array_sort_indices(kept).to_numpy()
         kept = kept.take(pa.array(order))
-    remap = np.full(len(values) + 1, -1, dtype=_code_type(len(present)))  # last: missing
-    remap[present[order]] = np.arange(len(present), dtype=np.int32)
+    remap = np.full(len(values) + 1, -1, dtype=codes.dtype)  # the last slot: missing (-1)
+    remap[present[order]] = np.arange(len(present), dtype=codes.dtype)
+    del order, present
+    if not codes.flags.writeable:
+        codes = codes.copy()
+    for part in _slices(codes):  # -1 wraps to the last slot
+        np.take(remap, part, out=part, mode="wrap")
+    return codes, kept
+
+
+#: Rows per slice where numpy would otherwise make a whole int64 copy of an index array
+#: (fancy indexing and ``take`` convert indices to 64-bit first): 80 MB at 10M rows.
+_SLICE = 1 << 20
+
+
+def _slices(values):
+    return [values[i : i + _SLICE] for i in range(0, len(values), _SLICE)]
+
+
+def _seen(codes, size):
+    """Which of ``size`` values the codes use (-1, missing, is not one)."""
+    seen = np.zeros(size + 1, bool)
+    for part in _slices(codes):
+        seen[part] = True  # -1 marks the last slot
+    return seen[:size]
+
+
+def _take(values, order):
+    """``values.take(order)`` for a numpy array, slice by slice (see ``_SLICE``)."""
+    if not isinstance(values, np.ndarray):
+        return values.take(order)  # pandas arrays (other columns of a DataFrame)
+    out = np.empty(len(order), values.dtype)
+    for i in range(0, len(order), _SLICE):
+        np.take(values, order[i : i + _SLICE], out=out[i : i + _SLICE])
+    return out
+
+
+def _as_categorical(codes, kept, *, text="string"):
     categories = pd.Index(kept.to_numpy(zero_copy_only=False), dtype=text)
-    if len(present) == len(values) and (order == np.arange(len(order))).all():
-        new = codes  # the codes are the categorical's already
-    else:
-        new = remap[codes]
-    return pd.Categorical.from_codes(new, dtype=_dtype(categories), validate=False)
+    return pd.Categorical.from_codes(codes, dtype=_dtype(categories), validate=False)
 
 
 def _dtype(categories):
@@ -780,16 +889,30 @@ def _order(codes, stamps, groups=None):
     distinct codes (default: the largest + 1)."""
     if len(codes) < 2:
         return None
-    same = codes[1:] == codes[:-1]
-    if (codes[1:] >= codes[:-1]).all() and (stamps[1:][same] >= stamps[:-1][same]).all():
-        return None
-    del same
-    groups = int(codes.max()) + 1 if groups is None else groups
     stamps = stamps.view(np.int64)
-    if (stamps[1:] >= stamps[:-1]).all():  # exports are often in time order already
+    if _in_order(codes, stamps):
+        return None
+    groups = int(codes.max()) + 1 if groups is None else groups
+    if _in_order(stamps):  # exports are often in time order already
         return _stable_order(codes, groups)
     by_time = np.argsort(stamps, kind="stable").astype(np.int32)
     return by_time[_stable_order(codes[by_time], groups)]
+
+
+def _in_order(first, then=None):
+    """True when the rows are sorted by ``first`` (then by ``then`` where ``first`` ties),
+    looked at slice by slice (no whole-column temporaries)."""
+    n = len(first)
+    for i in range(0, n - 1, _SLICE):
+        a, b = first[i : i + _SLICE], first[i + 1 : i + 1 + _SLICE]
+        a = a[: len(b)]
+        if (b < a).any():
+            return False
+        if then is not None:
+            x, y = then[i : i + len(b)], then[i + 1 : i + 1 + len(b)]
+            if ((b == a) & (y < x)).any():
+                return False
+    return True
 
 
 def _stable_order(codes, groups=None):
