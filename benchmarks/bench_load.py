@@ -10,7 +10,9 @@ each in a fresh process:
   semantics (every step-1 event an entry, each later step the earliest matching event at or
   after the previous one, within 14 days of the entry; ``ASOF JOIN`` per step);
 * **cxkit, careful path** (``--before``): the loader with its Arrow fast path switched off, as
-  cxkit read files before (one run; it is slow).
+  cxkit read files before (one run; it is slow);
+* **cxkit, baseline** (``--baseline DIR``): the same run with another checkout's code (e.g.
+  ``/work/main`` before a change), interleaved with the others, for before/after in one run.
 
 Prints, per size and format, the best time of ``--repeat`` runs, the ratio cxkit / DuckDB, and
 each run's peak resident memory above the process's memory before reading (Linux VmHWM), also
@@ -19,7 +21,8 @@ agree. Then ``read_events`` on an in-memory DataFrame of raw strings (every colu
 ``pd.read_csv(dtype=str)`` gives), fast path against careful path.
 
 Run: ``make bench`` or ``.venv/bin/python benchmarks/bench_load.py [--sizes 1 3] [--before]``.
-Only one size is in memory at a time; the files go to a temporary folder that is removed.
+Only one size is in memory at a time; the files go to a temporary folder that is removed
+(``--data DIR``: kept in ``DIR/<size>M`` and reused by later runs).
 """
 
 from __future__ import annotations
@@ -149,11 +152,15 @@ def child(engine, path, warm):
     peak = _status("VmHWM")
     out["peak_mb"] = np.nan if peak is None else (peak - before) / 2**20
     out["people"] = [int(p) for p in people]
+    out["load_average"] = os.getloadavg()[0]
     print(json.dumps(out))
 
 
-def run_child(engine, path):
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+def run_child(engine, path, code=None):
+    """One measured run in a fresh process; ``code``: the checkout whose cxkit is used (this
+    one by default)."""
+    code = code or str(Path(__file__).resolve().parents[1])
+    env = {**os.environ, "PYTHONPATH": code}
     warm = path.with_name("warm" + path.name[len(path.stem.split(".")[0]) :])
     cmd = [sys.executable, __file__, "--child", engine, str(path), str(warm)]
     done = subprocess.run(cmd, capture_output=True, text=True, env=env)
@@ -165,6 +172,10 @@ def run_child(engine, path):
 def write_files(size, folder):
     import cxkit
 
+    done = folder / "rows.txt"
+    if done.exists():  # written by an earlier run (--data)
+        paths = {"parquet": folder / "events.parquet", "csv.gz": folder / "events.csv.gz"}
+        return int(done.read_text()), paths
     customers = int(size * 1e6 / EVENTS_PER_CUSTOMER)
     journey, _ = cxkit.simulate(customers=customers, seed=1)
     events = journey.events.sort_values("timestamp", kind="stable").reset_index(drop=True)
@@ -178,18 +189,26 @@ def write_files(size, folder):
             float_format="%.2f",
             compression={"method": "gzip", "compresslevel": 6, "mtime": 0},
         )
+    done.write_text(str(len(events)))
     return len(events), paths
 
 
-def bench_size(size, repeat, before):
+def bench_size(size, repeat, before, baseline=None, data=None):
     rows = []
     with tempfile.TemporaryDirectory(prefix="cxkit-bench-load-") as tmp:
-        n, paths = write_files(size, Path(tmp))
+        folder = Path(tmp) if data is None else Path(data) / f"{size:g}M"
+        folder.mkdir(parents=True, exist_ok=True)
+        n, paths = write_files(size, folder)
         runs = {}
-        for _ in range(repeat):  # interleaved: load on the machine hits both alike
+        engines = [("cxkit", None), ("duckdb", None)]
+        if baseline:
+            engines.append(("baseline", baseline))
+        for _ in range(repeat):  # interleaved: load on the machine hits all alike
             for fmt, path in paths.items():
-                for engine in ("cxkit", "duckdb"):
-                    runs.setdefault((fmt, engine), []).append(run_child(engine, path))
+                for engine, code in engines:
+                    child_engine = "cxkit" if engine == "baseline" else engine
+                    done = run_child(child_engine, path, code)
+                    runs.setdefault((fmt, engine), []).append(done)
         if before:
             for fmt, path in paths.items():
                 runs[(fmt, "careful")] = [run_child("careful", path)]
@@ -210,8 +229,20 @@ def bench_size(size, repeat, before):
                 "load_peak_mb": max(r["load_peak_mb"] for r in runs[(fmt, "cxkit")]),
                 "table_mb": ours["table_mb"],
                 "counts_agree": ours["people"] == duck["people"],
+                "load_avg": "{:.1f}-{:.1f}".format(
+                    min(r["load_average"] for v in runs.values() for r in v),
+                    max(r["load_average"] for v in runs.values() for r in v),
+                ),
             }
             row["load_peak_x_table"] = row["load_peak_mb"] / row["table_mb"]
+            if "baseline" in best:
+                base = best["baseline"]
+                row["baseline_s"] = base["seconds"]
+                row["baseline_load_s"] = base["load_s"]
+                row["baseline_ratio"] = base["seconds"] / duck["seconds"]
+                peak = max(r["load_peak_mb"] for r in runs[(fmt, "baseline")])
+                row["baseline_load_peak_x_table"] = peak / base["table_mb"]
+                row["counts_agree"] &= base["people"] == duck["people"]
             if "careful" in best:
                 careful = best["careful"]
                 row["before_s"] = careful["seconds"]
@@ -262,6 +293,9 @@ def main(argv=None):
     parser.add_argument("--repeat", type=int, default=3, help="best of N runs (default 3)")
     parser.add_argument("--before", action="store_true", help="also the careful path (slow)")
     parser.add_argument("--raw-only", action="store_true", help="only the raw-strings part")
+    parser.add_argument("--no-raw", action="store_true", help="skip the raw-strings part")
+    parser.add_argument("--baseline", help="also run another checkout's cxkit (a folder)")
+    parser.add_argument("--data", help="keep the written files here and reuse them")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -269,15 +303,16 @@ def main(argv=None):
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start")
     rows = []
     for size in [] if args.raw_only else args.sizes:
-        rows += bench_size(size, args.repeat, args.before)
+        rows += bench_size(size, args.repeat, args.before, args.baseline, args.data)
         print(pd.DataFrame(rows[-2:]).round(2).to_string(index=False), flush=True)
     table = pd.DataFrame(rows, columns=None if rows else ["counts_agree"])
     if rows:
         print(f"\nfile -> funnel table, cxkit vs DuckDB SQL, best of {args.repeat} (target <= 1)")
         print(table.round(2).to_string(index=False))
-    raw = pd.DataFrame([bench_raw_strings(size, args.before) for size in args.sizes])
-    print("\nread_events on a DataFrame of raw strings")
-    print(raw.round(2).to_string(index=False))
+    if not args.no_raw:
+        raw = pd.DataFrame([bench_raw_strings(size, args.before) for size in args.sizes])
+        print("\nread_events on a DataFrame of raw strings")
+        print(raw.round(2).to_string(index=False))
     print(f"load average at end: {os.getloadavg()[0]:.1f}")
     if not table["counts_agree"].all():
         raise SystemExit("people per step differ between cxkit and DuckDB")
