@@ -296,3 +296,23 @@ def test_decimal_comma_in_the_spec_reads_the_folder(tmp_path):
     (tmp_path / "cxkit.toml").write_text('[tables.events]\ndecimal = ";"\n')
     with pytest.raises(DataError, match=r"tables\.events\.decimal"):
         cxkit.read_journey(tmp_path)
+
+
+def test_pandas_categorical_ids_in_many_row_groups(tmp_path, monkeypatch):
+    """pandas writes a categorical's whole dictionary into every row group: such an id column
+    is read as text views (not hashed again per row group), with the careful path's result."""
+    import pyarrow.parquet as pq
+
+    from cxkit.data import read
+
+    frame = _many_pieces().drop(columns="plan")
+    ids = sorted(set(frame["customer_id"])) + ["never-used"]  # a category no row has
+    frame["customer_id"] = pd.Categorical(frame["customer_id"], categories=ids)
+    path = tmp_path / "events.parquet"
+    frame.to_parquet(path, index=False, row_group_size=300)
+    assert list(read._repeated_dictionaries(pq.ParquetFile(path), path)) == ["customer_id"]
+    expected = careful(cxkit.read_events, path)
+    no_pandas_reader(monkeypatch)
+    got = cxkit.read_events(path)
+    pd.testing.assert_frame_equal(got, expected)
+    assert "never-used" not in got["customer_id"].cat.categories
