@@ -316,11 +316,11 @@ def _events_input(data, mapping):
     return _Input(new, pieces)
 
 
-#: Bytes of CSV text per block read. Each block's text is let go once converted; larger
-#: blocks repeat fewer ids across the blocks' dictionaries (unified at the end): at 10M events,
-#: 10M events: 4 MB blocks keep 150 MB of Arrow buffers in flight and unify in 1.4 s, 16 MB
-#: blocks 390 MB and 0.8 s, 32 MB blocks 440 MB and 0.55 s.
-_CSV_BLOCK = 1 << 24
+#: Bytes of CSV text per block read. Arrow's streaming reader reads about 30 blocks ahead;
+#: larger blocks repeat fewer ids across the blocks' dictionaries (unified at the end). At 10M
+#: events: 4 MB blocks hold 150 MB in flight and unify in 1.4 s, 16 MB blocks 390 MB and
+#: 0.8 s; 8 MB gave the lowest peak of the load.
+_CSV_BLOCK = 1 << 23
 
 
 #: Row groups read at the same time (each in its own thread; Arrow's reader is mostly
@@ -469,6 +469,7 @@ def _events_frame(found, parse, source):
     if "customer_id" not in columns or not columns["customer_id"].parts.at:
         raise _StepAside  # no rows: the careful path says the table is empty
     codes, ids = _sorted_codes(*columns.pop("customer_id").finish(), required=True)
+    pa.default_memory_pool().release_unused()  # what unifying the dictionaries took
     stamps = _checked_timestamps(columns.pop("timestamp").finish(), parse, source)
     order = _order(codes, stamps, len(ids))
     out = {}
@@ -494,7 +495,8 @@ def _events_frame(found, parse, source):
         del column
     for name, values in extras.items():
         out[name] = values.copy() if order is None else values.take(order)
-    del columns, extras
+    del columns, extras, order
+    pa.default_memory_pool().release_unused()  # before the ids become Python strings
     out["customer_id"] = _as_categorical(out["customer_id"], ids, text=object)
     frame = pd.DataFrame({name: out.pop(name) for name in names}, copy=False)
     frame.attrs = {"source": source}
