@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .._format import count_text, duration_text
+from ..clv.contractual import _MONTH, VALUE_MONTHS, remaining_months  # moved there (issue 14)
 from ..data import DataError
 from ..data.profile import signup_attributes
 from .labels import label_settings, rows_and_labels
@@ -50,16 +51,6 @@ MONEY_DEFAULTS = {
     "offer_success": 0.3,
     "discount_rate": 0.1,
 }
-
-#: Months ahead over which a kept customer's margin is counted.
-VALUE_MONTHS = 12
-
-#: The retention curve is trusted while at least this many customers (and 5% of them) are still
-#: followed; past that it is extended with the churn rate of its last trusted 180 days.
-_MIN_AT_RISK = 50
-_TAIL_DAYS = 180.0
-
-_MONTH = 365.25 / 12
 
 
 @dataclass
@@ -200,59 +191,6 @@ def _monthly_margin(journey, margin_rate, column):
     if people == 0 or total <= 0:
         return None
     return rate * total / people / (90 / _MONTH)
-
-
-def remaining_months(curve, tenure_days, *, months=VALUE_MONTHS, discount_rate=0.1):
-    """Expected (discounted) months a customer stays within the next ``months``, given that they
-    have stayed ``tenure_days`` so far: Σ_{m=0}^{months-1} S(t + m) / S(t) × d^m, with S the
-    retention curve, m in months and d = (1 + ``discount_rate``)^(-1/12) a month.
-
-    Parameters
-    ----------
-    curve : DataFrame
-        :func:`cxkit.kaplan_meier` (one curve): ``time`` (days), ``survival``, ``at_risk``.
-        Where fewer than 50 customers (or 5%) are still followed it is extended with the
-        constant churn rate of its last 180 trusted days (a flat tail would promise that the
-        oldest customers never leave).
-    tenure_days : array-like
-        Days each customer has already stayed.
-    months : int
-        Months ahead counted (12).
-    discount_rate : float
-        Yearly rate at which later margin counts less (0.1 is 10% a year).
-
-    Returns
-    -------
-    ndarray
-        Expected months per customer, between 1 and ``months`` (the current month counts).
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> flat = pd.DataFrame({"time": [0.0], "survival": [1.0], "at_risk": [100]})
-    >>> float(remaining_months(flat, [30], discount_rate=0)[0])
-    12.0
-    """
-    time = curve["time"].to_numpy(float)
-    surv = curve["survival"].to_numpy(float)
-    at_risk = curve["at_risk"].to_numpy()
-    trusted = at_risk >= max(_MIN_AT_RISK, 0.05 * at_risk[0])
-    end = time[trusted].max() if trusted.any() else time[0]
-
-    def s_at(t):
-        i = np.searchsorted(time, np.minimum(t, end), side="right") - 1
-        return surv[np.clip(i, 0, len(surv) - 1)]
-
-    s_end, s_before = s_at(np.array(end)), s_at(np.array(max(end - _TAIL_DAYS, 0.0)))
-    hazard = 0.0
-    if end > 0 and s_end > 0 and s_before > 0:
-        hazard = -np.log(s_end / s_before) / min(_TAIL_DAYS, end)
-    t = np.asarray(tenure_days, dtype=float).reshape(-1, 1) + _MONTH * np.arange(months)
-    s = s_at(t) * np.exp(-hazard * np.clip(t - end, 0, None))
-    ratio = np.divide(s, s[:, :1], out=np.zeros_like(s), where=s[:, :1] > 0)
-    ratio[:, 0] = 1.0
-    discount = (1 + float(discount_rate)) ** (-np.arange(months) / 12)
-    return ratio @ discount
 
 
 def _value_curve(journey):

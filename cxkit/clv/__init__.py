@@ -8,9 +8,11 @@
 * :func:`contractual_value` — remaining value of subscribers given their tenure.
 """
 
+from .contractual import contractual_value, remaining_months
 from .fit import CLVResult, clv, horizon_months
 from .simulate import CDNOW_PARAMS, simulate_purchases
 from .summary import clv_summary
+from .validate import holdout_check
 
 __all__ = [
     "clv_summary",
@@ -19,4 +21,7 @@ __all__ = [
     "horizon_months",
     "simulate_purchases",
     "CDNOW_PARAMS",
+    "holdout_check",
+    "contractual_value",
+    "remaining_months",
 ]
