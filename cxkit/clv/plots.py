@@ -41,9 +41,12 @@ def plot_value_concentration(result, *, ax=None, **kwargs):
     ax.set_xlim(0, 100)
     ax.set_ylim(0, 100)
     ax.set_xlabel("Customers, most valuable first (%)")
-    what = "expected value" if result.spend_modelled else "expected purchases"
-    ax.set_ylabel(f"Share of {what} (%)")
-    ax.set_title(f"How concentrated the next {result.horizon_months} months are")
+    ax.set_ylabel(
+        "Share of expected value (%)"
+        if result.spend_modelled
+        else "Share of expected purchases (%)"
+    )
+    ax.set_title("How concentrated the expected value is")
     return ax
 
 

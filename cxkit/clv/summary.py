@@ -32,9 +32,12 @@ def purchase_rule(journey_or_events, event=None):
     """Which events are purchases, and in words why: ``(names or None, rule text)``.
 
     ``event=`` wins; else a non-contractual spec's ``[business] activity``; else every event
-    with an amount (``value``); else the funnel's last step; else None (no purchases known).
+    with an amount (``value``); else the funnel's last step; else the events named like a
+    purchase or an order (as for customers derived from events); else ``[]`` (none known).
     ``names`` None with a rule means "every event with an amount".
     """
+    from ..data.journey import purchase_like
+
     events = journey_or_events
     spec = None
     if isinstance(journey_or_events, Journey):
@@ -49,6 +52,9 @@ def purchase_rule(journey_or_events, event=None):
     if steps:
         last = list(steps.values())[-1] if isinstance(steps, dict) else steps[-1]
         return _as_list(last), "the funnel's last step"
+    like = purchase_like(events["event"].dropna().unique()) if len(events) else []
+    if like:
+        return like, "events named like a purchase"
     return [], "no purchase events known"
 
 
@@ -76,7 +82,8 @@ def clv_summary(
         (a twelfth of a year) or years. Purchases are grouped by calendar day whatever the unit.
     event : str or list of str, optional
         Which events are purchases. Default: the spec's ``[business] activity`` for a
-        non-contractual business, else every event with an amount, else the funnel's last step.
+        non-contractual business, else every event with an amount, else the funnel's last step,
+        else the events named like a purchase or an order.
     value : str or None
         The amount column (``value``, the contract's revenue). None, or a table without it:
         ``monetary_value`` is left out (a frequency-only model).

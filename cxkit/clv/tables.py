@@ -22,9 +22,7 @@ def top_customers(result, n=10):
             "Customer": t["customer_id"].astype(str).to_numpy(),
             "Purchases so far": (t["frequency"] + 1).astype(int).to_numpy(),
             "Chance still buying (%)": (100 * t["p_alive"]).round(0).astype(int).to_numpy(),
-            f"Expected purchases, next {result.horizon_months} months": t["expected_purchases"]
-            .round(1)
-            .to_numpy(),
+            "Expected purchases": t["expected_purchases"].round(1).to_numpy(),
         }
     )
     if result.spend_modelled:
