@@ -120,3 +120,23 @@ def test_horizon_months():
     assert horizon_months("12M") == 12
     assert horizon_months("1Y") == 12
     assert horizon_months("26W") == 6
+
+
+@pytest.mark.slow
+def test_mcmc_intervals_cover_the_planted_parameters():
+    events, truth = simulate_purchases(customers=800, seed=21)
+    s = clv_summary(events, observed_at=truth["observed_at"])
+    result = cxkit.clv(s, method="mcmc", draws=250, chains=2, random_state=3)
+    assert set(result.intervals_) == set(CDNOW_PARAMS)
+    # 99% intervals: with 7 parameters a 95% level would miss one by chance one run in four
+    for name, true in CDNOW_PARAMS.items():
+        low, high = result.interval(name, level=0.99)
+        assert low < true < high, (name, low, high)
+        assert low < result.params_[name] < high
+    t = result.table
+    for col in ("expected_purchases", "p_alive", "expected_value"):
+        assert (t[f"{col}_low"] <= t[col] + 1e-9).all() and (
+            t[col] <= t[f"{col}_high"] + 1e-9
+        ).all()
+    assert "_low" not in " ".join(cxkit.clv(s.head(200)).table.columns)  # MAP: no intervals
+    assert cxkit.clv(s.head(200)).intervals_ is None

@@ -98,6 +98,14 @@ class Fitted:
         post = _posterior(self.model)
         return {k: float(post[k].mean()) for k in self.names}
 
+    def intervals(self, level=0.95):
+        """{name: (low, high)} equal-tailed posterior intervals; None for a MAP fit."""
+        post = _posterior(self.model)
+        if post.sizes["chain"] * post.sizes["draw"] < 2:
+            return None
+        q = [(1 - level) / 2, (1 + level) / 2]
+        return {k: tuple(float(x) for x in post[k].quantile(q).values) for k in self.names}
+
     def n_draws(self):
         post = _posterior(self.model)
         return int(post.sizes["chain"] * post.sizes["draw"])

@@ -102,7 +102,9 @@ class CLVResult:
     ----------
     params_ : dict
         ``r``, ``alpha`` (purchase rate), ``a``, ``b`` (dropout), and ``p``, ``q``, ``v``
-        (spend) when spend is modelled.
+        (spend) when spend is modelled: the MAP estimates, or posterior means when sampled.
+    intervals_ : dict or None
+        ``{name: (low, high)}`` 95% posterior intervals when sampled (``method="mcmc"``).
     table : DataFrame
         Per customer: the summary columns, ``expected_purchases`` (over the horizon),
         ``p_alive``, ``expected_spend`` and ``expected_value`` (discounted; × margin when a
@@ -118,6 +120,12 @@ class CLVResult:
     @property
     def spend_modelled(self):
         return "p" in self.params_
+
+    def interval(self, name, level=0.95):
+        """Posterior interval of one parameter at ``level`` (None for a MAP fit)."""
+        fitted = self.models["spend" if name in ("p", "q", "v") else "purchases"]
+        found = fitted.intervals(level)
+        return None if found is None else found[name]
 
     def __repr__(self):
         p = ", ".join(f"{k}={v:.3g}" for k, v in self.params_.items())
@@ -280,8 +288,12 @@ def clv(
             "notes": notes,
         }
     )
+    intervals = purchases.intervals()
+    if intervals is not None and spend_fit is not None:
+        intervals.update(spend_fit.intervals())
     return CLVResult(
         params_=params,
+        intervals_=intervals,
         table=table,
         summary=summary,
         horizon_months=months,
