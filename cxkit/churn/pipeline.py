@@ -205,7 +205,7 @@ def _value_curve(journey):
     return kaplan_meier(table), table
 
 
-def campaign_money(journey, *, base_rate=None, horizon=None, **given):
+def campaign_money(journey, *, base_rate=None, horizon=None, value_model="clv", **given):
     """The money of a retention campaign: the spec's ``[money]``, the keywords given (they win),
     the kit's assumed defaults elsewhere; and the value of a customer kept.
 
@@ -214,8 +214,12 @@ def campaign_money(journey, *, base_rate=None, horizon=None, **given):
     expected to stay over the next 12, discounted at ``discount_rate`` a year. With churn dates
     the months depend on how long each customer has already stayed
     (:func:`remaining_months` on the Kaplan–Meier curve: ``value_rule == "tenure"``);
-    without them (non-contractual data) the churn rate ``base_rate`` (% per ``horizon``) is
-    assumed to stay as it was, the same for everyone (``value_rule == "constant"``).
+    without them (non-contractual data) each buyer is worth the margin the repeat-buying model
+    expects from them over the next 12 months while still a customer
+    (:func:`cxkit.clv.kept.kept_values`: ``value_rule == "purchases"``), when the optional
+    extra ``clv`` is installed and there are enough repeat buyers with amounts; else (or with
+    ``value_model="constant"``) the churn rate ``base_rate`` (% per ``horizon``) is assumed to
+    stay as it was, the same for everyone (``value_rule == "constant"``).
 
     Returns
     -------
@@ -259,6 +263,18 @@ def campaign_money(journey, *, base_rate=None, horizon=None, **given):
             )
             months, rule = float(kept.mean()), "tenure"
             signup = table.set_index("customer_id")["signup_at"]
+    if rule is None and monthly is not None and value_model == "clv":
+        from ..clv.kept import kept_values
+
+        per_customer = kept_values(
+            journey,
+            months=VALUE_MONTHS,
+            discount_rate=rate,
+            margin_rate=float(out["margin_rate"]),
+            margin_column=column,
+        )
+        if per_customer is not None:
+            rule = "purchases"
     if rule is None and monthly is not None and base_rate is not None and horizon is not None:
         h_days = pd.Timedelta(horizon) / pd.Timedelta(days=1)
         keep = (1 - min(max(base_rate / 100, 0.0), 1.0)) ** (_MONTH / h_days)
@@ -270,7 +286,9 @@ def campaign_money(journey, *, base_rate=None, horizon=None, **given):
         margin_column=column,
         monthly_margin=monthly,
         months_kept=months,
-        customer_value=None if months is None else monthly * months,
+        customer_value=float(per_customer.mean())
+        if rule == "purchases"
+        else (None if months is None else monthly * months),
         value_rule=rule,
         customer_values=per_customer,
         curve=curve if rule == "tenure" else None,
