@@ -55,6 +55,14 @@ def test_sample_headlines(sample_findings):
     assert by_key["clv.subscriptions"].applies  # the sample has churn dates and revenue
     assert by_key["clv.holdout"].applies
     _readable(found)
+    from cxkit.clv.tables import top_customers
+
+    top = top_customers(run.result, n=5)
+    assert top.index.name == "Customer" and len(top) == 5
+    assert top["Expected value"].is_monotonic_decreasing
+    best = run.result.table.sort_values("expected_value").iloc[-1]
+    assert top.index[0] == best["customer_id"]
+    assert top["Purchases so far"].iloc[0] == best["frequency"] + 1
 
 
 def test_without_amounts_counts_purchases_only(sample):
@@ -132,3 +140,18 @@ def test_notebook_is_stored_without_outputs():
     code = [c for c in nb.cells if c.cell_type == "code"]
     assert all(not c.outputs and c.execution_count is None for c in code)
     assert "parameters" in code[0].metadata.get("tags", [])
+
+
+@pytest.mark.slow
+def test_report_index_carries_the_value_headline(tmp_path):
+    import json
+    import shutil
+
+    folder = tmp_path / "nbs"
+    folder.mkdir()
+    shutil.copy("notebooks/04_customer_value.ipynb", folder)
+    cxkit.build_report(cxkit.sample_dir(), tmp_path / "out", notebooks=folder, progress=False)
+    found = json.loads((tmp_path / "out" / "findings.json").read_text())["04_customer_value"]
+    value = next(f for f in found if f["key"] == "clv.value")
+    index = (tmp_path / "out" / "index.html").read_text()
+    assert value["headline"] and value["text"].split(" (")[0] in index

@@ -13,7 +13,7 @@ def top_customers(result, n=10):
     Returns
     -------
     DataFrame
-        Reader's columns: customer, purchases so far, chance still buying (%), expected
+        Indexed by customer; reader's columns: purchases so far, chance still buying (%), expected
         purchases, expected value (when spend is modelled), all rounded.
     """
     t = result.table.sort_values(result.value_column, ascending=False, kind="stable").head(n)
@@ -27,4 +27,4 @@ def top_customers(result, n=10):
     )
     if result.spend_modelled:
         out["Expected value"] = t["expected_value"].round(0).astype(int).to_numpy()
-    return out
+    return out.set_index("Customer")
