@@ -140,3 +140,24 @@ def test_mcmc_intervals_cover_the_planted_parameters():
         ).all()
     assert "_low" not in " ".join(cxkit.clv(s.head(200)).table.columns)  # MAP: no intervals
     assert cxkit.clv(s.head(200)).intervals_ is None
+
+
+@pytest.mark.slow
+def test_pareto_nbd_matches_lifetimes():
+    lifetimes = pytest.importorskip("lifetimes")
+    events, truth = simulate_purchases(customers=400, seed=8)
+    s = clv_summary(events, observed_at=truth["observed_at"])
+    result = cxkit.clv(s, model="pareto", spend=False)
+    ref = lifetimes.ParetoNBDFitter().fit(s["frequency"], s["recency"], s["T"])
+    assert sorted(result.params_) == ["alpha", "beta", "r", "s"]
+    for k, v in ref.params_.items():
+        assert result.params_[k] == pytest.approx(v, rel=5e-3), k
+    t = 12 * (365.25 / 12) / 7
+    expected = ref.conditional_expected_number_of_purchases_up_to_time(
+        t, s["frequency"], s["recency"], s["T"]
+    )
+    np.testing.assert_allclose(result.table["expected_purchases"], expected, rtol=5e-3)
+    alive = ref.conditional_probability_alive(s["frequency"], s["recency"], s["T"])
+    np.testing.assert_allclose(result.table["p_alive"], alive, atol=1e-3)
+    with pytest.raises(DataError, match="'bgnbd' or 'pareto'"):
+        cxkit.clv(s, model="gamma")

@@ -30,7 +30,9 @@ __all__ = [
 #: What to run when the extra is missing (said by errors and by the notebook).
 INSTALL = 'pip install "cxkit[clv]"'
 
-_PURCHASE_PARAMS = ("r", "alpha", "a", "b")
+#: Parameters of each purchase model: BG/NBD (Fader, Hardie & Lee 2005) and Pareto/NBD
+#: (Schmittlein, Morrison & Colombo 1987); rates are per time unit of the summary.
+PURCHASE_PARAMS = {"bgnbd": ("r", "alpha", "a", "b"), "pareto": ("r", "alpha", "s", "beta")}
 _SPEND_PARAMS = ("p", "q", "v")
 
 
@@ -117,15 +119,18 @@ def _matrix(da):
     return np.asarray(da.values, float)
 
 
-def fit_purchases(summary, *, method="map", random_state=0, n_draws=500, chains=2):
-    """BG/NBD on a :func:`cxkit.clv_summary` table (flat priors)."""
+def fit_purchases(summary, *, model="bgnbd", method="map", random_state=0, n_draws=500, chains=2):
+    """BG/NBD (``model="bgnbd"``) or Pareto/NBD (``"pareto"``) on a :func:`cxkit.clv_summary`
+    table, flat priors."""
     clv, Prior = _clv_module()
     data = summary[["customer_id", "frequency", "recency", "T"]]
-    config = {k: Prior("HalfFlat") for k in _PURCHASE_PARAMS}
+    names = PURCHASE_PARAMS[model]
+    config = {k: Prior("HalfFlat") for k in names}
+    cls = clv.BetaGeoModel if model == "bgnbd" else clv.ParetoNBDModel
     with _quiet():
-        model = clv.BetaGeoModel(model_config=config)
-        model.fit(data=data, **_fit_kwargs(method, random_state, n_draws, chains))
-    return Fitted(model, data, _PURCHASE_PARAMS)
+        fitted = cls(model_config=config)
+        fitted.fit(data=data, **_fit_kwargs(method, random_state, n_draws, chains))
+    return Fitted(fitted, data, names)
 
 
 def fit_spend(summary, *, method="map", random_state=0, n_draws=500, chains=2):

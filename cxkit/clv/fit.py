@@ -101,7 +101,8 @@ class CLVResult:
     Attributes
     ----------
     params_ : dict
-        ``r``, ``alpha`` (purchase rate), ``a``, ``b`` (dropout), and ``p``, ``q``, ``v``
+        ``r``, ``alpha`` (purchase rate), ``a``, ``b`` (dropout; ``s``, ``beta`` for
+        Pareto/NBD), and ``p``, ``q``, ``v``
         (spend) when spend is modelled: the MAP estimates, or posterior means when sampled.
     intervals_ : dict or None
         ``{name: (low, high)}`` 95% posterior intervals when sampled (``method="mcmc"``).
@@ -164,6 +165,7 @@ def clv(
     discount=None,
     *,
     margin=None,
+    model="bgnbd",
     method="map",
     spend=True,
     time_unit="W",
@@ -190,6 +192,10 @@ def clv(
     margin : float, optional
         Share of revenue kept. Default: the spec's ``[money] margin_rate``; without one the
         value is revenue (``.margin`` is None).
+    model : {"bgnbd", "pareto"}
+        The purchase and dropout model: BG/NBD (customers may leave right after a repeat
+        purchase; ``r, alpha, a, b``) or Pareto/NBD (they may leave at any moment;
+        ``r, alpha, s, beta``). Same predictions, same table.
     method : {"map", "mcmc"}
         ``"map"``: point estimates in about a second once compiled. ``"mcmc"``: posterior draws
         (``draws`` × ``chains``), intervals in the table; slower.
@@ -217,6 +223,10 @@ def clv(
         raise DataError(
             _SOURCE, [{"column": "method", "expected": f"'map' or 'mcmc'; got {method!r}"}]
         )
+    if model not in backend.PURCHASE_PARAMS:
+        raise DataError(
+            _SOURCE, [{"column": "model", "expected": f"'bgnbd' or 'pareto'; got {model!r}"}]
+        )
     data = journey_or_summary
     if isinstance(data, pd.DataFrame) and "frequency" in data.columns:
         summary = data
@@ -237,7 +247,12 @@ def clv(
     started = time.perf_counter()
     summary = summary.reset_index(drop=True)
     purchases = backend.fit_purchases(
-        summary, method=method, random_state=random_state, n_draws=draws, chains=chains
+        summary,
+        model=model,
+        method=method,
+        random_state=random_state,
+        n_draws=draws,
+        chains=chains,
     )
     params = purchases.params()
     notes = {}
@@ -300,6 +315,7 @@ def clv(
         discount=discount,
         margin=margin,
         method=method,
+        model=model,
         time_unit=unit,
         fit_seconds=time.perf_counter() - started,
         notes=notes,
