@@ -203,7 +203,8 @@ def clv(
         Model the amount (Gamma-Gamma) when the summary has ``monetary_value`` and at least
         :data:`MIN_REPEAT_BUYERS` repeat buyers with a positive amount.
     time_unit : str
-        Unit of the summary made from a Journey or events (``"W"``).
+        Unit of the summary made from a Journey or events (``"W"``), and of a summary given
+        without the ``attrs["time_unit"]`` that :func:`clv_summary` sets.
     random_state : int
 
     Returns
