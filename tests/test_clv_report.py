@@ -92,8 +92,22 @@ def test_too_few_buyers_say_how_many(sample):
     few = ev[ev["customer_id"].isin(ev["customer_id"].drop_duplicates().head(30))]
     run = pipeline.prepare(dataclasses.replace(sample, events=few))
     assert run.why == "too_few"
-    text = findings.value(run)[0].plain()
+    text = findings.inputs(run)[0].plain()
     assert text.startswith("Only ") and "at least 50 buyers" in text
+    assert findings.value(run) == [] and findings.at_risk(run) == []  # said once
+
+
+def test_without_the_optional_package_says_what_to_install(sample, monkeypatch):
+    from cxkit.clv import backend
+
+    monkeypatch.setattr(backend, "available", lambda: False)
+    run = pipeline.prepare(sample)
+    assert run.why == "not_installed"
+    found = _all(run)
+    assert run.result is None
+    assert [f.applies for f in found] == [False, True]  # the reason once; subscribers still run
+    assert 'pip install "cxkit[clv]"' in found[0].plain()
+    _readable(found)
 
 
 def test_spanish_findings_keep_the_numbers(sample_findings, monkeypatch):

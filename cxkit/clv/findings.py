@@ -55,7 +55,9 @@ def _not(run, key):
 
 
 def inputs(run):
-    """Who the buyers are: how many, how many came back, their typical repeat purchase."""
+    """Who the buyers are: how many, how many came back, their typical repeat purchase; or,
+    once for the whole notebook, why the repeat-buying model cannot run (the later sections
+    then return no finding)."""
     if run.why is not None:
         return _not(run, "inputs")
     s = run.summary
@@ -83,7 +85,7 @@ def inputs(run):
 def value(run):
     """Headline: the share of the expected value held by the top 20% of customers."""
     if run.why is not None:
-        return _not(run, "value")
+        return []  # the first section said why
     r = run.result
     t = r.table
     values = {"top": r.top_share(0.2), "months": r.horizon_months, "buyers": len(t)}
@@ -111,7 +113,7 @@ def value(run):
 def at_risk(run):
     """Headline: repeat buyers who are probably gone, and what they brought so far."""
     if run.why is not None:
-        return _not(run, "at_risk")
+        return []  # the first section said why
     t = run.result.table
     gone = (t["p_alive"] < GONE_BELOW) & (t["frequency"] >= 1)
     values = {"n": int(gone.sum()), "pct": float(100 * gone.mean()), "threshold": 50}
@@ -143,7 +145,7 @@ def holdout(run, check):
     """How well the model predicted a period it did not see."""
     key = f"{_KEY}.holdout"
     if run.why is not None:
-        return _not(run, "holdout")
+        return []  # the first section said why
     if check is None:
         return [
             Finding(
