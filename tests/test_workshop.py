@@ -54,6 +54,9 @@ def test_student_data_has_no_truth_and_the_teacher_has_it(workshop):
     for driver in truth["churn"]["drivers"]:
         assert driver["quantity"] in guide
     assert "3 hours" in guide and "loyalty_tier" in guide and "censoring" in guide
+    agenda = guide.split("## Agenda")[1].split("Exercises per notebook")[0]
+    for copied in sorted((workshop["student"] / "notebooks").glob("*.ipynb")):
+        assert f"| {copied.stem} |" in agenda, copied.stem  # every notebook has its slot
 
 
 @pytest.mark.slow
