@@ -204,7 +204,7 @@ def funnel_table(
             chain = (
                 chain.left_join(R, [chain.cust == R.r_cust, chain.cand == R.r_seq])
                 .select(
-                    *[c for c in chain.columns if c not in ("cand", "used")],
+                    *[c for c in chain.columns if c not in ("cand", "used", "nt")],
                     nt=ibis.ifelse(chain.used, R.r_na, chain.cand),
                 )
                 .view()

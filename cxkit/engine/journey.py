@@ -84,6 +84,66 @@ class EngineJourney:
             return self.spec.business_model
         return "contractual" if self.churn_dates else "non-contractual"
 
+    @classmethod
+    def from_frames(cls, events, customers=None, surveys=None, *, observed_at=None, backend=None):
+        """Canonical pandas tables (or a :class:`cxkit.Journey`) put into a backend as they are
+        (in-memory tables; default a new DuckDB connection): the differential tests' way to
+        run both engines on one journey. The events' row order is the tie order.
+
+        Examples
+        --------
+        >>> import cxkit
+        >>> from cxkit.engine import EngineJourney
+        >>> j = EngineJourney.from_frames(cxkit.load_sample())  # doctest: +SKIP
+        """
+        from ..data import Journey
+
+        ibis = _ibis()
+        spec = Spec()
+        churn_dates = True
+        if isinstance(events, Journey):
+            journey = events
+            events, customers, surveys = journey.events, journey.customers, journey.surveys
+            observed_at = journey.observed_at if observed_at is None else observed_at
+            spec = journey.spec
+        if backend is None:
+            backend = ibis.duckdb.connect()
+            backend.raw_sql("SET TimeZone = 'UTC'")
+
+        def table(frame):
+            frame = frame.copy()
+            for col in frame.columns:
+                if isinstance(frame[col].dtype, pd.CategoricalDtype):
+                    frame[col] = frame[col].astype(object)
+            frame.attrs = {}
+            return ibis.memtable(frame)
+
+        ev = events.assign(**{ROW: range(len(events))})
+        ev["customer_id"] = ev["customer_id"].astype(str)
+        if customers is None:
+            from ..data.journey import customers_from_events
+
+            customers = customers_from_events(events)
+        churn_dates = customers.attrs.get("churn_dates", "churned_at" in customers.columns)
+        if "churned_at" not in customers.columns:
+            customers = customers.assign(churned_at=pd.NaT).astype(
+                {"churned_at": "datetime64[ns]"}
+            )
+        if observed_at is None:
+            observed_at = max(
+                t for t in (events["timestamp"].max(), customers["signup_at"].max()) if pd.notna(t)
+            )
+        return cls(
+            events=table(ev),
+            customers=table(customers),
+            surveys=None if surveys is None else table(surveys),
+            observed_at=pd.Timestamp(observed_at),
+            backend=backend,
+            source="DataFrame",
+            spec=spec,
+            churn_dates=bool(churn_dates),
+        )
+
     def execute(self, expr):
         """Run an Ibis expression on this journey's backend; a pandas DataFrame."""
         return self.backend.execute(expr)
