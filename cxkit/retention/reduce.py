@@ -27,6 +27,7 @@ import pandas as pd
 from .._args import duration as _duration  # `duration` is a common local name here
 from .._args import jsonable, moment
 from ..data import SIGNUP_ATTRIBUTES, DataError, Journey
+from ..engine.journey import is_engine
 from .checks import (
     _CORE,
     _DAY_NS,
@@ -78,6 +79,10 @@ def survival_table(data, *, observed_at=None):
     ['customer_id', 'signup_at', 'duration_days', 'churned']
     """
     where = "survival_table"
+    if is_engine(data):
+        from ..engine.retention import survival_table as on_engine
+
+        return on_engine(data, observed_at=observed_at)
     customers, observed = _customers_and_observed(data, observed_at, where)
     obs = observed.value
     signup = _ns(customers["signup_at"])
@@ -185,6 +190,12 @@ def activity_table(data, *, inactivity=None, observed_at=None, touchpoints=None)
     True
     """
     where = "activity_table"
+    if is_engine(data):
+        from ..engine.retention import activity_table as on_engine
+
+        return on_engine(
+            data, inactivity=inactivity, observed_at=observed_at, touchpoints=touchpoints
+        )
     named = data.events if isinstance(data, Journey) else data
     if touchpoints is not None and isinstance(named, pd.DataFrame):
         _check_columns(named, ["event"], where, "data")
@@ -332,6 +343,12 @@ def retention_table(journey, *, inactivity=None, touchpoints=None, observed_at=N
     >>> table.attrs["business_model"]
     'contractual'
     """
+    if is_engine(journey):
+        from ..engine.retention import retention_table as on_engine
+
+        return on_engine(
+            journey, inactivity=inactivity, touchpoints=touchpoints, observed_at=observed_at
+        )
     if not isinstance(journey, Journey):
         raise DataError(
             "retention_table",
