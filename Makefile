@@ -48,7 +48,7 @@ sample: $(STAMP)
 	$(BIN)/cxkit simulate --out data/sample --customers 3000 --seed 7
 
 bench: $(STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench,duckdb]'
 	$(BIN)/python benchmarks/run_all.py
 
 lint: $(STAMP)

@@ -234,6 +234,7 @@ def read_journey_engine(
     memory_limit=None,
     threads=None,
     backend=None,
+    **config,
 ):
     """Open a data folder on DuckDB: ``cxkit.read_journey(folder, engine="duckdb")``.
 
@@ -253,6 +254,8 @@ def read_journey_engine(
         DuckDB's ``threads``.
     backend : ibis backend, optional
         An open DuckDB connection to use instead of a new one.
+    **config
+        Other DuckDB settings, e.g. ``temp_directory="/scratch"`` (where it spills).
 
     Returns
     -------
@@ -291,7 +294,6 @@ def read_journey_engine(
             columns=sorted(p.name for p in folder.iterdir()),
         )
     if backend is None:
-        config = {}
         if memory_limit is not None:
             config["memory_limit"] = str(memory_limit)
         if threads is not None:
