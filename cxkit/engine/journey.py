@@ -111,12 +111,24 @@ class EngineJourney:
             backend.raw_sql("SET TimeZone = 'UTC'")
 
         def table(frame):
+            import pyarrow as pa
+
             frame = frame.copy()
+            frame.attrs = {}
+            fields = []
             for col in frame.columns:
                 if isinstance(frame[col].dtype, pd.CategoricalDtype):
                     frame[col] = frame[col].astype(object)
-            frame.attrs = {}
-            return ibis.memtable(frame)
+                if frame[col].dtype == object:  # text, also when empty (else a null column)
+                    frame[col] = frame[col].where(frame[col].isna(), frame[col].astype(str))
+                    fields.append(pa.field(col, pa.string()))
+                elif pd.api.types.is_datetime64_any_dtype(frame[col]):
+                    frame[col] = frame[col].astype("datetime64[us]")
+                    fields.append(pa.field(col, pa.timestamp("us")))
+                else:
+                    fields.append(pa.field(col, pa.from_numpy_dtype(frame[col].dtype)))
+            schema = pa.schema(fields)
+            return ibis.memtable(pa.Table.from_pandas(frame, schema=schema, preserve_index=False))
 
         ev = events.assign(**{ROW: range(len(events))})
         ev["customer_id"] = ev["customer_id"].astype(str)
@@ -300,6 +312,7 @@ def read_journey_engine(
             config["threads"] = int(threads)
         backend = ibis.duckdb.connect(**config)
     backend.raw_sql("SET TimeZone = 'UTC'")
+    backend.raw_sql("SET enable_progress_bar = false")
     tables = {}
     for name, path in paths.items():
         if path is None:
