@@ -323,7 +323,7 @@ def read_journey_engine(
                 {ROW: "file_row_number"}
             )
         else:
-            raw = backend.read_csv(path)
+            raw = backend.read_csv(path, all_varchar=True)  # parsed here, as pandas does
             tables[name] = raw.mutate(**{ROW: ibis.row_number()})
     keywords = {
         name: {
@@ -524,9 +524,9 @@ def _timestamp(col, keywords, name, column, source, checks):
                 ],
                 hint="in cxkit.toml: [timestamps] format = '%d/%m/%Y %H:%M'",
             )
-        aware = text.re_search(r"(Z|[+-]\d\d(:?\d\d)?)$")
-        as_aware = text.cast("timestamp('UTC')").cast("timestamp")
-        naive = _localize(text.cast("timestamp"), timezone)
+        aware = text.re_search(r"[T ]\d{1,2}:\d\d(:\d\d(\.\d*)?)?\s*(Z|UTC|[+-]\d\d(:?\d\d)?)$")
+        as_aware = text.try_cast("timestamp('UTC')").cast("timestamp")
+        naive = _localize(text.try_cast("timestamp"), timezone)
         parsed = ibis.ifelse(aware, as_aware, naive)
         if not timezone:
             checks.append(
@@ -555,9 +555,15 @@ def _localize(col, timezone):
         return col
     ibis = _ibis()
 
-    @ibis.udf.scalar.builtin(name="timezone")
-    def _tz(zone: str, ts: "timestamp") -> "timestamp('UTC')":  # noqa: F821, UP037
-        ...
+    import ibis.expr.datatypes as dt
+
+    def _tz(zone, ts): ...
+
+    _tz = ibis.udf.scalar.builtin(
+        _tz,
+        name="timezone",
+        signature=((dt.string, dt.timestamp), dt.Timestamp(timezone="UTC")),
+    )
 
     return _tz(timezone, col).cast("timestamp")
 
