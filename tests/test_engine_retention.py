@@ -147,3 +147,25 @@ def test_retention_table_and_gap_follow_the_business_model(backend):
     from cxkit.retention.inactivity import choose_inactivity
 
     assert on_engine(engine) == choose_inactivity(journey)
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    journeys(),
+    st.sampled_from(["D", "W", "M"]),
+    st.sampled_from(["contract", "activity"]),
+)
+def test_cohort_retention_equals_pandas(backend, data, period, kind):
+    events, customers, observed = data
+    journey = _pandas(events, customers, observed)
+    engine = EngineJourney.from_frames(journey, backend=backend)
+    a = cxkit.cohort_retention(journey, period=period, kind=kind)
+    b = cxkit.cohort_retention(engine, period=period, kind=kind)
+    pd.testing.assert_frame_equal(a, b, check_dtype=False)
+    assert a.attrs == b.attrs
+
+
+def test_cohort_periods_the_engine_cannot_compute_are_refused(backend):
+    engine = EngineJourney.from_frames(cxkit.load_sample(), backend=backend)
+    with pytest.raises(cxkit.DataError, match="'D', 'W', 'M', 'Q', 'Y'"):
+        cxkit.cohort_retention(engine, period="h")
