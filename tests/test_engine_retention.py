@@ -169,3 +169,21 @@ def test_cohort_periods_the_engine_cannot_compute_are_refused(backend):
     engine = EngineJourney.from_frames(cxkit.load_sample(), backend=backend)
     with pytest.raises(cxkit.DataError, match="'D', 'W', 'M', 'Q', 'Y'"):
         cxkit.cohort_retention(engine, period="h")
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {},
+        {"engagement_event": "app_login", "tickets_window": "14D"},
+        {"detractor": False, "observed_at": "2025-01-01", "covariates": ["plan"]},
+    ],
+)
+def test_time_varying_table_equals_pandas(backend, options):
+    journey = cxkit.load_sample()
+    engine = EngineJourney.from_frames(journey, backend=backend)
+    a = cxkit.time_varying_table(journey, **options)
+    b = cxkit.time_varying_table(engine, **options)
+    a = a.assign(customer_id=a["customer_id"].astype(str))
+    pd.testing.assert_frame_equal(a, b, check_dtype=False, check_categorical=False)
+    assert a.attrs == b.attrs

@@ -442,6 +442,19 @@ def time_varying_table(
     True
     """
     where = "time_varying_table"
+    if is_engine(journey):
+        from ..engine.timevarying import time_varying_table as on_engine
+
+        return on_engine(
+            journey,
+            tickets_window=tickets_window,
+            ticket_event=ticket_event,
+            detractor=detractor,
+            engagement_event=engagement_event,
+            engagement_window=engagement_window,
+            covariates=covariates,
+            observed_at=observed_at,
+        )
     if not isinstance(journey, Journey):
         raise DataError(
             where,
@@ -460,10 +473,8 @@ def time_varying_table(
     _check_columns(journey.customers, covariates, where, "covariates")
     base = survival_table(journey, observed_at=observed_at)
     observed = pd.Timestamp(base.attrs["observed_at"])
-    n = len(base)
     id_index = pd.Index(base["customer_id"])
     signup = _ns(base["signup_at"])
-    duration = base["duration_days"].to_numpy()
 
     parts = []  # (customer position, time in days, column name, delta or value)
 
@@ -497,6 +508,14 @@ def time_varying_table(
         parts.append((pos[ok], t[ok], "detractor", value[ok]))
         names.append(("detractor", "state"))
 
+    return _intervals(base, parts, names, covariates, observed)
+
+
+def _intervals(base, parts, names, covariates, observed):
+    """time_varying_table's start/stop rows from the survival table and the drivers' change
+    points ``parts`` (customer position, days since signup, column, delta or value)."""
+    n = len(base)
+    duration = base["duration_days"].to_numpy()
     # one long frame of change points plus a start row per customer, sorted by (customer, time)
     pos = np.concatenate([np.arange(n)] + [p[0] for p in parts])
     t = np.concatenate([np.zeros(n)] + [p[1] for p in parts])
