@@ -142,7 +142,9 @@ def funnel_table(
     # entries
     E = L.filter(L.event.isin(step_events[0]))
     if entry == "first":
-        E = E.filter(E.seq == E.seq.min().over(group_by="customer_id"))
+        # (the window in its own column first: Spark cannot filter on a window expression)
+        E = E.mutate(first_seq=E.seq.min().over(group_by="customer_id"))
+        E = E.filter(E.seq == E.first_seq).drop("first_seq")
     if start is not None:
         E = E.filter(E.timestamp >= start.to_pydatetime())
     if end is not None:
@@ -251,7 +253,8 @@ def funnel_table(
     per = ibis.window(group_by="cust")
     chain = chain.mutate(best=chain.depth.max().over(per), last_entry_at=chain.e_t.max().over(per))
     chain = chain.filter(chain.depth == chain.best)
-    chain = chain.filter(chain.e_seq == chain.e_seq.min().over(per))
+    chain = chain.mutate(first_seq=chain.e_seq.min().over(per))
+    chain = chain.filter(chain.e_seq == chain.first_seq)
     out_expr = chain.select(
         customer_id=chain.cust,
         depth=chain.depth.cast("int64"),
