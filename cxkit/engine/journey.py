@@ -109,6 +109,7 @@ class EngineJourney:
         if backend is None:
             backend = ibis.duckdb.connect()
             backend.raw_sql("SET TimeZone = 'UTC'")
+            backend.raw_sql("SET enable_progress_bar = false")
 
         def table(frame):
             import pyarrow as pa
