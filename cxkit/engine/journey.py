@@ -418,8 +418,12 @@ def connect(
         tie = [ev[event_col]] if event_col in ev.columns else []
         cust = keywords["events"].get("customer", "customer_id")
         ts = keywords["events"].get("timestamp", "timestamp")
-        keys = [ev[c] for c in (cust, ts) if c in ev.columns] + tie
-        tables["events"] = ev.mutate(**{ROW: ibis.row_number().over(order_by=keys)})
+        # ties need an order within a person only: partitioned, so Spark need not sort globally
+        keys = [ev[c] for c in (ts,) if c in ev.columns] + tie
+        group = [ev[cust]] if cust in ev.columns else []
+        tables["events"] = ev.mutate(
+            **{ROW: ibis.row_number().over(group_by=group, order_by=keys)}
+        )
     return _build(
         backend,
         tables,
@@ -428,6 +432,7 @@ def connect(
         observed_at=observed_at if observed_at is not None else the_spec.observed_at,
         source=getattr(backend, "name", "engine"),
         names=names,
+        numbered=False,  # a database table has no row numbers to quote
     )
 
 
@@ -643,7 +648,7 @@ def _canonical(table, name, keywords, source):
     return out, checks
 
 
-def _run_checks(backend, checks, source):
+def _run_checks(backend, checks, source, numbered=True):
     """One scan counts every check's bad rows; examples (the file's own values, with the row
     number) only for the failing ones. ``checks``: (column, expected, bad, kind, table)."""
     if not checks:
@@ -673,7 +678,7 @@ def _run_checks(backend, checks, source):
             rows = rows.order_by(ROW)
         rows = backend.execute(rows.limit(_MAX_EXAMPLES))
         examples = [
-            (f"row {int(r[ROW]) + 1}: " if ROW in rows.columns else "")
+            (f"row {int(r[ROW]) + 1}: " if numbered and ROW in rows.columns else "")
             + ", ".join(f"{c}={r[c]}" for c in show)
             for _, r in rows.iterrows()
         ]
@@ -682,7 +687,7 @@ def _run_checks(backend, checks, source):
         raise DataError(source, problems, columns=[c for c in table.columns if c != ROW])
 
 
-def _build(backend, tables, keywords, spec, *, observed_at, source, names):
+def _build(backend, tables, keywords, spec, *, observed_at, source, names, numbered=True):
     from .._args import moment
     from ..data.journey import PURCHASE_LIKE
 
@@ -695,7 +700,7 @@ def _build(backend, tables, keywords, spec, *, observed_at, source, names):
             continue
         where = names.get(name, name)
         canon, checks = _canonical(raw, name, keywords[name], where)
-        _run_checks(backend, checks, where)
+        _run_checks(backend, checks, where, numbered)
         out[name] = canon
     events = out["events"]
     churn_dates = True
