@@ -180,11 +180,12 @@ planted, and `truth.json` (in this folder only — the students' data has none) 
 
 | time | part | notebook | the question |
 |---|---|---|---|
-| 0:00–0:20 | the data and the journey | 00_journey_overview | What is in a touchpoint log? Who are our customers? How do NPS and CSAT differ by touchpoint? |
-| 0:20–1:05 | the buyer funnel | 01_buyer_funnel | Where do buyers drop off, for whom, and is the difference real? |
-| 1:05–1:15 | break | | |
-| 1:15–2:05 | retention | 02_retention_survival | How long do customers stay? What shortens it? |
-| 2:05–2:50 | churn prediction | 03_churn_prediction | Who is about to leave — and is a campaign worth it? |
+| 0:00–0:15 | the data and the journey | 00_journey_overview | What is in a touchpoint log? Who are our customers? How do NPS and CSAT differ by touchpoint? |
+| 0:15–0:55 | the buyer funnel | 01_buyer_funnel | Where do buyers drop off, for whom, and is the difference real? |
+| 0:55–1:05 | break | | |
+| 1:05–1:45 | retention | 02_retention_survival | How long do customers stay? What shortens it? |
+| 1:45–2:25 | churn prediction | 03_churn_prediction | Who is about to leave — and is a campaign worth it? |
+| 2:25–2:50 | customer value | 04_customer_value | What is each customer worth from here on, and how much of it sits with a few? |
 | 2:50–3:00 | wrap-up | index.html of `cxkit report` | What would you tell the CEO? |
 
 Exercises per notebook:
@@ -230,6 +231,12 @@ not be a feature before a cutoff): {", ".join(truth["as_of_extraction_attributes
    each person only on entries whose window had closed (leaving out everyone whose *last*
    entry is open would drop the customers who keep coming back).
 6. **"No significant difference" from a small segment.** Look at the minimum detectable effect.
+7. **Value earned is not value to come.** Ranking customers by what they spent so far favours
+   long-gone big spenders. Notebook 04's repeat-buying model discounts a customer who has been
+   silent for longer than their own rhythm; compare its top fifth with the top fifth by past
+   spend. The sample's purchases were not planted from that model, so there is no true value
+   in `truth.json`: check the model on the holdout figure instead (predicted against actual
+   repeat purchases in the last months).
 
 ## How to check answers
 
