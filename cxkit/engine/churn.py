@@ -65,12 +65,12 @@ def _label_settings(journey, *, label, lookback, horizon, activity):
     }
 
 
-def _bucket(t, cut):
-    """How many cutoffs are at or before ``t`` (rows with bucket <= k are before cutoff k
-    strictly: bucket b means cut[b-1] <= t < cut[b])."""
+def _bucket(t, cut, strict=False):
+    """How many cutoffs are at or before ``t`` (``strict``: strictly before). Rows with bucket
+    <= k are before cutoff k strictly: bucket b means cut[b-1] <= t < cut[b]."""
     b = _ibis().literal(0)
     for c in cut:
-        b = b + (t >= _lit(c)).cast("int64")
+        b = b + ((t > _lit(c)) if strict else (t >= _lit(c))).cast("int64")
     return b
 
 
@@ -159,7 +159,10 @@ def churn_dataset(
                     ],
                 )
         a = act.select(a_id=act.customer_id, a_t=act.timestamp)
-        aw = a.join(cuts, (a.a_t >= cuts.c - L) & (a.a_t <= cuts.c + H))
+        # the cutoffs with c - L <= t <= c + H, unnested (as for the features below)
+        first = _bucket(a.a_t - H, cut, strict=True)
+        a = a.mutate(k=ibis.range(first, _bucket(a.a_t + L, cut)).unnest())
+        aw = a.join(cuts, a.k == cuts.k).select(a.a_id, a.a_t, cuts.k, cuts.c)
         counts = aw.group_by(["a_id", "k"]).aggregate(
             before=((aw.a_t >= aw.c - L) & (aw.a_t < aw.c)).cast("int64").sum(),
             after=((aw.a_t > aw.c) & (aw.a_t <= aw.c + H)).cast("int64").sum(),
@@ -199,12 +202,16 @@ def churn_dataset(
         **({"e_ch": ev.channel.cast("string")} if has_channel else {}),
         **({"e_v": ev.value.cast("float64")} if has_value else {}),
     )
-    ew = e.join(cuts, (e.e_t >= cuts.c - L) & (e.e_t < cuts.c))
-    r = rows.select("cid", "k", "c", "signup").view()
+    # each event goes to the cutoffs whose lookback holds it, c - L <= t < c: the cutoffs
+    # k0 <= k < k1, found with scalar expressions and unnested (no range join: DuckDB's
+    # inequality joins do not stay inside its memory limit)
+    k0, k1 = _bucket(e.e_t, cut), _bucket(e.e_t + L, cut)
+    ew = e.mutate(k=ibis.range(k0, k1).unnest(), k_r=_bucket(e.e_t + R, cut))
+    r = rows.select("cid", "k", "signup").view()
     ew = ew.join(r, [ew.e_id == r.cid, ew.k == r.k]).select(
         *[ew[c] for c in ew.columns], signup=r.signup
     )
-    ew = ew.mutate(in_r=ew.e_t >= ew.c - R, post=ew.e_t >= ew.signup)
+    ew = ew.mutate(in_r=ew.k < ew.k_r, post=ew.e_t >= ew.signup)
     types = sorted(map(str, journey.execute(ew.select("e_ev").distinct())["e_ev"]))
     channels = []
     if has_channel:
