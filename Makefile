@@ -23,7 +23,7 @@ help:
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,clv]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,clv,duckdb]'
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (cxkit)" >/dev/null
 	touch $(STAMP)
 
@@ -48,7 +48,7 @@ sample: $(STAMP)
 	$(BIN)/cxkit simulate --out data/sample --customers 3000 --seed 7
 
 bench: $(STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench,duckdb]'
 	$(BIN)/python benchmarks/run_all.py
 
 lint: $(STAMP)

@@ -82,6 +82,9 @@ _LAZY = {
     # report
     "build_report": "report",
     "init_spec": "data.init",
+    # engines (Ibis: DuckDB, Spark, warehouses)
+    "connect": "engine",
+    "EngineJourney": "engine",
 }
 
 __all__ = [

@@ -307,6 +307,11 @@ def churn_dataset(
     FrozenList(['customer_id', 'cutoff'])
     """
     source = "churn_dataset()"
+    if type(journey).__name__ == "EngineJourney":  # DuckDB, Spark, a warehouse (cxkit.engine)
+        from ..engine.churn import churn_dataset as on_engine
+
+        return on_engine(journey, cutoffs, lookback=lookback, horizon=horizon, recent=recent,
+                         static=static, families=families, label=label, activity=activity)  # fmt: skip
     _need_journey(journey, "churn_dataset")
     settings = label_settings(
         journey, label=label, lookback=lookback, horizon=horizon, activity=activity

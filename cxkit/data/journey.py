@@ -110,7 +110,15 @@ def _find(folder, stem):
 
 
 def read_journey(
-    folder, *, observed_at=None, events=None, customers=None, surveys=None, spec=None
+    folder,
+    *,
+    observed_at=None,
+    events=None,
+    customers=None,
+    surveys=None,
+    spec=None,
+    engine="pandas",
+    **engine_options,
 ):
     """Read ``events`` and (optional) ``customers`` and ``surveys`` from a folder.
 
@@ -132,6 +140,11 @@ def read_journey(
         ``[tables.<name>]`` mapping key by key.
     spec : Spec or dict, optional
         Overrides the folder's spec file (``cxkit.toml``) key by key.
+    engine : {"pandas", "duckdb"}
+        ``"duckdb"``: the files stay on disk and DuckDB reads them (logs larger than memory);
+        the result is a :class:`cxkit.engine.EngineJourney` that the reductions accept (see
+        :func:`cxkit.engine.read_journey_engine`, which takes ``memory_limit`` and
+        ``threads``). Needs ``pip install 'cxkit[duckdb]'``.
 
     Notes
     -----
@@ -145,6 +158,19 @@ def read_journey(
     >>> j.observed_at >= j.events["timestamp"].max()
     True
     """
+    if engine != "pandas":
+        from ..engine import read_journey_engine
+
+        return read_journey_engine(
+            folder,
+            engine=engine,
+            observed_at=observed_at,
+            events=events,
+            customers=customers,
+            surveys=surveys,
+            spec=spec,
+            **engine_options,
+        )
     folder = Path(folder)
     if folder.is_file():
         raise DataError(

@@ -7,6 +7,7 @@ import pandas as pd
 
 from .._args import jsonable, observed_at_of
 from ..data import DataError, Journey
+from ..engine.journey import is_engine
 from .scores import _as_list
 
 #: The standard R × F segment grid: (segment, R scores, F scores, meaning), best first. Every one
@@ -90,6 +91,10 @@ def rfm(events, *, observed_at=None, event=None):
     >>> bool(table["r_score"].between(1, 5).all())
     True
     """
+    if is_engine(events):
+        from ..engine.rfm import rfm as on_engine
+
+        return on_engine(events, observed_at=observed_at, event=event)
     origin = None
     if isinstance(events, Journey):
         if observed_at is None:
@@ -156,6 +161,12 @@ def rfm(events, *, observed_at=None, event=None):
     table = pd.DataFrame(
         {"last": g["timestamp"].max(), "frequency": g.size(), "monetary": g["value"].sum()}
     ).reset_index()
+    return _scored(table, observed_at, origin, rule, int(late.sum()))
+
+
+def _scored(table, observed_at, origin, rule, late):
+    """Scores and segments on the per-customer table (``customer_id``, ``last``,
+    ``frequency``, ``monetary``), shared by the engines."""
     table.insert(1, "recency", (observed_at - table.pop("last")) / pd.Timedelta(days=1))
     table["frequency"] = table["frequency"].astype("int64")
     table["r_score"] = _quintile_score(table["recency"], higher_is_better=False)
@@ -174,7 +185,7 @@ def rfm(events, *, observed_at=None, event=None):
             "observed_at": observed_at,
             "observed_at_from": origin,
             "counted": rule,
-            "excluded": {"qualifying events after observed_at": int(late.sum())},
+            "excluded": {"qualifying events after observed_at": late},
         }
     )
     return table

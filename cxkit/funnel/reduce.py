@@ -42,6 +42,7 @@ import pandas as pd
 
 from .._args import jsonable, moment, observed_at_of
 from ..data import DataError, Journey
+from ..engine.journey import is_engine
 from .steps import _normalise_steps, _parse_step_windows, _parse_time, _parse_window, _stacklevel
 
 _MISSING = "(missing)"
@@ -169,6 +170,22 @@ def funnel_table(
     >>> bool((buyers["step_6_at"] - buyers["step_5_at"] <= pd.Timedelta("1h")).all())
     True
     """
+    if is_engine(events):  # DuckDB, Spark, a warehouse: the same rules as one Ibis expression
+        from ..engine.funnel import funnel_table as on_engine
+
+        return on_engine(
+            events,
+            steps,
+            window=window,
+            observed_at=observed_at,
+            strict=strict,
+            start=start,
+            end=end,
+            entry=entry,
+            exclude=exclude,
+            stages=stages,
+            step_windows=step_windows,
+        )
     out, _ = _reduce(
         events,
         steps,
@@ -523,6 +540,10 @@ def _factorize_rows(keys):
 
 
 def _prepare(events, steps, window, by, customers, observed_at, complete_only, source, **options):
+    if is_engine(events):
+        from ..engine.funnel import prepare
+
+        return prepare(events, steps, window, by, observed_at, complete_only, source, **options)
     events_df, customers, observed = _unpack(events, customers, observed_at)
     if by is not None and not isinstance(by, str | list | tuple):
         raise DataError(
@@ -547,11 +568,16 @@ def _prepare(events, steps, window, by, customers, observed_at, complete_only, s
         groups = _group_values(table, events_df, customers, by, source)
     attrs = dict(table.attrs)
     closed = attrs.pop("closed_counts", None)
+    attrs["complete_only"] = bool(complete_only)
+    return events_df, table, groups, _finish_attrs(table, attrs, closed, groups), extras
+
+
+def _finish_attrs(table, attrs, closed, groups):
+    """The summary counts funnel() reports beside the reduced table (shared by the engines)."""
     attrs["open_windows"] = int(table["window_open"].sum())
     attrs["open_not_converted"] = int(
         (table["window_open"] & (table["depth"] < len(attrs["steps"]))).sum()
     )
-    attrs["complete_only"] = bool(complete_only)
     attrs["left_out_open"] = 0
     if closed is not None:
         # counts of the whole population; the table holds only entries with closed windows
@@ -563,7 +589,7 @@ def _prepare(events, steps, window, by, customers, observed_at, complete_only, s
     if groups is not None:
         attrs["missing_group"] = int((groups == _MISSING).any(axis=1).sum())
     table.attrs = jsonable(attrs)
-    return events_df, table, groups, attrs, extras
+    return attrs
 
 
 _DEFAULTS = {

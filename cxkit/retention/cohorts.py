@@ -7,6 +7,7 @@ import pandas as pd
 
 from .._args import jsonable
 from ..data import DataError, Journey
+from ..engine.journey import is_engine
 from .checks import _DAY_NS, _as_list, _customers_and_observed, _events_observed_at, _ns
 from .reduce import survival_table
 
@@ -68,6 +69,10 @@ def cohort_retention(data, period="M", kind="contract", *, observed_at=None, tou
     True
     """
     where = "cohort_retention"
+    if is_engine(data):
+        from ..engine.cohorts import cohort_retention as on_engine
+
+        return on_engine(data, period, kind, observed_at=observed_at, touchpoints=touchpoints)
     if kind not in ("contract", "activity"):
         raise DataError(
             where, [{"column": "kind", "expected": f"'contract' or 'activity', got {kind!r}"}]
@@ -171,6 +176,14 @@ def cohort_retention(data, period="M", kind="contract", *, observed_at=None, tou
             cohort_i[r] * n_periods + k, minlength=n_cohorts * n_periods
         ).reshape(n_cohorts, n_periods)
 
+    return _cells(retained, size, c0, obs_period, period, observed, kind, excluded)
+
+
+def _cells(retained, size, c0, obs_period, period, observed, kind, excluded):
+    """The long cohort table from the retained counts (cohorts × periods since signup) and the
+    cohort sizes; cells whose calendar period had not ended by ``observed`` are blank."""
+    obs = observed.value
+    n_cohorts, n_periods = retained.shape
     cohorts = np.arange(n_cohorts) + c0
     cell_period = cohorts[:, None] + np.arange(n_periods)[None, :]
     complete = _period_end_ns(cell_period.ravel(), period).reshape(cell_period.shape) <= obs
@@ -230,7 +243,12 @@ def cohort_table(journey, *, period=None):
     contract = journey.business_model == "contractual"
     kind = "contract" if contract else "activity"
     if period is None:
-        period = cohort_period(journey.observed_at - journey.customers["signup_at"].min())
+        if is_engine(journey):
+            from ..engine.cohorts import first_signup
+
+            period = cohort_period(journey.observed_at - first_signup(journey))
+        else:
+            period = cohort_period(journey.observed_at - journey.customers["signup_at"].min())
     if period is None:
         cols = ["cohort", "period", "cohort_size", "retained", "pct_retained"]
         out = pd.DataFrame({c: [] for c in cols})

@@ -27,6 +27,7 @@ import pandas as pd
 from .._args import duration as _duration  # `duration` is a common local name here
 from .._args import jsonable, moment
 from ..data import SIGNUP_ATTRIBUTES, DataError, Journey
+from ..engine.journey import is_engine
 from .checks import (
     _CORE,
     _DAY_NS,
@@ -78,6 +79,10 @@ def survival_table(data, *, observed_at=None):
     ['customer_id', 'signup_at', 'duration_days', 'churned']
     """
     where = "survival_table"
+    if is_engine(data):
+        from ..engine.retention import survival_table as on_engine
+
+        return on_engine(data, observed_at=observed_at)
     customers, observed = _customers_and_observed(data, observed_at, where)
     obs = observed.value
     signup = _ns(customers["signup_at"])
@@ -185,6 +190,12 @@ def activity_table(data, *, inactivity=None, observed_at=None, touchpoints=None)
     True
     """
     where = "activity_table"
+    if is_engine(data):
+        from ..engine.retention import activity_table as on_engine
+
+        return on_engine(
+            data, inactivity=inactivity, observed_at=observed_at, touchpoints=touchpoints
+        )
     named = data.events if isinstance(data, Journey) else data
     if touchpoints is not None and isinstance(named, pd.DataFrame):
         _check_columns(named, ["event"], where, "data")
@@ -332,6 +343,12 @@ def retention_table(journey, *, inactivity=None, touchpoints=None, observed_at=N
     >>> table.attrs["business_model"]
     'contractual'
     """
+    if is_engine(journey):
+        from ..engine.retention import retention_table as on_engine
+
+        return on_engine(
+            journey, inactivity=inactivity, touchpoints=touchpoints, observed_at=observed_at
+        )
     if not isinstance(journey, Journey):
         raise DataError(
             "retention_table",
@@ -425,6 +442,19 @@ def time_varying_table(
     True
     """
     where = "time_varying_table"
+    if is_engine(journey):
+        from ..engine.timevarying import time_varying_table as on_engine
+
+        return on_engine(
+            journey,
+            tickets_window=tickets_window,
+            ticket_event=ticket_event,
+            detractor=detractor,
+            engagement_event=engagement_event,
+            engagement_window=engagement_window,
+            covariates=covariates,
+            observed_at=observed_at,
+        )
     if not isinstance(journey, Journey):
         raise DataError(
             where,
@@ -443,10 +473,8 @@ def time_varying_table(
     _check_columns(journey.customers, covariates, where, "covariates")
     base = survival_table(journey, observed_at=observed_at)
     observed = pd.Timestamp(base.attrs["observed_at"])
-    n = len(base)
     id_index = pd.Index(base["customer_id"])
     signup = _ns(base["signup_at"])
-    duration = base["duration_days"].to_numpy()
 
     parts = []  # (customer position, time in days, column name, delta or value)
 
@@ -480,6 +508,14 @@ def time_varying_table(
         parts.append((pos[ok], t[ok], "detractor", value[ok]))
         names.append(("detractor", "state"))
 
+    return _intervals(base, parts, names, covariates, observed)
+
+
+def _intervals(base, parts, names, covariates, observed):
+    """time_varying_table's start/stop rows from the survival table and the drivers' change
+    points ``parts`` (customer position, days since signup, column, delta or value)."""
+    n = len(base)
+    duration = base["duration_days"].to_numpy()
     # one long frame of change points plus a start row per customer, sorted by (customer, time)
     pos = np.concatenate([np.arange(n)] + [p[0] for p in parts])
     t = np.concatenate([np.zeros(n)] + [p[1] for p in parts])

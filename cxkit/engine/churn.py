@@ -1,0 +1,466 @@
+"""``churn_dataset``'s rows, labels and features as Ibis expressions.
+
+The pandas reduction explodes each event to the cutoffs whose lookback holds it and counts with
+``bincount``. Here the same counts are one conditional aggregation per (customer, cutoff): the
+events are range-joined to the (few) cutoffs, joined to the rows (customers active at each
+cutoff), and every feature column is a ``sum(case …)``. "The latest event / answer strictly
+before the cutoff, of any age" uses the cutoff *bucket* of each row (how many cutoffs are at or
+before it, a scalar expression) and a running maximum over buckets. The wide table that comes
+back is the feature matrix itself; the statistics (:func:`cxkit.compare_models`) are unchanged.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from .._args import duration, jsonable
+from ..data import DataError
+from .journey import EngineJourney, _ibis
+from .retention import _interval, _lit
+
+_DAY = pd.Timedelta(days=1)
+_DAY_US = 86_400 * 10**6
+
+
+def _label_settings(journey, *, label, lookback, horizon, activity):
+    """:func:`cxkit.churn.labels.label_settings` with the engine's inactivity gap."""
+    from ..churn.labels import LABELS
+    from .retention import choose_inactivity
+
+    source = "churn_dataset"
+    if label is None:
+        label = LABELS.get(journey.business_model, "churned_at")
+    if label not in LABELS.values():
+        raise DataError(
+            f"{source}(label=...)",
+            [
+                {
+                    "column": "label",
+                    "expected": "'churned_at' (contractual) or 'inactivity' (non-contractual)",
+                    "rows": 1,
+                    "examples": [label],
+                }
+            ],
+        )
+    if activity is None and label == "inactivity":
+        activity = journey.spec.activity
+    if isinstance(activity, str):
+        activity = [activity]
+    if label == "inactivity":
+        gap, _ = choose_inactivity(journey, touchpoints=activity)
+    else:
+        gap = pd.Timedelta("90D")
+    if horizon is None:
+        horizon = gap if label == "inactivity" else "30D"
+    if lookback is None:
+        lookback = max(pd.Timedelta("90D"), gap) if label == "inactivity" else "90D"
+    return {
+        "label": label,
+        "lookback": duration(lookback, "lookback", source),
+        "horizon": duration(horizon, "horizon", source),
+        "activity": None if activity is None else [str(a) for a in activity],
+    }
+
+
+def _bucket(t, cut, strict=False):
+    """How many cutoffs are at or before ``t`` (``strict``: strictly before). Rows with bucket
+    <= k are before cutoff k strictly: bucket b means cut[b-1] <= t < cut[b]."""
+    b = _ibis().literal(0)
+    for c in cut:
+        b = b + ((t > _lit(c)) if strict else (t >= _lit(c))).cast("int64")
+    return b
+
+
+def _safe(name):
+    return "x" + "".join(ch if ch.isalnum() else "_" for ch in str(name)) + f"_{abs(hash(name))}"
+
+
+def churn_dataset(
+    journey,
+    cutoffs,
+    *,
+    lookback=None,
+    horizon=None,
+    recent="30D",
+    static=None,
+    families=None,
+    label=None,
+    activity=None,
+):
+    """:func:`cxkit.churn_dataset` on an :class:`~cxkit.engine.EngineJourney` (same X, y)."""
+    from ..churn.catalogue import _window_name
+    from ..churn.reduce import (
+        _EVENT_FAMILIES,
+        _bad,
+        _event_stem,
+        _resolve_cutoffs,
+        _static_columns,
+    )
+
+    if not isinstance(journey, EngineJourney):
+        raise DataError("churn_dataset", [{"column": "journey", "expected": "an EngineJourney"}])
+    ibis = _ibis()
+    source = "churn_dataset()"
+    settings = _label_settings(
+        journey, label=label, lookback=lookback, horizon=horizon, activity=activity
+    )
+    lookback, horizon = settings["lookback"], settings["horizon"]
+    recent = duration(recent, "recent", "churn_dataset")
+    if lookback < _DAY:
+        raise _bad(source, "lookback", "a window of at least one day, e.g. '90D'", [str(lookback)])
+    recent = min(recent, lookback)
+    observed = pd.Timestamp(journey.observed_at)
+    cust_t, ev = journey.customers, journey.events
+    start = pd.Timestamp(journey.execute(cust_t.signup_at.min()))
+    cut = _resolve_cutoffs(cutoffs, start, observed, lookback, source)
+    static_cols = _static_columns(journey, static, source)
+    fam_of_event = {**_EVENT_FAMILIES, **(families or {})}
+    obs = _lit(observed)
+    n_cut = len(cut)
+    cuts = ibis.memtable(
+        pd.DataFrame({"k": np.arange(n_cut, dtype="int64"), "c": cut.astype("datetime64[us]")})
+    )
+    H, L, R = _interval(horizon), _interval(lookback), _interval(recent)
+
+    # --- rows and labels -------------------------------------------------------------------
+    churn = ibis.ifelse(cust_t.churned_at <= obs, cust_t.churned_at, None)
+    cust = cust_t.select(
+        *static_cols, cid=cust_t.customer_id, signup=cust_t.signup_at, churn=churn
+    )
+    grid = cust.cross_join(cuts)
+    signed = grid.signup < grid.c
+    grid = grid.mutate(signed=signed)
+    if settings["label"] == "churned_at":
+        grid = grid.mutate(active=grid.signed & ~(grid.churn <= grid.c).fill_null(False))
+        grid = grid.mutate(
+            label=((grid.churn > grid.c) & (grid.churn <= grid.c + H))
+            .fill_null(False)
+            .cast("float64")
+        )
+    else:
+        act = (
+            ev if settings["activity"] is None else ev.filter(ev.event.isin(settings["activity"]))
+        )
+        if settings["activity"] is not None:
+            present = journey.execute(act.count())
+            if not present:
+                raise DataError(
+                    "spec [business] activity",
+                    [
+                        {
+                            "column": "business.activity",
+                            "expected": "names of events in the events table; none of them occurs",
+                            "rows": len(settings["activity"]),
+                            "examples": list(settings["activity"])[:5],
+                        }
+                    ],
+                )
+        a = act.select(a_id=act.customer_id, a_t=act.timestamp)
+        # the cutoffs with c - L <= t <= c + H, unnested (as for the features below)
+        first = _bucket(a.a_t - H, cut, strict=True)
+        a = a.mutate(k=ibis.range(first, _bucket(a.a_t + L, cut)).unnest())
+        aw = a.join(cuts, a.k == cuts.k).select(a.a_id, a.a_t, cuts.k, cuts.c)
+        counts = aw.group_by(["a_id", "k"]).aggregate(
+            before=((aw.a_t >= aw.c - L) & (aw.a_t < aw.c)).cast("int64").sum(),
+            after=((aw.a_t > aw.c) & (aw.a_t <= aw.c + H)).cast("int64").sum(),
+        )
+        g = grid.left_join(counts, [grid.cid == counts.a_id, grid.k == counts.k]).select(
+            *[grid[c] for c in grid.columns], before=counts.before, after=counts.after
+        )
+        grid = g.mutate(
+            active=g.signed & (g.before.fill_null(0) > 0),
+            label=(g.after.fill_null(0) == 0).cast("float64"),
+        ).drop("before", "after")
+    grid = grid.mutate(known=grid.c + H <= obs)
+    per_cut = (
+        journey.execute(
+            grid.group_by("k")
+            .aggregate(
+                rows=grid.active.cast("int64").sum(),
+                not_signed=(~grid.signed).cast("int64").sum(),
+                churned_before=(grid.signed & ~grid.active).cast("int64").sum(),
+            )
+            .order_by("k")
+        )
+        .set_index("k")
+        .reindex(range(n_cut))
+    )
+    rows = grid.filter(grid.active)
+    rows = rows.mutate(tenure=rows.c.delta(rows.signup, unit="microsecond") / _DAY_US)
+
+    # --- events in the lookback of each row ------------------------------------------------
+    known_ids = cust_t.select(kid=cust_t.customer_id)
+    has_channel = "channel" in ev.columns
+    has_value = "value" in ev.columns
+    e = ev.select(
+        e_id=ev.customer_id,
+        e_t=ev.timestamp,
+        e_ev=ev.event.cast("string"),
+        **({"e_ch": ev.channel.cast("string")} if has_channel else {}),
+        **({"e_v": ev.value.cast("float64")} if has_value else {}),
+    )
+    # each event goes to the cutoffs whose lookback holds it, c - L <= t < c: the cutoffs
+    # k0 <= k < k1, found with scalar expressions and unnested (no range join: DuckDB's
+    # inequality joins do not stay inside its memory limit)
+    k0, k1 = _bucket(e.e_t, cut), _bucket(e.e_t + L, cut)
+    ew = e.mutate(k=ibis.range(k0, k1).unnest(), k_r=_bucket(e.e_t + R, cut))
+    r = rows.select("cid", "k", "signup").view()
+    ew = ew.join(r, [ew.e_id == r.cid, ew.k == r.k]).select(
+        *[ew[c] for c in ew.columns], signup=r.signup
+    )
+    ew = ew.mutate(in_r=ew.k < ew.k_r, post=ew.e_t >= ew.signup)
+    types = sorted(map(str, journey.execute(ew.select("e_ev").distinct())["e_ev"]))
+    channels = []
+    if has_channel:
+        channels = sorted(
+            map(
+                str,
+                journey.execute(ew.filter(ew.e_ch.notnull()).select("e_ch").distinct())["e_ch"],
+            )
+        )
+    metrics = {}
+    for name in types:
+        is_t = ew.e_ev == name
+        s = _safe(name)
+        metrics[f"L{s}"] = is_t.cast("int64").sum()
+        metrics[f"R{s}"] = (is_t & ew.in_r).cast("int64").sum()
+        metrics[f"PL{s}"] = (is_t & ew.post).cast("int64").sum()
+        metrics[f"PR{s}"] = (is_t & ew.post & ew.in_r).cast("int64").sum()
+    for name in channels:
+        is_c = (ew.e_ch == name).fill_null(False)
+        s = _safe(name)
+        metrics[f"CL{s}"] = is_c.cast("int64").sum()
+        metrics[f"CR{s}"] = (is_c & ew.in_r).cast("int64").sum()
+    if has_value:
+        v = ew.e_v.fill_null(0.0)
+        metrics["spend_L"] = v.sum()
+        metrics["spend_R"] = ibis.ifelse(ew.in_r, v, 0.0).sum()
+    agg = ew.group_by(["e_id", "k"]).aggregate(**metrics)
+    ch_type = None
+    if has_channel and channels:
+        with_ch = ew.filter(ew.e_ch.notnull())
+        ch_type = journey.execute(with_ch.group_by(["e_ch", "e_ev"]).aggregate(n=with_ch.count()))
+
+    # recency: the latest event strictly before the cutoff, of any age
+    eb = e.mutate(b=_bucket(e.e_t, cut))
+    last_b = eb.filter(eb.b < n_cut).group_by(["e_id", "b"]).aggregate(t=eb.e_t.max()).view()
+    rr = rows.select(q_id=rows.cid, q_k=rows.k).view()
+    recency = (
+        rr.join(last_b, [rr.q_id == last_b.e_id, last_b.b <= rr.q_k])
+        .group_by(["q_id", "q_k"])
+        .aggregate(last_t=last_b.t.max())
+    )
+
+    # surveys: the latest answer of each kind strictly before the cutoff
+    survey_parts = []
+    kinds = []
+    if journey.surveys is not None:
+        sv = journey.surveys
+        kinds = [
+            k
+            for k in ("nps", "csat", "ces")
+            if k in set(journey.execute(sv.select("survey").distinct())["survey"])
+        ]
+        if kinds:
+            sb = sv.filter(sv.survey.isin(kinds)).select(
+                s_id=sv.customer_id, s_kind=sv.survey, s_t=sv.timestamp, s_v=sv.score
+            )
+            sb = sb.mutate(b=_bucket(sb.s_t, cut))
+            sb = sb.filter(sb.b < n_cut)
+            rs = rows.select(u_id=rows.cid, u_k=rows.k).view()
+            j = rs.join(sb, [rs.u_id == sb.s_id, sb.b <= rs.u_k])
+            survey_parts = j.group_by(["u_id", "u_k", "s_kind"]).aggregate(
+                t=j.s_t.max(), v=j.s_v.argmax(j.s_t)
+            )
+
+    # --- assemble --------------------------------------------------------------------------
+    base = rows.select("cid", "k", "tenure", "label", "known", *static_cols)
+    wide = base.left_join(agg, [base.cid == agg.e_id, base.k == agg.k]).select(
+        *[base[c] for c in base.columns], *[agg[c] for c in metrics]
+    )
+    wide = wide.left_join(recency, [wide.cid == recency.q_id, wide.k == recency.q_k]).select(
+        *[wide[c] for c in wide.columns], last_t=recency.last_t
+    )
+    frame = journey.execute(wide.order_by(["cid", "k"]))
+    survey_frame = journey.execute(survey_parts) if kinds else None
+    prospect = journey.execute(ev.filter(~ev.customer_id.isin(known_ids.kid)).count())
+    late = 0
+    if settings["label"] == "churned_at":
+        late = int(journey.execute((cust_t.churned_at > obs).cast("int64").sum()) or 0)
+
+    cv = cut.to_numpy()
+    ki = frame["k"].to_numpy().astype(int)
+    c_ns = cv[ki].astype("int64")
+    n_rows = len(frame)
+    feats = {"tenure_days": frame["tenure"].to_numpy(float)}
+    family = {"tenure_days": "tenure"}
+    last_t = pd.to_datetime(frame["last_t"]).to_numpy("datetime64[ns]").astype("int64")
+    last_t = np.where(frame["last_t"].isna().to_numpy(), np.nan, last_t.astype(float))
+    feats["recency_days"] = (c_ns - last_t) / _DAY.value
+    family["recency_days"] = "recency"
+
+    def col(name):
+        return (
+            frame[name].fillna(0).to_numpy().astype(np.int64)
+            if name in frame
+            else np.zeros(n_rows, np.int64)
+        )
+
+    wl, wr = _window_name(lookback), _window_name(recent)
+    same = recent == lookback
+    cnt_L = (
+        np.column_stack([col(f"L{_safe(t)}") for t in types])
+        if types
+        else np.zeros((n_rows, 0), np.int64)
+    )
+    feats[f"n_events_{wl}"] = cnt_L.sum(1)
+    family[f"n_events_{wl}"] = "activity"
+    if not same:
+        cnt_R = (
+            np.column_stack([col(f"R{_safe(t)}") for t in types])
+            if types
+            else np.zeros((n_rows, 0))
+        )
+        feats[f"n_events_{wr}"] = cnt_R.sum(1)
+        family[f"n_events_{wr}"] = "activity"
+    tenure = feats["tenure_days"]
+    exp_L = np.clip(tenure, 1e-9, lookback / _DAY)
+    exp_R = np.clip(tenure, 1e-9, recent / _DAY)
+    type_family = [fam_of_event.get(t, t) for t in types]
+    renamed = {}
+    for j, name in enumerate(types):
+        fam = type_family[j]
+        stem = _event_stem(name)
+        if stem != f"n_{name}":
+            renamed[name] = f"{stem}_{wl}"
+        s = _safe(name)
+        feats[f"{stem}_{wl}"] = col(f"L{s}")
+        family[f"{stem}_{wl}"] = fam
+        if not same:
+            feats[f"{stem}_{wr}"] = col(f"R{s}")
+            family[f"{stem}_{wr}"] = fam
+            pl, pr = col(f"PL{s}"), col(f"PR{s}")
+            with np.errstate(divide="ignore", invalid="ignore"):
+                trend = (pr / exp_R) / (pl / exp_L)
+            if (pl > 0).mean() >= 0.25:
+                feats[f"trend_{name}"] = np.where(pl > 0, trend, np.nan)
+                family[f"trend_{name}"] = fam
+    if has_channel:
+        for name in channels:
+            s = _safe(name)
+            counts = ch_type[ch_type["e_ch"] == name].set_index("e_ev")["n"]
+            counts = counts.reindex(types).fillna(0).to_numpy()
+            top = type_family[int(np.argmax(counts))]
+            feats[f"n_channel_{name}_{wl}"] = col(f"CL{s}")
+            family[f"n_channel_{name}_{wl}"] = top
+            if not same:
+                feats[f"n_channel_{name}_{wr}"] = col(f"CR{s}")
+                family[f"n_channel_{name}_{wr}"] = top
+    if has_value:
+        feats[f"spend_{wl}"] = frame["spend_L"].fillna(0.0).to_numpy(float)
+        family[f"spend_{wl}"] = "purchases"
+        if not same:
+            feats[f"spend_{wr}"] = frame["spend_R"].fillna(0.0).to_numpy(float)
+            family[f"spend_{wr}"] = "purchases"
+    support = [j for j, f in enumerate(type_family) if f == "support"]
+    if support:
+        feats[f"support_contacts_{wl}"] = cnt_L[:, support].sum(1)
+        family[f"support_contacts_{wl}"] = "support"
+        if not same:
+            feats[f"support_contacts_{wr}"] = cnt_R[:, support].sum(1)
+            family[f"support_contacts_{wr}"] = "support"
+    if kinds:
+        key = pd.MultiIndex.from_arrays([frame["cid"].astype(str), frame["k"].astype(int)])
+        for kind in kinds:
+            part = survey_frame[survey_frame["s_kind"] == kind]
+            part = part.set_index([part["u_id"].astype(str), part["u_k"].astype(int)])
+            part = part.reindex(key)
+            v_last = part["v"].to_numpy(float)
+            t_last = pd.to_datetime(part["t"]).to_numpy("datetime64[ns]").astype("int64")
+            t_last = np.where(part["t"].isna().to_numpy(), np.nan, t_last.astype(float))
+            feats[f"{kind}_latest"] = v_last
+            family[f"{kind}_latest"] = kind
+            if kind == "nps":
+                feats["nps_detractor"] = np.where(np.isnan(v_last), np.nan, v_last <= 6)
+                family["nps_detractor"] = "nps"
+            feats[f"days_since_{kind}"] = (c_ns - t_last) / _DAY.value
+            family[f"days_since_{kind}"] = kind
+
+    index = pd.MultiIndex.from_arrays(
+        [pd.Index(frame["cid"].to_numpy(), dtype=object), pd.DatetimeIndex(cv[ki])],
+        names=["customer_id", "cutoff"],
+    )
+    X = pd.DataFrame(feats, index=index)
+    taken = [c for c in static_cols if c in X.columns]
+    if taken:
+        raise DataError(
+            source,
+            [
+                {
+                    "column": "static",
+                    "expected": "customer attributes whose names differ from the features "
+                    "churn_dataset builds; these would overwrite one",
+                    "rows": len(taken),
+                    "examples": taken,
+                }
+            ],
+        )
+    if renamed:
+        warnings.warn(
+            "churn_dataset: event names that read like other features are counted under "
+            f"'n_event_…' names: {renamed}",
+            stacklevel=2,
+        )
+    for c in static_cols:
+        X[c] = frame[c].to_numpy()
+        if X[c].dtype == object:
+            X[c] = X[c].astype("category")
+        family[c] = c
+    label = frame["label"].to_numpy(float)
+    known = frame["known"].to_numpy(bool)
+    label[~known] = np.nan
+    y = pd.Series(label, index=index, name="churned")
+    per = pd.DataFrame(
+        {
+            "cutoff": cut,
+            "rows": per_cut["rows"].fillna(0).astype(int).to_numpy(),
+            "not_signed_up_yet": per_cut["not_signed"].fillna(0).astype(int).to_numpy(),
+            "churned_before": per_cut["churned_before"].fillna(0).astype(int).to_numpy(),
+            "label_known": [bool(c + horizon <= observed) for c in cut],
+            "churn_pct": [
+                100 * np.nanmean(label[ki == k]) if known[ki == k].any() else np.nan
+                for k in range(n_cut)
+            ],
+        }
+    )
+    X.attrs = jsonable(
+        {
+            "source": "churn_dataset",
+            "label": settings["label"],
+            "activity": settings["activity"],
+            "lookback": str(lookback),
+            "horizon": str(horizon),
+            "recent": str(recent),
+            "static": static_cols,
+            "families": dict(families or {}),
+            "feature_family": family,
+            "observed_at": str(observed),
+            "rows_unlabelled": int((~known).sum()),
+            "churn_after_observed_at": late,
+            "prospect_events": int(prospect),
+            "renamed_events": renamed,
+            "per_cutoff": per.to_dict("records"),
+            "engine": journey.engine,
+        }
+    )
+    y.attrs = jsonable(
+        {
+            "label": settings["label"],
+            "horizon": str(horizon),
+            "rows_unlabelled": int((~known).sum()),
+        }
+    )
+    return X, y
