@@ -128,6 +128,9 @@ def test_mcmc_intervals_cover_the_planted_parameters():
     s = clv_summary(events, observed_at=truth["observed_at"])
     result = cxkit.clv(s, method="mcmc", draws=250, chains=2, random_state=3)
     assert set(result.intervals_) == set(CDNOW_PARAMS)
+    # a dense mass matrix: ~11 gradient steps a draw (a diagonal one took ~200, 80 s)
+    steps = result.models["purchases"].model.idata.sample_stats["n_steps"]
+    assert float(steps.mean()) < 40, float(steps.mean())
     # 99% intervals: with 7 parameters a 95% level would miss one by chance one run in four
     for name, true in CDNOW_PARAMS.items():
         low, high = result.interval(name, level=0.99)
