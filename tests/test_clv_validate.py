@@ -50,6 +50,41 @@ def test_holdout_counts_match_lifetimes_and_prediction_is_close(log):
     assert ax is plt.gca() and len(ax.lines) == 2
 
 
+def test_a_purchase_later_on_the_calibration_day_is_holdout_as_in_lifetimes(log):
+    """The split is at the calibration moment (midnight for a date), as lifetimes does it: a
+    purchase later that day is a holdout purchase, and no purchase is lost or counted twice."""
+    pytest.importorskip("pymc_marketing")
+    import pandas as pd
+
+    events, truth = log
+    extra = pd.DataFrame(
+        {
+            "customer_id": "Z",
+            "timestamp": pd.to_datetime(
+                ["2024-02-01 09:00", "2024-12-30 15:00", "2025-03-01 09:00"]
+            ),
+            "event": "purchase",
+            "value": [10.0, 20.0, 30.0],
+        }
+    )
+    both = pd.concat([events, extra], ignore_index=True)
+    check = holdout_check(both, observed_at=truth["observed_at"], calibration_end="2024-12-30")
+    lifetimes = pytest.importorskip("lifetimes")
+    ref = lifetimes.utils.calibration_and_holdout_data(
+        both,
+        "customer_id",
+        "timestamp",
+        calibration_period_end="2024-12-30",
+        observation_period_end=truth["observed_at"],
+        freq="D",
+        freq_multiplier=7,
+    )
+    assert ref.loc["Z", "frequency_cal"] == 0 and ref.loc["Z", "frequency_holdout"] == 2
+    assert check.attrs["actual_total"] == ref["frequency_holdout"].sum()
+    grouped = ref.groupby(np.minimum(ref["frequency_cal"], 7))["frequency_holdout"].mean()
+    np.testing.assert_allclose(check["actual"], grouped.to_numpy())
+
+
 def test_holdout_refuses_a_calibration_end_after_the_data(log):
     events, truth = log
     with pytest.raises(DataError, match="calibration_end.*before observed_at"):

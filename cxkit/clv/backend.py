@@ -81,6 +81,10 @@ def _fit_kwargs(method, random_state, n_draws, chains):
         "tune": n_draws,
         "chains": chains,
         "cores": 1,
+        # a dense mass matrix: r with alpha and a with b are strongly correlated, and with the
+        # default diagonal one NUTS needs ~200 gradient steps a draw (~80 s for 800 customers)
+        # where it needs ~11 (~5 s), and chains can wander off (docs/decisions.md, issue 14)
+        "init": "jitter+adapt_full",
     }
 
 

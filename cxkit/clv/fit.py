@@ -264,7 +264,14 @@ def clv(
             spend_fit = backend.fit_spend(
                 summary, method=method, random_state=random_state, n_draws=draws, chains=chains
             )
-            params.update(spend_fit.params())
+            spend_params = spend_fit.params()
+            if spend_params["q"] > 1:
+                params.update(spend_params)
+            else:
+                # the Gamma-Gamma mean spend p·v / (q − 1) is infinite for q ≤ 1 (amounts
+                # too heavy-tailed): count purchases only rather than show an endless value
+                spend_fit = None
+                notes["spend"] = "amounts too uneven for a mean spend (q of 1 or less)"
         else:
             notes["spend"] = f"{buyers} repeat buyers with an amount (need {MIN_REPEAT_BUYERS})"
     elif spend:
