@@ -474,6 +474,26 @@ def _check_target(y, allow_missing, source):
     return values
 
 
+#: Default cap on the rows a model learns from (:func:`compare_models`' ``max_train_rows``).
+MAX_TRAIN_ROWS = 100_000
+
+
+def _train_cap(value, source):
+    if value is None:
+        return None
+    ok = isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= 100
+    if not ok:
+        raise _bad(source, "max_train_rows", "a whole number of at least 100, or None", [value])
+    return int(value)
+
+
+def _capped(rows, cap, rng):
+    """``rows`` (positions), or a sorted seeded sample of ``cap`` of them when there are more."""
+    if cap is None or len(rows) <= cap:
+        return rows
+    return np.sort(rng.choice(rows, size=cap, replace=False))
+
+
 def compare_models(
     X,
     y=None,
@@ -483,6 +503,7 @@ def compare_models(
     n_splits=5,
     n_boot=200,
     select="log_loss",
+    max_train_rows=MAX_TRAIN_ROWS,
     random_state=0,
 ):
     """Fit a logistic-regression baseline and gradient boosting; evaluate them honestly.
@@ -511,6 +532,13 @@ def compare_models(
         ``"brier"``. The simpler logistic regression is kept unless gradient boosting is better
         on it with a paired bootstrap interval of the difference excluding 0 (``n_boot=0``:
         no interval, so the simpler model).
+    max_train_rows : int or None
+        Each model learns from at most this many rows: a larger training set (of a split, or
+        all labelled rows for the returned model) is replaced by a seeded random sample of
+        its rows, without replacement. Held-out rows are all predicted and evaluated as
+        before, so the metrics are those of the model actually used. ``None``: every row.
+        The cap bounds the fitting time on large journeys (at 10M events, five splits train
+        on 240k–410k rows); what it costs in accuracy is in the decisions log.
     random_state : int
 
     Returns
@@ -535,6 +563,7 @@ def compare_models(
         raise _bad(source, "X", "at least one row of features; X is empty", [0])
     if select not in ("log_loss", "roc_auc", "pr_auc", "brier"):
         raise _bad(source, "select", "one of log_loss, roc_auc, pr_auc, brier", [select])
+    cap = _train_cap(max_train_rows, source)
     X, y = _as_target(y, X, source)
     if cutoffs is None and "cutoff" in (X.index.names or []):
         cut = pd.DatetimeIndex(X.index.get_level_values("cutoff"))
@@ -595,10 +624,13 @@ def compare_models(
     probs = {name: np.empty(len(test_rows)) for name in protos}
     fit_seconds = dict.fromkeys(protos, 0.0)
     pos = 0
+    sampler = np.random.default_rng([random_state, 1])  # its own stream: the bootstrap's is kept
     for f, split in enumerate(splits):
         tr, te = split["train"], split["test"]
         split["models"] = {}
         split["fold"] = f
+        tr = _capped(tr, cap, sampler)
+        split["fitted_on"] = len(tr)
         for name, proto in protos.items():
             model = clone(proto)
             t0 = time.perf_counter()
@@ -649,8 +681,9 @@ def compare_models(
     best = _choose(differences, list(protos), select)
 
     final = clone(protos[best])
+    final_rows = _capped(np.flatnonzero(labelled), cap, sampler)
     with _fitting():
-        final.fit(Xp[labelled], yv[labelled].astype(int))
+        final.fit(Xp.iloc[final_rows], yv[final_rows].astype(int))
     preds = pd.DataFrame(
         {
             "churned": y_test,
@@ -680,6 +713,9 @@ def compare_models(
         "dropped_columns": dropped,
         "skipped_cutoffs": skipped,
         "select": select,
+        "max_train_rows": cap,
+        "rows_fitted": [int(s["fitted_on"]) for s in splits],
+        "rows_fitted_final": len(final_rows),
         "target": y.attrs.get("note"),
         "choice": "the simpler model unless the other is better on the select metric with a "
         "paired bootstrap interval excluding 0",
