@@ -132,9 +132,7 @@ def test_latest_answer_at_a_shared_moment_is_the_later_row():
     surveys = pd.DataFrame(
         {
             "customer_id": ["a", "a", "b", "a"],
-            "timestamp": pd.to_datetime(
-                ["2024-02-01", "2024-02-01", "2024-01-20", "2024-03-05"]
-            ),
+            "timestamp": pd.to_datetime(["2024-02-01", "2024-02-01", "2024-01-20", "2024-03-05"]),
             "survey": ["nps", "nps", "nps", "nps"],
             "score": [2, 9, 7, 0],
         }
