@@ -160,3 +160,31 @@ def test_sample_comparison_is_unchanged_below_the_caps(sample):
         capped.table.drop(columns="fit_seconds"), full.table.drop(columns="fit_seconds")
     )
     assert capped.notes_["rows_fitted_final"] == int(y.notna().sum())
+
+
+def test_logistic_reads_categories_in_any_order_as_their_text():
+    """The baseline one-hot encodes category codes; categories listed out of alphabetical
+    order (and a missing value) give the same predictions as the same table as text."""
+    rng = np.random.default_rng(8)
+    n = 1200
+    plan = rng.choice(["weekly", "annual", "monthly", None], n, p=[0.2, 0.3, 0.45, 0.05])
+    calls = rng.poisson(1.0, n).astype(float)
+    logit = -1.8 + 1.0 * (plan == "monthly") - 0.8 * (plan == "annual") + 0.5 * calls
+    churned = rng.random(n) < 1 / (1 + np.exp(-logit))
+    text = pd.DataFrame({"plan": plan, "calls": calls, "churned": churned})
+    coded = text.assign(
+        plan=pd.Categorical(plan, categories=["weekly", "monthly", "annual"])  # not sorted
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        a = compare_models(text, "churned", n_splits=3, n_boot=0)
+        b = compare_models(coded, "churned", n_splits=3, n_boot=0)
+    np.testing.assert_allclose(
+        a.predictions_["p_logistic"], b.predictions_["p_logistic"], rtol=1e-9, atol=1e-12
+    )
+    new = pd.DataFrame({"plan": ["monthly", "annual", None, "daily"], "calls": [1.0] * 4})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pa, pb = a.predict_proba(new), b.predict_proba(new)
+    np.testing.assert_allclose(pa, pb, rtol=1e-9)
+    assert pa.iloc[0] > pa.iloc[1]  # monthly riskier than annual, as planted

@@ -234,7 +234,11 @@ def _pipelines(X, random_state):
                 ),
                 (
                     "cat",
+                    # on the category codes: scikit-learn counts and encodes text one value at
+                    # a time in Python (2-3 s of a 14 s fit at 1M events); codes follow the
+                    # categories' order, so ties and columns come out as on the text
                     make_pipeline(
+                        _CategoryCodes(),
                         SimpleImputer(strategy="most_frequent", keep_empty_features=True),
                         OneHotEncoder(handle_unknown="ignore", min_frequency=5),
                     ),
@@ -318,7 +322,8 @@ class _SkewedLog(_NoParams):
         with np.errstate(invalid="ignore", divide="ignore"):
             centred = a - a.mean(0)
             sd = a.std(0)
-            skew = (centred**3).mean(0) / sd**3
+            # a product, not **3: numpy's pow() took 0.27 s per fit on 46k rows × 82 columns
+            skew = (centred * centred * centred).mean(0) / sd**3
         many = np.array([len(np.unique(a[:, j])) > 2 for j in range(a.shape[1])], bool)
         self.log_ = (np.nan_to_num(skew) > SKEW_LOG) & many
         self.n_features_in_ = a.shape[1]
