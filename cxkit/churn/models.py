@@ -834,14 +834,28 @@ def _metrics(p, y, W=None, *, auc_only=False):
     }
     for b0 in range(0, W.shape[0], 64):  # blocks of replicates bound memory
         Wb = W[b0 : b0 + 64]
-        _fill(out, b0, Wb[:, order], yf[order], starts, p, Wb, yf, auc_only)
+        # np.take, not Wb[:, order]: that result is column-major, and the running sums along
+        # its rows then took 3-10x longer (memory order), most of the bootstrap's time
+        _fill(out, b0, np.take(Wb, order, axis=1), yf[order], starts, p, Wb, yf, auc_only)
     return {"roc_auc": out["roc_auc"]} if auc_only else out
 
 
 def _fill(out, b0, Ws, ys, starts, P, W, y, auc_only=False):
-    wp = np.add.reduceat(Ws * ys, starts, axis=1)
-    wn = np.add.reduceat(Ws * (1 - ys), starts, axis=1)
-    tp, fp = np.cumsum(wp, 1), np.cumsum(wn, 1)
+    # weight of positives and negatives up to the end of each group of tied scores, from
+    # running sums read at the groups' ends: np.add.reduceat over ~n groups of one row took
+    # 20 of importance's 34 CPU seconds at 10M events. Bootstrap weights are whole numbers,
+    # so these sums are exact, and equal to summing each group first.
+    cw = np.cumsum(Ws, 1)
+    cp = np.cumsum(Ws * ys, 1)
+    if len(starts) == Ws.shape[1]:  # no ties
+        tp, fp = cp, cw - cp
+    else:
+        ends = np.r_[starts[1:], Ws.shape[1]] - 1
+        tp = cp[:, ends]
+        fp = cw[:, ends] - tp
+    wp, wn = tp.copy(), fp.copy()  # (C-ordered, as the sums below expect)
+    wp[:, 1:] -= tp[:, :-1]
+    wn[:, 1:] -= fp[:, :-1]
     pos, neg = tp[:, -1], fp[:, -1]
     sl = slice(b0, b0 + Ws.shape[0])
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -852,7 +866,6 @@ def _fill(out, b0, Ws, ys, starts, P, W, y, auc_only=False):
         prec = np.where(tp + fp > 0, tp / (tp + fp), 0)
         ap = (wp * prec).sum(1) / pos
         total = Ws.sum(1)
-        cw = np.cumsum(Ws, 1)
         top = (cw - Ws) < 0.1 * total[:, None] - 1e-9
         lift = ((Ws * ys * top).sum(1) / (Ws * top).sum(1)) / (pos / total)
         p = np.clip(P, 1e-15, 1 - 1e-15)
