@@ -23,7 +23,7 @@ help:
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,clv]'
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (cxkit)" >/dev/null
 	touch $(STAMP)
 

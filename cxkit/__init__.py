@@ -11,6 +11,9 @@ True
 
 from importlib import import_module
 
+# Bound eagerly (all are light; cxkit.clv loads pymc only on the first fit): importing the submodule `cxkit.simulate` or `cxkit.funnel`
+# later would otherwise replace the lazily-loaded function with the module of the same name.
+from .clv import clv, clv_summary  # noqa: E402
 from .data import (
     DataError,
     Journey,
@@ -22,9 +25,6 @@ from .data import (
     read_truth,
     sample_dir,
 )
-
-# Bound eagerly (both are light): importing the submodule `cxkit.simulate` or `cxkit.funnel`
-# later would otherwise replace the lazily-loaded function with the module of the same name.
 from .funnel import funnel  # noqa: E402
 from .simulate import simulate  # noqa: E402
 
@@ -77,6 +77,8 @@ _LAZY = {
     "rfm_summary": "experience",
     "nps_landmark": "experience",
     "journey_map": "experience",
+    # customer lifetime value (clv and clv_summary are bound eagerly above)
+    "CLVResult": "clv",
     # report
     "build_report": "report",
     "init_spec": "data.init",
@@ -94,6 +96,8 @@ __all__ = [
     "sample_dir",
     "simulate",
     "funnel",
+    "clv",
+    "clv_summary",
     *_LAZY,
 ]
 

@@ -6,7 +6,8 @@ Every plot function is ``plot_<thing>(data, *, by=None, ax=None, **kwargs) -> Ax
 not change matplotlib's settings.
 
 The functions live in each analysis's subpackage (``cxkit.funnel.plots``, ``cxkit.retention.plots``,
-``cxkit.churn.plots``, ``cxkit.experience.plots``) and are all available from here.
+``cxkit.churn.plots``, ``cxkit.experience.plots``, ``cxkit.clv.plots``) and are all available
+from here.
 """
 
 from __future__ import annotations
@@ -68,6 +69,8 @@ def plot_timeline(data, *, x="timestamp", by=None, freq="W", ax=None, **kwargs):
 
 from .churn import plots as _plots_churn  # noqa: E402
 from .churn.plots import *  # noqa: E402,F403
+from .clv import plots as _plots_clv  # noqa: E402
+from .clv.plots import *  # noqa: E402,F403
 from .experience import plots as _plots_experience  # noqa: E402
 from .experience.plots import *  # noqa: E402,F403
 from .funnel import plots as _plots_funnel  # noqa: E402
@@ -80,4 +83,5 @@ __all__ += [
     *_plots_retention.__all__,
     *_plots_churn.__all__,
     *_plots_experience.__all__,
+    *_plots_clv.__all__,
 ]

@@ -419,7 +419,7 @@ def test_without_churn_dates_a_kept_customer_is_valued_at_the_recent_rate(sample
     from cxkit.churn import campaign_value
 
     j = without_churn_dates(sample, activity=["purchase"], inactivity="90D")
-    money = pipeline.campaign_money(j, base_rate=10.0, horizon="30D")
+    money = pipeline.campaign_money(j, base_rate=10.0, horizon="30D", value_model="constant")
     assert money["value_rule"] == "constant" and money["customer_values"] is None
     keep = 0.9 ** (365.25 / 12 / 30) / 1.1 ** (1 / 12)
     assert money["months_kept"] == pytest.approx(sum(keep**m for m in range(12)))
@@ -446,3 +446,36 @@ def test_snapshot_table_counts_have_thousands_separators(sample):
     per = pd.DataFrame(X.attrs["per_cutoff"])
     assert t["Not signed up yet"].iloc[0] == f"{int(per['not_signed_up_yet'][0]):,}"
     assert "," in t["Not signed up yet"].iloc[0]  # 2,464 people, not 2464
+
+
+def test_without_churn_dates_a_kept_buyer_is_valued_by_the_repeat_buying_model(sample):
+    """Issue 14: E[discounted margin over 12 months | still a customer] per buyer, from the
+    BG/NBD + Gamma-Gamma fit, instead of one constant-rate value for everyone."""
+    pytest.importorskip("pymc_marketing")
+    j = without_churn_dates(sample, activity=["purchase"], inactivity="90D")
+    money = pipeline.campaign_money(j, base_rate=10.0, horizon="30D", margin_rate=0.5)
+    assert money["value_rule"] == "purchases"
+    per = money["customer_values"]
+    result = per.attrs["result"]
+    t = result.table.set_index("customer_id")
+    expected = t["expected_value"] / t["p_alive"]
+    np.testing.assert_allclose(per.to_numpy(), expected.reindex(per.index).to_numpy())
+    assert result.margin == 0.5 and result.horizon_months == 12
+    assert result.discount == pytest.approx(money["discount_rate"])
+    assert money["customer_value"] == pytest.approx(per.mean())
+    # frequent buyers are worth more if kept than one-off buyers
+    assert per[t["frequency"] >= 5].mean() > per[t["frequency"] == 0].mean()
+    held_out = campaign_value_table()
+    (_, cp) = findings.campaign(held_out, None, money, journey=j)
+    words = texts([cp])
+    assert "repeat-buying model" in words and "the same for every customer" not in words
+
+
+def campaign_value_table():
+    from cxkit.churn import campaign_value
+
+    held_out = campaign_value(
+        [0.9, 0.1], [1, 0], contact_cost=1, offer_cost=4, offer_success=0.5, customer_value=100
+    )
+    held_out.attrs.update(chosen=None)
+    return held_out

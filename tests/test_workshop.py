@@ -21,7 +21,7 @@ def solutions(path):
 
 def test_every_notebook_has_an_exercise_and_no_solution_in_the_student_copy(workshop):
     teacher_nbs = sorted((workshop["teacher"] / "notebooks").glob("*.ipynb"))
-    assert len(teacher_nbs) == 4
+    assert len(teacher_nbs) == 5
     for path in teacher_nbs:
         answers = solutions(path)
         assert answers, f"{path.name} has no exercise"
@@ -59,7 +59,13 @@ def test_student_data_has_no_truth_and_the_teacher_has_it(workshop):
 @pytest.mark.slow
 @pytest.mark.parametrize(
     "name",
-    ["00_journey_overview", "01_buyer_funnel", "02_retention_survival", "03_churn_prediction"],
+    [
+        "00_journey_overview",
+        "01_buyer_funnel",
+        "02_retention_survival",
+        "03_churn_prediction",
+        "04_customer_value",
+    ],
 )
 def test_student_notebooks_run_top_to_bottom(workshop, name):
     nb, error = execute_notebook(workshop["student"] / "notebooks" / f"{name}.ipynb")

@@ -511,6 +511,13 @@ def campaign(held_out, today, money, *, journey=None):
             "active customer ({m:.1f} expected months × {mm} margin a month). The campaign "
             "below values each customer by their own tenure. "
         )
+    elif money.get("value_rule") == "purchases":
+        text = (
+            "A customer kept is worth the margin the repeat-buying model expects from them over "
+            "the next 12 months while they stay, discounted at {dr:.0f}% a year: about **{v}** "
+            "on average, more for frequent and recent buyers (see the customer-value report). "
+            "The campaign below values each customer today by their own purchases. "
+        )
     else:
         text = (
             "A customer kept is worth about **{v}** ({m:.1f} expected months over the next 12 × "

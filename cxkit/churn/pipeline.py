@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .._format import count_text, duration_text
+from ..clv.contractual import _MONTH, VALUE_MONTHS, remaining_months  # moved there (issue 14)
 from ..data import DataError
 from ..data.profile import signup_attributes
 from .labels import label_settings, rows_and_labels
@@ -50,16 +51,6 @@ MONEY_DEFAULTS = {
     "offer_success": 0.3,
     "discount_rate": 0.1,
 }
-
-#: Months ahead over which a kept customer's margin is counted.
-VALUE_MONTHS = 12
-
-#: The retention curve is trusted while at least this many customers (and 5% of them) are still
-#: followed; past that it is extended with the churn rate of its last trusted 180 days.
-_MIN_AT_RISK = 50
-_TAIL_DAYS = 180.0
-
-_MONTH = 365.25 / 12
 
 
 @dataclass
@@ -202,59 +193,6 @@ def _monthly_margin(journey, margin_rate, column):
     return rate * total / people / (90 / _MONTH)
 
 
-def remaining_months(curve, tenure_days, *, months=VALUE_MONTHS, discount_rate=0.1):
-    """Expected (discounted) months a customer stays within the next ``months``, given that they
-    have stayed ``tenure_days`` so far: Σ_{m=0}^{months-1} S(t + m) / S(t) × d^m, with S the
-    retention curve, m in months and d = (1 + ``discount_rate``)^(-1/12) a month.
-
-    Parameters
-    ----------
-    curve : DataFrame
-        :func:`cxkit.kaplan_meier` (one curve): ``time`` (days), ``survival``, ``at_risk``.
-        Where fewer than 50 customers (or 5%) are still followed it is extended with the
-        constant churn rate of its last 180 trusted days (a flat tail would promise that the
-        oldest customers never leave).
-    tenure_days : array-like
-        Days each customer has already stayed.
-    months : int
-        Months ahead counted (12).
-    discount_rate : float
-        Yearly rate at which later margin counts less (0.1 is 10% a year).
-
-    Returns
-    -------
-    ndarray
-        Expected months per customer, between 1 and ``months`` (the current month counts).
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> flat = pd.DataFrame({"time": [0.0], "survival": [1.0], "at_risk": [100]})
-    >>> float(remaining_months(flat, [30], discount_rate=0)[0])
-    12.0
-    """
-    time = curve["time"].to_numpy(float)
-    surv = curve["survival"].to_numpy(float)
-    at_risk = curve["at_risk"].to_numpy()
-    trusted = at_risk >= max(_MIN_AT_RISK, 0.05 * at_risk[0])
-    end = time[trusted].max() if trusted.any() else time[0]
-
-    def s_at(t):
-        i = np.searchsorted(time, np.minimum(t, end), side="right") - 1
-        return surv[np.clip(i, 0, len(surv) - 1)]
-
-    s_end, s_before = s_at(np.array(end)), s_at(np.array(max(end - _TAIL_DAYS, 0.0)))
-    hazard = 0.0
-    if end > 0 and s_end > 0 and s_before > 0:
-        hazard = -np.log(s_end / s_before) / min(_TAIL_DAYS, end)
-    t = np.asarray(tenure_days, dtype=float).reshape(-1, 1) + _MONTH * np.arange(months)
-    s = s_at(t) * np.exp(-hazard * np.clip(t - end, 0, None))
-    ratio = np.divide(s, s[:, :1], out=np.zeros_like(s), where=s[:, :1] > 0)
-    ratio[:, 0] = 1.0
-    discount = (1 + float(discount_rate)) ** (-np.arange(months) / 12)
-    return ratio @ discount
-
-
 def _value_curve(journey):
     """The Kaplan–Meier curve of the journey's customers and their survival table, or None
     without churn dates (non-contractual data)."""
@@ -267,7 +205,7 @@ def _value_curve(journey):
     return kaplan_meier(table), table
 
 
-def campaign_money(journey, *, base_rate=None, horizon=None, **given):
+def campaign_money(journey, *, base_rate=None, horizon=None, value_model="clv", **given):
     """The money of a retention campaign: the spec's ``[money]``, the keywords given (they win),
     the kit's assumed defaults elsewhere; and the value of a customer kept.
 
@@ -276,8 +214,12 @@ def campaign_money(journey, *, base_rate=None, horizon=None, **given):
     expected to stay over the next 12, discounted at ``discount_rate`` a year. With churn dates
     the months depend on how long each customer has already stayed
     (:func:`remaining_months` on the Kaplan–Meier curve: ``value_rule == "tenure"``);
-    without them (non-contractual data) the churn rate ``base_rate`` (% per ``horizon``) is
-    assumed to stay as it was, the same for everyone (``value_rule == "constant"``).
+    without them (non-contractual data) each buyer is worth the margin the repeat-buying model
+    expects from them over the next 12 months while still a customer
+    (:func:`cxkit.clv.kept.kept_values`: ``value_rule == "purchases"``), when the optional
+    extra ``clv`` is installed and there are enough repeat buyers with amounts; else (or with
+    ``value_model="constant"``) the churn rate ``base_rate`` (% per ``horizon``) is assumed to
+    stay as it was, the same for everyone (``value_rule == "constant"``).
 
     Returns
     -------
@@ -321,6 +263,18 @@ def campaign_money(journey, *, base_rate=None, horizon=None, **given):
             )
             months, rule = float(kept.mean()), "tenure"
             signup = table.set_index("customer_id")["signup_at"]
+    if rule is None and monthly is not None and value_model == "clv":
+        from ..clv.kept import kept_values
+
+        per_customer = kept_values(
+            journey,
+            months=VALUE_MONTHS,
+            discount_rate=rate,
+            margin_rate=float(out["margin_rate"]),
+            margin_column=column,
+        )
+        if per_customer is not None:
+            rule = "purchases"
     if rule is None and monthly is not None and base_rate is not None and horizon is not None:
         h_days = pd.Timedelta(horizon) / pd.Timedelta(days=1)
         keep = (1 - min(max(base_rate / 100, 0.0), 1.0)) ** (_MONTH / h_days)
@@ -332,7 +286,9 @@ def campaign_money(journey, *, base_rate=None, horizon=None, **given):
         margin_column=column,
         monthly_margin=monthly,
         months_kept=months,
-        customer_value=None if months is None else monthly * months,
+        customer_value=float(per_customer.mean())
+        if rule == "purchases"
+        else (None if months is None else monthly * months),
         value_rule=rule,
         customer_values=per_customer,
         curve=curve if rule == "tenure" else None,
