@@ -3,10 +3,12 @@
 Simulates a journey of about ``--events`` events (seeded; written once to ``--work``), runs
 ``python -m cxkit report --data DIR --out OUT`` as a child process, samples the resident memory
 of that process and all of its descendants (the notebook kernels) every 0.2 s, and prints one
-markdown row: events, wall seconds, peak memory of the process tree (sum of RSS, so shared
-pages count once per process: an upper bound), and each notebook's time as the report's own
-progress lines give it. Targets (issue 16): 1M events under 60 s, 10M under 10 minutes, peak
-under 8 GiB.
+markdown row: events, wall seconds, CPU seconds of the whole tree (user + system of the report
+and every kernel, from the operating system's accounting of finished children), the load
+average while it ran (the machine is shared: wall time depends on it), peak memory of the
+process tree (sum of RSS, so shared pages count once per process: an upper bound), and each
+notebook's time as the report's own progress lines give it. Targets (issue 16): 1M events
+under 60 s, 10M under 10 minutes, peak under 8 GiB.
 
 Run: ``python benchmarks/bench_report.py --events 1000000 [--events 10000000]``; never part of
 ``make test``. Results: ``benchmarks/RESULTS_report.md``.
@@ -15,7 +17,9 @@ Run: ``python benchmarks/bench_report.py --events 1000000 [--events 10000000]``;
 from __future__ import annotations
 
 import argparse
+import os
 import re
+import resource
 import subprocess
 import sys
 import threading
@@ -54,15 +58,23 @@ def _tree_rss(proc):
     return total
 
 
+def _children_cpu():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 def run_report(folder, out):
-    """(wall seconds, peak bytes of the process tree, progress text, return code)."""
+    """Dict: wall and CPU seconds, load averages, peak bytes of the process tree, progress text
+    and return code."""
     import psutil
 
     cmd = [sys.executable, "-m", "cxkit", "report", "--data", str(folder), "--out", str(out)]
+    cpu0 = _children_cpu()
     t0 = time.perf_counter()
     child = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     proc = psutil.Process(child.pid)
     peak = [0]
+    loads = []
     done = threading.Event()
 
     def sample():
@@ -71,6 +83,7 @@ def run_report(folder, out):
                 peak[0] = max(peak[0], _tree_rss(proc))
             except psutil.Error:
                 pass
+            loads.append(os.getloadavg()[0])
             time.sleep(0.2)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -83,7 +96,15 @@ def run_report(folder, out):
     seconds = time.perf_counter() - t0
     done.set()
     sampler.join()
-    return seconds, peak[0], "".join(lines), code
+    return {
+        "seconds": seconds,
+        "cpu": _children_cpu() - cpu0,  # the report and the kernels it waited for
+        "load_mean": sum(loads) / max(len(loads), 1),
+        "load_max": max(loads, default=float("nan")),
+        "peak": peak[0],
+        "progress": "".join(lines),
+        "code": code,
+    }
 
 
 def notebook_times(progress):
@@ -104,15 +125,22 @@ def main():
         import pandas as pd
 
         n_events = len(pd.read_csv(folder / "events.csv.gz", usecols=[0]))
-        seconds, peak, progress, code = run_report(folder, Path(args.work) / f"out_{n}")
-        times = notebook_times(progress)
-        rows.append((n_events, seconds, peak, times, code))
-    names = sorted({k for r in rows for k in r[3]})
-    print("| events | wall s | peak GiB (tree RSS) | " + " | ".join(names) + " | exit |")
-    print("|---:|---:|---:|" + "---:|" * len(names) + "---:|")
-    for n_events, seconds, peak, times, code in rows:
+        run = run_report(folder, Path(args.work) / f"out_{n}")
+        rows.append((n_events, run, notebook_times(run["progress"])))
+    names = sorted({k for r in rows for k in r[2]})
+    print(
+        "| events | wall s | CPU s (tree) | load mean / max | peak GiB (tree RSS) | "
+        + " | ".join(names)
+        + " | exit |"
+    )
+    print("|---:|---:|---:|---:|---:|" + "---:|" * len(names) + "---:|")
+    for n_events, run, times in rows:
         cells = " | ".join(f"{times[k]:.1f}" if k in times else "–" for k in names)
-        print(f"| {n_events:,} | {seconds:.0f} | {peak / 2**30:.2f} | {cells} | {code} |")
+        print(
+            f"| {n_events:,} | {run['seconds']:.0f} | {run['cpu']:.0f} | "
+            f"{run['load_mean']:.1f} / {run['load_max']:.1f} | {run['peak'] / 2**30:.2f} | "
+            f"{cells} | {run['code']} |"
+        )
 
 
 if __name__ == "__main__":

@@ -329,6 +329,8 @@ def test_nothing_after_the_cutoff_changes_a_feature(
     customers, events, surveys = random_journey(seed)
     cutoff = T0 + pd.Timedelta(days=cut_day)
     cutoffs = [cutoff - pd.Timedelta(days=45), cutoff]
+    # cutoffs must follow the first signup (else churn_dataset refuses them, rightly)
+    assume(min(pd.Timestamp(c[1]) for c in customers) < cutoffs[0])
     before = features(customers, events, surveys, cutoffs)
 
     ids = [c[0] for c in customers]

@@ -92,7 +92,13 @@ def gains_table(result, *, points=20):
     return pd.concat(out, ignore_index=True)
 
 
-def driver_importance(result, *, model=None, n_repeats=3, n_boot=200, random_state=0):
+#: Default cap on the held-out rows :func:`driver_importance` scrambles (``max_rows``).
+IMPORTANCE_ROWS = 100_000
+
+
+def driver_importance(
+    result, *, model=None, n_repeats=3, n_boot=200, max_rows=IMPORTANCE_ROWS, random_state=0
+):
     """Which feature families drive the predictions: grouped permutation importance, held out.
 
     All features of a family (e.g. every count of one touchpoint) are permuted together, in the
@@ -102,6 +108,12 @@ def driver_importance(result, *, model=None, n_repeats=3, n_boot=200, random_sta
     with and without the family, the permutations held fixed) and the variance between the
     permutations divided by ``n_repeats``. With ``n_repeats=1`` the permutation noise cannot be
     estimated and is left out (said in ``.attrs``).
+
+    With more than ``max_rows`` held-out rows, the importance is measured on the held-out
+    rows of a seeded random sample of customers (all rows of each customer drawn, up to
+    ``max_rows`` rows in all): the cost stays bounded on large journeys, and the intervals,
+    computed on that sample, say how precise it is. ``None``: every held-out row.
+    ``.attrs`` give ``rows`` used and ``rows_held_out``.
 
     Returns
     -------
@@ -124,13 +136,15 @@ def driver_importance(result, *, model=None, n_repeats=3, n_boot=200, random_sta
     families = pd.Series(result.family_)
     fam_names = list(dict.fromkeys(families.to_numpy()))
     pr = result.predictions_
-    y = pr["churned"].to_numpy()
-    base = pr[f"p_{name}"].to_numpy()
+    keep = _customer_sample(pr["group"].to_numpy(), max_rows, random_state)
+    y = pr["churned"].to_numpy()[keep]
+    base = pr[f"p_{name}"].to_numpy()[keep]
     perm = np.empty((len(fam_names), n_repeats, len(y)))
     with _fitting():
-        pos = 0
+        pos, start = 0, 0
         for split in result.folds_:
-            te = split["test"]
+            te = split["test"][keep[start : start + len(split["test"])]]
+            start += len(split["test"])
             Xt = Xp.iloc[te]
             fitted = split["models"][name]
             copies = []
@@ -146,7 +160,8 @@ def driver_importance(result, *, model=None, n_repeats=3, n_boot=200, random_sta
             p = fitted.predict_proba(pd.concat(copies, ignore_index=True))[:, 1]
             perm[:, :, pos : pos + len(te)] = p.reshape(len(fam_names), n_repeats, len(te))
             pos += len(te)
-    W = _boot_weights(pr["group"].to_numpy(), n_boot, rng) if n_boot else np.ones((1, len(y)))
+    groups = pr["group"].to_numpy()[keep]
+    W = _boot_weights(groups, n_boot, rng) if n_boot else np.ones((1, len(y)))
     base_auc = _metrics(base, y, W, auc_only=True)["roc_auc"]
     base_point = _metrics(base, y, auc_only=True)["roc_auc"][0]
     rows = []
@@ -189,9 +204,32 @@ def driver_importance(result, *, model=None, n_repeats=3, n_boot=200, random_sta
             "baseline_roc_auc": base_point,
             "interval": "normal: bootstrap over customers"
             + (" + spread between permutations" if n_repeats > 1 else " (one permutation)"),
+            "rows": int(len(y)),
+            "rows_held_out": int(len(keep)),
+            "customers": int(len(np.unique(groups))),
         }
     )
     return out
+
+
+def _customer_sample(groups, max_rows, random_state):
+    """Row mask: every row, or with more than ``max_rows`` rows, all rows of customers drawn in
+    a seeded random order while their rows still fit within ``max_rows``."""
+    keep = np.ones(len(groups), bool)
+    if max_rows is None:
+        return keep
+    if isinstance(max_rows, bool) or not isinstance(max_rows, (int, np.integer)) or max_rows < 1:
+        raise _bad(
+            "driver_importance()", "max_rows", "a whole number of at least 1, or None", [max_rows]
+        )
+    if len(groups) <= max_rows:
+        return keep
+    codes, uniq = pd.factorize(groups)
+    sizes = np.bincount(codes, minlength=len(uniq))
+    order = np.random.default_rng([random_state, 2]).permutation(len(uniq))
+    chosen = np.zeros(len(uniq), bool)
+    chosen[order[np.cumsum(sizes[order]) <= max_rows]] = True
+    return chosen[codes]
 
 
 def drivers_in_words(importance, *, top=5):

@@ -234,7 +234,11 @@ def _pipelines(X, random_state):
                 ),
                 (
                     "cat",
+                    # on the category codes: scikit-learn counts and encodes text one value at
+                    # a time in Python (2-3 s of a 14 s fit at 1M events); codes follow the
+                    # categories' order, so ties and columns come out as on the text
                     make_pipeline(
+                        _CategoryCodes(),
                         SimpleImputer(strategy="most_frequent", keep_empty_features=True),
                         OneHotEncoder(handle_unknown="ignore", min_frequency=5),
                     ),
@@ -253,6 +257,7 @@ def _pipelines(X, random_state):
             ],
             verbose_feature_names_out=False,
         ),
+        _ColumnMajor(),
         HistGradientBoostingClassifier(
             learning_rate=0.05,
             max_iter=150,
@@ -318,7 +323,8 @@ class _SkewedLog(_NoParams):
         with np.errstate(invalid="ignore", divide="ignore"):
             centred = a - a.mean(0)
             sd = a.std(0)
-            skew = (centred**3).mean(0) / sd**3
+            # a product, not **3: numpy's pow() took 0.27 s per fit on 46k rows × 82 columns
+            skew = (centred * centred * centred).mean(0) / sd**3
         many = np.array([len(np.unique(a[:, j])) > 2 for j in range(a.shape[1])], bool)
         self.log_ = (np.nan_to_num(skew) > SKEW_LOG) & many
         self.n_features_in_ = a.shape[1]
@@ -329,6 +335,21 @@ class _SkewedLog(_NoParams):
         if a.shape[1]:
             a[:, self.log_] = _signed_log(a[:, self.log_])
         return a
+
+    def get_feature_names_out(self, input_features=None):
+        return np.asarray(input_features, dtype=object)
+
+
+class _ColumnMajor(_NoParams):
+    """The table in column-major order for gradient boosting: its predictor walks each tree
+    over all rows, feature by feature, 3.7x faster than on row-major input (560k rows × 73
+    features: 1.8 s against 6.8 s), with the same predictions."""
+
+    def fit(self, X, y=None):
+        return self
+
+    def transform(self, X):
+        return np.asfortranarray(X, dtype=float)
 
     def get_feature_names_out(self, input_features=None):
         return np.asarray(input_features, dtype=object)
@@ -474,6 +495,26 @@ def _check_target(y, allow_missing, source):
     return values
 
 
+#: Default cap on the rows a model learns from (:func:`compare_models`' ``max_train_rows``).
+MAX_TRAIN_ROWS = 100_000
+
+
+def _train_cap(value, source):
+    if value is None:
+        return None
+    ok = isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= 100
+    if not ok:
+        raise _bad(source, "max_train_rows", "a whole number of at least 100, or None", [value])
+    return int(value)
+
+
+def _capped(rows, cap, rng):
+    """``rows`` (positions), or a sorted seeded sample of ``cap`` of them when there are more."""
+    if cap is None or len(rows) <= cap:
+        return rows
+    return np.sort(rng.choice(rows, size=cap, replace=False))
+
+
 def compare_models(
     X,
     y=None,
@@ -483,6 +524,7 @@ def compare_models(
     n_splits=5,
     n_boot=200,
     select="log_loss",
+    max_train_rows=MAX_TRAIN_ROWS,
     random_state=0,
 ):
     """Fit a logistic-regression baseline and gradient boosting; evaluate them honestly.
@@ -511,6 +553,13 @@ def compare_models(
         ``"brier"``. The simpler logistic regression is kept unless gradient boosting is better
         on it with a paired bootstrap interval of the difference excluding 0 (``n_boot=0``:
         no interval, so the simpler model).
+    max_train_rows : int or None
+        Each model learns from at most this many rows: a larger training set (of a split, or
+        all labelled rows for the returned model) is replaced by a seeded random sample of
+        its rows, without replacement. Held-out rows are all predicted and evaluated as
+        before, so the metrics are those of the model actually used. ``None``: every row.
+        The cap bounds the fitting time on large journeys (at 10M events, five splits train
+        on 240k–410k rows); what it costs in accuracy is in the decisions log.
     random_state : int
 
     Returns
@@ -535,6 +584,7 @@ def compare_models(
         raise _bad(source, "X", "at least one row of features; X is empty", [0])
     if select not in ("log_loss", "roc_auc", "pr_auc", "brier"):
         raise _bad(source, "select", "one of log_loss, roc_auc, pr_auc, brier", [select])
+    cap = _train_cap(max_train_rows, source)
     X, y = _as_target(y, X, source)
     if cutoffs is None and "cutoff" in (X.index.names or []):
         cut = pd.DatetimeIndex(X.index.get_level_values("cutoff"))
@@ -595,10 +645,13 @@ def compare_models(
     probs = {name: np.empty(len(test_rows)) for name in protos}
     fit_seconds = dict.fromkeys(protos, 0.0)
     pos = 0
+    sampler = np.random.default_rng([random_state, 1])  # its own stream: the bootstrap's is kept
     for f, split in enumerate(splits):
         tr, te = split["train"], split["test"]
         split["models"] = {}
         split["fold"] = f
+        tr = _capped(tr, cap, sampler)
+        split["fitted_on"] = len(tr)
         for name, proto in protos.items():
             model = clone(proto)
             t0 = time.perf_counter()
@@ -649,8 +702,9 @@ def compare_models(
     best = _choose(differences, list(protos), select)
 
     final = clone(protos[best])
+    final_rows = _capped(np.flatnonzero(labelled), cap, sampler)
     with _fitting():
-        final.fit(Xp[labelled], yv[labelled].astype(int))
+        final.fit(Xp.iloc[final_rows], yv[final_rows].astype(int))
     preds = pd.DataFrame(
         {
             "churned": y_test,
@@ -680,6 +734,9 @@ def compare_models(
         "dropped_columns": dropped,
         "skipped_cutoffs": skipped,
         "select": select,
+        "max_train_rows": cap,
+        "rows_fitted": [int(s["fitted_on"]) for s in splits],
+        "rows_fitted_final": len(final_rows),
         "target": y.attrs.get("note"),
         "choice": "the simpler model unless the other is better on the select metric with a "
         "paired bootstrap interval excluding 0",
@@ -793,14 +850,28 @@ def _metrics(p, y, W=None, *, auc_only=False):
     }
     for b0 in range(0, W.shape[0], 64):  # blocks of replicates bound memory
         Wb = W[b0 : b0 + 64]
-        _fill(out, b0, Wb[:, order], yf[order], starts, p, Wb, yf, auc_only)
+        # np.take, not Wb[:, order]: that result is column-major, and the running sums along
+        # its rows then took 3-10x longer (memory order), most of the bootstrap's time
+        _fill(out, b0, np.take(Wb, order, axis=1), yf[order], starts, p, Wb, yf, auc_only)
     return {"roc_auc": out["roc_auc"]} if auc_only else out
 
 
 def _fill(out, b0, Ws, ys, starts, P, W, y, auc_only=False):
-    wp = np.add.reduceat(Ws * ys, starts, axis=1)
-    wn = np.add.reduceat(Ws * (1 - ys), starts, axis=1)
-    tp, fp = np.cumsum(wp, 1), np.cumsum(wn, 1)
+    # weight of positives and negatives up to the end of each group of tied scores, from
+    # running sums read at the groups' ends: np.add.reduceat over ~n groups of one row took
+    # 20 of importance's 34 CPU seconds at 10M events. Bootstrap weights are whole numbers,
+    # so these sums are exact, and equal to summing each group first.
+    cw = np.cumsum(Ws, 1)
+    cp = np.cumsum(Ws * ys, 1)
+    if len(starts) == Ws.shape[1]:  # no ties
+        tp, fp = cp, cw - cp
+    else:
+        ends = np.r_[starts[1:], Ws.shape[1]] - 1
+        tp = cp[:, ends]
+        fp = cw[:, ends] - tp
+    wp, wn = tp.copy(), fp.copy()  # (C-ordered, as the sums below expect)
+    wp[:, 1:] -= tp[:, :-1]
+    wn[:, 1:] -= fp[:, :-1]
     pos, neg = tp[:, -1], fp[:, -1]
     sl = slice(b0, b0 + Ws.shape[0])
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -811,7 +882,6 @@ def _fill(out, b0, Ws, ys, starts, P, W, y, auc_only=False):
         prec = np.where(tp + fp > 0, tp / (tp + fp), 0)
         ap = (wp * prec).sum(1) / pos
         total = Ws.sum(1)
-        cw = np.cumsum(Ws, 1)
         top = (cw - Ws) < 0.1 * total[:, None] - 1e-9
         lift = ((Ws * ys * top).sum(1) / (Ws * top).sum(1)) / (pos / total)
         p = np.clip(P, 1e-15, 1 - 1e-15)

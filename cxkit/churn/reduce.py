@@ -30,6 +30,9 @@ from .labels import label_settings, rows_and_labels
 
 _DAY = pd.Timedelta(days=1)
 
+#: Events counted per pass of churn_dataset (bounds the memory of the exploded windows).
+_CHUNK = 4_000_000
+
 __all__ = ["churn_dataset", "feature_catalogue", "FEATURE_CATALOGUE", "FAMILY_WORDS"]
 
 
@@ -199,10 +202,12 @@ def _static_columns(journey, static, source):
     return chosen
 
 
-def _codes_of(values, index):
-    """Position of each value in ``index`` (-1 if absent); fast path for categoricals."""
+def _codes_of(values, index, cat_pos=None):
+    """Position of each value in ``index`` (-1 if absent); fast path for categoricals
+    (``cat_pos``: the categories' positions, when already looked up)."""
     if isinstance(values.dtype, pd.CategoricalDtype):
-        cat_pos = index.get_indexer(values.cat.categories.astype(object))
+        if cat_pos is None:
+            cat_pos = index.get_indexer(values.cat.categories.astype(object))
         codes = values.cat.codes.to_numpy()
         return np.where(codes >= 0, cat_pos[codes], -1)
     return index.get_indexer(values.astype(object))
@@ -214,16 +219,56 @@ def _as_category_codes(values):
 
 
 def _latest_before(rows, times, cust, value, cutoff_ns):
-    """Latest (time, value) strictly before each row's cutoff, per customer (merge_asof)."""
-    right = pd.DataFrame({"cust": cust, "t": times, "v": value}).sort_values("t", kind="stable")
-    left = pd.DataFrame({"cust": rows["cust"], "t": cutoff_ns, "row": np.arange(len(cutoff_ns))})
-    left = left.sort_values("t", kind="stable")
-    right = right.rename(columns={"t": "t_event"})
-    right["t"] = right["t_event"]
-    out = pd.merge_asof(
-        left, right, on="t", by="cust", allow_exact_matches=False, direction="backward"
-    ).sort_values("row")
-    return out["t_event"].to_numpy(), out["v"].to_numpy()
+    """Latest (time, value) strictly before each row's cutoff, per customer (as merge_asof
+    would: among answers at the same moment the last in input order).
+
+    With the events grouped by customer and in time order (as read_events gives them; others
+    are sorted first), an event is its customer's latest before cutoff k exactly for the
+    cutoffs from the first one after it up to the first one after the customer's next event:
+    one pass over the events, no sort by time. Times come back as int64 ns, or as float with
+    NaN when some row has no earlier event (as merge_asof's column would)."""
+    ci, ki = np.asarray(rows["cust"]), np.asarray(rows["k"])
+    n_rows = len(ci)
+    found = np.zeros(n_rows, bool)
+    out_t = np.zeros(n_rows, np.int64)
+    out_v = np.full(n_rows, np.nan)
+    times = np.asarray(times, np.int64)
+    cust, value = np.asarray(cust), np.asarray(value)
+    if n_rows and len(times):
+        n_cut = int(ki.max()) + 1
+        cut = np.zeros(n_cut, np.int64)
+        cut[ki] = cutoff_ns
+        if not _grouped_in_time_order(cust, times):
+            order = np.lexsort((times, cust))  # stable: ties keep the input order
+            cust, times, value = cust[order], times[order], value[order]
+        k0 = np.searchsorted(cut, times, side="right")  # first cutoff after the event
+        k1 = np.empty_like(k0)
+        k1[:-1] = k0[1:]  # … and after the customer's next event
+        k1[np.r_[cust[1:] != cust[:-1], True]] = n_cut
+        n = np.maximum(k1 - k0, 0)
+        e = np.repeat(np.arange(len(times)), n)
+        k = k0[e] + (np.arange(len(e)) - (np.cumsum(n) - n)[e])
+        n_cust = int(max(ci.max(), cust.max())) + 1
+        r = _row_lookup(ci, ki, n_cust, n_cut)(cust[e], k)
+        ok = r >= 0
+        r, e = r[ok], e[ok]
+        found[r] = True
+        out_t[r] = times[e]
+        out_v[r] = value[e]
+    if not found.all():
+        out_t = np.where(found, out_t.astype(float), np.nan)
+    return out_t, out_v
+
+
+def _grouped_in_time_order(cust, times):
+    """Each customer's rows are consecutive and in time order (checked in one pass)."""
+    if len(cust) < 2:
+        return True
+    new = cust[1:] != cust[:-1]
+    if not np.all(new | (times[1:] >= times[:-1])):
+        return False
+    runs = int(new.sum()) + 1
+    return runs == len(np.unique(cust[np.r_[True, new]]))
 
 
 def churn_dataset(
@@ -344,7 +389,10 @@ def churn_dataset(
     family = {"tenure_days": "tenure"}
 
     # --- events ----------------------------------------------------------------------------
-    ec = _codes_of(events["customer_id"], cust_index)
+    cat_pos = None
+    if isinstance(events["customer_id"].dtype, pd.CategoricalDtype):  # looked up once
+        cat_pos = cust_index.get_indexer(events["customer_id"].cat.categories.astype(object))
+    ec = _codes_of(events["customer_id"], cust_index, cat_pos)
     mine = ec >= 0
     ev_c = ec[mine]
     ev_t = events["timestamp"].to_numpy("datetime64[ns]")[mine].astype("int64")
@@ -362,7 +410,15 @@ def churn_dataset(
 
     # counts over windows: each event is exploded to the cutoffs whose lookback contains it
     # (cutoffs found by searchsorted), then counted with one bincount per table.
-    row_of = _row_lookup(ci, ki, len(cust_index), n_cut)
+    # Counting works on rows renumbered in the events' customer order (read_events sorts by
+    # customer), so each chunk of events adds into one contiguous block of rows: the work per
+    # chunk follows its events, not the size of the whole table (adding full-size count tables
+    # per chunk made the cost per event grow with the journey). Any other order is still right.
+    rank = _customer_rank(cat_pos, len(cust_index))
+    inner = np.argsort(rank[ci].astype(np.int64) * n_cut + ki, kind="stable")  # inner -> row
+    inner_of = np.empty(n_rows, np.int64)
+    inner_of[inner] = np.arange(n_rows)
+    row_of = _row_lookup(ci, ki, len(cust_index), n_cut, inner_of)
     L, R = lookback.value, recent.value
     wl, wr = _window_name(lookback), _window_name(recent)
     same = recent == lookback
@@ -381,8 +437,8 @@ def churn_dataset(
     # window's rate against an exposure that starts at signup)
     post_L = np.zeros((n_rows, n_types), np.int32)
     post_R = np.zeros((n_rows, n_types), np.int32)
-    signup_row = signup[ci].astype("int64")
-    chunk = 4_000_000
+    signup_row = signup[ci[inner]].astype("int64")
+    chunk = _CHUNK
     for s in range(0, len(ev_t), chunk):  # a loop over chunks only bounds memory
         t = ev_t[s : s + chunk]
         k0 = np.searchsorted(cut_ns, t, side="right")  # first cutoff after the event
@@ -395,29 +451,41 @@ def churn_dataset(
         k = k0[idx] + (np.arange(len(idx)) - offs[idx])
         r = row_of(ev_c[s : s + chunk][idx], k)
         ok = r >= 0
+        if not ok.any():
+            continue
         idx, k, r = idx[ok], k[ok], r[ok]
+        lo = int(r.min())
+        r = r - lo  # rows lo … lo + size - 1 of the inner order
+        size = int(r.max()) + 1
+        block = slice(lo, lo + size)
         in_r = t[idx] >= cut_ns[k] - R
         et = ev_type[s : s + chunk][idx]
-        cnt_type_L += _bincount2(r, et, n_rows, n_types)
+        cnt_type_L[block] += _bincount2(r, et, size, n_types)
         if has_channel:  # which event each channel carries (in the windows only)
             ech_all = ev_ch[s : s + chunk][idx]
             m_ch = ech_all >= 0
             ch_type += np.bincount(
                 ech_all[m_ch] * n_types + et[m_ch], minlength=n_ch * n_types
             ).reshape(n_ch, n_types)
-        cnt_type_R += _bincount2(r[in_r], et[in_r], n_rows, n_types)
-        post = t[idx] >= signup_row[r]
-        post_L += _bincount2(r[post], et[post], n_rows, n_types)
-        post_R += _bincount2(r[post & in_r], et[post & in_r], n_rows, n_types)
+        cnt_type_R[block] += _bincount2(r[in_r], et[in_r], size, n_types)
+        post = t[idx] >= signup_row[block][r]
+        post_L[block] += _bincount2(r[post], et[post], size, n_types)
+        post_R[block] += _bincount2(r[post & in_r], et[post & in_r], size, n_types)
         if has_channel:
             ech = ev_ch[s : s + chunk][idx]
             keep = ech >= 0
-            cnt_ch_L += _bincount2(r[keep], ech[keep], n_rows, n_ch)
-            cnt_ch_R += _bincount2(r[keep & in_r], ech[keep & in_r], n_rows, n_ch)
+            cnt_ch_L[block] += _bincount2(r[keep], ech[keep], size, n_ch)
+            cnt_ch_R[block] += _bincount2(r[keep & in_r], ech[keep & in_r], size, n_ch)
         if has_value:
             v = np.nan_to_num(ev_v[s : s + chunk][idx])
-            spend_L += np.bincount(r, weights=v, minlength=n_rows)
-            spend_R += np.bincount(r[in_r], weights=v[in_r], minlength=n_rows)
+            spend_L[block] += np.bincount(r, weights=v, minlength=size)
+            spend_R[block] += np.bincount(r[in_r], weights=v[in_r], minlength=size)
+    # back to the rows' own order (customer-major, as the customers table lists them)
+    cnt_type_L, cnt_type_R, post_L, post_R = (
+        a[inner_of] for a in (cnt_type_L, cnt_type_R, post_L, post_R)
+    )
+    cnt_ch_L, cnt_ch_R = cnt_ch_L[inner_of], cnt_ch_R[inner_of]
+    spend_L, spend_R = spend_L[inner_of], spend_R[inner_of]
 
     feats[f"n_events_{wl}"] = cnt_type_L.sum(1)
     family[f"n_events_{wl}"] = "activity"
@@ -577,20 +645,35 @@ def _event_stem(name):
     return f"n_{name}"
 
 
-def _row_lookup(ci, ki, n_cust, n_cut):
-    """A function (customer, cutoff index) -> row number, or -1 when not a row."""
+def _row_lookup(ci, ki, n_cust, n_cut, number=None):
+    """A function (customer, cutoff index) -> ``number`` of the row (default its position), or
+    -1 when not a row. Rows are customer-major (``ci`` then ``ki`` ascending)."""
+    number = np.arange(len(ci)) if number is None else np.asarray(number, np.int64)
     if n_cust * n_cut <= 100_000_000:
         table = np.full((n_cust, n_cut), -1, np.int64)
-        table[ci, ki] = np.arange(len(ci))
+        table[ci, ki] = number
         return lambda c, k: table[c, k]
     keys = ci.astype(np.int64) * n_cut + ki
 
     def find(c, k):
         q = c.astype(np.int64) * n_cut + k
         pos = np.minimum(np.searchsorted(keys, q), len(keys) - 1)
-        return np.where(keys[pos] == q, pos, -1)
+        return np.where(keys[pos] == q, number[pos], -1)
 
     return find
+
+
+def _customer_rank(cat_pos, n_cust):
+    """Per customer (position in the customers table), its place in the events' customer
+    order: its category code when the events' ids are categorical (``cat_pos``: each
+    category's customer position or -1; read_events sorts by these codes), else its own
+    position. Customers absent from the categories come last."""
+    rank = np.arange(n_cust, dtype=np.int64)
+    if cat_pos is not None:
+        rank += len(cat_pos)
+        found = cat_pos >= 0
+        rank[cat_pos[found]] = np.flatnonzero(found)
+    return rank
 
 
 def _bincount2(r, j, n_rows, n_cols):
