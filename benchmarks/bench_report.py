@@ -63,12 +63,13 @@ def _children_cpu():
     return r.ru_utime + r.ru_stime
 
 
-def run_report(folder, out):
+def run_report(folder, out, jobs=None):
     """Dict: wall and CPU seconds, load averages, peak bytes of the process tree, progress text
     and return code."""
     import psutil
 
     cmd = [sys.executable, "-m", "cxkit", "report", "--data", str(folder), "--out", str(out)]
+    cmd += ["--jobs", str(jobs)] if jobs else []
     cpu0 = _children_cpu()
     t0 = time.perf_counter()
     child = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -109,7 +110,7 @@ def run_report(folder, out):
 
 def notebook_times(progress):
     """{notebook: seconds} from the report's progress lines."""
-    found = re.findall(r"\] (\d\d_\w+) … (?:ok \(|FAILED after )([\d.]+) s", progress)
+    found = re.findall(r"\] (\d\d_\w+) (?:… )?(?:ok \(|FAILED after )([\d.]+) s", progress)
     return {name: float(s) for name, s in found}
 
 
@@ -117,6 +118,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, action="append", help="repeatable")
     parser.add_argument("--work", default="/tmp/cxkit_bench_report")
+    parser.add_argument(
+        "--jobs", type=int, action="append", help="notebooks at once (repeatable: one run each)"
+    )
     args = parser.parse_args()
     sizes = args.events or [1_000_000]
     rows = []
@@ -125,19 +129,21 @@ def main():
         import pandas as pd
 
         n_events = len(pd.read_csv(folder / "events.csv.gz", usecols=[0]))
-        run = run_report(folder, Path(args.work) / f"out_{n}")
-        rows.append((n_events, run, notebook_times(run["progress"])))
+        for jobs in args.jobs or [None]:
+            run = run_report(folder, Path(args.work) / f"out_{n}", jobs)
+            run["jobs"] = jobs or "default"
+            rows.append((n_events, run, notebook_times(run["progress"])))
     names = sorted({k for r in rows for k in r[2]})
     print(
-        "| events | wall s | CPU s (tree) | load mean / max | peak GiB (tree RSS) | "
+        "| events | jobs | wall s | CPU s (tree) | load mean / max | peak GiB (tree RSS) | "
         + " | ".join(names)
         + " | exit |"
     )
-    print("|---:|---:|---:|---:|---:|" + "---:|" * len(names) + "---:|")
+    print("|---:|---:|---:|---:|---:|---:|" + "---:|" * len(names) + "---:|")
     for n_events, run, times in rows:
         cells = " | ".join(f"{times[k]:.1f}" if k in times else "–" for k in names)
         print(
-            f"| {n_events:,} | {run['seconds']:.0f} | {run['cpu']:.0f} | "
+            f"| {n_events:,} | {run['jobs']} | {run['seconds']:.0f} | {run['cpu']:.0f} | "
             f"{run['load_mean']:.1f} / {run['load_max']:.1f} | {run['peak'] / 2**30:.2f} | "
             f"{cells} | {run['code']} |"
         )

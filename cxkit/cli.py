@@ -30,6 +30,7 @@ def _report(args):
             only=args.only,
             notebooks=args.notebooks,
             lang=args.lang,
+            jobs=args.jobs,
         )
     except ReportError as exc:
         print(f"cxkit report: {exc}", file=sys.stderr)
@@ -103,6 +104,13 @@ def build_parser():
         choices=("en", "es"),
         default=None,
         help="language of the report: en (English) or es (Spanish); default: CXKIT_LANG or en",
+    )
+    rep.add_argument(
+        "--jobs",
+        type=_whole(1, "--jobs"),
+        default=None,
+        metavar="N",
+        help="notebooks run at once (default: 2 on a machine with two cores or more)",
     )
     rep.set_defaults(func=_report)
     ws = sub.add_parser("workshop", help="write student and teacher copies for a workshop")
