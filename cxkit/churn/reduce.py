@@ -560,8 +560,44 @@ def churn_dataset(
             family[f"days_since_{kind}"] = kind
 
     # --- assemble --------------------------------------------------------------------------
+    X, index = _frame(feats, cust_index.to_numpy()[ci], cv[ki], static_cols, renamed, source)
+    for col in static_cols:
+        X[col] = customers[col].to_numpy()[ci]
+        if not isinstance(X[col].dtype, pd.CategoricalDtype) and X[col].dtype == object:
+            X[col] = X[col].astype("category")
+        elif isinstance(customers[col].dtype, pd.CategoricalDtype):
+            X[col] = pd.Categorical(X[col], categories=customers[col].cat.categories)
+        family[col] = col
+    y = pd.Series(label, index=index, name="churned")
+    _finish(
+        X,
+        y,
+        settings=settings,
+        recent=recent,
+        static_cols=static_cols,
+        families=families,
+        family=family,
+        observed=observed,
+        cut=cut,
+        ki=ki,
+        known=known,
+        counts={
+            "rows": active.sum(0),
+            "not_signed_up_yet": (~signed).sum(0),
+            "churned_before": (signed & ~active).sum(0),
+        },
+        late=int(late_churn.sum()),
+        prospect=int((~mine).sum()),
+        renamed=renamed,
+    )
+    return X, y
+
+
+def _frame(feats, ids, cutoffs, static_cols, renamed, source):
+    """X (the features, indexed by customer and cutoff) and its index; refuses static columns
+    that would overwrite a feature and warns of renamed events (both engines)."""
     index = pd.MultiIndex.from_arrays(
-        [pd.Index(cust_index.to_numpy()[ci], dtype=object), pd.DatetimeIndex(cv[ki])],
+        [pd.Index(ids, dtype=object), pd.DatetimeIndex(cutoffs)],
         names=["customer_id", "cutoff"],
     )
     X = pd.DataFrame(feats, index=index)
@@ -584,27 +620,42 @@ def churn_dataset(
         warnings.warn(
             "churn_dataset: event names that read like other features are counted under "
             f"'n_event_…' names: {renamed}",
-            stacklevel=2,
+            stacklevel=3,
         )
-    for col in static_cols:
-        X[col] = customers[col].to_numpy()[ci]
-        if not isinstance(X[col].dtype, pd.CategoricalDtype) and X[col].dtype == object:
-            X[col] = X[col].astype("category")
-        elif isinstance(customers[col].dtype, pd.CategoricalDtype):
-            X[col] = pd.Categorical(X[col], categories=customers[col].cat.categories)
-        family[col] = col
-    y = pd.Series(label, index=index, name="churned")
+    return X, index
 
+
+def _finish(
+    X,
+    y,
+    *,
+    settings,
+    recent,
+    static_cols,
+    families,
+    family,
+    observed,
+    cut,
+    ki,
+    known,
+    counts,
+    late,
+    prospect,
+    renamed,
+    **extra,
+):
+    """The per-cutoff table and the attrs of churn_dataset's X and y (both engines; ``extra``
+    goes into X.attrs last). ``counts``: rows, not_signed_up_yet, churned_before per cutoff."""
+    lookback, horizon = settings["lookback"], settings["horizon"]
+    label = y.to_numpy(float)
     per_cut = pd.DataFrame(
         {
             "cutoff": cut,
-            "rows": active.sum(0),
-            "not_signed_up_yet": (~signed).sum(0),
-            "churned_before": (signed & ~active).sum(0),
+            **counts,
             "label_known": [bool(c + horizon <= observed) for c in cut],
             "churn_pct": [
                 100 * np.nanmean(label[ki == k]) if known[ki == k].any() else np.nan
-                for k in range(n_cut)
+                for k in range(len(cut))
             ],
         }
     )
@@ -621,10 +672,11 @@ def churn_dataset(
             "feature_family": family,
             "observed_at": str(observed),
             "rows_unlabelled": int((~known).sum()),
-            "churn_after_observed_at": int(late_churn.sum()),
-            "prospect_events": int((~mine).sum()),
+            "churn_after_observed_at": late,
+            "prospect_events": prospect,
             "renamed_events": renamed,
             "per_cutoff": per_cut.to_dict("records"),  # a DataFrame here would break pd.concat
+            **extra,
         }
     )
     y.attrs = jsonable(
@@ -634,7 +686,6 @@ def churn_dataset(
             "rows_unlabelled": int((~known).sum()),
         }
     )
-    return X, y
 
 
 def _event_stem(name):

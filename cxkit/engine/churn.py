@@ -11,12 +11,10 @@ back is the feature matrix itself; the statistics (:func:`cxkit.compare_models`)
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pandas as pd
 
-from .._args import duration, jsonable
+from .._args import duration
 from ..data import DataError
 from .journey import EngineJourney, _ibis
 from .retention import _interval, _lit
@@ -27,42 +25,17 @@ _DAY_US = 86_400 * 10**6
 
 def _label_settings(journey, *, label, lookback, horizon, activity):
     """:func:`cxkit.churn.labels.label_settings` with the engine's inactivity gap."""
-    from ..churn.labels import LABELS
+    from ..churn.labels import _settings
     from .retention import choose_inactivity
 
-    source = "churn_dataset"
-    if label is None:
-        label = LABELS.get(journey.business_model, "churned_at")
-    if label not in LABELS.values():
-        raise DataError(
-            f"{source}(label=...)",
-            [
-                {
-                    "column": "label",
-                    "expected": "'churned_at' (contractual) or 'inactivity' (non-contractual)",
-                    "rows": 1,
-                    "examples": [label],
-                }
-            ],
-        )
-    if activity is None and label == "inactivity":
-        activity = journey.spec.activity
-    if isinstance(activity, str):
-        activity = [activity]
-    if label == "inactivity":
-        gap, _ = choose_inactivity(journey, touchpoints=activity)
-    else:
-        gap = pd.Timedelta("90D")
-    if horizon is None:
-        horizon = gap if label == "inactivity" else "30D"
-    if lookback is None:
-        lookback = max(pd.Timedelta("90D"), gap) if label == "inactivity" else "90D"
-    return {
-        "label": label,
-        "lookback": duration(lookback, "lookback", source),
-        "horizon": duration(horizon, "horizon", source),
-        "activity": None if activity is None else [str(a) for a in activity],
-    }
+    return _settings(
+        journey,
+        choose_inactivity,
+        label=label,
+        lookback=lookback,
+        horizon=horizon,
+        activity=activity,
+    )
 
 
 def _bucket(t, cut, strict=False):
@@ -96,6 +69,8 @@ def churn_dataset(
         _EVENT_FAMILIES,
         _bad,
         _event_stem,
+        _finish,
+        _frame,
         _resolve_cutoffs,
         _static_columns,
     )
@@ -389,31 +364,7 @@ def churn_dataset(
             feats[f"days_since_{kind}"] = (c_ns - t_last) / _DAY.value
             family[f"days_since_{kind}"] = kind
 
-    index = pd.MultiIndex.from_arrays(
-        [pd.Index(frame["cid"].to_numpy(), dtype=object), pd.DatetimeIndex(cv[ki])],
-        names=["customer_id", "cutoff"],
-    )
-    X = pd.DataFrame(feats, index=index)
-    taken = [c for c in static_cols if c in X.columns]
-    if taken:
-        raise DataError(
-            source,
-            [
-                {
-                    "column": "static",
-                    "expected": "customer attributes whose names differ from the features "
-                    "churn_dataset builds; these would overwrite one",
-                    "rows": len(taken),
-                    "examples": taken,
-                }
-            ],
-        )
-    if renamed:
-        warnings.warn(
-            "churn_dataset: event names that read like other features are counted under "
-            f"'n_event_…' names: {renamed}",
-            stacklevel=2,
-        )
+    X, index = _frame(feats, frame["cid"].to_numpy(), cv[ki], static_cols, renamed, source)
     for c in static_cols:
         X[c] = frame[c].to_numpy()
         if X[c].dtype == object:
@@ -423,44 +374,26 @@ def churn_dataset(
     known = frame["known"].to_numpy(bool)
     label[~known] = np.nan
     y = pd.Series(label, index=index, name="churned")
-    per = pd.DataFrame(
-        {
-            "cutoff": cut,
+    _finish(
+        X,
+        y,
+        settings=settings,
+        recent=recent,
+        static_cols=static_cols,
+        families=families,
+        family=family,
+        observed=observed,
+        cut=cut,
+        ki=ki,
+        known=known,
+        counts={
             "rows": per_cut["rows"].fillna(0).astype(int).to_numpy(),
             "not_signed_up_yet": per_cut["not_signed"].fillna(0).astype(int).to_numpy(),
             "churned_before": per_cut["churned_before"].fillna(0).astype(int).to_numpy(),
-            "label_known": [bool(c + horizon <= observed) for c in cut],
-            "churn_pct": [
-                100 * np.nanmean(label[ki == k]) if known[ki == k].any() else np.nan
-                for k in range(n_cut)
-            ],
-        }
-    )
-    X.attrs = jsonable(
-        {
-            "source": "churn_dataset",
-            "label": settings["label"],
-            "activity": settings["activity"],
-            "lookback": str(lookback),
-            "horizon": str(horizon),
-            "recent": str(recent),
-            "static": static_cols,
-            "families": dict(families or {}),
-            "feature_family": family,
-            "observed_at": str(observed),
-            "rows_unlabelled": int((~known).sum()),
-            "churn_after_observed_at": late,
-            "prospect_events": int(prospect),
-            "renamed_events": renamed,
-            "per_cutoff": per.to_dict("records"),
-            "engine": journey.engine,
-        }
-    )
-    y.attrs = jsonable(
-        {
-            "label": settings["label"],
-            "horizon": str(horizon),
-            "rows_unlabelled": int((~known).sum()),
-        }
+        },
+        late=late,
+        prospect=int(prospect),
+        renamed=renamed,
+        engine=journey.engine,
     )
     return X, y
