@@ -355,18 +355,31 @@ def retention_table(journey, *, inactivity=None, touchpoints=None, observed_at=N
             [{"column": "journey", "expected": f"a Journey, got {type(journey).__name__}"}],
             hint="cxkit.read_journey(folder) or cxkit.load_sample()",
         )
+    return _by_business_model(
+        journey,
+        (survival_table, choose_inactivity, activity_table),
+        inactivity=inactivity,
+        touchpoints=touchpoints,
+        observed_at=observed_at,
+        check=lambda names: _check_touchpoints(journey.events, names, "retention_table"),
+    )
+
+
+def _by_business_model(journey, engine, *, inactivity, touchpoints, observed_at, check=None):
+    """:func:`retention_table` with one engine's ``(survival_table, choose_inactivity,
+    activity_table)``; ``check`` vets the touchpoint names first (the pandas engine's)."""
+    survival, choose, activity = engine
     if journey.business_model == "contractual":
-        table = survival_table(journey, observed_at=observed_at)
+        table = survival(journey, observed_at=observed_at)
         table.attrs["business_model"] = "contractual"
         return table
     touchpoints = journey.spec.activity if touchpoints is None else touchpoints
-    _check_touchpoints(journey.events, touchpoints, "retention_table")
-    gap, source = choose_inactivity(
+    if check is not None:
+        check(touchpoints)
+    gap, source = choose(
         journey, inactivity=inactivity, observed_at=observed_at, touchpoints=touchpoints
     )
-    table = activity_table(
-        journey, inactivity=gap, observed_at=observed_at, touchpoints=touchpoints
-    )
+    table = activity(journey, inactivity=gap, observed_at=observed_at, touchpoints=touchpoints)
     table.attrs.update(
         business_model="non-contractual",
         inactivity_days=gap / pd.Timedelta("1D"),
