@@ -361,11 +361,7 @@ def churn_dataset(
     settings = label_settings(
         journey, label=label, lookback=lookback, horizon=horizon, activity=activity
     )
-    lookback, horizon = settings["lookback"], settings["horizon"]
-    recent = duration(recent, "recent", "churn_dataset")
-    if lookback < _DAY:
-        raise _bad(source, "lookback", "a window of at least one day, e.g. '90D'", [str(lookback)])
-    recent = min(recent, lookback)
+    lookback, horizon, recent = _windows(settings, recent, source)
     customers, events, surveys = journey.customers, journey.events, journey.surveys
     observed = pd.Timestamp(journey.observed_at)
     start = customers["signup_at"].min()
@@ -591,6 +587,15 @@ def churn_dataset(
         renamed=renamed,
     )
     return X, y
+
+
+def _windows(settings, recent, source):
+    """lookback, horizon and recent (at most the lookback) of churn_dataset (both engines)."""
+    lookback, horizon = settings["lookback"], settings["horizon"]
+    recent = duration(recent, "recent", "churn_dataset")
+    if lookback < _DAY:
+        raise _bad(source, "lookback", "a window of at least one day, e.g. '90D'", [str(lookback)])
+    return lookback, horizon, min(recent, lookback)
 
 
 def _frame(feats, ids, cutoffs, static_cols, renamed, source):

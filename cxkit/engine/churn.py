@@ -14,28 +14,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .._args import duration
 from ..data import DataError
 from .journey import EngineJourney, _ibis
 from .retention import _interval, _lit
 
 _DAY = pd.Timedelta(days=1)
 _DAY_US = 86_400 * 10**6
-
-
-def _label_settings(journey, *, label, lookback, horizon, activity):
-    """:func:`cxkit.churn.labels.label_settings` with the engine's inactivity gap."""
-    from ..churn.labels import _settings
-    from .retention import choose_inactivity
-
-    return _settings(
-        journey,
-        choose_inactivity,
-        label=label,
-        lookback=lookback,
-        horizon=horizon,
-        activity=activity,
-    )
 
 
 def _bucket(t, cut, strict=False):
@@ -65,28 +49,31 @@ def churn_dataset(
 ):
     """:func:`cxkit.churn_dataset` on an :class:`~cxkit.engine.EngineJourney` (same X, y)."""
     from ..churn.catalogue import _window_name
+    from ..churn.labels import _settings
     from ..churn.reduce import (
         _EVENT_FAMILIES,
-        _bad,
         _event_stem,
         _finish,
         _frame,
         _resolve_cutoffs,
         _static_columns,
+        _windows,
     )
+    from .retention import choose_inactivity
 
     if not isinstance(journey, EngineJourney):
         raise DataError("churn_dataset", [{"column": "journey", "expected": "an EngineJourney"}])
     ibis = _ibis()
     source = "churn_dataset()"
-    settings = _label_settings(
-        journey, label=label, lookback=lookback, horizon=horizon, activity=activity
+    settings = _settings(
+        journey,
+        choose_inactivity,
+        label=label,
+        lookback=lookback,
+        horizon=horizon,
+        activity=activity,
     )
-    lookback, horizon = settings["lookback"], settings["horizon"]
-    recent = duration(recent, "recent", "churn_dataset")
-    if lookback < _DAY:
-        raise _bad(source, "lookback", "a window of at least one day, e.g. '90D'", [str(lookback)])
-    recent = min(recent, lookback)
+    lookback, horizon, recent = _windows(settings, recent, source)
     observed = pd.Timestamp(journey.observed_at)
     cust_t, ev = journey.customers, journey.events
     start = pd.Timestamp(journey.execute(cust_t.signup_at.min()))
