@@ -18,15 +18,6 @@ from cxkit.engine import EngineJourney  # noqa: E402
 T0 = pd.Timestamp("2024-01-01")
 
 
-@pytest.fixture(scope="module")
-def backend():
-    import ibis
-
-    con = ibis.duckdb.connect()
-    con.raw_sql("SET threads = 1")
-    return con
-
-
 def _same(a, b):
     (Xa, ya), (Xb, yb) = a, b
     Xa, Xb = Xa.sort_index(), Xb.sort_index()

@@ -22,15 +22,6 @@ step_item = st.one_of(
 )
 
 
-@pytest.fixture(scope="module")
-def backend():
-    import ibis
-
-    con = ibis.duckdb.connect()
-    con.raw_sql("SET threads = 1")
-    return con
-
-
 @st.composite
 def logs(draw):
     """Small logs with many ties (few distinct times), repeated events and alternatives."""

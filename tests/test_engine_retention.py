@@ -17,15 +17,6 @@ from cxkit.engine import EngineJourney  # noqa: E402
 T0 = pd.Timestamp("2024-01-01")
 
 
-@pytest.fixture(scope="module")
-def backend():
-    import ibis
-
-    con = ibis.duckdb.connect()
-    con.raw_sql("SET threads = 1")
-    return con
-
-
 @st.composite
 def journeys(draw):
     """A few customers (some churned, some after the cutoff) and their touchpoints, with ties
