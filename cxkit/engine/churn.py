@@ -48,15 +48,14 @@ def churn_dataset(
     activity=None,
 ):
     """:func:`cxkit.churn_dataset` on an :class:`~cxkit.engine.EngineJourney` (same X, y)."""
-    from ..churn.catalogue import _window_name
     from ..churn.labels import _settings
     from ..churn.reduce import (
         _EVENT_FAMILIES,
-        _event_stem,
         _finish,
         _frame,
         _resolve_cutoffs,
         _static_columns,
+        _window_features,
         _windows,
     )
     from .retention import choose_inactivity
@@ -271,69 +270,44 @@ def churn_dataset(
             else np.zeros(n_rows, np.int64)
         )
 
-    wl, wr = _window_name(lookback), _window_name(recent)
-    same = recent == lookback
-    cnt_L = (
-        np.column_stack([col(f"L{_safe(t)}") for t in types])
-        if types
-        else np.zeros((n_rows, 0), np.int64)
-    )
-    feats[f"n_events_{wl}"] = cnt_L.sum(1)
-    family[f"n_events_{wl}"] = "activity"
-    if not same:
-        cnt_R = (
-            np.column_stack([col(f"R{_safe(t)}") for t in types])
-            if types
-            else np.zeros((n_rows, 0))
+    def stack(prefix, names):
+        if not names:
+            return np.zeros((n_rows, 0), np.int64)
+        return np.column_stack([col(f"{prefix}{_safe(t)}") for t in names])
+
+    if channels:  # which events each channel carries, channels × types
+        ch_mat = np.vstack(
+            [
+                ch_type[ch_type["e_ch"] == name]
+                .set_index("e_ev")["n"]
+                .reindex(types)
+                .fillna(0)
+                .to_numpy()
+                for name in channels
+            ]
         )
-        feats[f"n_events_{wr}"] = cnt_R.sum(1)
-        family[f"n_events_{wr}"] = "activity"
-    tenure = feats["tenure_days"]
-    exp_L = np.clip(tenure, 1e-9, lookback / _DAY)
-    exp_R = np.clip(tenure, 1e-9, recent / _DAY)
-    type_family = [fam_of_event.get(t, t) for t in types]
-    renamed = {}
-    for j, name in enumerate(types):
-        fam = type_family[j]
-        stem = _event_stem(name)
-        if stem != f"n_{name}":
-            renamed[name] = f"{stem}_{wl}"
-        s = _safe(name)
-        feats[f"{stem}_{wl}"] = col(f"L{s}")
-        family[f"{stem}_{wl}"] = fam
-        if not same:
-            feats[f"{stem}_{wr}"] = col(f"R{s}")
-            family[f"{stem}_{wr}"] = fam
-            pl, pr = col(f"PL{s}"), col(f"PR{s}")
-            with np.errstate(divide="ignore", invalid="ignore"):
-                trend = (pr / exp_R) / (pl / exp_L)
-            if (pl > 0).mean() >= 0.25:
-                feats[f"trend_{name}"] = np.where(pl > 0, trend, np.nan)
-                family[f"trend_{name}"] = fam
-    if has_channel:
-        for name in channels:
-            s = _safe(name)
-            counts = ch_type[ch_type["e_ch"] == name].set_index("e_ev")["n"]
-            counts = counts.reindex(types).fillna(0).to_numpy()
-            top = type_family[int(np.argmax(counts))]
-            feats[f"n_channel_{name}_{wl}"] = col(f"CL{s}")
-            family[f"n_channel_{name}_{wl}"] = top
-            if not same:
-                feats[f"n_channel_{name}_{wr}"] = col(f"CR{s}")
-                family[f"n_channel_{name}_{wr}"] = top
-    if has_value:
-        feats[f"spend_{wl}"] = frame["spend_L"].fillna(0.0).to_numpy(float)
-        family[f"spend_{wl}"] = "purchases"
-        if not same:
-            feats[f"spend_{wr}"] = frame["spend_R"].fillna(0.0).to_numpy(float)
-            family[f"spend_{wr}"] = "purchases"
-    support = [j for j, f in enumerate(type_family) if f == "support"]
-    if support:
-        feats[f"support_contacts_{wl}"] = cnt_L[:, support].sum(1)
-        family[f"support_contacts_{wl}"] = "support"
-        if not same:
-            feats[f"support_contacts_{wr}"] = cnt_R[:, support].sum(1)
-            family[f"support_contacts_{wr}"] = "support"
+    else:
+        ch_mat = np.zeros((0, len(types)))
+    renamed = _window_features(
+        feats,
+        family,
+        names=types,
+        type_family=[fam_of_event.get(t, t) for t in types],
+        counts=tuple(stack(p, types) for p in ("L", "R", "PL", "PR")),
+        channels=channels,
+        channel_counts=(stack("CL", channels), stack("CR", channels), ch_mat),
+        spend=(
+            (
+                frame["spend_L"].fillna(0.0).to_numpy(float),
+                frame["spend_R"].fillna(0.0).to_numpy(float),
+            )
+            if has_value
+            else None
+        ),
+        tenure=feats["tenure_days"],
+        lookback=lookback,
+        recent=recent,
+    )
     if kinds:
         key = pd.MultiIndex.from_arrays([frame["cid"].astype(str), frame["k"].astype(int)])
         for kind in kinds:
