@@ -51,6 +51,16 @@ def _close_figures():
     plt.close("all")
 
 
+@pytest.fixture(scope="module")
+def backend():
+    """An in-memory DuckDB connection through Ibis, one thread (the engine tests)."""
+    ibis = pytest.importorskip("ibis")
+    pytest.importorskip("duckdb")
+    con = ibis.duckdb.connect()
+    con.raw_sql("SET threads = 1")
+    return con
+
+
 @pytest.fixture(scope="session")
 def sample():
     """The bundled sample journey (read once per test session)."""

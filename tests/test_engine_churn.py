@@ -2,6 +2,7 @@
 
 import warnings
 
+import engine_journeys
 import numpy as np
 import pandas as pd
 import pytest
@@ -16,15 +17,6 @@ pytest.importorskip("duckdb")
 from cxkit.engine import EngineJourney  # noqa: E402
 
 T0 = pd.Timestamp("2024-01-01")
-
-
-@pytest.fixture(scope="module")
-def backend():
-    import ibis
-
-    con = ibis.duckdb.connect()
-    con.raw_sql("SET threads = 1")
-    return con
 
 
 def _same(a, b):
@@ -60,19 +52,8 @@ def test_churn_dataset_on_the_sample_equals_pandas(sample, options):
 
 @st.composite
 def journeys(draw):
-    n_c = draw(st.integers(1, 6))
-    ids = [f"c{i}" for i in range(n_c)]
-    signup = draw(st.lists(st.integers(0, 40), min_size=n_c, max_size=n_c))
-    churn = draw(st.lists(st.one_of(st.none(), st.integers(0, 80)), min_size=n_c, max_size=n_c))
-    customers = pd.DataFrame(
-        {
-            "customer_id": ids,
-            "signup_at": T0 + pd.to_timedelta(signup, unit="D"),
-            "churned_at": [
-                pd.NaT if c is None else T0 + pd.Timedelta(days=s + c)
-                for s, c in zip(signup, churn, strict=True)
-            ],
-        }
+    ids, customers = draw(
+        engine_journeys.customers(T0, max_customers=6, max_signup=40, max_churn=80)
     )
     n = draw(st.integers(1, 40))
     events = pd.DataFrame(

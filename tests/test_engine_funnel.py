@@ -2,6 +2,7 @@
 
 import warnings
 
+import funnel_logs
 import numpy as np
 import pandas as pd
 import pytest
@@ -16,53 +17,16 @@ pytest.importorskip("duckdb")
 from cxkit.engine import EngineJourney  # noqa: E402
 
 T0 = pd.Timestamp("2024-03-01")
-EVENTS = ["A", "B", "C", "D"]
-step_item = st.one_of(
-    st.sampled_from(EVENTS), st.lists(st.sampled_from(EVENTS), min_size=1, max_size=2, unique=True)
-)
 
 
-@pytest.fixture(scope="module")
-def backend():
-    import ibis
-
-    con = ibis.duckdb.connect()
-    con.raw_sql("SET threads = 1")
-    return con
-
-
-@st.composite
-def logs(draw):
-    """Small logs with many ties (few distinct times), repeated events and alternatives."""
-    n = draw(st.integers(1, 30))
-    scale = draw(st.sampled_from(["1min", "1h", "1D"]))
-    offsets = draw(st.lists(st.integers(0, 12), min_size=n, max_size=n))
-    frame = pd.DataFrame(
-        {
-            "customer_id": draw(
-                st.lists(st.sampled_from(["p", "q", "r"]), min_size=n, max_size=n)
-            ),
-            "timestamp": T0
-            + pd.to_timedelta(offsets, unit="m") * (pd.Timedelta(scale).value // 60e9),
-            "event": draw(st.lists(st.sampled_from(EVENTS), min_size=n, max_size=n)),
-            "device": draw(
-                st.lists(st.sampled_from(["mobile", "desktop"]), min_size=n, max_size=n)
-            ),
-        }
+def logs():
+    return funnel_logs.logs(
+        T0,
+        max_events=30,
+        people=["p", "q", "r"],
+        max_offset=12,
+        step_windows=[None, "0s", "1min", "2h", "1D"],
     )
-    steps = draw(st.lists(step_item, min_size=1, max_size=4))
-    window = draw(st.sampled_from(["5min", "2h", "3D", "14D"]))
-    step_windows = draw(
-        st.one_of(
-            st.none(),
-            st.lists(
-                st.sampled_from([None, "0s", "1min", "2h", "1D"]),
-                min_size=len(steps) - 1,
-                max_size=len(steps) - 1,
-            ),
-        )
-    )
-    return frame, steps, window, step_windows
 
 
 def both(frame, steps, backend, **options):

@@ -2,6 +2,7 @@
 
 import warnings
 
+import engine_journeys
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -17,33 +18,12 @@ from cxkit.engine import EngineJourney  # noqa: E402
 T0 = pd.Timestamp("2024-01-01")
 
 
-@pytest.fixture(scope="module")
-def backend():
-    import ibis
-
-    con = ibis.duckdb.connect()
-    con.raw_sql("SET threads = 1")
-    return con
-
-
 @st.composite
 def journeys(draw):
     """A few customers (some churned, some after the cutoff) and their touchpoints, with ties
     and customers without events; prospects too."""
-    n_c = draw(st.integers(1, 8))
-    ids = [f"c{i}" for i in range(n_c)]
-    signup = draw(st.lists(st.integers(0, 60), min_size=n_c, max_size=n_c))
-    churn = draw(st.lists(st.one_of(st.none(), st.integers(0, 90)), min_size=n_c, max_size=n_c))
-    customers = pd.DataFrame(
-        {
-            "customer_id": ids,
-            "signup_at": T0 + pd.to_timedelta(signup, unit="D"),
-            "churned_at": [
-                pd.NaT if c is None else T0 + pd.Timedelta(days=s + c)
-                for s, c in zip(signup, churn, strict=True)
-            ],
-            "plan": draw(st.lists(st.sampled_from(["a", "b"]), min_size=n_c, max_size=n_c)),
-        }
+    ids, customers = draw(
+        engine_journeys.customers(T0, max_customers=8, max_signup=60, max_churn=90, plan=True)
     )
     n = draw(st.integers(0, 40))
     events = pd.DataFrame(

@@ -2,6 +2,7 @@
 
 import warnings
 
+import funnel_logs
 import numpy as np
 import pandas as pd
 import pytest
@@ -557,43 +558,15 @@ def test_module_import_does_not_hide_the_function():
 # property test against the reference
 # --------------------------------------------------------------------------------------------
 
-EVENTS = ["A", "B", "C", "D"]
-step_item = st.one_of(
-    st.sampled_from(EVENTS), st.lists(st.sampled_from(EVENTS), min_size=1, max_size=2, unique=True)
-)
 
-
-@st.composite
-def logs(draw):
-    n = draw(st.integers(1, 40))
-    scale = draw(st.sampled_from(["1min", "1h", "1D"]))
-    offsets = draw(st.lists(st.integers(0, 30), min_size=n, max_size=n))
-    frame = pd.DataFrame(
-        {
-            "customer_id": draw(
-                st.lists(st.sampled_from(["p", "q", "r", "s"]), min_size=n, max_size=n)
-            ),
-            "timestamp": T0
-            + pd.to_timedelta(offsets, unit="m") * (pd.Timedelta(scale) / pd.Timedelta("1min")),
-            "event": draw(st.lists(st.sampled_from(EVENTS), min_size=n, max_size=n)),
-            "device": draw(
-                st.lists(st.sampled_from(["mobile", "desktop"]), min_size=n, max_size=n)
-            ),
-        }
+def logs():
+    return funnel_logs.logs(
+        T0,
+        max_events=40,
+        people=["p", "q", "r", "s"],
+        max_offset=30,
+        step_windows=[None, "0s", "1min", "10min", "2h", "1D"],
     )
-    steps = draw(st.lists(step_item, min_size=1, max_size=4))
-    window = draw(st.sampled_from(["5min", "2h", "3D", "14D"]))
-    step_windows = draw(
-        st.one_of(
-            st.none(),
-            st.lists(
-                st.sampled_from([None, "0s", "1min", "10min", "2h", "1D"]),
-                min_size=len(steps) - 1,
-                max_size=len(steps) - 1,
-            ),
-        )
-    )
-    return frame, steps, window, step_windows
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

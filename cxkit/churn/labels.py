@@ -57,6 +57,21 @@ def label_settings(journey, *, label=None, lookback=None, horizon=None, activity
     dict
         ``label``, ``lookback``, ``horizon`` (Timedeltas) and ``activity`` (list or None).
     """
+    from ..retention.inactivity import choose_inactivity
+
+    return _settings(
+        journey,
+        choose_inactivity,
+        label=label,
+        lookback=lookback,
+        horizon=horizon,
+        activity=activity,
+    )
+
+
+def _settings(journey, choose_inactivity, *, label, lookback, horizon, activity):
+    """:func:`label_settings` with the inactivity gap of ``choose_inactivity`` (each engine
+    passes its own; the engine's reads the gap with a query)."""
     source = "churn_dataset"
     if label is None:
         label = LABELS.get(journey.business_model, "churned_at")
@@ -77,8 +92,6 @@ def label_settings(journey, *, label=None, lookback=None, horizon=None, activity
     if isinstance(activity, str):
         activity = [activity]
     if label == "inactivity":  # the same gap as retention: the spec's, else the data's
-        from ..retention.inactivity import choose_inactivity
-
         gap, _ = choose_inactivity(journey, touchpoints=activity)
     else:
         gap = pd.Timedelta("90D")

@@ -361,11 +361,7 @@ def churn_dataset(
     settings = label_settings(
         journey, label=label, lookback=lookback, horizon=horizon, activity=activity
     )
-    lookback, horizon = settings["lookback"], settings["horizon"]
-    recent = duration(recent, "recent", "churn_dataset")
-    if lookback < _DAY:
-        raise _bad(source, "lookback", "a window of at least one day, e.g. '90D'", [str(lookback)])
-    recent = min(recent, lookback)
+    lookback, horizon, recent = _windows(settings, recent, source)
     customers, events, surveys = journey.customers, journey.events, journey.surveys
     observed = pd.Timestamp(journey.observed_at)
     start = customers["signup_at"].min()
@@ -420,8 +416,6 @@ def churn_dataset(
     inner_of[inner] = np.arange(n_rows)
     row_of = _row_lookup(ci, ki, len(cust_index), n_cut, inner_of)
     L, R = lookback.value, recent.value
-    wl, wr = _window_name(lookback), _window_name(recent)
-    same = recent == lookback
     cut_ns = cv.astype("int64")
     n_types = len(type_names)
     n_ch = len(ch_names) if has_channel else 0
@@ -487,57 +481,20 @@ def churn_dataset(
     cnt_ch_L, cnt_ch_R = cnt_ch_L[inner_of], cnt_ch_R[inner_of]
     spend_L, spend_R = spend_L[inner_of], spend_R[inner_of]
 
-    feats[f"n_events_{wl}"] = cnt_type_L.sum(1)
-    family[f"n_events_{wl}"] = "activity"
-    if not same:
-        feats[f"n_events_{wr}"] = cnt_type_R.sum(1)
-        family[f"n_events_{wr}"] = "activity"
-    exp_L = np.clip(tenure, 1e-9, lookback / _DAY)
-    exp_R = np.clip(tenure, 1e-9, recent / _DAY)
     type_family = [fam_of_event.get(e, e) for e in type_names]
-    present = cnt_type_L.sum(0) > 0
-    renamed = {}
-    for j, name in enumerate(type_names):
-        if not present[j]:
-            continue
-        fam = type_family[j]
-        stem = _event_stem(name)
-        if stem != f"n_{name}":
-            renamed[name] = f"{stem}_{wl}"
-        feats[f"{stem}_{wl}"] = cnt_type_L[:, j]
-        family[f"{stem}_{wl}"] = fam
-        if not same:
-            feats[f"{stem}_{wr}"] = cnt_type_R[:, j]
-            family[f"{stem}_{wr}"] = fam
-            with np.errstate(divide="ignore", invalid="ignore"):
-                trend = (post_R[:, j] / exp_R) / (post_L[:, j] / exp_L)
-            if (post_L[:, j] > 0).mean() >= 0.25:  # else mostly undefined
-                feats[f"trend_{name}"] = np.where(post_L[:, j] > 0, trend, np.nan)
-                family[f"trend_{name}"] = fam
-    if has_channel:
-        # a channel belongs to the family of the event it mostly carries (app -> app_login)
-        for j, name in enumerate(ch_names):
-            if cnt_ch_L[:, j].sum() == 0:
-                continue
-            top = type_family[int(np.argmax(ch_type[j]))]
-            feats[f"n_channel_{name}_{wl}"] = cnt_ch_L[:, j]
-            family[f"n_channel_{name}_{wl}"] = top
-            if not same:
-                feats[f"n_channel_{name}_{wr}"] = cnt_ch_R[:, j]
-                family[f"n_channel_{name}_{wr}"] = top
-    if has_value:
-        feats[f"spend_{wl}"] = spend_L
-        family[f"spend_{wl}"] = "purchases"
-        if not same:
-            feats[f"spend_{wr}"] = spend_R
-            family[f"spend_{wr}"] = "purchases"
-    support = [j for j, f in enumerate(type_family) if f == "support" and present[j]]
-    if support:
-        feats[f"support_contacts_{wl}"] = cnt_type_L[:, support].sum(1)
-        family[f"support_contacts_{wl}"] = "support"
-        if not same:
-            feats[f"support_contacts_{wr}"] = cnt_type_R[:, support].sum(1)
-            family[f"support_contacts_{wr}"] = "support"
+    renamed = _window_features(
+        feats,
+        family,
+        names=type_names,
+        type_family=type_family,
+        counts=(cnt_type_L, cnt_type_R, post_L, post_R),
+        channels=ch_names if has_channel else [],
+        channel_counts=(cnt_ch_L, cnt_ch_R, ch_type),
+        spend=(spend_L, spend_R) if has_value else None,
+        tenure=tenure,
+        lookback=lookback,
+        recent=recent,
+    )
 
     # --- surveys: latest answer strictly before the cutoff --------------------------------
     if len(surveys):
@@ -560,8 +517,130 @@ def churn_dataset(
             family[f"days_since_{kind}"] = kind
 
     # --- assemble --------------------------------------------------------------------------
+    X, index = _frame(feats, cust_index.to_numpy()[ci], cv[ki], static_cols, renamed, source)
+    for col in static_cols:
+        X[col] = customers[col].to_numpy()[ci]
+        if not isinstance(X[col].dtype, pd.CategoricalDtype) and X[col].dtype == object:
+            X[col] = X[col].astype("category")
+        elif isinstance(customers[col].dtype, pd.CategoricalDtype):
+            X[col] = pd.Categorical(X[col], categories=customers[col].cat.categories)
+        family[col] = col
+    y = pd.Series(label, index=index, name="churned")
+    _finish(
+        X,
+        y,
+        settings=settings,
+        recent=recent,
+        static_cols=static_cols,
+        families=families,
+        family=family,
+        observed=observed,
+        cut=cut,
+        ki=ki,
+        known=known,
+        counts={
+            "rows": active.sum(0),
+            "not_signed_up_yet": (~signed).sum(0),
+            "churned_before": (signed & ~active).sum(0),
+        },
+        late=int(late_churn.sum()),
+        prospect=int((~mine).sum()),
+        renamed=renamed,
+    )
+    return X, y
+
+
+def _window_features(
+    feats,
+    family,
+    *,
+    names,
+    type_family,
+    counts,
+    channels,
+    channel_counts,
+    spend,
+    tenure,
+    lookback,
+    recent,
+):
+    """Adds the features of the lookback and recent windows to ``feats`` and ``family`` (both
+    engines) and returns the renamed events {event: feature}.
+
+    ``counts``: (lookback, recent, lookback from signup on, recent from signup on) counts, rows
+    × event ``names``; ``channel_counts``: (lookback, recent) rows × ``channels`` and channels ×
+    event names (which events each channel carries); ``spend``: (lookback, recent) or None.
+    Events and channels without a count in the lookback get no feature."""
+    cnt_L, cnt_R, post_L, post_R = counts
+    cnt_ch_L, cnt_ch_R, ch_type = channel_counts
+    wl, wr = _window_name(lookback), _window_name(recent)
+    same = recent == lookback
+    feats[f"n_events_{wl}"] = cnt_L.sum(1)
+    family[f"n_events_{wl}"] = "activity"
+    if not same:
+        feats[f"n_events_{wr}"] = cnt_R.sum(1)
+        family[f"n_events_{wr}"] = "activity"
+    exp_L = np.clip(tenure, 1e-9, lookback / _DAY)
+    exp_R = np.clip(tenure, 1e-9, recent / _DAY)
+    present = cnt_L.sum(0) > 0
+    renamed = {}
+    for j, name in enumerate(names):
+        if not present[j]:
+            continue
+        fam = type_family[j]
+        stem = _event_stem(name)
+        if stem != f"n_{name}":
+            renamed[name] = f"{stem}_{wl}"
+        feats[f"{stem}_{wl}"] = cnt_L[:, j]
+        family[f"{stem}_{wl}"] = fam
+        if not same:
+            feats[f"{stem}_{wr}"] = cnt_R[:, j]
+            family[f"{stem}_{wr}"] = fam
+            with np.errstate(divide="ignore", invalid="ignore"):
+                trend = (post_R[:, j] / exp_R) / (post_L[:, j] / exp_L)
+            if (post_L[:, j] > 0).mean() >= 0.25:  # else mostly undefined
+                feats[f"trend_{name}"] = np.where(post_L[:, j] > 0, trend, np.nan)
+                family[f"trend_{name}"] = fam
+    # a channel belongs to the family of the event it mostly carries (app -> app_login)
+    for j, name in enumerate(channels):
+        if cnt_ch_L[:, j].sum() == 0:
+            continue
+        top = type_family[int(np.argmax(ch_type[j]))]
+        feats[f"n_channel_{name}_{wl}"] = cnt_ch_L[:, j]
+        family[f"n_channel_{name}_{wl}"] = top
+        if not same:
+            feats[f"n_channel_{name}_{wr}"] = cnt_ch_R[:, j]
+            family[f"n_channel_{name}_{wr}"] = top
+    if spend is not None:
+        feats[f"spend_{wl}"] = spend[0]
+        family[f"spend_{wl}"] = "purchases"
+        if not same:
+            feats[f"spend_{wr}"] = spend[1]
+            family[f"spend_{wr}"] = "purchases"
+    support = [j for j, f in enumerate(type_family) if f == "support" and present[j]]
+    if support:
+        feats[f"support_contacts_{wl}"] = cnt_L[:, support].sum(1)
+        family[f"support_contacts_{wl}"] = "support"
+        if not same:
+            feats[f"support_contacts_{wr}"] = cnt_R[:, support].sum(1)
+            family[f"support_contacts_{wr}"] = "support"
+    return renamed
+
+
+def _windows(settings, recent, source):
+    """lookback, horizon and recent (at most the lookback) of churn_dataset (both engines)."""
+    lookback, horizon = settings["lookback"], settings["horizon"]
+    recent = duration(recent, "recent", "churn_dataset")
+    if lookback < _DAY:
+        raise _bad(source, "lookback", "a window of at least one day, e.g. '90D'", [str(lookback)])
+    return lookback, horizon, min(recent, lookback)
+
+
+def _frame(feats, ids, cutoffs, static_cols, renamed, source):
+    """X (the features, indexed by customer and cutoff) and its index; refuses static columns
+    that would overwrite a feature and warns of renamed events (both engines)."""
     index = pd.MultiIndex.from_arrays(
-        [pd.Index(cust_index.to_numpy()[ci], dtype=object), pd.DatetimeIndex(cv[ki])],
+        [pd.Index(ids, dtype=object), pd.DatetimeIndex(cutoffs)],
         names=["customer_id", "cutoff"],
     )
     X = pd.DataFrame(feats, index=index)
@@ -584,27 +663,42 @@ def churn_dataset(
         warnings.warn(
             "churn_dataset: event names that read like other features are counted under "
             f"'n_event_…' names: {renamed}",
-            stacklevel=2,
+            stacklevel=3,
         )
-    for col in static_cols:
-        X[col] = customers[col].to_numpy()[ci]
-        if not isinstance(X[col].dtype, pd.CategoricalDtype) and X[col].dtype == object:
-            X[col] = X[col].astype("category")
-        elif isinstance(customers[col].dtype, pd.CategoricalDtype):
-            X[col] = pd.Categorical(X[col], categories=customers[col].cat.categories)
-        family[col] = col
-    y = pd.Series(label, index=index, name="churned")
+    return X, index
 
+
+def _finish(
+    X,
+    y,
+    *,
+    settings,
+    recent,
+    static_cols,
+    families,
+    family,
+    observed,
+    cut,
+    ki,
+    known,
+    counts,
+    late,
+    prospect,
+    renamed,
+    **extra,
+):
+    """The per-cutoff table and the attrs of churn_dataset's X and y (both engines; ``extra``
+    goes into X.attrs last). ``counts``: rows, not_signed_up_yet, churned_before per cutoff."""
+    lookback, horizon = settings["lookback"], settings["horizon"]
+    label = y.to_numpy(float)
     per_cut = pd.DataFrame(
         {
             "cutoff": cut,
-            "rows": active.sum(0),
-            "not_signed_up_yet": (~signed).sum(0),
-            "churned_before": (signed & ~active).sum(0),
+            **counts,
             "label_known": [bool(c + horizon <= observed) for c in cut],
             "churn_pct": [
                 100 * np.nanmean(label[ki == k]) if known[ki == k].any() else np.nan
-                for k in range(n_cut)
+                for k in range(len(cut))
             ],
         }
     )
@@ -621,10 +715,11 @@ def churn_dataset(
             "feature_family": family,
             "observed_at": str(observed),
             "rows_unlabelled": int((~known).sum()),
-            "churn_after_observed_at": int(late_churn.sum()),
-            "prospect_events": int((~mine).sum()),
+            "churn_after_observed_at": late,
+            "prospect_events": prospect,
             "renamed_events": renamed,
             "per_cutoff": per_cut.to_dict("records"),  # a DataFrame here would break pd.concat
+            **extra,
         }
     )
     y.attrs = jsonable(
@@ -634,7 +729,6 @@ def churn_dataset(
             "rows_unlabelled": int((~known).sum()),
         }
     )
-    return X, y
 
 
 def _event_stem(name):

@@ -11,58 +11,15 @@ back is the feature matrix itself; the statistics (:func:`cxkit.compare_models`)
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pandas as pd
 
-from .._args import duration, jsonable
 from ..data import DataError
 from .journey import EngineJourney, _ibis
 from .retention import _interval, _lit
 
 _DAY = pd.Timedelta(days=1)
 _DAY_US = 86_400 * 10**6
-
-
-def _label_settings(journey, *, label, lookback, horizon, activity):
-    """:func:`cxkit.churn.labels.label_settings` with the engine's inactivity gap."""
-    from ..churn.labels import LABELS
-    from .retention import choose_inactivity
-
-    source = "churn_dataset"
-    if label is None:
-        label = LABELS.get(journey.business_model, "churned_at")
-    if label not in LABELS.values():
-        raise DataError(
-            f"{source}(label=...)",
-            [
-                {
-                    "column": "label",
-                    "expected": "'churned_at' (contractual) or 'inactivity' (non-contractual)",
-                    "rows": 1,
-                    "examples": [label],
-                }
-            ],
-        )
-    if activity is None and label == "inactivity":
-        activity = journey.spec.activity
-    if isinstance(activity, str):
-        activity = [activity]
-    if label == "inactivity":
-        gap, _ = choose_inactivity(journey, touchpoints=activity)
-    else:
-        gap = pd.Timedelta("90D")
-    if horizon is None:
-        horizon = gap if label == "inactivity" else "30D"
-    if lookback is None:
-        lookback = max(pd.Timedelta("90D"), gap) if label == "inactivity" else "90D"
-    return {
-        "label": label,
-        "lookback": duration(lookback, "lookback", source),
-        "horizon": duration(horizon, "horizon", source),
-        "activity": None if activity is None else [str(a) for a in activity],
-    }
 
 
 def _bucket(t, cut, strict=False):
@@ -91,27 +48,31 @@ def churn_dataset(
     activity=None,
 ):
     """:func:`cxkit.churn_dataset` on an :class:`~cxkit.engine.EngineJourney` (same X, y)."""
-    from ..churn.catalogue import _window_name
+    from ..churn.labels import _settings
     from ..churn.reduce import (
         _EVENT_FAMILIES,
-        _bad,
-        _event_stem,
+        _finish,
+        _frame,
         _resolve_cutoffs,
         _static_columns,
+        _window_features,
+        _windows,
     )
+    from .retention import choose_inactivity
 
     if not isinstance(journey, EngineJourney):
         raise DataError("churn_dataset", [{"column": "journey", "expected": "an EngineJourney"}])
     ibis = _ibis()
     source = "churn_dataset()"
-    settings = _label_settings(
-        journey, label=label, lookback=lookback, horizon=horizon, activity=activity
+    settings = _settings(
+        journey,
+        choose_inactivity,
+        label=label,
+        lookback=lookback,
+        horizon=horizon,
+        activity=activity,
     )
-    lookback, horizon = settings["lookback"], settings["horizon"]
-    recent = duration(recent, "recent", "churn_dataset")
-    if lookback < _DAY:
-        raise _bad(source, "lookback", "a window of at least one day, e.g. '90D'", [str(lookback)])
-    recent = min(recent, lookback)
+    lookback, horizon, recent = _windows(settings, recent, source)
     observed = pd.Timestamp(journey.observed_at)
     cust_t, ev = journey.customers, journey.events
     start = pd.Timestamp(journey.execute(cust_t.signup_at.min()))
@@ -309,69 +270,44 @@ def churn_dataset(
             else np.zeros(n_rows, np.int64)
         )
 
-    wl, wr = _window_name(lookback), _window_name(recent)
-    same = recent == lookback
-    cnt_L = (
-        np.column_stack([col(f"L{_safe(t)}") for t in types])
-        if types
-        else np.zeros((n_rows, 0), np.int64)
-    )
-    feats[f"n_events_{wl}"] = cnt_L.sum(1)
-    family[f"n_events_{wl}"] = "activity"
-    if not same:
-        cnt_R = (
-            np.column_stack([col(f"R{_safe(t)}") for t in types])
-            if types
-            else np.zeros((n_rows, 0))
+    def stack(prefix, names):
+        if not names:
+            return np.zeros((n_rows, 0), np.int64)
+        return np.column_stack([col(f"{prefix}{_safe(t)}") for t in names])
+
+    if channels:  # which events each channel carries, channels × types
+        ch_mat = np.vstack(
+            [
+                ch_type[ch_type["e_ch"] == name]
+                .set_index("e_ev")["n"]
+                .reindex(types)
+                .fillna(0)
+                .to_numpy()
+                for name in channels
+            ]
         )
-        feats[f"n_events_{wr}"] = cnt_R.sum(1)
-        family[f"n_events_{wr}"] = "activity"
-    tenure = feats["tenure_days"]
-    exp_L = np.clip(tenure, 1e-9, lookback / _DAY)
-    exp_R = np.clip(tenure, 1e-9, recent / _DAY)
-    type_family = [fam_of_event.get(t, t) for t in types]
-    renamed = {}
-    for j, name in enumerate(types):
-        fam = type_family[j]
-        stem = _event_stem(name)
-        if stem != f"n_{name}":
-            renamed[name] = f"{stem}_{wl}"
-        s = _safe(name)
-        feats[f"{stem}_{wl}"] = col(f"L{s}")
-        family[f"{stem}_{wl}"] = fam
-        if not same:
-            feats[f"{stem}_{wr}"] = col(f"R{s}")
-            family[f"{stem}_{wr}"] = fam
-            pl, pr = col(f"PL{s}"), col(f"PR{s}")
-            with np.errstate(divide="ignore", invalid="ignore"):
-                trend = (pr / exp_R) / (pl / exp_L)
-            if (pl > 0).mean() >= 0.25:
-                feats[f"trend_{name}"] = np.where(pl > 0, trend, np.nan)
-                family[f"trend_{name}"] = fam
-    if has_channel:
-        for name in channels:
-            s = _safe(name)
-            counts = ch_type[ch_type["e_ch"] == name].set_index("e_ev")["n"]
-            counts = counts.reindex(types).fillna(0).to_numpy()
-            top = type_family[int(np.argmax(counts))]
-            feats[f"n_channel_{name}_{wl}"] = col(f"CL{s}")
-            family[f"n_channel_{name}_{wl}"] = top
-            if not same:
-                feats[f"n_channel_{name}_{wr}"] = col(f"CR{s}")
-                family[f"n_channel_{name}_{wr}"] = top
-    if has_value:
-        feats[f"spend_{wl}"] = frame["spend_L"].fillna(0.0).to_numpy(float)
-        family[f"spend_{wl}"] = "purchases"
-        if not same:
-            feats[f"spend_{wr}"] = frame["spend_R"].fillna(0.0).to_numpy(float)
-            family[f"spend_{wr}"] = "purchases"
-    support = [j for j, f in enumerate(type_family) if f == "support"]
-    if support:
-        feats[f"support_contacts_{wl}"] = cnt_L[:, support].sum(1)
-        family[f"support_contacts_{wl}"] = "support"
-        if not same:
-            feats[f"support_contacts_{wr}"] = cnt_R[:, support].sum(1)
-            family[f"support_contacts_{wr}"] = "support"
+    else:
+        ch_mat = np.zeros((0, len(types)))
+    renamed = _window_features(
+        feats,
+        family,
+        names=types,
+        type_family=[fam_of_event.get(t, t) for t in types],
+        counts=tuple(stack(p, types) for p in ("L", "R", "PL", "PR")),
+        channels=channels,
+        channel_counts=(stack("CL", channels), stack("CR", channels), ch_mat),
+        spend=(
+            (
+                frame["spend_L"].fillna(0.0).to_numpy(float),
+                frame["spend_R"].fillna(0.0).to_numpy(float),
+            )
+            if has_value
+            else None
+        ),
+        tenure=feats["tenure_days"],
+        lookback=lookback,
+        recent=recent,
+    )
     if kinds:
         key = pd.MultiIndex.from_arrays([frame["cid"].astype(str), frame["k"].astype(int)])
         for kind in kinds:
@@ -389,31 +325,7 @@ def churn_dataset(
             feats[f"days_since_{kind}"] = (c_ns - t_last) / _DAY.value
             family[f"days_since_{kind}"] = kind
 
-    index = pd.MultiIndex.from_arrays(
-        [pd.Index(frame["cid"].to_numpy(), dtype=object), pd.DatetimeIndex(cv[ki])],
-        names=["customer_id", "cutoff"],
-    )
-    X = pd.DataFrame(feats, index=index)
-    taken = [c for c in static_cols if c in X.columns]
-    if taken:
-        raise DataError(
-            source,
-            [
-                {
-                    "column": "static",
-                    "expected": "customer attributes whose names differ from the features "
-                    "churn_dataset builds; these would overwrite one",
-                    "rows": len(taken),
-                    "examples": taken,
-                }
-            ],
-        )
-    if renamed:
-        warnings.warn(
-            "churn_dataset: event names that read like other features are counted under "
-            f"'n_event_…' names: {renamed}",
-            stacklevel=2,
-        )
+    X, index = _frame(feats, frame["cid"].to_numpy(), cv[ki], static_cols, renamed, source)
     for c in static_cols:
         X[c] = frame[c].to_numpy()
         if X[c].dtype == object:
@@ -423,44 +335,26 @@ def churn_dataset(
     known = frame["known"].to_numpy(bool)
     label[~known] = np.nan
     y = pd.Series(label, index=index, name="churned")
-    per = pd.DataFrame(
-        {
-            "cutoff": cut,
+    _finish(
+        X,
+        y,
+        settings=settings,
+        recent=recent,
+        static_cols=static_cols,
+        families=families,
+        family=family,
+        observed=observed,
+        cut=cut,
+        ki=ki,
+        known=known,
+        counts={
             "rows": per_cut["rows"].fillna(0).astype(int).to_numpy(),
             "not_signed_up_yet": per_cut["not_signed"].fillna(0).astype(int).to_numpy(),
             "churned_before": per_cut["churned_before"].fillna(0).astype(int).to_numpy(),
-            "label_known": [bool(c + horizon <= observed) for c in cut],
-            "churn_pct": [
-                100 * np.nanmean(label[ki == k]) if known[ki == k].any() else np.nan
-                for k in range(n_cut)
-            ],
-        }
-    )
-    X.attrs = jsonable(
-        {
-            "source": "churn_dataset",
-            "label": settings["label"],
-            "activity": settings["activity"],
-            "lookback": str(lookback),
-            "horizon": str(horizon),
-            "recent": str(recent),
-            "static": static_cols,
-            "families": dict(families or {}),
-            "feature_family": family,
-            "observed_at": str(observed),
-            "rows_unlabelled": int((~known).sum()),
-            "churn_after_observed_at": late,
-            "prospect_events": int(prospect),
-            "renamed_events": renamed,
-            "per_cutoff": per.to_dict("records"),
-            "engine": journey.engine,
-        }
-    )
-    y.attrs = jsonable(
-        {
-            "label": settings["label"],
-            "horizon": str(horizon),
-            "rows_unlabelled": int((~known).sum()),
-        }
+        },
+        late=late,
+        prospect=int(prospect),
+        renamed=renamed,
+        engine=journey.engine,
     )
     return X, y

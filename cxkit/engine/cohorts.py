@@ -34,7 +34,7 @@ def _ordinal(ts, period):
 
 def cohort_retention(journey, period="M", kind="contract", *, observed_at=None, touchpoints=None):
     """:func:`cxkit.cohort_retention` on an :class:`~cxkit.engine.EngineJourney`."""
-    from ..retention.cohorts import MAX_COHORTS, _cells, _period_codes
+    from ..retention.cohorts import _cells, _check_size, _period_codes
 
     where = "cohort_retention"
     if kind not in ("contract", "activity"):
@@ -62,18 +62,7 @@ def cohort_retention(journey, period="M", kind="contract", *, observed_at=None, 
     sizes = journey.execute(rows.group_by("cohort").aggregate(n=rows.count()))
     c0 = int(sizes["cohort"].min()) if len(sizes) else obs_period
     n_cohorts = int(obs_period - c0 + 1)
-    if n_cohorts > MAX_COHORTS:
-        raise DataError(
-            f"{where}(period=...)",
-            [
-                {
-                    "column": "period",
-                    "expected": f"at most {MAX_COHORTS:,} calendar periods from the first "
-                    f"signup to observed_at; period={period!r} gives {n_cohorts:,}",
-                }
-            ],
-            hint="use a coarser period: 'D', 'W', 'M' or 'Q'",
-        )
+    _check_size(n_cohorts, period, where)
     n_periods = n_cohorts
     size = np.zeros(n_cohorts, np.int64)
     size[sizes["cohort"].to_numpy(int) - c0] = sizes["n"].to_numpy(int)

@@ -146,7 +146,7 @@ def typical_gap(journey, *, quantile=0.9, observed_at=None, touchpoints=None):
 
 def choose_inactivity(journey, *, inactivity=None, observed_at=None, touchpoints=None):
     """:func:`cxkit.retention.inactivity.choose_inactivity` on an engine journey."""
-    from ..retention.inactivity import _DEFAULT_INACTIVITY, _nice_gap
+    from ..retention.inactivity import _settle
 
     where = "choose_inactivity"
     if inactivity is not None:
@@ -156,16 +156,12 @@ def choose_inactivity(journey, *, inactivity=None, observed_at=None, touchpoints
     spec = journey.spec
     touchpoints = spec.activity if touchpoints is None else touchpoints
     span = obs - pd.Timestamp(first) if pd.notna(first) else pd.Timedelta(0)
-    if spec.inactivity is not None:
-        gap = _duration(spec.inactivity, "business.inactivity", "spec")
-        if gap <= span / 2:
-            return gap, "spec"
-    gap = typical_gap(journey, observed_at=observed_at, touchpoints=touchpoints)
-    if gap is None:
-        gap = _duration(_DEFAULT_INACTIVITY, "inactivity", where)
-    if span > pd.Timedelta(0):
-        gap = min(gap, _nice_gap(span / 3 / pd.Timedelta("1D")))
-    return gap, "data"
+    return _settle(
+        span,
+        spec.inactivity,
+        lambda: typical_gap(journey, observed_at=observed_at, touchpoints=touchpoints),
+        where,
+    )
 
 
 def activity_table(data, *, inactivity=None, observed_at=None, touchpoints=None):
@@ -266,10 +262,15 @@ def activity_table(data, *, inactivity=None, observed_at=None, touchpoints=None)
 
 def retention_table(journey, *, inactivity=None, touchpoints=None, observed_at=None):
     """:func:`cxkit.retention.retention_table` on an engine journey."""
-    if journey.business_model == "contractual":
-        table = survival_table(journey, observed_at=observed_at)
-        table.attrs["business_model"] = "contractual"
-        return table
+    from ..retention.reduce import _by_business_model
+
+    return _by_business_model(
+        journey,
+        (survival_table, choose_inactivity, activity_table),
+        inactivity=inactivity,
+        touchpoints=touchpoints,
+        observed_at=observed_at,
+    )
     touchpoints = journey.spec.activity if touchpoints is None else touchpoints
     gap, source = choose_inactivity(
         journey, inactivity=inactivity, observed_at=observed_at, touchpoints=touchpoints

@@ -12,7 +12,7 @@ from .retention import _lit
 
 def rfm(journey, *, observed_at=None, event=None):
     """:func:`cxkit.rfm` on an :class:`~cxkit.engine.EngineJourney` (same table and attrs)."""
-    from ..experience.rfm import _scored
+    from ..experience.rfm import _none_found, _scored
     from ..experience.scores import _as_list
 
     if observed_at is None:
@@ -44,17 +44,7 @@ def rfm(journey, *, observed_at=None, event=None):
         )
     )
     if not len(table):
-        raise DataError(
-            "rfm(events=...)",
-            [
-                {
-                    "column": "value" if event is None else "event",
-                    "expected": f"at least one qualifying event ({rule}) on or before "
-                    f"{observed}; none found",
-                }
-            ],
-            hint="name the purchase events with event='purchase'",
-        )
+        raise _none_found(event, rule, observed)
     table = table.sort_values("customer_id", kind="stable").reset_index(drop=True)
     table["customer_id"] = table["customer_id"].astype(object)
     table["last"] = pd.to_datetime(table["last"]).astype("datetime64[ns]")

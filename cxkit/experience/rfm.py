@@ -140,17 +140,7 @@ def rfm(events, *, observed_at=None, event=None):
     late = mask & (events["timestamp"] > observed_at).to_numpy()
     mask &= ~late
     if not mask.any():
-        raise DataError(
-            "rfm(events=...)",
-            [
-                {
-                    "column": "value" if event is None else "event",
-                    "expected": f"at least one qualifying event ({rule}) on or before "
-                    f"{observed_at}; none found",
-                }
-            ],
-            hint="name the purchase events with event='purchase'",
-        )
+        raise _none_found(event, rule, observed_at)
     cols = ["customer_id", "timestamp"] + (["value"] if "value" in events.columns else [])
     rows = events.loc[mask, cols]
     rows = rows.assign(
@@ -162,6 +152,21 @@ def rfm(events, *, observed_at=None, event=None):
         {"last": g["timestamp"].max(), "frequency": g.size(), "monetary": g["value"].sum()}
     ).reset_index()
     return _scored(table, observed_at, origin, rule, int(late.sum()))
+
+
+def _none_found(event, rule, observed_at):
+    """The DataError of :func:`rfm` when no event qualifies (both engines)."""
+    return DataError(
+        "rfm(events=...)",
+        [
+            {
+                "column": "value" if event is None else "event",
+                "expected": f"at least one qualifying event ({rule}) on or before "
+                f"{observed_at}; none found",
+            }
+        ],
+        hint="name the purchase events with event='purchase'",
+    )
 
 
 def _scored(table, observed_at, origin, rule, late):

@@ -170,25 +170,7 @@ def funnel_table(
     >>> bool((buyers["step_6_at"] - buyers["step_5_at"] <= pd.Timedelta("1h")).all())
     True
     """
-    if is_engine(events):  # DuckDB, Spark, a warehouse: the same rules as one Ibis expression
-        from ..engine.funnel import funnel_table as on_engine
-
-        return on_engine(
-            events,
-            steps,
-            window=window,
-            observed_at=observed_at,
-            strict=strict,
-            start=start,
-            end=end,
-            entry=entry,
-            exclude=exclude,
-            stages=stages,
-            step_windows=step_windows,
-        )
-    out, _ = _reduce(
-        events,
-        steps,
+    options = dict(
         window=window,
         observed_at=observed_at,
         strict=strict,
@@ -199,6 +181,11 @@ def funnel_table(
         stages=stages,
         step_windows=step_windows,
     )
+    if is_engine(events):  # DuckDB, Spark, a warehouse: the same rules as one Ibis expression
+        from ..engine.funnel import funnel_table as on_engine
+
+        return on_engine(events, steps, **options)
+    out, _ = _reduce(events, steps, **options)
     out.attrs = jsonable(out.attrs)
     return out
 

@@ -125,19 +125,7 @@ def cohort_retention(data, period="M", kind="contract", *, observed_at=None, tou
     c0 = cohort.min() if len(cohort) else obs_period
     cohort_i = cohort - c0
     n_cohorts = int(obs_period - c0 + 1)
-    if n_cohorts > MAX_COHORTS:
-        raise DataError(
-            f"{where}(period=...)",
-            [
-                {
-                    "column": "period",
-                    "expected": f"at most {MAX_COHORTS:,} calendar periods from the first "
-                    f"signup to observed_at; period={period!r} gives {n_cohorts:,} (a table of "
-                    f"{n_cohorts:,} × {n_cohorts:,} cells)",
-                }
-            ],
-            hint="use a coarser period: 'D', 'W', 'M' or 'Q'",
-        )
+    _check_size(n_cohorts, period, where)
     n_periods = n_cohorts
     size = np.bincount(cohort_i, minlength=n_cohorts)
 
@@ -177,6 +165,23 @@ def cohort_retention(data, period="M", kind="contract", *, observed_at=None, tou
         ).reshape(n_cohorts, n_periods)
 
     return _cells(retained, size, c0, obs_period, period, observed, kind, excluded)
+
+
+def _check_size(n_cohorts, period, where):
+    """A DataError when ``period`` gives more than MAX_COHORTS cohorts (both engines)."""
+    if n_cohorts > MAX_COHORTS:
+        raise DataError(
+            f"{where}(period=...)",
+            [
+                {
+                    "column": "period",
+                    "expected": f"at most {MAX_COHORTS:,} calendar periods from the first "
+                    f"signup to observed_at; period={period!r} gives {n_cohorts:,} (a table of "
+                    f"{n_cohorts:,} × {n_cohorts:,} cells)",
+                }
+            ],
+            hint="use a coarser period: 'D', 'W', 'M' or 'Q'",
+        )
 
 
 def _cells(retained, size, c0, obs_period, period, observed, kind, excluded):

@@ -123,17 +123,29 @@ def choose_inactivity(data, *, inactivity=None, observed_at=None, touchpoints=No
         )
         first = data.customers["signup_at"].min()
         spec = data.spec
-        stated = spec.inactivity is not None
+        stated = spec.inactivity
         touchpoints = spec.activity if touchpoints is None else touchpoints
     else:
         obs = _events_observed_at(data, observed_at, where)
-        first, stated = data["timestamp"].min(), False
+        first, stated = data["timestamp"].min(), None
     span = pd.Timestamp(obs) - pd.Timestamp(first) if pd.notna(first) else pd.Timedelta(0)
-    if stated:
-        gap = _duration(data.spec.inactivity, "business.inactivity", "spec")
+    return _settle(
+        span,
+        stated,
+        lambda: typical_gap(data, observed_at=observed_at, touchpoints=touchpoints),
+        where,
+    )
+
+
+def _settle(span, stated, typical, where):
+    """The gap of :func:`choose_inactivity` once the data covers ``span`` (both engines):
+    ``stated`` (the spec's) when at most half the span, else ``typical()`` (the default when
+    None), capped at a third of the span."""
+    if stated is not None:
+        gap = _duration(stated, "business.inactivity", "spec")
         if gap <= span / 2:
             return gap, "spec"
-    gap = typical_gap(data, observed_at=observed_at, touchpoints=touchpoints)
+    gap = typical()
     if gap is None:
         gap = _duration(_DEFAULT_INACTIVITY, "inactivity", where)
     if span > pd.Timedelta(0):

@@ -355,18 +355,31 @@ def retention_table(journey, *, inactivity=None, touchpoints=None, observed_at=N
             [{"column": "journey", "expected": f"a Journey, got {type(journey).__name__}"}],
             hint="cxkit.read_journey(folder) or cxkit.load_sample()",
         )
+    return _by_business_model(
+        journey,
+        (survival_table, choose_inactivity, activity_table),
+        inactivity=inactivity,
+        touchpoints=touchpoints,
+        observed_at=observed_at,
+        check=lambda names: _check_touchpoints(journey.events, names, "retention_table"),
+    )
+
+
+def _by_business_model(journey, engine, *, inactivity, touchpoints, observed_at, check=None):
+    """:func:`retention_table` with one engine's ``(survival_table, choose_inactivity,
+    activity_table)``; ``check`` vets the touchpoint names first (the pandas engine's)."""
+    survival, choose, activity = engine
     if journey.business_model == "contractual":
-        table = survival_table(journey, observed_at=observed_at)
+        table = survival(journey, observed_at=observed_at)
         table.attrs["business_model"] = "contractual"
         return table
     touchpoints = journey.spec.activity if touchpoints is None else touchpoints
-    _check_touchpoints(journey.events, touchpoints, "retention_table")
-    gap, source = choose_inactivity(
+    if check is not None:
+        check(touchpoints)
+    gap, source = choose(
         journey, inactivity=inactivity, observed_at=observed_at, touchpoints=touchpoints
     )
-    table = activity_table(
-        journey, inactivity=gap, observed_at=observed_at, touchpoints=touchpoints
-    )
+    table = activity(journey, inactivity=gap, observed_at=observed_at, touchpoints=touchpoints)
     table.attrs.update(
         business_model="non-contractual",
         inactivity_days=gap / pd.Timedelta("1D"),
@@ -473,24 +486,68 @@ def time_varying_table(
     _check_columns(journey.customers, covariates, where, "covariates")
     base = survival_table(journey, observed_at=observed_at)
     observed = pd.Timestamp(base.attrs["observed_at"])
-    id_index = pd.Index(base["customer_id"])
-    signup = _ns(base["signup_at"])
+    ev, sv = journey.events, journey.surveys
 
-    parts = []  # (customer position, time in days, column name, delta or value)
+    def events_of(name):
+        rows = (ev["event"] == name).to_numpy()
+        return ev["customer_id"].to_numpy()[rows], _ns(ev["timestamp"])[rows]
+
+    def nps():
+        rows = (sv["survey"] == "nps").to_numpy()
+        return (
+            sv["customer_id"].to_numpy()[rows],
+            _ns(sv["timestamp"])[rows],
+            sv["score"].to_numpy()[rows],
+        )
+
+    parts, names = _drivers(
+        base,
+        _ns(base["signup_at"]),
+        events_of,
+        nps,
+        tickets_window=tickets_window,
+        ticket_event=ticket_event,
+        detractor=detractor,
+        engagement_event=engagement_event,
+        engagement_window=engagement_window,
+        where=where,
+    )
+    return _intervals(base, parts, names, covariates, observed)
+
+
+def _drivers(
+    base,
+    signup,
+    events_of,
+    nps,
+    *,
+    tickets_window,
+    ticket_event,
+    detractor,
+    engagement_event,
+    engagement_window,
+    where,
+):
+    """The drivers' change points of time_varying_table (both engines): (parts, names).
+
+    ``events_of(name)``: (customer ids, timestamps in ns) of one event; ``nps()``: (customer
+    ids, timestamps in ns, scores) of the NPS answers; ``signup``: the survival table's
+    signups in ns. ``parts`` holds (customer position, time in days, column name, delta or
+    value); events of customers not in ``base`` are left out."""
+    id_index = pd.Index(base["customer_id"])
+    parts, names = [], []
 
     def rolling(event_name, window, argument, column):
         win = _duration(window, argument, where).value / _DAY_NS
-        ev = journey.events
-        rows = (ev["event"] == event_name).to_numpy()
-        pos = id_index.get_indexer(ev["customer_id"].to_numpy()[rows])
-        t = (_ns(ev["timestamp"])[rows] - signup[np.maximum(pos, 0)]) / _DAY_NS
+        ids, ts = events_of(event_name)
+        pos = id_index.get_indexer(ids)
+        t = (ts - signup[np.maximum(pos, 0)]) / _DAY_NS
         ok = pos >= 0
         pos, t = pos[ok], t[ok]
         parts.append(
             (np.r_[pos, pos], np.r_[t, t + win], column, np.r_[np.ones(len(t)), -np.ones(len(t))])
         )
 
-    names = []
     tickets_col = _window_name("support_tickets", tickets_window, "tickets_window", where)
     rolling(ticket_event, tickets_window, "tickets_window", tickets_col)
     names.append((tickets_col, "count"))
@@ -499,16 +556,14 @@ def time_varying_table(
         rolling(engagement_event, engagement_window, "engagement_window", col)
         names.append((col, "count"))
     if detractor:
-        sv = journey.surveys
-        nps = (sv["survey"] == "nps").to_numpy()
-        pos = id_index.get_indexer(sv["customer_id"].to_numpy()[nps])
-        t = (_ns(sv["timestamp"])[nps] - signup[np.maximum(pos, 0)]) / _DAY_NS
-        value = (sv["score"].to_numpy()[nps] <= 6).astype(float)
+        ids, ts, score = nps()
+        pos = id_index.get_indexer(ids)
+        t = (ts - signup[np.maximum(pos, 0)]) / _DAY_NS
+        value = (score <= 6).astype(float)
         ok = pos >= 0
         parts.append((pos[ok], t[ok], "detractor", value[ok]))
         names.append(("detractor", "state"))
-
-    return _intervals(base, parts, names, covariates, observed)
+    return parts, names
 
 
 def _intervals(base, parts, names, covariates, observed):
