@@ -14,6 +14,7 @@ pytest.importorskip("ibis")
 pytest.importorskip("duckdb")
 
 from cxkit.engine import EngineJourney  # noqa: E402
+from cxkit.engine.retention import typical_gap as engine_typical_gap  # noqa: E402
 
 T0 = pd.Timestamp("2024-01-01")
 
@@ -66,7 +67,7 @@ def _same(a, b):
     journeys(),
     st.sampled_from([None, "2024-02-15"]),
     st.sampled_from(["7D", "30D"]),
-    st.sampled_from([None, ["buy"]]),
+    st.sampled_from([None, ["buy"], "buy"]),  # one name as a string, too
 )
 def test_survival_and_activity_equal_pandas(backend, data, cutoff, gap, touchpoints):
     events, customers, observed = data
@@ -86,6 +87,9 @@ def test_survival_and_activity_equal_pandas(backend, data, cutoff, gap, touchpoi
         cxkit.activity_table(journey, inactivity=gap, observed_at=cutoff, touchpoints=touchpoints),
         cxkit.activity_table(engine, inactivity=gap, observed_at=cutoff, touchpoints=touchpoints),
     )
+    assert cxkit.retention.inactivity.typical_gap(
+        journey, observed_at=cutoff, touchpoints=touchpoints
+    ) == engine_typical_gap(engine, observed_at=cutoff, touchpoints=touchpoints)
 
 
 def test_hand_computed_activity_table(backend):

@@ -117,7 +117,8 @@ def _touchpoints(journey, observed, touchpoints):
     obs = _lit(observed)
     tp = ev.filter(ev.timestamp <= obs)
     if touchpoints is not None:
-        tp = tp.filter(tp.event.isin(list(touchpoints)))
+        names = [touchpoints] if isinstance(touchpoints, str) else list(touchpoints)
+        tp = tp.filter(tp.event.isin(names))
     k = kept.select(k_id=kept.customer_id, k_signup=kept.signup_at).view()
     tp = tp.join(k, [tp.customer_id == k.k_id, tp.timestamp >= k.k_signup]).select(
         customer_id=tp.customer_id, ts=tp.timestamp, is_event=_ibis().literal(True)
@@ -271,17 +272,3 @@ def retention_table(journey, *, inactivity=None, touchpoints=None, observed_at=N
         touchpoints=touchpoints,
         observed_at=observed_at,
     )
-    touchpoints = journey.spec.activity if touchpoints is None else touchpoints
-    gap, source = choose_inactivity(
-        journey, inactivity=inactivity, observed_at=observed_at, touchpoints=touchpoints
-    )
-    table = activity_table(
-        journey, inactivity=gap, observed_at=observed_at, touchpoints=touchpoints
-    )
-    table.attrs.update(
-        business_model="non-contractual",
-        inactivity_days=gap / pd.Timedelta("1D"),
-        inactivity_source=source,
-        touchpoints=None if touchpoints is None else list(touchpoints),
-    )
-    return table
