@@ -21,8 +21,10 @@ def wilson(x, n, z=Z95):
         denom = 1 + z**2 / n
         centre = (p + z**2 / (2 * n)) / denom
         half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denom
-        low = np.where(n > 0, np.clip(centre - half, 0, 1), np.nan)
-        high = np.where(n > 0, np.clip(centre + half, 0, 1), np.nan)
+        # at x = 0 and x = n the bounds are exactly 0 and 1; rounding put them a hair inside,
+        # leaving the observed rate outside its own interval (and matplotlib refusing the bar)
+        low = np.where(n > 0, np.where(x <= 0, 0.0, np.clip(centre - half, 0, 1)), np.nan)
+        high = np.where(n > 0, np.where(x >= n, 1.0, np.clip(centre + half, 0, 1)), np.nan)
     return 100 * low, 100 * high
 
 
