@@ -1,4 +1,4 @@
-"""Checks of common arguments at the boundary: durations, moments in time, finite numbers."""
+"""Checks of common arguments at the boundary: columns, durations, moments in time, finite numbers."""
 
 from __future__ import annotations
 
@@ -7,6 +7,21 @@ import numbers
 import pandas as pd
 
 from .data import DataError
+
+
+def require_columns(table, columns, source, *, hint=None):
+    """Raise a :class:`DataError` naming each of ``columns`` that ``table`` lacks.
+
+    >>> require_columns(pd.DataFrame({"a": [1]}), ["a"], "f()")  # nothing missing: no error
+    """
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise DataError(
+            source,
+            [{"column": c, "expected": "required column is missing"} for c in missing],
+            columns=table.columns,
+            hint=hint,
+        )
 
 
 def duration(value, argument, source, *, allow_zero=False):

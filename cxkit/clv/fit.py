@@ -9,7 +9,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from .._args import jsonable
+from .._args import jsonable, require_columns
 from ..data import DataError, Journey
 from . import backend
 from .summary import UNIT_DAYS, clv_summary
@@ -46,15 +46,12 @@ def horizon_months(horizon):
 
 
 def _check_summary(summary):
-    need = ["customer_id", "frequency", "recency", "T"]
-    missing = [c for c in need if c not in summary.columns]
-    if missing:
-        raise DataError(
-            _SOURCE,
-            [{"column": c, "expected": "required column is missing"} for c in missing],
-            columns=summary.columns,
-            hint="make the table with cxkit.clv_summary(journey)",
-        )
+    require_columns(
+        summary,
+        ["customer_id", "frequency", "recency", "T"],
+        _SOURCE,
+        hint="make the table with cxkit.clv_summary(journey)",
+    )
     f, r, t = (pd.to_numeric(summary[c], errors="coerce") for c in ("frequency", "recency", "T"))
     checks = [
         ("frequency", f.isna() | (f < 0) | (f != f.round()), "a whole number of repeat purchases"),

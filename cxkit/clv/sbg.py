@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .._args import jsonable
+from .._args import jsonable, require_columns
 from ..data import DataError, Journey
 from .summary import UNIT_DAYS
 
@@ -122,13 +122,7 @@ def sbg(journey_or_table, *, period="M", discount=0.1):
     if isinstance(data, Journey):
         data = sbg_table(data, period=period)
     need = ["customer_id", "cohort", "recency", "T"]
-    missing = [c for c in need if c not in data.columns]
-    if missing:
-        raise DataError(
-            _SOURCE,
-            [{"column": c, "expected": "required column is missing"} for c in missing],
-            columns=data.columns,
-        )
+    require_columns(data, need, _SOURCE)
     unit = data.attrs.get("period", period)
     active = (
         data["active"].to_numpy(bool)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .._args import jsonable, observed_at_of
+from .._args import jsonable, observed_at_of, require_columns
 from ..data import DataError, Journey
 
 __all__ = ["clv_summary", "purchase_rule", "UNIT_DAYS"]
@@ -141,13 +141,7 @@ def clv_summary(
                 }
             ],
         )
-    missing = [c for c in ("customer_id", "timestamp", "event") if c not in events.columns]
-    if missing:
-        raise DataError(
-            _SOURCE,
-            [{"column": c, "expected": "required column is missing"} for c in missing],
-            columns=events.columns,
-        )
+    require_columns(events, ["customer_id", "timestamp", "event"], _SOURCE)
     names, rule = purchase_rule(journey_or_events, event)
     has_value = value is not None and value in events.columns
     if value is not None and value != "value" and not has_value:

@@ -40,7 +40,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from .._args import jsonable, moment, observed_at_of
+from .._args import jsonable, moment, observed_at_of, require_columns
 from ..data import DataError, Journey
 from ..engine.journey import is_engine
 from .steps import _normalise_steps, _parse_step_windows, _parse_time, _parse_window, _stacklevel
@@ -68,14 +68,12 @@ def _unpack(events, customers, observed_at):
                 }
             ],
         )
-    missing = [c for c in ("customer_id", "timestamp", "event") if c not in events.columns]
-    if missing:
-        raise DataError(
-            "funnel(events=...)",
-            [{"column": c, "expected": "required column is missing"} for c in missing],
-            columns=events.columns,
-            hint="read the log with cxkit.read_events, which maps your column names",
-        )
+    require_columns(
+        events,
+        ["customer_id", "timestamp", "event"],
+        "funnel(events=...)",
+        hint="read the log with cxkit.read_events, which maps your column names",
+    )
     observed = observed_at_of(events, observed_at, "funnel")
     if observed is None:  # a hand-made table: the end of the data is its latest event
         observed = moment(events["timestamp"].max(), "observed_at", "funnel")

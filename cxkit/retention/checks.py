@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from .._args import moment, observed_at_of
+from .._args import moment, observed_at_of, require_columns
 from ..data import DataError, Journey, _examples
 
 #: Reference level of a categorical covariate (hazard ratios are relative to it). Columns not
@@ -75,14 +75,12 @@ def _customers_and_observed(data, observed_at, where):
         observed = data.observed_at if observed_at is None else observed_at
         return data.customers, moment(observed, "observed_at", where)
     if isinstance(data, pd.DataFrame):
-        missing = [c for c in ("customer_id", "signup_at") if c not in data.columns]
-        if missing:
-            raise DataError(
-                where,
-                [{"column": c, "expected": "required column is missing"} for c in missing],
-                columns=data.columns,
-                hint="pass a Journey or a table from cxkit.read_customers",
-            )
+        require_columns(
+            data,
+            ["customer_id", "signup_at"],
+            where,
+            hint="pass a Journey or a table from cxkit.read_customers",
+        )
         observed = observed_at_of(data, observed_at, where)
         if observed is None:
             raise DataError(
