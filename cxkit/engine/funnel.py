@@ -35,11 +35,7 @@ from ..funnel.steps import (
     _stacklevel,
 )
 from .journey import ROW, EngineJourney, _ibis
-
-
-def _interval(td):
-    ibis = _ibis()
-    return ibis.interval(microseconds=int(pd.Timedelta(td).value // 1000))
+from .retention import _interval
 
 
 def _unpack(data, observed_at, where):
