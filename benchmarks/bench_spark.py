@@ -1,0 +1,155 @@
+"""Benchmark: the reductions on Spark in local mode, for reach (not speed).
+
+The same generated log as ``bench_engine.py`` (DuckDB SQL straight into Parquet, microsecond
+timestamps, which Spark reads), ``--events`` million rows (default 10M). Each step runs in a
+fresh process that starts a local Spark session (``local[THREADS]``), reads the Parquet files
+as temporary views, opens them with ``cxkit.connect(ibis.pyspark.connect(spark), ...)`` and
+runs one reduction: the funnel (5 steps, 14 days), the survival table, or the churn features
+(3 cutoffs). Prints the time (the session start and the contract checks as "open") and the peak
+resident memory of the whole process tree (Python and the JVM together), sampled every 0.5 s.
+
+Spark on one laptop is slower than DuckDB: the point is that the same cxkit code runs on a
+cluster's engine, not how fast a local session is.
+
+Run: ``.venv/bin/python benchmarks/bench_spark.py [--events 10] [--threads 2] [--driver-memory 4g]``
+(needs the ``spark`` extra and Java 17: ``pip install -e '.[spark]'``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_engine import CUTOFFS, STEPS, generate  # noqa: E402
+
+
+def _tree_rss(pid):
+    """Resident bytes of a process and all its descendants (Linux /proc)."""
+    children = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        todo.extend(children.get(p, []))
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1]) * 1024
+        except OSError:
+            pass
+    return total
+
+
+def child(folder, step, threads, driver_memory):
+    import warnings
+
+    import ibis
+    from pyspark.sql import SparkSession
+
+    import cxkit
+
+    warnings.simplefilter("ignore")
+    t0 = time.perf_counter()
+    spark = (
+        SparkSession.builder.master(f"local[{threads}]")
+        .config("spark.driver.memory", driver_memory)
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.shuffle.partitions", str(4 * threads))
+        .getOrCreate()
+    )
+    spark.sparkContext.setLogLevel("ERROR")
+    for name in ("events", "customers"):
+        spark.read.parquet(str(folder / f"{name}.parquet")).createOrReplaceTempView(name)
+    journey = cxkit.connect(ibis.pyspark.connect(spark), events="events", customers="customers")
+    t1 = time.perf_counter()
+    if step == "funnel":
+        out = cxkit.funnel(journey, STEPS, window="14D")
+        size = f"{int(out['customers'].iloc[0]):,} entrants, {int(out['customers'].iloc[-1]):,} buyers"
+    elif step == "survival":
+        out = cxkit.survival_table(journey)
+        size = f"{len(out):,} customers, {int(out['churned'].sum()):,} churned"
+    elif step == "churn":
+        X, y = cxkit.churn_dataset(journey, CUTOFFS)
+        size = f"{X.shape[0]:,} rows x {X.shape[1]} features"
+    else:
+        size = ""
+    t2 = time.perf_counter()
+    spark.stop()
+    print(json.dumps({"open_s": t1 - t0, "step_s": t2 - t1, "result": size}), flush=True)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=float, default=10, help="millions of events")
+    parser.add_argument("--dir", default="/tmp/cxkit_bench_spark")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--driver-memory", default="4g")
+    parser.add_argument("--steps", nargs="*", default=["open", "funnel", "survival", "churn"])
+    parser.add_argument("--keep", action="store_true", help="keep the generated files")
+    parser.add_argument("--max-rss", type=float, default=10, help="GiB: stop a step past it")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    folder = Path(args.dir)
+    if args.child:
+        child(folder, args.child, args.threads, args.driver_memory)
+        return
+    try:
+        import ibis  # noqa: F401
+        import pyspark  # noqa: F401
+    except ImportError:
+        sys.exit("bench_spark needs the spark extra: pip install -e '.[spark]' (and Java 17)")
+    if shutil.which("java") is None:
+        sys.exit("bench_spark needs Java (17) on the PATH")
+    generate(folder, args.events, args.threads)
+    print(
+        f"{args.events:g}M events through Spark local[{args.threads}] "
+        f"(driver memory {args.driver_memory})"
+    )
+    print(f"{'step':<16}{'open s':>9}{'step s':>9}{'peak GiB':>10}  result")
+    failed = False
+    for step in args.steps:
+        cmd = [sys.executable, __file__, "--child", step, "--dir", str(folder)]
+        cmd += ["--threads", str(args.threads), "--driver-memory", args.driver_memory]
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        peak, over = 0, False
+        while proc.poll() is None:
+            peak = max(peak, _tree_rss(proc.pid))
+            if peak > args.max_rss * 2**30:
+                subprocess.run(["pkill", "-KILL", "-P", str(proc.pid)], check=False)
+                proc.kill()
+                over = True
+                break
+            time.sleep(0.5)
+        out, err = proc.communicate()
+        if over or proc.returncode:
+            failed = True
+            why = f"passed {args.max_rss:g} GiB" if over else f"failed:\n{err[-2000:]}"
+            print(f"{step:<16} stopped: {why}")
+            continue
+        got = json.loads(out.strip().splitlines()[-1])
+        print(
+            f"{step:<16}{got['open_s']:>9.1f}{got['step_s']:>9.1f}{peak / 2**30:>10.2f}  "
+            f"{got['result']}",
+            flush=True,
+        )
+    if not args.keep:
+        shutil.rmtree(folder, ignore_errors=True)
+    if failed:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
