@@ -116,3 +116,24 @@ def test_spark_churn_features(journeys):
     a = cxkit.churn_dataset(local, ["2024-03-02"], lookback="1D")[0].sort_index()
     b = cxkit.churn_dataset(engine, ["2024-03-02"], lookback="1D")[0].sort_index()
     pd.testing.assert_frame_equal(a, b[a.columns], check_dtype=False)
+
+
+@pytest.mark.parametrize("kind", ["contract", "activity"])
+def test_spark_cohort_retention(journeys, kind):
+    local, engine = journeys
+    a = cxkit.cohort_retention(local, period="D", kind=kind)
+    b = cxkit.cohort_retention(engine, period="D", kind=kind)
+    pd.testing.assert_frame_equal(a, b, check_dtype=False)
+    assert a.attrs == b.attrs
+
+
+def test_spark_time_varying_table(journeys):
+    local, engine = journeys
+    options = {"engagement_event": "visit", "tickets_window": "1D", "detractor": False}
+    a = cxkit.time_varying_table(local, **options)
+    b = cxkit.time_varying_table(engine, **options)
+    a = a.assign(customer_id=a["customer_id"].astype(str))
+    a = a.sort_values(["customer_id", "start"]).reset_index(drop=True)
+    b = b.sort_values(["customer_id", "start"]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(a, b, check_dtype=False, check_categorical=False)
+    assert a.attrs == b.attrs
