@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..engine.frames import customers_frame
 from .._args import jsonable, require_columns
 from ..data import DataError, Journey
 from .summary import UNIT_DAYS
@@ -43,7 +44,7 @@ def sbg_table(journey, *, period="M", observed_at=None):
         raise DataError(_SOURCE, [{"column": "journey", "expected": "a cxkit.Journey"}])
     if period not in ("W", "M"):
         raise DataError(_SOURCE, [{"column": "period", "expected": f"'W' or 'M'; got {period!r}"}])
-    churned = journey.customers.get("churned_at")
+    churned = customers_frame(journey).get("churned_at")
     if churned is None or churned.isna().all():
         raise DataError(
             _SOURCE,

@@ -19,42 +19,65 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .journey import _pandas_times, is_engine
+from .journey import ROW, _pandas_times, is_engine
 
 _CUSTOMER_TIMES = ("signup_at", "churned_at")
 
 
 def customers_frame(journey):
-    """The customers table as pandas (the loader's order and dtypes: text columns are
-    categories, ``attrs["churn_dates"]`` set); pulled once and kept on an engine journey."""
+    """The customers table as pandas, as the pandas loader gives it (its row order, text
+    columns as categories, ``attrs["churn_dates"]``); pulled once and kept on an engine
+    journey."""
     if not is_engine(journey):
         return journey.customers
     kept = journey.notes.get("_customers_frame")
     if kept is None:
-        customers = _pandas_times(journey.execute(journey.customers), _CUSTOMER_TIMES)
-        customers = customers.sort_values(["signup_at", "customer_id"], kind="stable")
-        customers = customers.reset_index(drop=True)
+        customers = _pulled(journey, journey.customers, ["signup_at"], _CUSTOMER_TIMES)
         for col in customers.columns.difference(["customer_id", *_CUSTOMER_TIMES]):
-            if customers[col].dtype == object:
-                customers[col] = customers[col].astype("category")
+            customers[col] = _as_read(customers[col])
         customers.attrs["churn_dates"] = journey.churn_dates
         kept = journey.notes["_customers_frame"] = customers
     return kept
 
 
 def surveys_frame(journey):
-    """The survey answers as pandas in time order (None on an engine journey without them);
-    pulled once and kept on an engine journey."""
+    """The survey answers as pandas, as the pandas loader gives them (time order, stage and
+    touchpoint as categories; an empty table when there are none); pulled once and kept on an
+    engine journey."""
     if not is_engine(journey):
         return journey.surveys
-    if journey.surveys is None:
-        return None
     kept = journey.notes.get("_surveys_frame")
     if kept is None:
-        surveys = _pandas_times(journey.execute(journey.surveys), ("timestamp",))
-        kept = surveys.sort_values("timestamp", kind="stable").reset_index(drop=True)
+        if journey.surveys is None:
+            from ..data.journey import _empty_surveys
+
+            kept = _empty_surveys()
+        else:
+            kept = _pulled(journey, journey.surveys, ["timestamp"], ("timestamp",))
+            for col in kept.columns.difference(["customer_id", "timestamp", "survey", "score"]):
+                kept[col] = _as_read(kept[col])
         journey.notes["_surveys_frame"] = kept
     return kept
+
+
+def _pulled(journey, table, order, times):
+    """``table`` as pandas sorted by ``order`` then its file row (the loaders' stable sort)."""
+    keys = [*order, ROW] if ROW in table.columns else order
+    frame = journey.execute(table.order_by(keys))
+    frame = _pandas_times(frame.drop(columns=[ROW], errors="ignore"), times)
+    return frame.reset_index(drop=True)
+
+
+def _as_read(column):
+    """An extra text column typed as the pandas loader types it: numbers when every value is
+    one (as ``read_csv`` infers them: whole numbers without gaps as int64), else categories."""
+    if column.dtype != object:
+        return column
+    number = pd.to_numeric(column, errors="coerce")
+    if number.notna().sum() == column.notna().sum() and column.notna().any():
+        whole = number.notna().all() and (number == number.round()).all()
+        return number.astype("int64") if whole else number.astype("float64")
+    return column.astype("category")
 
 
 def counts(journey):
@@ -98,3 +121,62 @@ def survey_kinds(journey):
     if journey.surveys is None:
         return set()
     return {str(kind).lower() for kind in distinct(journey, "survey", "surveys")}
+
+
+def event_facts(journey):
+    """``{"people", "prospects", "first"}``: distinct people in the events, those of them who
+    are not customers, and the first event's time (one query on an engine journey; the
+    loader's notes on a Journey)."""
+    if not is_engine(journey):
+        ev = journey.events
+        people = journey.notes.get("people")
+        return {
+            "people": int(ev["customer_id"].nunique()) if people is None else int(people),
+            "prospects": int(journey.notes.get("prospects", 0)),
+            "first": ev["timestamp"].min(),
+        }
+    kept = journey.notes.get("_event_facts")
+    if kept is None:
+        ev, cu = journey.events, journey.customers
+        ids = ev.select("customer_id").distinct()
+        prospects = ids.anti_join(cu, "customer_id").count()
+        got = journey.execute(
+            ev.aggregate(people=ev.customer_id.nunique(), first=ev.timestamp.min())
+        ).iloc[0]
+        kept = {
+            "people": int(got["people"]),
+            "prospects": int(journey.execute(prospects)),
+            "first": pd.Timestamp(got["first"]),
+        }
+        journey.notes["_event_facts"] = kept
+    return dict(kept)
+
+
+def last_activity(journey, events=None, *, valued=False):
+    """Each person's latest event time (a Series indexed by customer id), among ``events``
+    (names; default all) or, with ``valued``, among events with a value; reduced in the
+    engine on an engine journey."""
+    ev = journey.events
+    if not is_engine(journey):
+        if events is not None:
+            ev = ev.loc[ev["event"].astype(str).isin([str(e) for e in events])]
+        if valued:
+            ev = ev.loc[ev["value"].notna()]
+        return ev.groupby(ev["customer_id"].astype(object), observed=True)["timestamp"].max()
+    if events is not None:
+        ev = ev.filter(ev.event.isin([str(e) for e in events]))
+    if valued:
+        ev = ev.filter(ev.value.notnull())
+    got = journey.execute(ev.group_by("customer_id").aggregate(timestamp=ev.timestamp.max()))
+    got = _pandas_times(got, ("timestamp",))
+    return got.set_index(got["customer_id"].astype(object))["timestamp"].rename_axis("customer_id")
+
+
+def has_values(journey):
+    """Whether any event carries a value (an amount)."""
+    ev = journey.events
+    if "value" not in ev.columns:
+        return False
+    if not is_engine(journey):
+        return bool(ev["value"].notna().any())
+    return bool(journey.execute(ev.value.notnull().any()))

@@ -61,6 +61,8 @@ import numbers
 import numpy as np
 import pandas as pd
 
+from ..engine.frames import customers_frame, surveys_frame
+from ..engine.journey import is_engine
 from .._args import jsonable
 from .._stats import Z95 as _Z95
 from .._stats import wilson as _wilson
@@ -193,10 +195,10 @@ def _survey_rows(data, kind, by, customers, per_customer, fn):
 
     Returns (frame, by_columns, excluded) where ``excluded`` counts rows left out and why.
     """
-    if isinstance(data, Journey):
-        surveys = data.surveys
+    if isinstance(data, Journey) or is_engine(data):  # an engine's answers come back whole
+        surveys = surveys_frame(data)
         if customers is None:
-            customers = data.customers
+            customers = customers_frame(data)
     elif isinstance(data, pd.DataFrame):
         surveys = data
     else:

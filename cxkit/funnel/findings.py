@@ -17,6 +17,8 @@ their size calls for.
 
 from __future__ import annotations
 
+from ..engine.journey import is_engine
+
 import pandas as pd
 
 from .._format import duration_text, is_known, money_text
@@ -348,8 +350,12 @@ def _order_value(journey, table):
         return None
     names = table.attrs.get("steps", {}).get(table["step"].iloc[-1], [table["step"].iloc[-1]])
     names = [names] if isinstance(names, str) else list(names)
-    values = journey.events.loc[journey.events["event"].isin(names), "value"]
-    value = values.median() if values.notna().any() else None
+    if is_engine(journey):
+        ev = journey.events
+        value = journey.execute(ev.filter(ev.event.isin(names)).value.median())
+    else:
+        values = journey.events.loc[journey.events["event"].isin(names), "value"]
+        value = values.median() if values.notna().any() else None
     return float(value) if is_known(value) and value > 0 else None
 
 

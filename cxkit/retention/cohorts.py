@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..engine.frames import customers_frame
 from .._args import jsonable
 from ..data import DataError, Journey
 from ..engine.journey import is_engine
@@ -253,7 +254,7 @@ def cohort_table(journey, *, period=None):
 
             period = cohort_period(journey.observed_at - first_signup(journey))
         else:
-            period = cohort_period(journey.observed_at - journey.customers["signup_at"].min())
+            period = cohort_period(journey.observed_at - customers_frame(journey)["signup_at"].min())
     if period is None:
         cols = ["cohort", "period", "cohort_size", "retained", "pct_retained"]
         out = pd.DataFrame({c: [] for c in cols})
