@@ -21,8 +21,14 @@ import pandas as pd
 from ._format import duration_text
 from ._theme import PALETTE, get_ax
 from .data.profile import segment_columns
-from .engine.frames import counts, customers_frame, event_facts, has_values, last_activity
-from .engine.frames import surveys_frame
+from .engine.frames import (
+    counts,
+    customers_frame,
+    event_facts,
+    has_values,
+    last_activity,
+    surveys_frame,
+)
 from .story import Finding, not_applicable
 
 __all__ = [

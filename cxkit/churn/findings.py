@@ -16,8 +16,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..engine.frames import customers_frame
 from .._format import count_text, duration_text, money_text, pct_text
+from ..engine.frames import customers_frame
 from ..story import Finding, not_applicable
 from .labels import label_settings
 from .pipeline import activity_problem, campaign_money, recent_churn, why_not_fit
@@ -632,7 +632,10 @@ def overview(journey):
     key = "churn.recent"
     if (skip := _skipped(journey, key)) is not None:
         return [skip]
-    if journey.business_model == "contractual" and customers_frame(journey)["churned_at"].isna().all():
+    if (
+        journey.business_model == "contractual"
+        and customers_frame(journey)["churned_at"].isna().all()
+    ):
         return [
             not_applicable(
                 key,

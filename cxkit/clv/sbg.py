@@ -12,9 +12,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..engine.frames import customers_frame
 from .._args import jsonable, require_columns
 from ..data import DataError, Journey
+from ..engine.frames import customers_frame
 from .summary import UNIT_DAYS
 
 __all__ = ["sbg_table", "sbg", "SBGResult", "simulate_sbg"]

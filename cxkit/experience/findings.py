@@ -18,9 +18,9 @@ the subject of a finding.
 
 from __future__ import annotations
 
-from ..engine.frames import customers_frame, has_values, surveys_frame
 from .._format import duration_text, is_known, money_text
 from ..data.profile import segment_columns
+from ..engine.frames import customers_frame, has_values, surveys_frame
 from ..story import Finding, not_applicable
 
 __all__ = [

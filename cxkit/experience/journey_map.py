@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..engine.frames import surveys_frame
-from ..engine.journey import is_engine
 from .._args import jsonable
 from ..data import DataError, Journey
+from ..engine.frames import surveys_frame
+from ..engine.journey import is_engine
 from .scores import _as_list, csat, nps
 
 #: Default stages of the journey and the events that belong to each (the sample's names, as in

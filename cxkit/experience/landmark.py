@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..engine.frames import customers_frame, surveys_frame
-from ..engine.journey import is_engine
 from .._args import jsonable
 from ..data import DataError, Journey
+from ..engine.frames import customers_frame, surveys_frame
+from ..engine.journey import is_engine
 
 NPS_GROUPS = ("promoter", "passive", "detractor", "no answer")
 

@@ -10,9 +10,9 @@ import matplotlib.colors as mcolors
 import numpy as np
 import pandas as pd
 
-from ..engine.journey import is_engine
 from .._theme import BAD, GOOD, NEUTRAL, PALETTE, get_ax, palette_for
 from ..data import DataError, Journey
+from ..engine.journey import is_engine
 
 __all__ = ["plot_nps", "plot_journey_map", "plot_segments", "plot_nps_landmark"]
 
@@ -23,8 +23,10 @@ def _nps_table(data, by):
     """An nps() table from a table, a surveys frame or a Journey; and its group column."""
     from ..experience import nps
 
-    if isinstance(data, Journey) or is_engine(data) or (
-        isinstance(data, pd.DataFrame) and "score" in data
+    if (
+        isinstance(data, Journey)
+        or is_engine(data)
+        or (isinstance(data, pd.DataFrame) and "score" in data)
     ):
         data = nps(data, by=by)
     if not isinstance(data, pd.DataFrame) or not {"promoters", "detractors"} <= set(data):

@@ -61,12 +61,12 @@ import numbers
 import numpy as np
 import pandas as pd
 
-from ..engine.frames import customers_frame, surveys_frame
-from ..engine.journey import is_engine
 from .._args import jsonable
 from .._stats import Z95 as _Z95
 from .._stats import wilson as _wilson
 from ..data import SURVEY_SCALES, DataError, Journey
+from ..engine.frames import customers_frame, surveys_frame
+from ..engine.journey import is_engine
 
 
 def _z(confidence):

@@ -17,11 +17,10 @@ their size calls for.
 
 from __future__ import annotations
 
-from ..engine.journey import is_engine
-
 import pandas as pd
 
 from .._format import duration_text, is_known, money_text
+from ..engine.journey import is_engine
 from ..story import Finding, not_applicable
 from ._ab_findings import ab_test
 from ._segment_findings import segment_columns, segment_gaps, segments, worst_gap

@@ -61,9 +61,7 @@ def typical_gap(data, *, quantile=0.9, observed_at=None, touchpoints=None):
     if is_engine(data):
         from ..engine.retention import typical_gap as on_engine
 
-        return on_engine(
-            data, quantile=quantile, observed_at=observed_at, touchpoints=touchpoints
-        )
+        return on_engine(data, quantile=quantile, observed_at=observed_at, touchpoints=touchpoints)
     if isinstance(data, Journey):
         events, obs = data.events, data.observed_at
         obs = obs if observed_at is None else moment(observed_at, "observed_at", where)
