@@ -180,3 +180,12 @@ def has_values(journey):
     if not is_engine(journey):
         return bool(ev["value"].notna().any())
     return bool(journey.execute(ev.value.notnull().any()))
+
+
+def has_events(journey, names):
+    """Whether any event is named one of ``names``."""
+    names = [str(n) for n in names]
+    ev = journey.events
+    if not is_engine(journey):
+        return bool(ev["event"].astype(str).isin(names).any())
+    return bool(journey.execute(ev.event.isin(names).any()))
