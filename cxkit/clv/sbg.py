@@ -15,6 +15,7 @@ import pandas as pd
 from .._args import jsonable, require_columns
 from ..data import DataError, Journey
 from ..engine.frames import customers_frame
+from ..engine.journey import is_engine
 from .summary import UNIT_DAYS
 
 __all__ = ["sbg_table", "sbg", "SBGResult", "simulate_sbg"]
@@ -40,7 +41,7 @@ def sbg_table(journey, *, period="M", observed_at=None):
     """
     from ..retention import survival_table
 
-    if not isinstance(journey, Journey):
+    if not (isinstance(journey, Journey) or is_engine(journey)):
         raise DataError(_SOURCE, [{"column": "journey", "expected": "a cxkit.Journey"}])
     if period not in ("W", "M"):
         raise DataError(_SOURCE, [{"column": "period", "expected": f"'W' or 'M'; got {period!r}"}])
