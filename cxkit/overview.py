@@ -260,6 +260,7 @@ def mix(table, *, journey=None):
             "The customers table has no attribute with a few distinct values (such as an "
             "acquisition channel or a plan), so the mix of customers is not shown. Add one to "
             "the customers file, or name it under segments in the data spec.",
+            needs="customer_attributes",
         )
     reliable = table.loc[~table["small"]]
     if reliable.empty:

@@ -142,6 +142,10 @@ class Finding:
         Shown on the report's index page.
     summary : bool
         Also in the index's executive summary.
+    needs : str, optional
+        For a section that does not apply: the missing data, as a dotted tag (``"surveys"``,
+        ``"surveys.nps"``, ``"revenue"``, ``"customer_attributes"``). The index's "Not covered"
+        list says each missing thing once: the first finding per tag, none under a broader tag.
 
     Examples
     --------
@@ -156,6 +160,7 @@ class Finding:
     applies: bool = True
     headline: bool = False
     summary: bool = False
+    needs: str | None = None
 
     def markdown(self):
         """The sentence as Markdown, values escaped (a headline is a block quote)."""
@@ -169,8 +174,9 @@ class Finding:
         return _render(self.text, self.values, None).replace("**", "").replace("`", "")
 
     def to_dict(self):
-        """JSON-safe: key, text (plain), values, applies, headline, summary."""
-        return {
+        """JSON-safe: key, text (plain), values, applies, headline, summary (and needs, when
+        set)."""
+        out = {
             "key": self.key,
             "text": self.plain(),
             "values": {k: jsonable(v) for k, v in self.values.items()},
@@ -178,15 +184,19 @@ class Finding:
             "headline": self.headline,
             "summary": self.summary,
         }
+        if self.needs:
+            out["needs"] = self.needs
+        return out
 
     def _repr_markdown_(self):
         return self.markdown()
 
 
-def not_applicable(key, why):
+def not_applicable(key, why, needs=None):
     """A finding saying that a section does not apply to this data, why, and what would enable
-    it (``why`` is trusted prose, e.g. "There are no survey answers; add surveys.csv ...")."""
-    return Finding(key, why, applies=False)
+    it (``why`` is trusted prose, e.g. "There are no survey answers; add surveys.csv ...").
+    ``needs`` tags the missing data (see :class:`Finding`)."""
+    return Finding(key, why, applies=False, needs=needs)
 
 
 def show(*findings):

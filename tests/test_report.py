@@ -443,6 +443,44 @@ def test_index_says_each_thing_once(tmp_path):
     assert index.count("No survey answers.") == 1
 
 
+def test_index_names_each_missing_thing_once(tmp_path):
+    """Not-covered notes with one missing thing (a ``needs`` tag) are said once, none under a
+    broader tag; a section whose headline is in "In short" points there instead of being empty."""
+    nbs = tmp_path / "nbs"
+    _notebook(
+        nbs,
+        "00_overview",
+        "from cxkit.story import Finding, not_applicable, show\n"
+        "show(Finding('demo.main', 'Demo main {n}.', {'n': 4}, headline=True, summary=True),\n"
+        "     not_applicable('exp.scores', 'No surveys at all.', 'surveys'),\n"
+        "     not_applicable('exp.nps', 'No 0-10 answers.', 'surveys.nps'),\n"
+        "     not_applicable('exp.rfm', 'No revenue for value segments.', 'revenue'),\n"
+        "     not_applicable('exp.other', 'Untagged note.'))",
+    )
+    _notebook(
+        nbs,
+        "01_demo",
+        "from cxkit.story import not_applicable, show\n"
+        "show(not_applicable('churn.campaign', 'No revenue for a campaign value.', 'revenue'),\n"
+        "     not_applicable('exp.csat', 'No 1-5 answers.', 'surveys.csat'))",
+    )
+    cxkit.build_report(cxkit.sample_dir(), tmp_path / "out", notebooks=nbs, progress=False)
+    index = (tmp_path / "out" / "index.html").read_text()
+    notes = index[index.index("Not covered by this data") :]
+    for said in ("No surveys at all.", "No revenue for value segments.", "Untagged note."):
+        assert notes.count(said) == 1
+    for dropped in ("No 0-10 answers.", "No 1-5 answers.", "No revenue for a campaign value."):
+        assert dropped not in index
+    assert index.count("Demo main 4.") == 1  # in "In short" only
+    section = index[index.index("00_overview.html") : index.index("01_demo.html")]
+    assert "Its main result is under “In short” above" in section
+    found = json.loads((tmp_path / "out" / "findings.json").read_text())
+    assert {f["key"]: f.get("needs") for f in found["01_demo"]} == {
+        "churn.campaign": "revenue",
+        "exp.csat": "surveys.csat",
+    }  # every note is kept for dashboards
+
+
 def test_figures_are_sharp_and_described(tmp_path):
     """Report images are pixel-doubled PNG whose alt text says what the chart shows."""
     import base64

@@ -548,11 +548,16 @@ def profit_interval(
     gain = (_numbers(y, "y", "profit_interval()") * float(offer_success) * value)[order]
     cost = k * (float(contact_cost) + float(offer_cost))
     rng = np.random.default_rng(random_state)
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = np.arange(n)  # each customer's place in the riskiest-first order
     chunk = max(1, 2_000_000 // max(n, 1))
     profits = []
     for start in range(0, int(n_boot), chunk):
-        counts = rng.multinomial(n, np.full(n, 1 / n), size=min(chunk, int(n_boot) - start))
-        counts = counts[:, order]  # resampled copies of each customer, riskiest first
+        rows = min(chunk, int(n_boot) - start)
+        # resampled copies of each customer, riskiest first: n draws with replacement per row,
+        # counted by place (a bincount; rng.multinomial draws n binomials per row, 10x slower)
+        drawn = rank[rng.integers(0, n, size=(rows, n))] + n * np.arange(rows)[:, None]
+        counts = np.bincount(drawn.ravel(), minlength=rows * n).reshape(rows, n)
         before = np.cumsum(counts, axis=1) - counts
         take = np.clip(k - before, 0, counts)
         profits.append(take @ gain - cost)

@@ -485,6 +485,7 @@ def campaign(held_out, today, money, *, journey=None):
                 "No campaign value: the events carry no revenue (a value column) and the data "
                 "spec names no margin column, so what a kept customer is worth is unknown. Add "
                 "revenue to the events, or [money] margin_column to the data spec.",
+                needs="revenue",
             )
         ]
     if held_out is None or money is None or money.get("customer_value") is None:

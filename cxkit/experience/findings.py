@@ -109,7 +109,21 @@ def why_not(journey, section):
     key = f"experience.{section}"
     found = _skipped(journey, section)
     why = _REASONS[section](journey)
-    return found or ([not_applicable(key, why)] if why else [])
+    return found or ([not_applicable(key, why, _needs(journey, section))] if why else [])
+
+
+def _needs(journey, section):
+    """The missing data behind a section that does not apply (see ``cxkit.story.Finding``)."""
+    if section == "rfm":
+        return "revenue"
+    kinds = score_kinds(journey)
+    if not kinds:
+        return "surveys"
+    if section in ("touchpoints", "device_gap") and "csat" not in kinds:
+        return "surveys.csat"
+    if section in ("nps_segments", "landmark") and "nps" not in kinds:
+        return "surveys.nps"
+    return None
 
 
 def _why_scores(journey):

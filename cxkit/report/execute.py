@@ -608,6 +608,25 @@ def _unique(findings, said):
     return out
 
 
+def _one_per_need(missing):
+    """The not-covered notes, each missing thing said once: the first note per ``needs`` tag,
+    and none whose tag falls under a broader one present ("surveys.nps" under "surveys")."""
+    tags = {f.get("needs") for f in missing} - {None}
+
+    def broader_present(tag):
+        parts = tag.split(".")
+        return any(".".join(parts[:i]) in tags for i in range(1, len(parts)))
+
+    seen, out = set(), []
+    for f in missing:
+        tag = f.get("needs")
+        if tag and (tag in seen or broader_present(tag)):
+            continue
+        seen.add(tag)
+        out.append(f)
+    return out
+
+
 def _notebook_section(run, covered, said, lang="en"):
     """One notebook on the index, in one line: its error when it failed (none of its findings),
     else its lead headline — the first the page has not said yet (an overview only if its
@@ -630,8 +649,16 @@ def _notebook_section(run, covered, said, lang="en"):
     fresh = [f for f in run.findings if f["applies"] and f["headline"] and own(f)]
     lead = _unique([f for f in fresh if not _already_said(f["text"], said)][:1], said)
     missing = [f for f in run.findings if not f["applies"] and own(f)]
-    body = f"<p>{esc(lead[0]['text'])}</p>" if lead else ""
+    if lead:
+        body = f"<p>{esc(lead[0]['text'])}</p>"
+    elif any(_already_said(f["text"], said) for f in fresh):  # its headline is in "In short"
+        body = f"<p>{esc(i18n.translate(_SAID_ABOVE, lang))}</p>"
+    else:
+        body = ""
     return f"<section>{link}{body}</section>", missing
+
+
+_SAID_ABOVE = "Its main result is under “In short” above; open the page for the details."
 
 
 def _write_index(runs, out, data, journey, made, lang="en"):
@@ -647,7 +674,7 @@ def _write_index(runs, out, data, journey, made, lang="en"):
     covered = _covered_elsewhere(runs)
     sections = [_notebook_section(r, covered, said, lang) for r in runs]
     items = [section for section, _ in sections]
-    missing = _unique([f for _, notes in sections for f in notes], said)
+    missing = _one_per_need(_unique([f for _, notes in sections for f in notes], said))
     if missing:
         notes = "".join(f"<li>{esc(f['text'])}</li>" for f in missing)
         items.append(

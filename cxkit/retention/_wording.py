@@ -199,6 +199,12 @@ def _per_unit_values(row):
     }
 
 
+def _needs_of_model(models):
+    """The missing data behind a driver model that was not fitted (``Finding.needs``)."""
+    why = models.why_fixed_ or ""
+    return "customer_attributes" if why.startswith("no customer attribute") else None
+
+
 def _why_no_model(models):
     why = models.why_fixed_
     if why.startswith("no customer has left"):

@@ -34,6 +34,7 @@ from ._wording import (
     _lost_after,
     _mark_text,
     _marks,
+    _needs_of_model,
     _nice_days,
     _p_text,
     _per_unit_values,
@@ -219,6 +220,7 @@ def segments(table, *, journey=None):
                 "There is no customer attribute with two or more groups to compare (2–12 "
                 "values, known at signup); add one to the customers table, or name it under "
                 "segments in the data spec.",
+                needs="customer_attributes",
             )
         ]
     follow = _follow(table)
@@ -317,7 +319,7 @@ def drivers(models, *, journey=None):
     if (skip := _skipped(journey, key)) is not None:
         return [skip]
     if models.best_ is None:
-        return [not_applicable(key, _why_no_model(models))]
+        return [not_applicable(key, _why_no_model(models), _needs_of_model(models))]
     harm, protect, per_unit = _clear_effects(models)
     out = []
     if len(harm):
@@ -423,6 +425,7 @@ def ph_check(models, *, journey=None):
             key,
             "There is no signup-trait model to check (see above), so whether the hazard ratios "
             "change over time was not tested.",
+            _needs_of_model(models),
         )
     check = fit.ph_check_.merge(fit.hazard_ratios_[["term", "covariate", "level", "reference"]])
     bad = check[check["violates"]]
