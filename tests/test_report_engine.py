@@ -91,6 +91,70 @@ def test_notebooks_read_the_journey_on_the_engine_parameter():
         assert "cxkit.read_journey(data_dir)" not in code, path.name
 
 
+# --------------------------------------------------------------------------- small tables
+
+
+@pytest.fixture(scope="module")
+def both():
+    return cxkit.load_sample(), cxkit.read_journey(cxkit.sample_dir(), engine="duckdb")
+
+
+def test_customers_and_answers_come_back_as_the_pandas_loader_gives_them(both):
+    from cxkit.engine.frames import customers_frame, surveys_frame
+
+    pandas_j, engine_j = both
+    pd.testing.assert_frame_equal(customers_frame(engine_j), pandas_j.customers)
+    pd.testing.assert_frame_equal(surveys_frame(engine_j), pandas_j.surveys)
+    assert customers_frame(engine_j) is customers_frame(engine_j)  # pulled once
+
+
+def test_parquet_text_of_digits_stays_text(tmp_path):
+    from cxkit.engine.frames import customers_frame
+
+    events = pd.DataFrame(
+        {
+            "customer_id": ["a", "b", "a"],
+            "timestamp": pd.to_datetime(["2025-01-01", "2025-01-02", "2025-01-05"]),
+            "event": ["visit", "visit", "purchase"],
+        }
+    )
+    customers = pd.DataFrame(
+        {
+            "customer_id": ["a", "b"],
+            "signup_at": pd.to_datetime(["2025-01-01", "2025-01-02"]),
+            "zip": ["01234", "98765"],  # text in Parquet: not numbers
+        }
+    )
+    events.to_parquet(tmp_path / "events.parquet")
+    customers.to_parquet(tmp_path / "customers.parquet")
+    got = customers_frame(cxkit.read_journey(tmp_path, engine="duckdb"))
+    want = cxkit.read_journey(tmp_path).customers
+    assert list(got["zip"].astype(str)) == ["01234", "98765"]
+    assert got["zip"].dtype == want["zip"].dtype == "category"
+
+
+def test_facts_of_the_events_are_the_pandas_ones(both):
+    from cxkit.engine.frames import counts, distinct, event_facts, last_activity, survey_kinds
+
+    pandas_j, engine_j = both
+    assert (
+        counts(engine_j)
+        == counts(pandas_j)
+        == {
+            "events": 333_012,
+            "customers": 2_990,
+            "surveys": 15_028,
+        }
+    )
+    assert event_facts(engine_j) == event_facts(pandas_j)
+    assert event_facts(pandas_j)["prospects"] == pandas_j.notes["prospects"] > 0
+    assert list(distinct(engine_j, "event")) == list(distinct(pandas_j, "event"))
+    assert survey_kinds(engine_j) == survey_kinds(pandas_j) == {"nps", "csat", "ces"}
+    a = last_activity(engine_j, ["purchase"]).sort_index()
+    b = last_activity(pandas_j, ["purchase"]).sort_index()
+    pd.testing.assert_series_equal(a, b, check_names=False)
+
+
 # --------------------------------------------------------------------------- no events pulled
 
 

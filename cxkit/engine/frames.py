@@ -33,8 +33,9 @@ def customers_frame(journey):
     kept = journey.notes.get("_customers_frame")
     if kept is None:
         customers = _pulled(journey, journey.customers, ["signup_at"], _CUSTOMER_TIMES)
+        text_file = _from_text_file(journey, "customers")
         for col in customers.columns.difference(["customer_id", *_CUSTOMER_TIMES]):
-            customers[col] = _as_read(customers[col])
+            customers[col] = _as_read(customers[col], text_file)
         customers.attrs["churn_dates"] = journey.churn_dates
         kept = journey.notes["_customers_frame"] = customers
     return kept
@@ -54,8 +55,9 @@ def surveys_frame(journey):
             kept = _empty_surveys()
         else:
             kept = _pulled(journey, journey.surveys, ["timestamp"], ("timestamp",))
+            text_file = _from_text_file(journey, "surveys")
             for col in kept.columns.difference(["customer_id", "timestamp", "survey", "score"]):
-                kept[col] = _as_read(kept[col])
+                kept[col] = _as_read(kept[col], text_file)
         journey.notes["_surveys_frame"] = kept
     return kept
 
@@ -68,13 +70,29 @@ def _pulled(journey, table, order, times):
     return frame.reset_index(drop=True)
 
 
-def _as_read(column):
-    """An extra text column typed as the pandas loader types it: numbers when every value is
-    one (as ``read_csv`` infers them: whole numbers without gaps as int64), else categories."""
+def _from_text_file(journey, name):
+    """Whether the table ``name`` of an engine journey was read from a CSV file of a folder
+    (DuckDB reads those as text; Parquet and database tables keep their types)."""
+    from pathlib import Path
+
+    from ..data.journey import _table_path
+
+    folder = Path(str(journey.source))
+    try:
+        path = _table_path(folder, name, journey.spec) if folder.is_dir() else None
+    except Exception:  # a spec naming a missing file was refused at opening already
+        return False
+    return path is not None and path.suffix not in (".parquet", ".pq")
+
+
+def _as_read(column, text_file=True):
+    """An extra text column typed as the pandas loader types it: from a CSV file, numbers when
+    every value is one (as ``read_csv`` infers them: whole numbers without gaps as int64);
+    other text as categories."""
     if column.dtype != object:
         return column
     number = pd.to_numeric(column, errors="coerce")
-    if number.notna().sum() == column.notna().sum() and column.notna().any():
+    if text_file and number.notna().sum() == column.notna().sum() and column.notna().any():
         whole = number.notna().all() and (number == number.round()).all()
         return number.astype("int64") if whole else number.astype("float64")
     return column.astype("category")
