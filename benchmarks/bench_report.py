@@ -11,7 +11,9 @@ notebook's time as the report's own progress lines give it. Targets (issue 16): 
 under 60 s, 10M under 10 minutes, peak under 8 GiB.
 
 Run: ``python benchmarks/bench_report.py --events 1000000 [--events 10000000]``; never part of
-``make test``. Results: ``benchmarks/RESULTS_report.md``.
+``make test``. ``--engine duckdb`` (repeatable, with ``--engine pandas`` for both) runs the report
+on the DuckDB engine (``cxkit report --engine duckdb``); ``--data DIR`` takes a folder instead of
+simulating one. Results: ``benchmarks/RESULTS_report.md``.
 """
 
 from __future__ import annotations
@@ -63,13 +65,14 @@ def _children_cpu():
     return r.ru_utime + r.ru_stime
 
 
-def run_report(folder, out, jobs=None):
+def run_report(folder, out, jobs=None, engine=None):
     """Dict: wall and CPU seconds, load averages, peak bytes of the process tree, progress text
     and return code."""
     import psutil
 
     cmd = [sys.executable, "-m", "cxkit", "report", "--data", str(folder), "--out", str(out)]
     cmd += ["--jobs", str(jobs)] if jobs else []
+    cmd += ["--engine", engine] if engine else []
     cpu0 = _children_cpu()
     t0 = time.perf_counter()
     child = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -121,21 +124,27 @@ def main():
     parser.add_argument(
         "--jobs", type=int, action="append", help="notebooks at once (repeatable: one run each)"
     )
+    parser.add_argument(
+        "--engine", action="append", help="pandas or duckdb (repeatable: one run each)"
+    )
+    parser.add_argument("--data", default=None, help="a data folder instead of simulating one")
     args = parser.parse_args()
     sizes = args.events or [1_000_000]
     rows = []
-    for n in sizes:
-        folder = simulated_folder(n, args.work)
-        import pandas as pd
+    for n in [None] if args.data else sizes:
+        folder = Path(args.data) if args.data else simulated_folder(n, args.work)
+        import cxkit
 
-        n_events = len(pd.read_csv(folder / "events.csv.gz", usecols=[0]))
-        for jobs in args.jobs or [None]:
-            run = run_report(folder, Path(args.work) / f"out_{n}", jobs)
-            run["jobs"] = jobs or "default"
-            rows.append((n_events, run, notebook_times(run["progress"])))
+        n_events = len(cxkit.read_journey(folder).events)
+        for engine in args.engine or [None]:
+            for jobs in args.jobs or [None]:
+                out = Path(args.work) / f"out_{n or folder.name}_{engine or 'pandas'}"
+                run = run_report(folder, out, jobs, engine)
+                run["jobs"] = f"{jobs or 'default'}, {engine or 'pandas'}"
+                rows.append((n_events, run, notebook_times(run["progress"])))
     names = sorted({k for r in rows for k in r[2]})
     print(
-        "| events | jobs | wall s | CPU s (tree) | load mean / max | peak GiB (tree RSS) | "
+        "| events | jobs, engine | wall s | CPU s (tree) | load mean / max | peak GiB (tree RSS) | "
         + " | ".join(names)
         + " | exit |"
     )

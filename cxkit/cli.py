@@ -6,6 +6,7 @@ $ cxkit report                       # the bundled sample -> reports/
 $ cxkit report --data exports/ --out my_reports --show-code
 $ cxkit report --only 01             # just the funnel notebook
 $ cxkit report --lang es             # the whole report in Spanish
+$ cxkit report --data big/ --engine duckdb   # events reduced in DuckDB, not loaded
 $ cxkit workshop my_workshop        # student/ and teacher/ copies
 $ cxkit simulate --out data/other --seed 11 --customers 2000
 $ cxkit init exports/                # profile a folder, write a starter exports/cxkit.toml
@@ -31,6 +32,7 @@ def _report(args):
             notebooks=args.notebooks,
             lang=args.lang,
             jobs=args.jobs,
+            engine=args.engine,
         )
     except ReportError as exc:
         print(f"cxkit report: {exc}", file=sys.stderr)
@@ -111,6 +113,13 @@ def build_parser():
         default=None,
         metavar="N",
         help="notebooks run at once (default: 2 on a machine with two cores or more)",
+    )
+    rep.add_argument(
+        "--engine",
+        choices=("pandas", "duckdb"),
+        default="pandas",
+        help="where the events are reduced: pandas (in memory, the default) or duckdb (the "
+        "files stay on disk: logs larger than memory; needs pip install 'cxkit[duckdb]')",
     )
     rep.set_defaults(func=_report)
     ws = sub.add_parser("workshop", help="write student and teacher copies for a workshop")

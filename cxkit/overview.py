@@ -21,6 +21,14 @@ import pandas as pd
 from ._format import duration_text
 from ._theme import PALETTE, get_ax
 from .data.profile import segment_columns
+from .engine.frames import (
+    counts,
+    customers_frame,
+    event_facts,
+    has_values,
+    last_activity,
+    surveys_frame,
+)
 from .story import Finding, not_applicable
 
 __all__ = [
@@ -43,13 +51,13 @@ _MIX_HINTS = ("acquisition", "channel", "source", "campaign", "plan", "segment")
 
 def _has_churn_dates(journey):
     return (
-        journey.business_model == "contractual" and journey.customers["churned_at"].notna().any()
+        journey.business_model == "contractual"
+        and customers_frame(journey)["churned_at"].notna().any()
     )
 
 
 def _people(journey):
-    people = journey.notes.get("people")
-    return int(people) if people is not None else int(journey.events["customer_id"].nunique())
+    return event_facts(journey)["people"]
 
 
 def _recently_active(journey):
@@ -58,14 +66,14 @@ def _recently_active(journey):
     from .retention.inactivity import choose_inactivity
 
     gap, _ = choose_inactivity(journey)
-    ev = journey.events
     verb = "were active"
     if journey.spec.activity:
-        ev = ev.loc[ev["event"].astype(str).isin([str(e) for e in journey.spec.activity])]
-    elif "value" in ev.columns and ev["value"].notna().any():
-        ev, verb = ev.loc[ev["value"].notna()], "bought"
-    last = ev.groupby(ev["customer_id"].astype(object), observed=True)["timestamp"].max()
-    ids = pd.Index(journey.customers["customer_id"].astype(object))
+        last = last_activity(journey, journey.spec.activity)
+    elif has_values(journey):
+        last, verb = last_activity(journey, valued=True), "bought"
+    else:
+        last = last_activity(journey)
+    ids = pd.Index(customers_frame(journey)["customer_id"].astype(object))
     recent = last.reindex(ids) >= journey.observed_at - gap
     active = int(recent.sum())
     return active, len(ids) - active, duration_text(gap), verb
@@ -88,21 +96,22 @@ def volumes(journey):
     >>> volumes(cxkit.load_sample()).values["conv"] > 0
     True
     """
-    people, customers = _people(journey), len(journey.customers)
+    facts = event_facts(journey)
+    people, customers = facts["people"], counts(journey)["customers"]
     values = {
-        "first": f"{journey.events['timestamp'].min():%d %b %Y}",
+        "first": f"{facts['first']:%d %b %Y}",
         "last": f"{journey.observed_at:%d %b %Y}",
         "people": people,
         "customers": customers,
     }
     text = "From **{first}** to **{last}**, **{people:,}** people appear in the events"
-    if journey.notes.get("prospects", 0) and people:
+    if facts["prospects"] and people:
         values["conv"] = 100 * customers / people
         text += "; **{customers:,}** became customers ({conv:.1f}%)"
     else:
         text += ", all of them customers ({customers:,})"
     if _has_churn_dates(journey):
-        values["churned"] = int(journey.customers["churned_at"].notna().sum())
+        values["churned"] = int(customers_frame(journey)["churned_at"].notna().sum())
         text += ", and **{churned:,}** of those have since left."
     elif journey.business_model == "contractual":
         text += "; none has left so far."
@@ -117,23 +126,22 @@ def volumes(journey):
 
 def holdings(journey):
     """A small table of what the data holds, in words (only what is there)."""
+    n, facts, cu = counts(journey), event_facts(journey), customers_frame(journey)
     rows = [
-        ("events", f"{len(journey.events):,}"),
-        ("people in the events", f"{_people(journey):,}"),
-        ("customers", f"{len(journey.customers):,}"),
+        ("events", f"{n['events']:,}"),
+        ("people in the events", f"{facts['people']:,}"),
+        ("customers", f"{n['customers']:,}"),
     ]
-    if journey.notes.get("prospects"):
-        rows.append(("people who never became customers", f"{journey.notes['prospects']:,}"))
+    if facts["prospects"]:
+        rows.append(("people who never became customers", f"{facts['prospects']:,}"))
     if _has_churn_dates(journey):
-        rows.append(
-            ("customers who left", f"{int(journey.customers['churned_at'].notna().sum()):,}")
-        )
-    sv = journey.surveys
-    if len(sv) and "survey" in sv.columns:
+        rows.append(("customers who left", f"{int(cu['churned_at'].notna().sum()):,}"))
+    sv = surveys_frame(journey)
+    if sv is not None and len(sv) and "survey" in sv.columns:
         for kind, n in sv["survey"].astype(str).value_counts().items():
             rows.append((f"survey answers: {kind.upper()}", f"{n:,}"))
     rows += [
-        ("first event", f"{journey.events['timestamp'].min():%d %b %Y}"),
+        ("first event", f"{facts['first']:%d %b %Y}"),
         ("data extracted", f"{journey.observed_at:%d %b %Y %H:%M}"),
     ]
     return pd.DataFrame(rows, columns=["what", "value"]).set_index("what")
@@ -141,7 +149,7 @@ def holdings(journey):
 
 def _last_year(journey):
     end = journey.observed_at
-    start = max(end - pd.DateOffset(months=12), journey.customers["signup_at"].min())
+    start = max(end - pd.DateOffset(months=12), customers_frame(journey)["signup_at"].min())
     return start, end
 
 
@@ -151,7 +159,7 @@ def gained_lost(journey):
     key = "overview.gained_lost"
     if journey.spec.skips(key):
         return not_applicable(key, "This section is skipped in the data spec.")
-    cu = journey.customers
+    cu = customers_frame(journey)
     if cu.empty or cu["signup_at"].isna().all():
         return not_applicable(key, "There are no customers with a start date to count.")
     start, end = _last_year(journey)
@@ -185,7 +193,7 @@ def plot_gained_lost(journey, *, freq="M", ax=None, **kwargs):
     >>> ax = plot_gained_lost(cxkit.load_sample())
     """
     ax = get_ax(ax)
-    cu = journey.customers
+    cu = customers_frame(journey)
     code = "M" if freq == "M" else freq
 
     def line(column, label, **style):
@@ -225,7 +233,7 @@ def segment_mix(journey, column=None):
     column = column or mix_column(journey)
     if column is None:
         return pd.DataFrame(columns=[None, "customers", "pct", "small"])
-    values = journey.customers[column].astype(object).fillna("(not given)")
+    values = customers_frame(journey)[column].astype(object).fillna("(not given)")
     counts = values.value_counts()
     table = pd.DataFrame(
         {

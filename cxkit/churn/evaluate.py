@@ -10,6 +10,7 @@ import pandas as pd
 from .._args import jsonable, moment
 from .._stats import wilson as _wilson
 from ..data import DataError
+from ..engine.journey import is_engine
 from .models import ModelComparison, _boot_weights, _fitting, _metrics
 from .reduce import FAMILY_WORDS, _amount, _bad, _need_journey, churn_dataset
 
@@ -300,7 +301,8 @@ def score(journey, model, at=None, *, reasons=3):
             "on a plain table scores new rows with result.predict_proba(new_rows))",
             [type(model).__name__],
         )
-    _need_journey(journey, "score")
+    if not is_engine(journey):  # an engine journey reduces its features in the engine
+        _need_journey(journey, "score")
     at = pd.Timestamp(journey.observed_at) if at is None else moment(at, "at", "score")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .._format import count_text, duration_text, money_text, pct_text
+from ..engine.frames import customers_frame
 from ..story import Finding, not_applicable
 from .labels import label_settings
 from .pipeline import activity_problem, campaign_money, recent_churn, why_not_fit
@@ -128,7 +129,7 @@ def dataset(snap, *, journey=None):
         values["lb"] = duration_text(pd.Timedelta(X.attrs["lookback"]))
         values["did"] = _active_words(journey, X.attrs)
     out.append(Finding(key, text, values))
-    no_dates = journey is not None and journey.customers["churned_at"].isna().all()
+    no_dates = journey is not None and customers_frame(journey)["churned_at"].isna().all()
     if X.attrs.get("label") == "churned_at" and no_dates:
         out.append(
             Finding(
@@ -632,7 +633,10 @@ def overview(journey):
     key = "churn.recent"
     if (skip := _skipped(journey, key)) is not None:
         return [skip]
-    if journey.business_model == "contractual" and journey.customers["churned_at"].isna().all():
+    if (
+        journey.business_model == "contractual"
+        and customers_frame(journey)["churned_at"].isna().all()
+    ):
         return [
             not_applicable(
                 key,

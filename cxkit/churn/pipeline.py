@@ -20,6 +20,8 @@ from .._format import count_text, duration_text
 from ..clv.contractual import _MONTH, VALUE_MONTHS, remaining_months  # moved there (issue 14)
 from ..data import DataError
 from ..data.profile import signup_attributes
+from ..engine.frames import customers_frame, has_events
+from ..engine.journey import is_engine
 from .labels import label_settings, rows_and_labels
 from .reduce import _bad
 
@@ -69,7 +71,7 @@ def activity_problem(journey, settings):
     names = settings.get("activity")
     if settings.get("label") != "inactivity" or not names:
         return None
-    if journey.events["event"].astype(str).isin(names).any():
+    if has_events(journey, names):
         return None
     return (
         "The data spec counts only some events as activity, and none of them occurs in the "
@@ -86,8 +88,9 @@ def snapshots(journey, *, lookback=None, horizon=None, freq="MS"):
 
     settings = label_settings(journey, lookback=lookback, horizon=horizon)
     known = set(signup_attributes(journey)) | {"customer_id", "signup_at", "churned_at"}
-    left_out = [c for c in journey.customers.columns if c not in known]
-    if len(journey.customers) == 0:
+    customers = customers_frame(journey)
+    left_out = [c for c in customers.columns if c not in known]
+    if len(customers) == 0:
         return Snapshots(settings=settings, why="There are no customers in the data.")
     if (why := activity_problem(journey, settings)) is not None:
         return Snapshots(settings=settings, left_out=left_out, why=why)
@@ -102,7 +105,7 @@ def snapshots(journey, *, lookback=None, horizon=None, freq="MS"):
                 label=settings["label"],
             )
     except DataError:
-        span = journey.observed_at - journey.customers["signup_at"].min()
+        span = journey.observed_at - customers["signup_at"].min()
         why = (
             f"The data covers {duration_text(span)} from the first signup, too short for a "
             f"monthly snapshot with {duration_text(settings['lookback'])} of history before "
@@ -176,6 +179,14 @@ def score_today(journey, result):
 def _monthly_margin(journey, margin_rate, column):
     """Average margin per active customer per month over the last 90 days, or None."""
     ev = journey.events
+    end = pd.Timestamp(journey.observed_at)
+    if is_engine(journey):
+        people, total, rate = _recent_spend_engine(journey, column, margin_rate, end)
+        if people is None:
+            return None
+        if people == 0 or total <= 0:
+            return None
+        return rate * total / people / (90 / _MONTH)
     if column is not None and column in ev.columns:
         amount = pd.to_numeric(ev[column], errors="coerce")
         rate = 1.0
@@ -183,7 +194,6 @@ def _monthly_margin(journey, margin_rate, column):
         amount, rate = pd.to_numeric(ev["value"], errors="coerce"), margin_rate
     else:
         return None
-    end = pd.Timestamp(journey.observed_at)
     recent = (ev["timestamp"] > end - pd.Timedelta("90D")).to_numpy()
     mine = ev["customer_id"].isin(journey.customers["customer_id"]).to_numpy() & recent
     people = ev.loc[mine, "customer_id"].nunique()
@@ -193,12 +203,34 @@ def _monthly_margin(journey, margin_rate, column):
     return rate * total / people / (90 / _MONTH)
 
 
+def _recent_spend_engine(journey, column, margin_rate, end):
+    """(people, total amount, rate) of :func:`_monthly_margin` counted in the engine; people
+    is None when the events carry no amount."""
+    ev = journey.events
+    if column is not None and column in ev.columns:
+        amount, rate = ev[column].try_cast("float64"), 1.0
+    elif "value" in ev.columns:
+        amount, rate = ev["value"].cast("float64"), margin_rate
+    else:
+        return None, None, None
+    from ..engine.retention import _lit
+
+    cu = journey.customers
+    recent = ev.filter(ev.timestamp > _lit(end - pd.Timedelta("90D"))).mutate(amount=amount)
+    mine = recent.semi_join(cu, "customer_id")
+    got = journey.execute(
+        mine.aggregate(people=mine.customer_id.nunique(), total=mine.amount.sum())
+    ).iloc[0]
+    total = float(got["total"]) if pd.notna(got["total"]) else 0.0
+    return int(got["people"]), total, rate
+
+
 def _value_curve(journey):
     """The Kaplan–Meier curve of the journey's customers and their survival table, or None
     without churn dates (non-contractual data)."""
     from ..retention import kaplan_meier, survival_table
 
-    churned = journey.customers.get("churned_at")
+    churned = customers_frame(journey).get("churned_at")
     if journey.business_model != "contractual" or churned is None or churned.isna().all():
         return None
     table = survival_table(journey)
@@ -317,11 +349,22 @@ def recent_churn(journey):
     no features: cheap). None when the data is too short or has no customers."""
     settings = label_settings(journey)
     cut = pd.Timestamp(journey.observed_at) - settings["horizon"]
-    customers = journey.customers
+    customers = customers_frame(journey)
     if len(customers) == 0 or not (customers["signup_at"] < cut).any():
         return None
     if activity_problem(journey, settings) is not None:
         return None
+    if is_engine(journey):  # the two label counts in SQL
+        from ..engine.labels import label_counts
+
+        got = label_counts(journey, [cut, journey.observed_at], settings)
+        return {
+            **settings,
+            "cutoff": cut,
+            "active": int(got["active"].iloc[0]),
+            "churned": int(got["churned"].iloc[0]),
+            "active_now": int(got["active"].iloc[1]),
+        }
     from .reduce import _codes_of
 
     index = pd.Index(customers["customer_id"].astype(object))

@@ -77,6 +77,22 @@ def _bad(source, argument, expected, examples=None):
     )
 
 
+def _in_customer_order(journey, X, y):
+    """An engine's rows in the pandas reduction's order: customers as the customers table
+    lists them (the loader's order), then cutoffs. The same rows either way; the order
+    matters to what follows (the models' bootstrap draws rows by position)."""
+    from ..engine.frames import customers_frame
+
+    if not len(X):
+        return X, y
+    ids = pd.Index(customers_frame(journey)["customer_id"].astype(object))
+    where = ids.get_indexer(X.index.get_level_values(0).astype(object))
+    order = np.lexsort((X.index.get_level_values(1).to_numpy(), where))
+    X2, y2 = X.iloc[order], y.iloc[order]
+    X2.attrs, y2.attrs = X.attrs, y.attrs
+    return X2, y2
+
+
 def _need_journey(journey, fn):
     if not isinstance(journey, Journey):
         raise DataError(
@@ -355,8 +371,9 @@ def churn_dataset(
     if type(journey).__name__ == "EngineJourney":  # DuckDB, Spark, a warehouse (cxkit.engine)
         from ..engine.churn import churn_dataset as on_engine
 
-        return on_engine(journey, cutoffs, lookback=lookback, horizon=horizon, recent=recent,
+        X, y = on_engine(journey, cutoffs, lookback=lookback, horizon=horizon, recent=recent,
                          static=static, families=families, label=label, activity=activity)  # fmt: skip
+        return _in_customer_order(journey, X, y)
     _need_journey(journey, "churn_dataset")
     settings = label_settings(
         journey, label=label, lookback=lookback, horizon=horizon, activity=activity

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ..data import DataError, Journey
+from ..engine.journey import is_engine
 
 __all__ = ["remaining_months", "contractual_value", "VALUE_MONTHS"]
 
@@ -122,7 +123,7 @@ def contractual_value(journey, *, horizon="12M", discount=None, margin=None):
     from .fit import horizon_months
 
     source = "contractual_value()"
-    if not isinstance(journey, Journey):
+    if not (isinstance(journey, Journey) or is_engine(journey)):
         raise DataError(
             source, [{"column": "journey", "expected": "a cxkit.Journey with churn dates"}]
         )

@@ -14,6 +14,8 @@ import pandas as pd
 
 from .._args import jsonable, require_columns
 from ..data import DataError, Journey
+from ..engine.frames import customers_frame
+from ..engine.journey import is_engine
 from .summary import UNIT_DAYS
 
 __all__ = ["sbg_table", "sbg", "SBGResult", "simulate_sbg"]
@@ -39,11 +41,11 @@ def sbg_table(journey, *, period="M", observed_at=None):
     """
     from ..retention import survival_table
 
-    if not isinstance(journey, Journey):
+    if not (isinstance(journey, Journey) or is_engine(journey)):
         raise DataError(_SOURCE, [{"column": "journey", "expected": "a cxkit.Journey"}])
     if period not in ("W", "M"):
         raise DataError(_SOURCE, [{"column": "period", "expected": f"'W' or 'M'; got {period!r}"}])
-    churned = journey.customers.get("churned_at")
+    churned = customers_frame(journey).get("churned_at")
     if churned is None or churned.isna().all():
         raise DataError(
             _SOURCE,

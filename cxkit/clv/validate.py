@@ -9,6 +9,8 @@ import pandas as pd
 
 from .._args import jsonable
 from ..data import DataError, Journey
+from ..engine.frames import event_facts
+from ..engine.journey import is_engine
 from . import backend
 from .summary import UNIT_DAYS, clv_summary
 
@@ -57,12 +59,10 @@ def holdout_check(
     full = clv_summary(journey_or_events, observed_at, **kw)
     end = pd.Timestamp(full.attrs["observed_at"])
     if calibration_end is None:
-        events = (
-            journey_or_events.events
-            if isinstance(journey_or_events, Journey)
-            else journey_or_events
-        )
-        first = pd.Timestamp(events["timestamp"].min())
+        if isinstance(journey_or_events, Journey) or is_engine(journey_or_events):
+            first = event_facts(journey_or_events)["first"]  # counted in SQL on an engine
+        else:
+            first = pd.Timestamp(journey_or_events["timestamp"].min())
         calibration_end = (first + (end - first) * 2 / 3).floor("D")
     cal_end = pd.Timestamp(calibration_end)
     if not cal_end < end:

@@ -64,7 +64,29 @@ def segment_columns(journey, table):
         return [c for c in journey.spec.segments if c in frame.columns and c not in exclude]
     if table == "customers":
         exclude = exclude | set(_as_of_extraction(journey))
+    if _is_engine(journey):
+        return sorted(_engine_candidates(journey, frame, exclude | {"_row"}))
     return sorted(candidate_segments(frame, exclude=exclude))
+
+
+def _is_engine(journey):
+    from ..engine.journey import is_engine
+
+    return is_engine(journey)
+
+
+def _engine_candidates(journey, table, exclude, min_levels=2, max_levels=12):
+    """:func:`candidate_segments` of an engine table: every distinct count in one query."""
+    schema = table.schema()
+    cols = [
+        c
+        for c in table.columns
+        if c not in exclude and not (schema[c].is_temporal() or schema[c].is_floating())
+    ]
+    if not cols:
+        return []
+    got = journey.execute(table.aggregate(**{c: table[c].nunique() for c in cols})).iloc[0]
+    return [c for c in cols if min_levels <= int(got[c]) <= max_levels]
 
 
 def _as_of_extraction(journey):

@@ -81,13 +81,15 @@ def funnel_table(
     closed_only=False,
     carry=(),
     raw_attrs=False,
+    step_rows=False,
 ):
     """:func:`cxkit.funnel_table` on an :class:`~cxkit.engine.EngineJourney`.
 
     Same parameters and result; ``entry_row`` is the entry event's ``_row`` (its row in the
     file). ``closed_only`` judges people on entries whose window had closed (as
     ``complete_only``); ``carry`` names events columns to return as they are on the entry
-    event (for ``by``).
+    event (for ``by``); ``step_rows`` adds ``step_<k>_row``, the ``_row`` of each step's event
+    (for the paths that follow a step).
     """
     where = "funnel_table"
     journey, observed = _unpack(data, observed_at, where)
@@ -208,7 +210,7 @@ def funnel_table(
                 .view()
             )
             cand = chain.nt
-        fetch = {"r_cust": L.customer_id, "r_seq": L.seq, "r_t": L.timestamp}
+        fetch = {"r_cust": L.customer_id, "r_seq": L.seq, "r_t": L.timestamp, "r_row": L[ROW]}
         if k + 1 < K:
             fetch["r_nt"] = L[f"nt{k + 1}"]
             if breaks[k + 1]:
@@ -233,6 +235,7 @@ def funnel_table(
             "alive": ok,
             f"p{k}": ibis.ifelse(ok, R.r_seq, None),
             f"t{k}": ibis.ifelse(ok, R.r_t, None),
+            f"w{k}": ibis.ifelse(ok, R.r_row, None),
             "prev": R.r_seq,
             "prev_t": R.r_t,
         }
@@ -259,6 +262,11 @@ def funnel_table(
         last_entry_at=chain.last_entry_at,
         window_open=chain.last_entry_at + win > obs,
         **{c: chain[c] for c in carry},
+        **(
+            {f"step_{k + 1}_row": (chain[f"w{k}"] if k else chain.e_row) for k in range(K)}
+            if step_rows
+            else {}
+        ),
     ).order_by("customer_id")
     out = journey.execute(out_expr)
     for k in range(K):
@@ -304,7 +312,9 @@ def prepare(journey, steps, window, by, observed_at, complete_only, source, **op
     """``cxkit.funnel.reduce._prepare`` on an engine: (None, table, groups, attrs, None).
 
     ``by`` may name events columns (their value on the entry event, carried through the
-    query) or customer attributes (looked up for the entrants)."""
+    query) or customer attributes (looked up for the entrants). ``keep_all`` (the pandas
+    reduction's rows for the paths after a step) adds each step event's ``_row`` instead."""
+    step_rows = bool(options.pop("keep_all", False))
     from ..funnel.reduce import _DEFAULTS, _MISSING, _finish_attrs
 
     if by is not None and not isinstance(by, str | list | tuple):
@@ -322,6 +332,7 @@ def prepare(journey, steps, window, by, observed_at, complete_only, source, **op
         closed_only=bool(complete_only),
         carry=on_events,
         raw_attrs=True,
+        step_rows=step_rows,
         **{**_DEFAULTS, **options},
     )
     groups = None

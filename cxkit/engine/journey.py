@@ -109,7 +109,7 @@ class EngineJourney:
         if backend is None:
             backend = ibis.duckdb.connect()
             backend.raw_sql("SET TimeZone = 'UTC'")
-            backend.raw_sql("SET enable_progress_bar = false")
+            _no_progress_bar(backend)
 
         def table(frame):
             import pyarrow as pa
@@ -217,6 +217,16 @@ class EngineJourney:
         )
 
 
+def _no_progress_bar(backend):
+    """Turn DuckDB's progress bar off. In a Jupyter kernel without ipywidgets DuckDB refuses
+    the setting (it would need them to draw one) and draws none anyway: then nothing to do."""
+    try:
+        backend.raw_sql("SET enable_progress_bar = false")
+    except Exception as exc:  # duckdb.InvalidInputException, without importing duckdb here
+        if "ipywidgets" not in str(exc):
+            raise
+
+
 def _pandas_times(frame, columns):
     for col in columns:
         if col in frame.columns:
@@ -313,7 +323,7 @@ def read_journey_engine(
             config["threads"] = int(threads)
         backend = ibis.duckdb.connect(**config)
     backend.raw_sql("SET TimeZone = 'UTC'")
-    backend.raw_sql("SET enable_progress_bar = false")
+    _no_progress_bar(backend)
     tables = {}
     for name, path in paths.items():
         if path is None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from .._format import duration_text, is_known, money_text
 from ..data.profile import segment_columns
+from ..engine.frames import customers_frame, has_values, surveys_frame
 from ..story import Finding, not_applicable
 
 __all__ = [
@@ -62,8 +63,8 @@ _NO_RECOMMEND = {
 
 
 def score_kinds(journey):
-    """The survey types with at least one answer in ``journey.surveys``, in report order."""
-    sv = journey.surveys
+    """The survey types with at least one answer in ``surveys_frame(journey)``, in report order."""
+    sv = surveys_frame(journey)
     if "survey" not in sv.columns or not len(sv):
         return []
     present = set(sv["survey"].astype(str).unique())
@@ -73,13 +74,13 @@ def score_kinds(journey):
 def touchpoint_column(journey):
     """``"touchpoint"`` or ``"stage"``: the surveys column that says what an answer is about
     (None when neither has a value)."""
-    sv = journey.surveys
+    sv = surveys_frame(journey)
     return next((c for c in ("touchpoint", "stage") if c in sv and sv[c].notna().any()), None)
 
 
 def device_column(journey):
     """``"device"`` when customers (or surveys) have one with at least two values, else None."""
-    for table in (journey.customers, journey.surveys):
+    for table in (customers_frame(journey), surveys_frame(journey)):
         if "device" in table.columns and table["device"].nunique(dropna=True) > 1:
             return "device"
     return None
@@ -160,7 +161,7 @@ def _why_nps_segments(journey):
 
 
 def _why_landmark(journey):
-    cu = journey.customers
+    cu = customers_frame(journey)
     if "nps" not in score_kinds(journey):
         return _NO_RECOMMEND["landmark"]
     if not cu.attrs.get("churn_dates", True) or not cu["churned_at"].notna().any():
@@ -177,8 +178,7 @@ def _why_landmark(journey):
 
 
 def _why_rfm(journey):
-    ev = journey.events
-    if "value" not in ev.columns or not ev["value"].notna().any():
+    if not has_values(journey):
         return (
             "The events carry no revenue, so value segments are not computed. Add a value "
             "column (the amount of each purchase) to the events."

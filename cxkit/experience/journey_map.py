@@ -7,6 +7,8 @@ import pandas as pd
 
 from .._args import jsonable
 from ..data import DataError, Journey
+from ..engine.frames import surveys_frame
+from ..engine.journey import is_engine
 from .scores import _as_list, csat, nps
 
 #: Default stages of the journey and the events that belong to each (the sample's names, as in
@@ -60,7 +62,7 @@ def journey_map(journey, stages=None, *, min_n=30, confidence=0.95):
     >>> list(table["stage"])[:2]
     ['awareness', 'consideration']
     """
-    if not isinstance(journey, Journey):
+    if not (isinstance(journey, Journey) or is_engine(journey)):
         raise DataError(
             "journey_map(journey=...)",
             [{"column": "journey", "expected": f"a cxkit.Journey; got {type(journey).__name__}"}],
@@ -73,17 +75,20 @@ def journey_map(journey, stages=None, *, min_n=30, confidence=0.95):
         )
     order = list(stages)
     lookup = {ev: i for i, evs in enumerate(stages.values()) for ev in _as_list(evs)}
-    ev = journey.events
-    idx = ev["event"].astype(object).map(lookup)
-    unmapped = int(idx.isna().sum())
-    volume = np.bincount(idx.dropna().astype("int64"), minlength=len(order))
-    mapped = pd.DataFrame(
-        {
-            "customer_id": ev["customer_id"].astype(object)[idx.notna()],
-            "k": idx.dropna().astype("int64"),
-        }
-    )
-    deepest = mapped.groupby("customer_id", sort=False)["k"].max().to_numpy()
+    if is_engine(journey):
+        volume, deepest, unmapped = _stage_counts_engine(journey, lookup, len(order))
+    else:
+        ev = journey.events
+        idx = ev["event"].astype(object).map(lookup)
+        unmapped = int(idx.isna().sum())
+        volume = np.bincount(idx.dropna().astype("int64"), minlength=len(order))
+        mapped = pd.DataFrame(
+            {
+                "customer_id": ev["customer_id"].astype(object)[idx.notna()],
+                "k": idx.dropna().astype("int64"),
+            }
+        )
+        deepest = mapped.groupby("customer_id", sort=False)["k"].max().to_numpy()
     reached = np.bincount(deepest, minlength=len(order))[::-1].cumsum()[::-1]
     table = pd.DataFrame(
         {"stage": order, "events": volume.astype("int64"), "people": reached.astype("int64")}
@@ -93,7 +98,7 @@ def journey_map(journey, stages=None, *, min_n=30, confidence=0.95):
         table["pct_of_previous"] = 100 * table["people"] / table["people"].shift(1)
 
     excluded = {"events in no stage": unmapped}
-    sv = journey.surveys
+    sv = surveys_frame(journey)
     if "stage" in sv.columns and len(sv):
         cs = csat(sv, by="stage", min_n=min_n, confidence=confidence)
         ns = nps(sv, by="stage", min_n=min_n, confidence=confidence)
@@ -132,3 +137,21 @@ def journey_map(journey, stages=None, *, min_n=30, confidence=0.95):
         table[col] = table[col].fillna(0).astype("int64")
     table.attrs = jsonable({"stages": stages, "excluded": excluded})
     return table
+
+
+def _stage_counts_engine(journey, lookup, n_stages):
+    """(events per stage, each person's deepest stage, events in no stage) reduced in the
+    engine: the per-person table is the only one that comes back."""
+    import ibis
+
+    ev = journey.events
+    k = ibis.cases(*((ev.event == name, i) for name, i in lookup.items()), else_=None)
+    mapped = ev.mutate(k=k.cast("int64"))
+    per_stage = journey.execute(mapped.group_by("k").aggregate(n=mapped.count()))
+    volume = np.zeros(n_stages, "int64")
+    known = per_stage["k"].notna()
+    volume[per_stage.loc[known, "k"].astype("int64")] = per_stage.loc[known, "n"]
+    unmapped = int(per_stage.loc[~known, "n"].sum())
+    kept = mapped.filter(mapped.k.notnull())
+    deepest = journey.execute(kept.group_by("customer_id").aggregate(k=kept.k.max()))["k"]
+    return volume, deepest.to_numpy().astype("int64"), unmapped

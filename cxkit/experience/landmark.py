@@ -9,6 +9,8 @@ import pandas as pd
 
 from .._args import jsonable
 from ..data import DataError, Journey
+from ..engine.frames import customers_frame, surveys_frame
+from ..engine.journey import is_engine
 
 NPS_GROUPS = ("promoter", "passive", "detractor", "no answer")
 
@@ -65,7 +67,7 @@ class NPSLandmark:
 
 def _landmark_table(journey, landmark_days, landmark, horizon_days):
     """Reduction: one row per customer active at the landmark, with their NPS group."""
-    cu = journey.customers[["customer_id", "signup_at", "churned_at"]].copy()
+    cu = customers_frame(journey)[["customer_id", "signup_at", "churned_at"]].copy()
     cu["customer_id"] = cu["customer_id"].astype(object)
     observed_at = pd.Timestamp(journey.observed_at)
     if landmark is not None:
@@ -94,7 +96,7 @@ def _landmark_table(journey, landmark_days, landmark, horizon_days):
     cu["duration_days"] = (stop - cu["landmark"]) / pd.Timedelta(days=1)
     cu["churned"] = churned.to_numpy()
 
-    sv = journey.surveys
+    sv = surveys_frame(journey)
     answers = sv.loc[sv["survey"] == "nps", ["customer_id", "timestamp", "score"]]
     answers = answers.assign(customer_id=answers["customer_id"].astype(object))
     answers = answers.merge(cu[["customer_id", "landmark"]], on="customer_id", how="inner")
@@ -171,7 +173,7 @@ def nps_landmark(
     from lifelines import CoxPHFitter, KaplanMeierFitter
     from lifelines.statistics import multivariate_logrank_test
 
-    if not isinstance(journey, Journey):
+    if not (isinstance(journey, Journey) or is_engine(journey)):
         raise DataError(
             "nps_landmark(journey=...)",
             [

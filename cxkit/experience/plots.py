@@ -12,6 +12,7 @@ import pandas as pd
 
 from .._theme import BAD, GOOD, NEUTRAL, PALETTE, get_ax, palette_for
 from ..data import DataError, Journey
+from ..engine.journey import is_engine
 
 __all__ = ["plot_nps", "plot_journey_map", "plot_segments", "plot_nps_landmark"]
 
@@ -22,7 +23,11 @@ def _nps_table(data, by):
     """An nps() table from a table, a surveys frame or a Journey; and its group column."""
     from ..experience import nps
 
-    if isinstance(data, Journey) or (isinstance(data, pd.DataFrame) and "score" in data):
+    if (
+        isinstance(data, Journey)
+        or is_engine(data)
+        or (isinstance(data, pd.DataFrame) and "score" in data)
+    ):
         data = nps(data, by=by)
     if not isinstance(data, pd.DataFrame) or not {"promoters", "detractors"} <= set(data):
         raise DataError(

@@ -65,6 +65,8 @@ from .._args import jsonable
 from .._stats import Z95 as _Z95
 from .._stats import wilson as _wilson
 from ..data import SURVEY_SCALES, DataError, Journey
+from ..engine.frames import customers_frame, surveys_frame
+from ..engine.journey import is_engine
 
 
 def _z(confidence):
@@ -193,10 +195,10 @@ def _survey_rows(data, kind, by, customers, per_customer, fn):
 
     Returns (frame, by_columns, excluded) where ``excluded`` counts rows left out and why.
     """
-    if isinstance(data, Journey):
-        surveys = data.surveys
+    if isinstance(data, Journey) or is_engine(data):  # an engine's answers come back whole
+        surveys = surveys_frame(data)
         if customers is None:
-            customers = data.customers
+            customers = customers_frame(data)
     elif isinstance(data, pd.DataFrame):
         surveys = data
     else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .._format import is_known
+from ..engine.journey import is_engine
 from ..story import Finding, escape, not_applicable
 from ._words import _ADD_STEPS, _NO_STEPS, _label, _previous, _skip
 
@@ -16,11 +17,20 @@ def segment_columns(journey, steps=None):
     if journey.spec.skips("funnel.segments") or not steps or len(steps) < 2:
         return []
     events = journey.events
-    if steps:
-        first = next(iter(steps.values()))
-        entry = events[events["event"].isin([first] if isinstance(first, str) else list(first))]
-        events = entry if len(entry) else events
-    return [c for c in _columns(journey, "events") if events[c].nunique(dropna=True) >= 2]
+    columns = _columns(journey, "events")
+    first = next(iter(steps.values()))
+    first = [first] if isinstance(first, str) else list(first)
+    if is_engine(journey):  # the distinct counts in one query
+        entry = events.filter(events.event.isin(first))
+        if int(journey.execute(entry.count())):
+            events = entry
+        if not columns:
+            return []
+        got = journey.execute(events.aggregate(**{c: events[c].nunique() for c in columns}))
+        return [c for c in columns if int(got[c].iloc[0]) >= 2]
+    entry = events[events["event"].isin(first)]
+    events = entry if len(entry) else events
+    return [c for c in columns if events[c].nunique(dropna=True) >= 2]
 
 
 def _why_no_segments(journey):

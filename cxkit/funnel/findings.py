@@ -20,6 +20,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .._format import duration_text, is_known, money_text
+from ..engine.journey import is_engine
 from ..story import Finding, not_applicable
 from ._ab_findings import ab_test
 from ._segment_findings import segment_columns, segment_gaps, segments, worst_gap
@@ -348,8 +349,12 @@ def _order_value(journey, table):
         return None
     names = table.attrs.get("steps", {}).get(table["step"].iloc[-1], [table["step"].iloc[-1]])
     names = [names] if isinstance(names, str) else list(names)
-    values = journey.events.loc[journey.events["event"].isin(names), "value"]
-    value = values.median() if values.notna().any() else None
+    if is_engine(journey):
+        ev = journey.events
+        value = journey.execute(ev.filter(ev.event.isin(names)).value.median())
+    else:
+        values = journey.events.loc[journey.events["event"].isin(names), "value"]
+        value = values.median() if values.notna().any() else None
     return float(value) if is_known(value) and value > 0 else None
 
 

@@ -8,6 +8,7 @@ import pandas as pd
 from .._args import jsonable
 from .._stats import wilson as _wilson
 from ..data import DataError
+from ..engine.journey import ROW, is_engine
 from .reduce import _prepare
 
 
@@ -94,19 +95,22 @@ def drop_off_paths(
     sub = table[droppers].reset_index(drop=True)
     gsub = groups[droppers].reset_index(drop=True) if groups is not None else None
 
-    # the step-k row of each dropper in the sorted log, then the rows that follow it
-    cust, t = extras["cust"], extras["t"]
-    ev_names = np.asarray(extras["ev_values"], dtype=object)[extras["ev"]]
-    at = extras["chosen"][k - 1, droppers]
     limit = np.minimum(
         (sub["step_1_at"] + attrs["window"]).to_numpy().view("int64"), attrs["observed_at"].value
     )
-    names = []
-    valid = np.ones(len(sub), bool)
-    for i in range(1, length + 1):
-        row = np.minimum(at + i, len(t) - 1)
-        valid &= (at + i < len(t)) & (cust[row] == cust[at]) & (t[row] <= limit)
-        names.append(np.where(valid, ev_names[row], None))
+    if is_engine(events):
+        names = _next_events_engine(events, sub, k, limit, length)
+    else:
+        # the step-k row of each dropper in the sorted log, then the rows that follow it
+        cust, t = extras["cust"], extras["t"]
+        ev_names = np.asarray(extras["ev_values"], dtype=object)[extras["ev"]]
+        at = extras["chosen"][k - 1, droppers]
+        names = []
+        valid = np.ones(len(sub), bool)
+        for i in range(1, length + 1):
+            row = np.minimum(at + i, len(t) - 1)
+            valid &= (at + i < len(t)) & (cust[row] == cust[at]) & (t[row] <= limit)
+            names.append(np.where(valid, ev_names[row], None))
     frames = []
     for i in range(1, length + 1):
         if i == 1:
@@ -145,3 +149,34 @@ def drop_off_paths(
     return counts[
         gcols + ["step", "length", "path", "customers", "pct", "ci_low", "ci_high", "droppers"]
     ]
+
+
+def _next_events_engine(journey, sub, k, limit, length):
+    """The ``length`` events after each dropper's step-``k`` event (same person, in time and
+    then file order, up to ``limit``) found in the engine: one array of names (None when
+    there is none) per position, as the pandas branch builds them."""
+    import ibis
+
+    d = pd.DataFrame(
+        {
+            "pos": np.arange(len(sub), dtype="int64"),
+            "cid": sub["customer_id"].astype(str).to_numpy(),
+            "t_k": sub[f"step_{k}_at"].astype("datetime64[us]").to_numpy(),
+            "row_k": sub[f"step_{k}_row"].astype("int64").to_numpy(),
+            "lim": pd.to_datetime(limit).astype("datetime64[us]"),
+        }
+    )
+    ev = journey.events
+    D = ibis.memtable(d)
+    j = ev.join(D, ev.customer_id == D.cid)
+    later = (j.timestamp > j.t_k) | ((j.timestamp == j.t_k) & (j[ROW] > j.row_k))
+    j = j.filter(later & (j.timestamp <= j.lim))
+    j = j.mutate(n=ibis.row_number().over(group_by="pos", order_by=["timestamp", ROW]))
+    got = journey.execute(j.filter(j.n < length).select("pos", "n", "event"))
+    names = []
+    for i in range(length):
+        at_i = got.loc[got["n"] == i]
+        col = np.full(len(sub), None, dtype=object)
+        col[at_i["pos"].to_numpy("int64")] = at_i["event"].astype(str).to_numpy(object)
+        names.append(col)
+    return names

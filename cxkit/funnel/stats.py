@@ -11,6 +11,7 @@ from .._stats import Z95 as _Z95
 from .._stats import adjust_pvalues as _adjust
 from .._stats import wilson as _wilson
 from ..data import DataError, Journey
+from ..engine.journey import EngineJourney
 from ._proportions import family_alpha as _family_alpha
 from ._proportions import two_proportions as _two_proportions
 from .reduce import _factorize_rows, _prepare
@@ -571,9 +572,10 @@ def segment_gaps(events, steps=None, *, by=("device", "channel"), **options):
     >>> (worst["group"], worst["step"])
     ('mobile', 'purchase')
     """
-    events_df = events.events if isinstance(events, Journey) else events
+    whole = isinstance(events, Journey) or isinstance(events, EngineJourney)
+    events_df = events.events if whole else events
     customers = options.get("customers")
-    if customers is None and isinstance(events, Journey):
+    if customers is None and whole:
         customers = events.customers
     by = [by] if isinstance(by, str) else list(by)
     present = [

@@ -344,7 +344,9 @@ def funnel_steps(journey, *, strict=False):
         return FunnelSteps(
             None, window, options, [not_applicable("funnel.steps", why)], variant=variant
         )
-    present = set(journey.events["event"].dropna().unique())
+    from ..engine.frames import distinct
+
+    present = set(distinct(journey, "event"))  # SELECT DISTINCT on an engine
     label = journey.spec.label
     if not spec.get("steps"):
         wanted = {

@@ -348,6 +348,7 @@ def build_report(
     timeout=600,
     lang=None,
     jobs=None,
+    engine="pandas",
 ):
     """Execute every notebook on ``data`` and write one HTML file each plus ``index.html``.
 
@@ -376,6 +377,11 @@ def build_report(
         two cores or more, else 1). The notebooks do not depend on each other and the pages
         are the same whatever the number; more at once needs more memory (a notebook's
         kernel holds its own copy of the journey).
+    engine : {"pandas", "duckdb"}
+        Where the notebooks' journey lives (``cxkit.read_journey(data_dir, engine=engine)``):
+        ``"duckdb"`` leaves the files on disk and reduces the events there, so a log larger
+        than memory can be reported on; only reduced tables, the customers and the survey
+        answers come back to pandas. Needs ``pip install 'cxkit[duckdb]'``.
 
     Returns
     -------
@@ -389,6 +395,7 @@ def build_report(
         index shows a failed notebook's error instead of its findings.
     """
     lang = i18n._check(str(lang).lower()) if lang is not None else i18n.language()
+    _check_engine(engine)
     data = Path(data) if data is not None else sample_dir()
     out = Path(out)
     _check_writable(out, create=False)
@@ -412,8 +419,11 @@ def build_report(
     from ..data import read_journey
     from ..data.cache import journey_cache
 
-    with journey_cache():  # read once here; the notebooks' read_journey loads it from there
-        journey = read_journey(data)  # fail early, with a DataError naming the file, on bad data
+    # read once here; the notebooks' read_journey loads it from there (on an engine the
+    # notebooks open the files themselves: opening is a few checks in SQL, nothing is loaded)
+    with journey_cache():
+        # fail early, with a DataError naming the file, on bad data
+        journey = read_journey(data, engine=engine)
         _check_writable(out)
         tables = out / "tables"  # the notebooks' tables as CSV (cxkit.story.show_table)
         for stale in tables.glob("*.csv"):  # from an earlier report: not this data's
@@ -430,7 +440,11 @@ def build_report(
         # cells use: not running them saves a model fit (22 s at a million events)
         skip = () if show_code else ("solution", "workshop")
         kinds = _survey_kinds(journey)  # which survey terms the glossary links
-        parameters = {"data_dir": str(data.resolve()), "exports_dir": str(tables.resolve())}
+        parameters = {
+            "data_dir": str(data.resolve()),
+            "exports_dir": str(tables.resolve()),
+            "engine": engine,
+        }
 
         def run_one(n, path):
             started = time.perf_counter()
@@ -482,6 +496,34 @@ def build_report(
     return [index] + [r.html for r in runs]
 
 
+ENGINES = ("pandas", "duckdb")
+
+
+def _check_engine(engine):
+    """A DataError for an engine the report does not know, or whose extra is not installed."""
+    if engine not in ENGINES:
+        raise DataError(
+            f"report(engine={engine!r})",
+            [{"column": "engine", "expected": f"one of {', '.join(ENGINES)}; got {engine!r}"}],
+        )
+    if engine == "duckdb":
+        import importlib.util
+
+        missing = [m for m in ("ibis", "duckdb") if importlib.util.find_spec(m) is None]
+        if missing:
+            raise DataError(
+                "report(engine='duckdb')",
+                [
+                    {
+                        "column": "engine",
+                        "expected": "the duckdb extra (Ibis and DuckDB); not installed: "
+                        + ", ".join(missing),
+                    }
+                ],
+                hint="pip install 'cxkit[duckdb]', or run the report with --engine pandas",
+            )
+
+
 def _jobs(jobs, n):
     """How many notebooks to run at once: ``jobs``, else 2 where there are two cores."""
     import os
@@ -497,12 +539,15 @@ def _jobs(jobs, n):
 
 
 def _facts(data, journey, made):
+    from ..engine.frames import counts
+
+    n = counts(journey)  # on an engine, counted there
     return {
         "made": made,
         "folder": repr(Path(data).resolve().name),
-        "events": f"{len(journey.events):,}",
-        "customers": f"{len(journey.customers):,}",
-        "surveys": f"{len(journey.surveys):,}",
+        "events": f"{n['events']:,}",
+        "customers": f"{n['customers']:,}",
+        "surveys": f"{n['surveys']:,}",
         "observed": f"{journey.observed_at:%Y-%m-%d %H:%M}",
     }
 
@@ -778,7 +823,9 @@ def reader_problems(text, *, context=40):
 
 def _survey_kinds(journey):
     """The kinds of survey answer the data has ({"nps", "csat"} …), from its distinct values."""
-    return {str(kind).lower() for kind in journey.surveys["survey"].dropna().unique()}
+    from ..engine.frames import survey_kinds
+
+    return survey_kinds(journey)
 
 
 def _glossary(journey, lang="en"):

@@ -49,8 +49,12 @@ def _contractual(table):
 
 def _activity_words(table, journey):
     names = table.attrs.get("touchpoints")
-    if not names and journey is not None and journey.events["event"].nunique() == 1:
-        names = [str(journey.events["event"].iloc[0])]
+    if not names and journey is not None:
+        from ..engine.frames import distinct
+
+        present = distinct(journey, "event")  # SELECT DISTINCT on an engine
+        if len(present) == 1:
+            names = [str(present.iloc[0])]
     if not names:
         return "activity"
     labels = journey.spec.labels if journey is not None else {}

@@ -7,6 +7,7 @@ import pandas as pd
 
 from .._args import jsonable
 from ..data import DataError, Journey
+from ..engine.frames import customers_frame
 from ..engine.journey import is_engine
 from .checks import _DAY_NS, _as_list, _customers_and_observed, _events_observed_at, _ns
 from .reduce import survival_table
@@ -253,7 +254,9 @@ def cohort_table(journey, *, period=None):
 
             period = cohort_period(journey.observed_at - first_signup(journey))
         else:
-            period = cohort_period(journey.observed_at - journey.customers["signup_at"].min())
+            period = cohort_period(
+                journey.observed_at - customers_frame(journey)["signup_at"].min()
+            )
     if period is None:
         cols = ["cohort", "period", "cohort_size", "retained", "pct_retained"]
         out = pd.DataFrame({c: [] for c in cols})

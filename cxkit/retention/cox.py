@@ -11,6 +11,7 @@ import pandas as pd
 from .._args import infinite_values
 from .._stats import adjust_pvalues
 from ..data import SIGNUP_ATTRIBUTES, DataError
+from ..engine.frames import has_events, survey_kinds
 from .checks import (
     _as_list,
     _check_alpha,
@@ -570,8 +571,8 @@ def fit_drivers(journey, table, *, ticket_event="support_ticket", cv=5):
     if journey.business_model != "contractual":
         out.why_varying_ = "contractual"
         return out
-    has_tickets = bool((journey.events["event"] == ticket_event).any())
-    has_nps = bool((journey.surveys["survey"] == "nps").any()) if len(journey.surveys) else False
+    has_tickets = has_events(journey, [ticket_event])
+    has_nps = "nps" in survey_kinds(journey)
     if not (has_tickets or has_nps):
         out.why_varying_ = "no drivers"
         return out

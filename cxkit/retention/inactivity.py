@@ -14,6 +14,7 @@ import pandas as pd
 from .._args import duration as _duration
 from .._args import moment
 from ..data import Journey
+from ..engine.journey import is_engine
 from .checks import _DAY_NS, _as_list, _check_columns, _events_observed_at, _ns
 
 __all__ = ["typical_gap", "choose_inactivity"]
@@ -57,6 +58,10 @@ def typical_gap(data, *, quantile=0.9, observed_at=None, touchpoints=None):
     True
     """
     where = "typical_gap"
+    if is_engine(data):
+        from ..engine.retention import typical_gap as on_engine
+
+        return on_engine(data, quantile=quantile, observed_at=observed_at, touchpoints=touchpoints)
     if isinstance(data, Journey):
         events, obs = data.events, data.observed_at
         obs = obs if observed_at is None else moment(observed_at, "observed_at", where)
@@ -115,6 +120,12 @@ def choose_inactivity(data, *, inactivity=None, observed_at=None, touchpoints=No
     (Timedelta('60 days 00:00:00'), 'argument')
     """
     where = "choose_inactivity"
+    if is_engine(data):
+        from ..engine.retention import choose_inactivity as on_engine
+
+        return on_engine(
+            data, inactivity=inactivity, observed_at=observed_at, touchpoints=touchpoints
+        )
     if inactivity is not None:
         return _duration(inactivity, "inactivity", where), "argument"
     if isinstance(data, Journey):
