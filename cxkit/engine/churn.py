@@ -31,6 +31,17 @@ def _bucket(t, cut, strict=False):
     return b
 
 
+def _fetch(journey, expr):
+    """The wide feature table as pandas through Arrow, column by column.
+
+    Not ``journey.execute``: Ibis' DuckDB ``execute`` turns every column that has a null (here
+    every count column of the customers without events, and ``last_t``) into Python objects
+    before converting it back, which was most of this query's memory (3.3 GiB at 10M events
+    under a 1 GB DuckDB limit) and half its time."""
+    table = journey.backend.to_pyarrow(expr)
+    return table.to_pandas(split_blocks=True, self_destruct=True)
+
+
 def _safe(name):
     return "x" + "".join(ch if ch.isalnum() else "_" for ch in str(name)) + f"_{abs(hash(name))}"
 
@@ -245,7 +256,7 @@ def churn_dataset(
     wide = wide.left_join(recency, [wide.cid == recency.q_id, wide.k == recency.q_k]).select(
         *[wide[c] for c in wide.columns], last_t=recency.last_t
     )
-    frame = journey.execute(wide.order_by(["cid", "k"]))
+    frame = _fetch(journey, wide.order_by(["cid", "k"]))
     survey_frame = journey.execute(survey_parts) if kinds else None
     prospect = journey.execute(ev.filter(~ev.customer_id.isin(known_ids.kid)).count())
     late = 0
@@ -331,7 +342,7 @@ def churn_dataset(
         if X[c].dtype == object:
             X[c] = X[c].astype("category")
         family[c] = c
-    label = frame["label"].to_numpy(float)
+    label = frame["label"].to_numpy(float, copy=True)
     known = frame["known"].to_numpy(bool)
     label[~known] = np.nan
     y = pd.Series(label, index=index, name="churned")
