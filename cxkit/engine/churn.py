@@ -184,15 +184,15 @@ def churn_dataset(
         *[ew[c] for c in ew.columns], signup=r.signup
     )
     ew = ew.mutate(in_r=ew.k < ew.k_r, post=ew.e_t >= ew.signup)
-    types = sorted(map(str, journey.execute(ew.select("e_ev").distinct())["e_ev"]))
-    channels = []
+    # the event names and channels in the rows' lookbacks, and which events each channel
+    # carries: one scan of the joined events (three scans cost ~25 s at 10M events)
+    keys = ["e_ev", "e_ch"] if has_channel else ["e_ev"]
+    pairs = journey.execute(ew.group_by(keys).aggregate(n=ew.count()))
+    types = sorted(map(str, pairs["e_ev"].unique()))
+    channels, ch_type = [], None
     if has_channel:
-        channels = sorted(
-            map(
-                str,
-                journey.execute(ew.filter(ew.e_ch.notnull()).select("e_ch").distinct())["e_ch"],
-            )
-        )
+        ch_type = pairs[pairs["e_ch"].notna()]
+        channels = sorted(map(str, ch_type["e_ch"].unique()))
     metrics = {}
     for name in types:
         is_t = ew.e_ev == name
@@ -211,10 +211,6 @@ def churn_dataset(
         metrics["spend_L"] = v.sum()
         metrics["spend_R"] = ibis.ifelse(ew.in_r, v, 0.0).sum()
     agg = ew.group_by(["e_id", "k"]).aggregate(**metrics)
-    ch_type = None
-    if has_channel and channels:
-        with_ch = ew.filter(ew.e_ch.notnull())
-        ch_type = journey.execute(with_ch.group_by(["e_ch", "e_ev"]).aggregate(n=with_ch.count()))
 
     # recency: the latest event strictly before the cutoff, of any age
     eb = e.mutate(b=_bucket(e.e_t, cut))
