@@ -193,23 +193,27 @@ def churn_dataset(
     if has_channel:
         ch_type = pairs[pairs["e_ch"].notna()]
         channels = sorted(map(str, ch_type["e_ch"].unique()))
+    # counts as COUNT(*) FILTER: an 8-byte state per group and column (a SUM of integers is a
+    # 16-byte HUGEINT in DuckDB), sent back as int32
     metrics = {}
     for name in types:
         is_t = ew.e_ev == name
         s = _safe(name)
-        metrics[f"L{s}"] = is_t.cast("int64").sum()
-        metrics[f"R{s}"] = (is_t & ew.in_r).cast("int64").sum()
-        metrics[f"PL{s}"] = (is_t & ew.post).cast("int64").sum()
-        metrics[f"PR{s}"] = (is_t & ew.post & ew.in_r).cast("int64").sum()
+        metrics[f"L{s}"] = ew.count(where=is_t)
+        metrics[f"R{s}"] = ew.count(where=is_t & ew.in_r)
+        metrics[f"PL{s}"] = ew.count(where=is_t & ew.post)
+        metrics[f"PR{s}"] = ew.count(where=is_t & ew.post & ew.in_r)
     for name in channels:
         is_c = (ew.e_ch == name).fill_null(False)
         s = _safe(name)
-        metrics[f"CL{s}"] = is_c.cast("int64").sum()
-        metrics[f"CR{s}"] = (is_c & ew.in_r).cast("int64").sum()
+        metrics[f"CL{s}"] = ew.count(where=is_c)
+        metrics[f"CR{s}"] = ew.count(where=is_c & ew.in_r)
+    spend = []
     if has_value:
         v = ew.e_v.fill_null(0.0)
         metrics["spend_L"] = v.sum()
         metrics["spend_R"] = ibis.ifelse(ew.in_r, v, 0.0).sum()
+        spend = ["spend_L", "spend_R"]
     agg = ew.group_by(["e_id", "k"]).aggregate(**metrics)
 
     # recency: the latest event strictly before the cutoff, of any age
@@ -247,7 +251,9 @@ def churn_dataset(
     # --- assemble --------------------------------------------------------------------------
     base = rows.select("cid", "k", "tenure", "label", "known", *static_cols)
     wide = base.left_join(agg, [base.cid == agg.e_id, base.k == agg.k]).select(
-        *[base[c] for c in base.columns], *[agg[c] for c in metrics]
+        *[base[c] for c in base.columns],
+        *[agg[c].fill_null(0).cast("int32").name(c) for c in metrics if c not in spend],
+        *[agg[c].fill_null(0.0).name(c) for c in spend],
     )
     wide = wide.left_join(recency, [wide.cid == recency.q_id, wide.k == recency.q_k]).select(
         *[wide[c] for c in wide.columns], last_t=recency.last_t
