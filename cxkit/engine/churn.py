@@ -38,7 +38,17 @@ def _fetch(journey, expr):
     every count column of the customers without events, and ``last_t``) into Python objects
     before converting it back, which was most of this query's memory (3.3 GiB at 10M events
     under a 1 GB DuckDB limit) and half its time."""
-    table = journey.backend.to_pyarrow(expr)
+    backend = journey.backend
+    if getattr(backend, "name", None) == "duckdb":
+        # streamed, so that DuckDB keeps no materialised copy of the result beside Arrow's
+        # (Ibis 12's to_pyarrow_batches calls a method DuckDB 2 no longer has)
+        import pyarrow as pa
+
+        reader = backend.con.sql(backend.compile(expr)).to_arrow_reader(256_000)
+        table = pa.Table.from_batches(list(reader), schema=reader.schema)
+        table = table.cast(expr.schema().to_pyarrow())
+    else:
+        table = backend.to_pyarrow(expr)
     return table.to_pandas(split_blocks=True, self_destruct=True)
 
 
@@ -301,14 +311,18 @@ def churn_dataset(
         )
     else:
         ch_mat = np.zeros((0, len(types)))
+    counts = tuple(stack(p, types) for p in ("L", "R", "PL", "PR"))
+    channel_counts = (stack("CL", channels), stack("CR", channels), ch_mat)
+    # the int32 counts are copied into the matrices: drop them (a gigabyte at 100M events)
+    frame = frame.drop(columns=[c for c in metrics if c not in spend and c in frame])
     renamed = _window_features(
         feats,
         family,
         names=types,
         type_family=[fam_of_event.get(t, t) for t in types],
-        counts=tuple(stack(p, types) for p in ("L", "R", "PL", "PR")),
+        counts=counts,
         channels=channels,
-        channel_counts=(stack("CL", channels), stack("CR", channels), ch_mat),
+        channel_counts=channel_counts,
         spend=(
             (
                 frame["spend_L"].fillna(0.0).to_numpy(float),
