@@ -286,16 +286,13 @@ def churn_dataset(
     feats["recency_days"] = (c_ns - last_t) / _DAY.value
     family["recency_days"] = "recency"
 
+    # int32 counts, as the pandas engine's (half the memory of the wide matrices and of X)
     def col(name):
-        return (
-            frame[name].fillna(0).to_numpy().astype(np.int64)
-            if name in frame
-            else np.zeros(n_rows, np.int64)
-        )
+        return frame[name].to_numpy(np.int32) if name in frame else np.zeros(n_rows, np.int32)
 
     def stack(prefix, names):
         if not names:
-            return np.zeros((n_rows, 0), np.int64)
+            return np.zeros((n_rows, 0), np.int32)
         return np.column_stack([col(f"{prefix}{_safe(t)}") for t in names])
 
     if channels:  # which events each channel carries, channels × types
