@@ -210,7 +210,7 @@ def main():
             text=True,
         )
         # the machine is shared: a step whose process grows past --max-rss is stopped (DuckDB's
-        # memory_limit does not bound every operator: the churn features went past it)
+        # memory_limit bounds DuckDB, not the pulled-back tables and the statistics on them)
         over = _watch(proc, args.max_rss * 2**30)
         out, err = proc.communicate()
         if over:

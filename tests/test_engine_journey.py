@@ -44,6 +44,24 @@ def test_read_journey_duckdb_holds_the_same_tables(parquet_sample):
     assert len(back.surveys) == len(journey.surveys)
 
 
+def test_read_journey_duckdb_returns_freed_memory_by_default(parquet_sample):
+    """The allocator flushes after tasks (a finished query's pages left resident beside the
+    pulled-back table); a setting given by the caller wins."""
+    folder, _ = parquet_sample
+
+    def setting(journey, name):
+        query = f"SELECT value FROM duckdb_settings() WHERE name = '{name}'"
+        return journey.backend.con.execute(query).fetchone()[0]
+
+    engine = cxkit.read_journey(folder, engine="duckdb", threads=1)
+    assert setting(engine, "allocator_background_threads") == "true"
+    assert setting(engine, "allocator_flush_threshold") == "32MB"  # the default is 128 MiB
+    mine = cxkit.read_journey(
+        folder, engine="duckdb", threads=1, allocator_background_threads=False
+    )
+    assert setting(mine, "allocator_background_threads") == "false"
+
+
 def test_read_journey_duckdb_reads_csv_with_the_spec(tmp_path):
     (tmp_path / "events.csv").write_text(
         "user,ts,action\nu1,2024-03-01 10:00,visit\nu1,2024-03-01 12:30,order\n"

@@ -15,6 +15,7 @@ import pandas as pd
 
 from .._args import jsonable, observed_at_of, require_columns
 from ..data import DataError, Journey
+from ..engine.journey import is_engine
 
 __all__ = ["clv_summary", "purchase_rule", "UNIT_DAYS"]
 
@@ -33,7 +34,7 @@ def purchase_rule(journey_or_events, event=None):
 
     ``event=`` wins; else a non-contractual spec's ``[business] activity``; else every event
     with an amount (``value``); else the funnel's last step; else the events named like a
-    purchase or an order (as for customers derived from events); else ``[]`` (none known).
+    purchase or an order (as for customers derived from events), sorted; else ``[]``.
     ``names`` None with a rule means "every event with an amount".
     """
     from ..data.journey import purchase_like
@@ -52,7 +53,7 @@ def purchase_rule(journey_or_events, event=None):
     if steps:
         last = list(steps.values())[-1] if isinstance(steps, dict) else steps[-1]
         return _as_list(last), "the funnel's last step"
-    like = purchase_like(events["event"].dropna().unique()) if len(events) else []
+    like = sorted(purchase_like(events["event"].dropna().unique())) if len(events) else []
     if like:
         return like, "events named like a purchase"
     return [], "no purchase events known"
@@ -114,6 +115,10 @@ def clv_summary(
     {'customer_id': ['a', 'b'], 'frequency': [2, 0], 'recency': [2.0, 0.0],
      'T': [4.0, 2.71], 'monetary_value': [30.0, 0.0]}
     """
+    if is_engine(journey_or_events):  # DuckDB, Spark, a warehouse: the same rules in Ibis
+        from ..engine.clv import clv_summary as on_engine
+
+        return on_engine(journey_or_events, observed_at, time_unit, event=event, value=value)
     if time_unit not in UNIT_DAYS:
         raise DataError(
             _SOURCE,
@@ -152,7 +157,7 @@ def clv_summary(
             hint="value=None for a frequency-only summary",
         )
     if names is None:
-        mask = events[value].notna().to_numpy()
+        mask = events["value" if value is None else value].notna().to_numpy()
     else:
         mask = events["event"].isin(names).to_numpy()
     if not mask.any():

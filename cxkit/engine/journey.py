@@ -278,7 +278,9 @@ def read_journey_engine(
     backend : ibis backend, optional
         An open DuckDB connection to use instead of a new one.
     **config
-        Other DuckDB settings, e.g. ``temp_directory="/scratch"`` (where it spills).
+        Other DuckDB settings, e.g. ``temp_directory="/scratch"`` (where it spills). By
+        default the allocator returns freed memory soon (``allocator_background_threads``,
+        ``allocator_flush_threshold="32MB"``).
 
     Returns
     -------
@@ -321,6 +323,11 @@ def read_journey_engine(
             config["memory_limit"] = str(memory_limit)
         if threads is not None:
             config["threads"] = int(threads)
+        # give freed memory back to the system soon after each task: otherwise the pages of a
+        # finished query stay resident beside the pulled-back table (measured on the churn
+        # features, 30M events: 2.5 -> 2.0 GiB peak)
+        config.setdefault("allocator_background_threads", True)
+        config.setdefault("allocator_flush_threshold", "32MB")
         backend = ibis.duckdb.connect(**config)
     backend.raw_sql("SET TimeZone = 'UTC'")
     _no_progress_bar(backend)
