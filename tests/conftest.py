@@ -45,9 +45,12 @@ def assert_readable():
 
 @pytest.fixture(autouse=True)
 def _close_figures():
-    yield
+    """Each test starts from the same matplotlib settings (cxkit.set_theme in one test, e.g.
+    its left-aligned titles, must not reach the next) and leaves no figure open."""
     import matplotlib.pyplot as plt
 
+    with matplotlib.rc_context():
+        yield
     plt.close("all")
 
 

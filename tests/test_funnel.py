@@ -865,7 +865,7 @@ def test_notebook_finds_a_pain_point_planted_elsewhere(tmp_path):
     nb = nbformat.read("notebooks/01_buyer_funnel.ipynb", as_version=4)
     assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")
     (params,) = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
-    params.source = f"data_dir = {str(tmp_path)!r}\nexports_dir = None"
+    params.source += f"\ndata_dir = {str(tmp_path)!r}\nexports_dir = None"  # keeps the others
     NotebookClient(nb, timeout=300, kernel_name="python3").execute()
     text = "\n".join(
         o["data"]["text/markdown"]
