@@ -137,3 +137,15 @@ def test_spark_time_varying_table(journeys):
     b = b.sort_values(["customer_id", "start"]).reset_index(drop=True)
     pd.testing.assert_frame_equal(a, b, check_dtype=False, check_categorical=False)
     assert a.attrs == b.attrs
+
+
+def test_spark_clv_summary(journeys):
+    local, engine = journeys
+    for unit in ("D", "W"):
+        a = cxkit.clv_summary(local, event="buy", time_unit=unit)
+        b = cxkit.clv_summary(engine, event="buy", time_unit=unit)
+        assert len(a) > 10 and (a["frequency"] > 0).any()
+        pd.testing.assert_frame_equal(
+            a.sort_index(), b.sort_index()[a.columns], check_dtype=False, check_index_type=False
+        )
+        assert a.attrs == b.attrs
