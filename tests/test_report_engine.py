@@ -253,3 +253,49 @@ def test_report_on_duckdb_reads_as_on_pandas_shapes(shape, tmp_path, monkeypatch
 
     folder = write_shape(shape, tmp_path / shape, customers=400, seed=3)
     _compare(folder, "non-contractual", tmp_path, monkeypatch)
+
+
+def test_each_duckdb_kernel_gets_its_share_of_memory(tmp_path, monkeypatch):
+    """Two kernels at once on DuckDB: each gets 60% of the machine / 2 as its memory limit
+    (DuckDB's default, 80% per connection, would let them ask for 160%); a limit the user set
+    is kept; the parent's environment is left as it was."""
+    import os
+
+    from cxkit.engine.journey import MEMORY_LIMIT_ENV
+
+    monkeypatch.delenv(MEMORY_LIMIT_ENV, raising=False)
+    nbs = tmp_path / "nbs"
+    nbs.mkdir()
+    for name in ("01_a", "02_b"):
+        nb = nbformat.v4.new_notebook()
+        nb.cells = [
+            nbformat.v4.new_markdown_cell(f"# {name}"),
+            nbformat.v4.new_code_cell(
+                "data_dir = None\nengine = 'pandas'", metadata={"tags": ["parameters"]}
+            ),
+            nbformat.v4.new_code_cell(
+                "import cxkit\nfrom cxkit.story import Finding, show\n"
+                "j = cxkit.read_journey(data_dir, engine=engine)\n"
+                "got = j.backend.raw_sql(\"SELECT current_setting('memory_limit')\").fetchone()[0]\n"
+                "show(Finding('demo.limit', 'Limit {v}.', {'v': got}, headline=True))"
+            ),
+        ]
+        nbformat.write(nb, nbs / f"{name}.ipynb")
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    share = 0.6 * total / 2
+    for preset, expected in ((None, share), ("1GB", 1e9)):
+        if preset:
+            monkeypatch.setenv(MEMORY_LIMIT_ENV, preset)
+        out = tmp_path / f"out{preset}"
+        build_report(
+            cxkit.sample_dir(), out, notebooks=nbs, engine="duckdb", jobs=2, progress=False
+        )
+        import json
+
+        found = json.loads((out / "findings.json").read_text())
+        for name in ("01_a", "02_b"):
+            limit = found[name][0]["values"]["v"]  # DuckDB's own words, e.g. "6.7 GiB"
+            number, unit = limit.split()
+            size = float(number) * {"MiB": 2**20, "GiB": 2**30, "MB": 1e6, "GB": 1e9}[unit]
+            assert size == pytest.approx(expected, rel=0.02), limit
+        assert os.environ.get(MEMORY_LIMIT_ENV) == preset

@@ -11,6 +11,7 @@ column, how many rows and examples.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -245,6 +246,10 @@ def _pandas_events(frame):
 # --------------------------------------------------------------------------- opening
 
 
+#: The environment variable that gives :func:`read_journey_engine` its default memory limit.
+MEMORY_LIMIT_ENV = "CXKIT_DUCKDB_MEMORY_LIMIT"
+
+
 def read_journey_engine(
     folder,
     *,
@@ -272,7 +277,9 @@ def read_journey_engine(
     observed_at, events, customers, surveys, spec
         As :func:`cxkit.read_journey`.
     memory_limit : str, optional
-        DuckDB's ``memory_limit`` (e.g. ``"6GB"``); it spills to disk beyond it.
+        DuckDB's ``memory_limit`` (e.g. ``"6GB"``); it spills to disk beyond it. Default: the
+        environment variable ``CXKIT_DUCKDB_MEMORY_LIMIT`` when set (``cxkit report`` sets it
+        for its notebooks), else DuckDB's own default (80% of the machine's memory).
     threads : int, optional
         DuckDB's ``threads``.
     backend : ibis backend, optional
@@ -319,6 +326,7 @@ def read_journey_engine(
             columns=sorted(p.name for p in folder.iterdir()),
         )
     if backend is None:
+        memory_limit = memory_limit or os.environ.get(MEMORY_LIMIT_ENV) or None
         if memory_limit is not None:
             config["memory_limit"] = str(memory_limit)
         if threads is not None:
