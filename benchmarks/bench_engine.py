@@ -121,6 +121,22 @@ def generate(folder, millions, threads):
     )
 
 
+def run_step(journey, step):
+    """One reduction on an engine journey; a short description of its result."""
+    import cxkit
+
+    if step == "funnel":
+        out = cxkit.funnel(journey, STEPS, window="14D")
+        return f"{int(out['customers'].iloc[0]):,} entrants, {int(out['customers'].iloc[-1]):,} buyers"
+    if step == "survival":
+        out = cxkit.survival_table(journey)
+        return f"{len(out):,} customers, {int(out['churned'].sum()):,} churned"
+    if step == "churn":
+        X, _ = cxkit.churn_dataset(journey, CUTOFFS)
+        return f"{X.shape[0]:,} rows x {X.shape[1]} features"
+    return ""
+
+
 def child(folder, step, memory_limit, threads):
     """One step in this process; prints a JSON line."""
     import warnings
@@ -137,17 +153,7 @@ def child(folder, step, memory_limit, threads):
         temp_directory=str(Path(folder) / "spill"),
     )
     t1 = time.perf_counter()
-    if step == "funnel":
-        out = cxkit.funnel(journey, STEPS, window="14D")
-        size = f"{int(out['customers'].iloc[0]):,} entrants, {int(out['customers'].iloc[-1]):,} buyers"
-    elif step == "survival":
-        out = cxkit.survival_table(journey)
-        size = f"{len(out):,} customers, {int(out['churned'].sum()):,} churned"
-    elif step == "churn":
-        X, y = cxkit.churn_dataset(journey, CUTOFFS)
-        size = f"{X.shape[0]:,} rows x {X.shape[1]} features"
-    else:
-        size = ""
+    size = run_step(journey, step)
     t2 = time.perf_counter()
     print(
         json.dumps(

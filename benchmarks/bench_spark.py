@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_engine import CUTOFFS, STEPS, generate  # noqa: E402
+from bench_engine import generate, run_step  # noqa: E402
 
 
 def _tree_rss(pid):
@@ -75,17 +75,7 @@ def child(folder, step, threads, driver_memory):
         spark.read.parquet(str(folder / f"{name}.parquet")).createOrReplaceTempView(name)
     journey = cxkit.connect(ibis.pyspark.connect(spark), events="events", customers="customers")
     t1 = time.perf_counter()
-    if step == "funnel":
-        out = cxkit.funnel(journey, STEPS, window="14D")
-        size = f"{int(out['customers'].iloc[0]):,} entrants, {int(out['customers'].iloc[-1]):,} buyers"
-    elif step == "survival":
-        out = cxkit.survival_table(journey)
-        size = f"{len(out):,} customers, {int(out['churned'].sum()):,} churned"
-    elif step == "churn":
-        X, y = cxkit.churn_dataset(journey, CUTOFFS)
-        size = f"{X.shape[0]:,} rows x {X.shape[1]} features"
-    else:
-        size = ""
+    size = run_step(journey, step)
     t2 = time.perf_counter()
     spark.stop()
     print(json.dumps({"open_s": t1 - t0, "step_s": t2 - t1, "result": size}), flush=True)

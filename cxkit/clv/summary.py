@@ -59,6 +59,23 @@ def purchase_rule(journey_or_events, event=None):
     return [], "no purchase events known"
 
 
+def no_purchases(rule, names):
+    """The DataError for a log with no purchase events by ``rule`` (both engines raise it)."""
+    return DataError(
+        _SOURCE,
+        [
+            {
+                "column": "event",
+                "expected": f"purchase events ({rule}"
+                + (f": {names}" if names else "")
+                + "); none found",
+            }
+        ],
+        hint="name the purchase events with event='purchase', or give the events an "
+        "amount column 'value'",
+    )
+
+
 def clv_summary(
     journey_or_events,
     observed_at=None,
@@ -161,19 +178,7 @@ def clv_summary(
     else:
         mask = events["event"].isin(names).to_numpy()
     if not mask.any():
-        raise DataError(
-            _SOURCE,
-            [
-                {
-                    "column": "event",
-                    "expected": f"purchase events ({rule}"
-                    + (f": {names}" if names else "")
-                    + "); none found",
-                }
-            ],
-            hint="name the purchase events with event='purchase', or give the events an "
-            "amount column 'value'",
-        )
+        raise no_purchases(rule, names)
     if origin is None and events.attrs.get("observed_at") is not None:
         origin = "the table's extraction moment (events.attrs)"
     end = observed_at_of(events, observed_at, "clv_summary")

@@ -63,7 +63,7 @@ def clv_summary(journey, observed_at=None, time_unit="W", *, event=None, value="
     >>> clv_summary(j)["frequency"].tolist()                          # doctest: +SKIP
     [1, 0]
     """
-    from ..clv.summary import UNIT_DAYS
+    from ..clv.summary import UNIT_DAYS, no_purchases
 
     ibis = _ibis()
     if time_unit not in UNIT_DAYS:
@@ -120,19 +120,7 @@ def clv_summary(journey, observed_at=None, time_unit="W", *, event=None, value="
     )
     counts = journey.execute(counts).iloc[0]
     if not int(counts["n"]):
-        raise DataError(
-            _SOURCE,
-            [
-                {
-                    "column": "event",
-                    "expected": f"purchase events ({rule}"
-                    + (f": {names}" if names else "")
-                    + "); none found",
-                }
-            ],
-            hint="name the purchase events with event='purchase', or give the events an "
-            "amount column 'value'",
-        )
+        raise no_purchases(rule, names)
     if end is None:
         end = pd.Timestamp(counts["latest"])
         origin = "the latest purchase (no observed_at given)"
