@@ -13,7 +13,7 @@ LAB_ARGS ?=
 
 help:
 	@echo "make report   run every notebook on $(DATA) and write HTML reports to $(OUT)/"
-	@echo "make test     run the test suite (about 6–9 minutes on 2 cores)"
+	@echo "make test     run the test suite (about 7–10 minutes on 2 cores)"
 	@echo "make test-fast  the tests not marked slow (a few minutes)"
 	@echo "make lab      open JupyterLab on notebooks/ with the kit's kernel"
 	@echo "make sample   regenerate data/sample with the simulator"
