@@ -654,11 +654,12 @@ def _one_per_need(missing):
     return out
 
 
-def _notebook_section(run, covered, said, lang="en"):
+def _notebook_section(run, covered, said, lang="en", in_short=()):
     """One notebook on the index, in one line: its error when it failed (none of its findings),
     else its lead headline — the first the page has not said yet (an overview only if its
-    analysis has no report of its own). Returns the section and the notebook's not-covered
-    notes (shown once, together, at the end of the index)."""
+    analysis has no report of its own), or a line pointing to "In short" when its headline is
+    there (``in_short``: the summary's texts). Returns the section and the notebook's
+    not-covered notes (shown once, together, at the end of the index)."""
     esc = html.escape
     link = f'<h2><a href="{esc(run.html.name)}">{esc(run.title)}</a></h2>'
     if run.error:
@@ -678,7 +679,7 @@ def _notebook_section(run, covered, said, lang="en"):
     missing = [f for f in run.findings if not f["applies"] and own(f)]
     if lead:
         body = f"<p>{esc(lead[0]['text'])}</p>"
-    elif any(_already_said(f["text"], said) for f in fresh):  # its headline is in "In short"
+    elif any(_already_said(f["text"], in_short) for f in fresh):  # headline in "In short"
         body = f"<p>{esc(i18n.translate(_SAID_ABOVE, lang))}</p>"
     else:
         body = ""
@@ -699,7 +700,8 @@ def _write_index(runs, out, data, journey, made, lang="en"):
         [f for r in runs if not r.error for f in r.findings if f["applies"] and f["summary"]], said
     )
     covered = _covered_elsewhere(runs)
-    sections = [_notebook_section(r, covered, said, lang) for r in runs]
+    in_short = {f["text"] for f in summary}
+    sections = [_notebook_section(r, covered, said, lang, in_short) for r in runs]
     items = [section for section, _ in sections]
     missing = _one_per_need(_unique([f for _, notes in sections for f in notes], said))
     if missing:
