@@ -27,6 +27,7 @@ import pandas as pd
 
 from .._args import jsonable, moment
 from ..data import DataError
+from ..funnel.reduce import breaker_events
 from ..funnel.steps import (
     _normalise_steps,
     _parse_step_windows,
@@ -52,17 +53,6 @@ def _unpack(data, observed_at, where):
         )
     observed = data.observed_at if observed_at is None else observed_at
     return data, moment(observed, "observed_at", where)
-
-
-def _breaker_events(step_events, k, strict, exclude):
-    """The events whose rows break the transition from step k-1 to step k (0-based k)."""
-    bad = set(exclude)
-    if strict:
-        allowed = set(step_events[k - 1]) | set(step_events[k])
-        for j, names in enumerate(step_events):
-            if j not in (k - 1, k):
-                bad |= {e for e in names if e not in allowed}
-    return sorted(bad)
 
 
 def funnel_table(
@@ -121,7 +111,7 @@ def funnel_table(
     overlaps = {
         k: [j for j in range(k) if set(step_events[j]) & set(step_events[k])] for k in range(K)
     }
-    breaks = {k: _breaker_events(step_events, k, strict, exclude) for k in range(1, K)}
+    breaks = {k: breaker_events(step_events, k, strict, exclude) for k in range(1, K)}
     cols = {}
     for k in range(1, K):
         mine = ibis.ifelse(L.event.isin(step_events[k]), L.seq, None)

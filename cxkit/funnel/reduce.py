@@ -401,27 +401,33 @@ def _reduce(
     return out, extras
 
 
+def breaker_events(step_events, k, strict, exclude):
+    """The events whose rows break the transition from step k-1 to step k (0-based k): the
+    excluded ones, and with ``strict`` every other step's event that is not of these two steps.
+    Both engines use it."""
+    bad = set(exclude or ())
+    if strict:
+        allowed = set(step_events[k - 1]) | set(step_events[k])
+        for j, names in enumerate(step_events):
+            if j not in (k - 1, k):
+                bad |= {e for e in names if e not in allowed}
+    return sorted(bad)
+
+
 def _breakers(step_masks, step_events, mask_of, strict, exclude):
     """Per step transition k-1 -> k: cumulative count of rows that break a chain, or None."""
     K = len(step_masks)
-    excl = mask_of(exclude) if exclude else None
     out = [None] * K
-    if not strict and excl is None:
+    if not strict and not exclude:
         return out
-    n = len(step_masks[0])
+    masks = {}  # without strict every transition has the same breakers: one mask
     for k in range(1, K):
-        bad = np.zeros(n, bool) if excl is None else excl.copy()
-        if strict:
-            allowed = set(step_events[k - 1]) | set(step_events[k])
-            others = [
-                e
-                for j, names in enumerate(step_events)
-                if j not in (k - 1, k)
-                for e in names
-                if e not in allowed
-            ]
-            if others:
-                bad |= mask_of(others)
+        names = tuple(breaker_events(step_events, k, strict, exclude))
+        if not names:
+            continue
+        if names not in masks:
+            masks[names] = mask_of(list(names))
+        bad = masks[names]
         if bad.any():
             out[k] = np.r_[0, np.cumsum(bad, dtype=np.int64)]
     return out
