@@ -42,20 +42,63 @@ def _peak_rss():
     return None
 
 
-def _watch(proc, limit):
-    """Poll a child's resident memory until it exits; kill it (True) if it passes ``limit``."""
-    status = Path(f"/proc/{proc.pid}/status")
-    while proc.poll() is None:
+def _tree_rss(pid):
+    """Resident bytes of a process and all its descendants (Linux /proc; a JVM child counts)."""
+    children = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            for line in status.read_text().splitlines():
-                if line.startswith("VmRSS:") and int(line.split()[1]) * 1024 > limit:
-                    proc.kill()
-                    proc.wait()
-                    return True
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        todo.extend(children.get(p, []))
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1]) * 1024
         except OSError:
             pass
-        time.sleep(1)
-    return False
+    return total
+
+
+def run_steps(steps, command, max_rss_gib):
+    """Run each step in a fresh process (``command(step)``: its argv, printing a JSON line with
+    ``open_s``, ``step_s``, ``result`` and optionally its own ``peak_gib``) and print one row per
+    step. The resident memory of the child and its descendants is sampled every 0.5 s: the
+    machine is shared, so a step growing past ``max_rss_gib`` is stopped (DuckDB's memory_limit
+    bounds DuckDB, not the pulled-back tables and the statistics on them). True if all ran."""
+    print(f"{'step':<16}{'open s':>9}{'step s':>9}{'peak GiB':>10}  result")
+    ok = True
+    for step in steps:
+        proc = subprocess.Popen(
+            command(step), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        peak, over = 0, False
+        while proc.poll() is None:
+            peak = max(peak, _tree_rss(proc.pid))
+            if peak > max_rss_gib * 2**30:
+                subprocess.run(["pkill", "-KILL", "-P", str(proc.pid)], check=False)
+                proc.kill()
+                over = True
+                break
+            time.sleep(0.5)
+        out, err = proc.communicate()
+        if over or proc.returncode:
+            ok = False
+            why = f"passed {max_rss_gib:g} GiB" if over else f"failed:\n{err[-2000:]}"
+            print(f"{step:<16} stopped: {why}")
+            continue
+        got = json.loads(out.strip().splitlines()[-1])
+        peak_gib = got.get("peak_gib", peak / 2**30)  # the child's own high-water mark if given
+        print(
+            f"{step:<16}{got['open_s']:>9.1f}{got['step_s']:>9.1f}{peak_gib:>10.2f}  "
+            f"{got['result']}",
+            flush=True,
+        )
+    return ok
 
 
 def generate(folder, millions, threads):
@@ -195,47 +238,25 @@ def main():
         f"{args.events:g}M events through the DuckDB engine "
         f"(memory_limit={args.memory_limit}, threads={args.threads})"
     )
-    print(f"{'step':<16}{'open s':>9}{'step s':>9}{'peak GiB':>10}  result")
-    failed = False
-    for step in args.steps:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                __file__,
-                "--child",
-                step,
-                "--dir",
-                str(folder),
-                "--memory-limit",
-                args.memory_limit,
-                "--threads",
-                str(args.threads),
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        # the machine is shared: a step whose process grows past --max-rss is stopped (DuckDB's
-        # memory_limit bounds DuckDB, not the pulled-back tables and the statistics on them)
-        over = _watch(proc, args.max_rss * 2**30)
-        out, err = proc.communicate()
-        if over:
-            failed = True
-            print(f"{step:<16} stopped: the process passed {args.max_rss:g} GiB")
-            continue
-        if proc.returncode:
-            failed = True
-            print(f"{step:<16} failed:\n{err[-2000:]}")
-            continue
-        got = json.loads(out.strip().splitlines()[-1])
-        print(
-            f"{step:<16}{got['open_s']:>9.1f}{got['step_s']:>9.1f}{got['peak_gib']:>10.2f}  "
-            f"{got['result']}",
-            flush=True,
-        )
+    ok = run_steps(
+        args.steps,
+        lambda step: [
+            sys.executable,
+            __file__,
+            "--child",
+            step,
+            "--dir",
+            str(folder),
+            "--memory-limit",
+            args.memory_limit,
+            "--threads",
+            str(args.threads),
+        ],
+        args.max_rss,
+    )
     if not args.keep:
         shutil.rmtree(folder, ignore_errors=True)
-    if failed:
+    if not ok:
         sys.exit(1)
 
 

@@ -20,35 +20,12 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_engine import generate, run_step  # noqa: E402
-
-
-def _tree_rss(pid):
-    """Resident bytes of a process and all its descendants (Linux /proc)."""
-    children = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    total, todo = 0, [pid]
-    while todo:
-        p = todo.pop()
-        todo.extend(children.get(p, []))
-        try:
-            for line in Path(f"/proc/{p}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1]) * 1024
-        except OSError:
-            pass
-    return total
+from bench_engine import generate, run_step, run_steps  # noqa: E402
 
 
 def child(folder, step, threads, driver_memory):
@@ -110,36 +87,15 @@ def main():
         f"{args.events:g}M events through Spark local[{args.threads}] "
         f"(driver memory {args.driver_memory})"
     )
-    print(f"{'step':<16}{'open s':>9}{'step s':>9}{'peak GiB':>10}  result")
-    failed = False
-    for step in args.steps:
+
+    def command(step):
         cmd = [sys.executable, __file__, "--child", step, "--dir", str(folder)]
-        cmd += ["--threads", str(args.threads), "--driver-memory", args.driver_memory]
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        peak, over = 0, False
-        while proc.poll() is None:
-            peak = max(peak, _tree_rss(proc.pid))
-            if peak > args.max_rss * 2**30:
-                subprocess.run(["pkill", "-KILL", "-P", str(proc.pid)], check=False)
-                proc.kill()
-                over = True
-                break
-            time.sleep(0.5)
-        out, err = proc.communicate()
-        if over or proc.returncode:
-            failed = True
-            why = f"passed {args.max_rss:g} GiB" if over else f"failed:\n{err[-2000:]}"
-            print(f"{step:<16} stopped: {why}")
-            continue
-        got = json.loads(out.strip().splitlines()[-1])
-        print(
-            f"{step:<16}{got['open_s']:>9.1f}{got['step_s']:>9.1f}{peak / 2**30:>10.2f}  "
-            f"{got['result']}",
-            flush=True,
-        )
+        return cmd + ["--threads", str(args.threads), "--driver-memory", args.driver_memory]
+
+    ok = run_steps(args.steps, command, args.max_rss)
     if not args.keep:
         shutil.rmtree(folder, ignore_errors=True)
-    if failed:
+    if not ok:
         sys.exit(1)
 
 
