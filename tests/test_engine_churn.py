@@ -123,3 +123,23 @@ def test_hand_computed_features(backend):
     assert "n_support_ticket_30d" not in X.columns
     assert row["recency_days"] == 5.0 and row["tenure_days"] == 60.0
     assert y.tolist() == [1.0]  # churned 10 March, inside the 30-day horizon
+
+
+@pytest.mark.parametrize("shape", [None, "no_churn_dates"])
+def test_recent_churn_counts_equal_pandas(backend, shape, tmp_path):
+    """The labels-only counts on the engine (cxkit.engine.labels) equal the pandas ones, with
+    churn dates (the sample) and with inactivity labels (a shop without churn dates)."""
+    from cxkit.churn.pipeline import recent_churn
+    from cxkit.shapes import write_shape
+
+    if shape is None:
+        journey = cxkit.load_sample()
+    else:
+        write_shape(shape, tmp_path, customers=400, seed=2)
+        journey = cxkit.read_journey(tmp_path)
+    engine = EngineJourney.from_frames(journey, backend=backend)
+    a, b = recent_churn(journey), recent_churn(engine)
+    assert a["active"] > 50 and a["churned"] > 0
+    assert {k: a[k] for k in ("active", "churned", "active_now")} == {
+        k: b[k] for k in ("active", "churned", "active_now")
+    }

@@ -56,6 +56,66 @@ def _safe(name):
     return "x" + "".join(ch if ch.isalnum() else "_" for ch in str(name)) + f"_{abs(hash(name))}"
 
 
+def rows_and_labels(journey, cuts, cut, settings, static_cols, H, L, obs):
+    """Every customer at every cutoff (``cuts``: a table of ``k``, ``c``; ``cut``: the sorted
+    cutoffs) with ``signed`` (signed up before it), ``active`` (a row of the dataset: not gone
+    yet, or active within the lookback), ``label`` (churned within the horizon) and ``known``
+    (the horizon ends by ``obs``), by the rules of :func:`cxkit.churn.labels.rows_and_labels`;
+    the dataset's rows and :func:`cxkit.engine.labels.label_counts` both come from it."""
+    ibis = _ibis()
+    cust_t, ev = journey.customers, journey.events
+    churn = ibis.ifelse(cust_t.churned_at <= obs, cust_t.churned_at, None)
+    cust = cust_t.select(
+        *static_cols, cid=cust_t.customer_id, signup=cust_t.signup_at, churn=churn
+    )
+    grid = cust.cross_join(cuts)
+    signed = grid.signup < grid.c
+    grid = grid.mutate(signed=signed)
+    if settings["label"] == "churned_at":
+        grid = grid.mutate(active=grid.signed & ~(grid.churn <= grid.c).fill_null(False))
+        grid = grid.mutate(
+            label=((grid.churn > grid.c) & (grid.churn <= grid.c + H))
+            .fill_null(False)
+            .cast("float64")
+        )
+    else:
+        act = (
+            ev if settings["activity"] is None else ev.filter(ev.event.isin(settings["activity"]))
+        )
+        if settings["activity"] is not None:
+            present = journey.execute(act.count())
+            if not present:
+                raise DataError(
+                    "spec [business] activity",
+                    [
+                        {
+                            "column": "business.activity",
+                            "expected": "names of events in the events table; none of them occurs",
+                            "rows": len(settings["activity"]),
+                            "examples": list(settings["activity"])[:5],
+                        }
+                    ],
+                )
+        a = act.select(a_id=act.customer_id, a_t=act.timestamp)
+        # the cutoffs with c - L <= t <= c + H, unnested (as for the features below)
+        first = _bucket(a.a_t - H, cut, strict=True)
+        a = a.mutate(k=ibis.range(first, _bucket(a.a_t + L, cut)).unnest())
+        aw = a.join(cuts, a.k == cuts.k).select(a.a_id, a.a_t, cuts.k, cuts.c)
+        counts = aw.group_by(["a_id", "k"]).aggregate(
+            before=((aw.a_t >= aw.c - L) & (aw.a_t < aw.c)).cast("int64").sum(),
+            after=((aw.a_t > aw.c) & (aw.a_t <= aw.c + H)).cast("int64").sum(),
+        )
+        g = grid.left_join(counts, [grid.cid == counts.a_id, grid.k == counts.k]).select(
+            *[grid[c] for c in grid.columns], before=counts.before, after=counts.after
+        )
+        grid = g.mutate(
+            active=g.signed & (g.before.fill_null(0) > 0),
+            label=(g.after.fill_null(0) == 0).cast("float64"),
+        ).drop("before", "after")
+    grid = grid.mutate(known=grid.c + H <= obs)
+    return grid
+
+
 def churn_dataset(
     journey,
     cutoffs,
@@ -108,55 +168,7 @@ def churn_dataset(
     H, L, R = _interval(horizon), _interval(lookback), _interval(recent)
 
     # --- rows and labels -------------------------------------------------------------------
-    churn = ibis.ifelse(cust_t.churned_at <= obs, cust_t.churned_at, None)
-    cust = cust_t.select(
-        *static_cols, cid=cust_t.customer_id, signup=cust_t.signup_at, churn=churn
-    )
-    grid = cust.cross_join(cuts)
-    signed = grid.signup < grid.c
-    grid = grid.mutate(signed=signed)
-    if settings["label"] == "churned_at":
-        grid = grid.mutate(active=grid.signed & ~(grid.churn <= grid.c).fill_null(False))
-        grid = grid.mutate(
-            label=((grid.churn > grid.c) & (grid.churn <= grid.c + H))
-            .fill_null(False)
-            .cast("float64")
-        )
-    else:
-        act = (
-            ev if settings["activity"] is None else ev.filter(ev.event.isin(settings["activity"]))
-        )
-        if settings["activity"] is not None:
-            present = journey.execute(act.count())
-            if not present:
-                raise DataError(
-                    "spec [business] activity",
-                    [
-                        {
-                            "column": "business.activity",
-                            "expected": "names of events in the events table; none of them occurs",
-                            "rows": len(settings["activity"]),
-                            "examples": list(settings["activity"])[:5],
-                        }
-                    ],
-                )
-        a = act.select(a_id=act.customer_id, a_t=act.timestamp)
-        # the cutoffs with c - L <= t <= c + H, unnested (as for the features below)
-        first = _bucket(a.a_t - H, cut, strict=True)
-        a = a.mutate(k=ibis.range(first, _bucket(a.a_t + L, cut)).unnest())
-        aw = a.join(cuts, a.k == cuts.k).select(a.a_id, a.a_t, cuts.k, cuts.c)
-        counts = aw.group_by(["a_id", "k"]).aggregate(
-            before=((aw.a_t >= aw.c - L) & (aw.a_t < aw.c)).cast("int64").sum(),
-            after=((aw.a_t > aw.c) & (aw.a_t <= aw.c + H)).cast("int64").sum(),
-        )
-        g = grid.left_join(counts, [grid.cid == counts.a_id, grid.k == counts.k]).select(
-            *[grid[c] for c in grid.columns], before=counts.before, after=counts.after
-        )
-        grid = g.mutate(
-            active=g.signed & (g.before.fill_null(0) > 0),
-            label=(g.after.fill_null(0) == 0).cast("float64"),
-        ).drop("before", "after")
-    grid = grid.mutate(known=grid.c + H <= obs)
+    grid = rows_and_labels(journey, cuts, cut, settings, static_cols, H, L, obs)
     per_cut = (
         journey.execute(
             grid.group_by("k")

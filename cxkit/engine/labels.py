@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from .churn import rows_and_labels
 from .journey import _ibis
 from .retention import _interval, _lit
 
@@ -32,31 +33,15 @@ def label_counts(journey, cutoffs, settings):
             {"k": "int64"}
         )
     )
-    cu = journey.customers
-    churn = ibis.ifelse(cu.churned_at <= obs, cu.churned_at, None)  # later dates are ignored
-    grid = cu.select(cid=cu.customer_id, signup=cu.signup_at, churn=churn).cross_join(cuts)
-    grid = grid.filter(grid.signup < grid.c)
-    if settings["label"] == "churned_at":
-        grid = grid.filter(~(grid.churn <= grid.c).fill_null(False))
-        churned = ((grid.churn > grid.c) & (grid.churn <= grid.c + H)).fill_null(False)
-    else:
-        L = _interval(settings["lookback"])
-        ev = journey.events
-        if settings["activity"] is not None:
-            ev = ev.filter(ev.event.isin(list(settings["activity"])))
-        a = ev.select(a_id=ev.customer_id, a_t=ev.timestamp)
-        # activity of the customers near each cutoff (few cutoffs: a join on the id, then the
-        # window test, stays small)
-        aw = a.join(grid, a.a_id == grid.cid)
-        counts = aw.group_by(["cid", "k"]).aggregate(
-            before=((aw.a_t >= aw.c - L) & (aw.a_t < aw.c)).cast("int64").sum(),
-            after=((aw.a_t > aw.c) & (aw.a_t <= aw.c + H)).cast("int64").sum(),
-        )
-        grid = counts.filter(counts.before > 0).join(cuts, "k")
-        churned = grid.after == 0
-    grid = grid.mutate(churned=(churned & (grid.c + H <= obs)).cast("int64"))
+    grid = rows_and_labels(
+        journey, cuts, cut, settings, (), H, _interval(settings["lookback"]), obs
+    )
+    grid = grid.filter(grid.active)
     got = journey.execute(
-        grid.group_by("k").aggregate(active=grid.count(), churned=grid.churned.sum())
+        grid.group_by("k").aggregate(
+            active=grid.count(),
+            churned=((grid.label == 1) & grid.known).cast("int64").sum(),
+        )
     )
     out = got.set_index("k").reindex(range(len(cut))).fillna(0).astype("int64")
     return out[["active", "churned"]]
