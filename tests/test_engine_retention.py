@@ -120,6 +120,33 @@ def test_hand_computed_activity_table(backend):
     assert table.attrs["returned_after_lapse"] == 1
 
 
+def test_typical_gap_is_a_whole_day_when_the_quantile_is_one(backend):
+    # gaps of 30, 30, 43, 62 and 107 days: the 0.9 quantile is 62 + 0.6 * 45 = 89 days exactly;
+    # DuckDB's interpolation gives 89.00000000000001, which rounded up to 90 days (found by
+    # hypothesis: 91 days on pandas, 92 on DuckDB)
+    customers = pd.DataFrame(
+        {
+            "customer_id": ["c0"],
+            "signup_at": pd.to_datetime(["2024-01-01"]),
+            "churned_at": pd.to_datetime([None]),
+        }
+    )
+    days = [30, 60, 103, 165, 272]
+    events = pd.DataFrame(
+        {
+            "customer_id": ["c0"] * len(days),
+            "timestamp": pd.Timestamp("2024-01-01") + pd.to_timedelta(days, unit="D"),
+            "event": ["buy"] * len(days),
+        }
+    )
+    journey = _pandas(events, customers, pd.Timestamp("2025-01-01"))
+    engine = EngineJourney.from_frames(journey, backend=backend)
+    from cxkit.retention.inactivity import typical_gap
+
+    assert typical_gap(journey) == pd.Timedelta("89D")
+    assert engine_typical_gap(engine) == pd.Timedelta("89D")
+
+
 def test_retention_table_and_gap_follow_the_business_model(backend):
     journey = cxkit.load_sample()
     engine = EngineJourney.from_frames(journey, backend=backend)

@@ -395,3 +395,21 @@ def test_ph_prose_says_what_was_tested(sample):
     # without the time-varying model nothing untested is mentioned
     fixed_only = dataclasses.replace(models, varying_=None)
     assert "not tested" not in findings.ph_check(fixed_only).plain()
+
+
+@pytest.mark.parametrize(
+    "days, expected",
+    [
+        (89.0, "89D"),
+        (89.00000000000001, "89D"),  # float noise from an interpolated quantile
+        (89.2, "90D"),
+        (0.5, "12h"),
+        (0.02, "29min"),  # 28.8 minutes
+        (1 / 1_440 + 1e-15, "1min"),
+        (1e-6, "1min"),
+    ],
+)
+def test_nice_gap_rounds_up_to_whole_units(days, expected):
+    from cxkit.retention.inactivity import _nice_gap
+
+    assert _nice_gap(days) == pd.Timedelta(expected)

@@ -25,9 +25,12 @@ _DEFAULT_INACTIVITY = "90D"  # the spec's default: a gap no spec file or Spec(..
 
 def _nice_gap(days):
     """Round a gap up to whole minutes, hours or days, by its size."""
-    for unit in (1.0, 1 / 24, 1 / 1_440):
-        if days >= unit:
-            return pd.Timedelta(days=float(np.ceil(days / unit) * unit)).round("1min")
+    # to whole milliseconds first, then in integers: a quantile interpolated in floats can come
+    # out as 89.00000000000001 days (DuckDB's, where numpy's is 89.0), which must not become 90
+    ms = int(round(days * 86_400_000))
+    for unit in (86_400_000, 3_600_000, 60_000):
+        if ms >= unit:
+            return pd.Timedelta(milliseconds=-(-ms // unit) * unit)
     return pd.Timedelta(minutes=1)
 
 
