@@ -254,11 +254,17 @@ def test_csv_is_read_block_by_block(tmp_path, monkeypatch):
     monkeypatch.setattr(read, "_CSV_BLOCK", 4096)  # ~60 blocks, each its own dictionaries
     batches = []
     keep = read._convert
-    monkeypatch.setattr(
-        read,
-        "_convert",
-        lambda pieces, *a: keep((batches.append(len(b)) or b for b in pieces), *a),
-    )
+
+    def counting(found, columns):
+        pieces = found.pieces
+
+        def counted(names, prepare):
+            yield from pieces(names, lambda b: batches.append(len(b)) or prepare(b))
+
+        found.pieces = counted
+        return keep(found, columns)
+
+    monkeypatch.setattr(read, "_convert", counting)
     got = cxkit.read_events(path)
     _same_but_extras_categorical(got, expected)
     assert len(batches) > 20 and sum(batches) == len(frame)

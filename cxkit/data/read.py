@@ -204,8 +204,9 @@ def events_fast(data, mapping, parse, source):
 
 
 class _Input:
-    """Where the events come from: ``pieces(columns)`` yields Arrow tables of those columns
-    (canonical names), one piece at a time; ``names`` are the columns in the input's order;
+    """Where the events come from: ``pieces(columns, prepare)`` yields ``prepare(table)`` of
+    Arrow tables of those columns (canonical names), one piece at a time (a file's pieces are
+    prepared in the reading threads); ``names`` are the columns in the input's order;
     ``extras`` columns of a DataFrame kept as they are."""
 
     def __init__(self, names, pieces, rows=None, extras=None, passes=1, widths=None):
@@ -271,14 +272,23 @@ def _events_input(data, mapping):
     if isinstance(data, pd.DataFrame):
         table = table.rename_columns([canon[n] for n in table.column_names])
 
-        def pieces(columns):
-            yield table.select(columns)
+        def pieces(columns, prepare):
+            yield prepare(table.select(columns))
 
         return _Input(new, pieces, rows, extras)
     if path.name.lower().endswith((".parquet", ".pq")):
         views = _repeated_dictionaries(file, path)
+        # text read as Arrow dictionaries: the Parquet dictionary pages become the codes'
+        # values, in the reading threads (10M events: event names 0.04 s instead of 0.31 s
+        # read as text and encoded after)
+        text = [
+            f.name
+            for f in stored
+            if (pa.types.is_string(f.type) or pa.types.is_large_string(f.type))
+            and f.name not in views
+        ]
 
-        def pieces(columns):
+        def pieces(columns, prepare):
             wanted = [stored_of[c] for c in columns]
             plain = [c for c in wanted if c not in views]
             viewed = [c for c in wanted if c in views]
@@ -286,7 +296,7 @@ def _events_input(data, mapping):
 
             def read(group):
                 if not hasattr(files, "plain"):
-                    files.plain = pq.ParquetFile(path)
+                    files.plain = pq.ParquetFile(path, read_dictionary=text)
                     files.views = _repeated_dictionaries(files.plain, path)
                 piece = files.plain.read_row_group(group, columns=plain, use_threads=True)
                 if viewed:
@@ -294,7 +304,7 @@ def _events_input(data, mapping):
                     for name in viewed:  # encoded here, in the reading thread
                         piece = piece.append_column(name, pc.dictionary_encode(other[name]))
                     del other
-                return piece.select(wanted).rename_columns(columns)
+                return prepare(piece.select(wanted).rename_columns(columns))
 
             yield from _ahead(read, range(file.num_row_groups))
 
@@ -305,13 +315,13 @@ def _events_input(data, mapping):
             widths[canon[field.name]] = 1 if small else 8
         return _Input(new, pieces, rows, passes=2, widths=widths)
 
-    def pieces(columns):
+    def pieces(columns, prepare):
         import pyarrow.csv as pacsv
 
         read = pacsv.ReadOptions(block_size=_CSV_BLOCK)
         with pacsv.open_csv(path, read_options=read, convert_options=options) as reader:
             for batch in reader:
-                yield batch.rename_columns([canon[n] for n in batch.schema.names])
+                yield prepare(batch.rename_columns([canon[n] for n in batch.schema.names]))
 
     return _Input(new, pieces)
 
@@ -463,9 +473,9 @@ def _events_frame(found, parse, source):
     # the sort keys first; the ids' categories (Python strings) are made at the very end, so
     # that the order is found and the columns put in it while the least is in memory
     if found.passes == 2:  # Parquet: the other columns read after, one at a time
-        columns = _convert(found.pieces(list(_KEYS)), list(_KEYS), found.rows)
+        columns = _convert(found, list(_KEYS))
     else:
-        columns = _convert(found.pieces(arrow), arrow, found.rows)
+        columns = _convert(found, arrow)
     if "customer_id" not in columns or not columns["customer_id"].parts.at:
         raise _StepAside  # no rows: the careful path says the table is empty
     codes, ids = _sorted_codes(*columns.pop("customer_id").finish(), required=True)
@@ -482,7 +492,7 @@ def _events_frame(found, parse, source):
         rest.sort(key=lambda n: found.width(n), reverse=True)
     for name in rest:
         if found.passes == 2:
-            columns = _convert(found.pieces([name]), [name], found.rows)
+            columns = _convert(found, [name])
         column = columns.pop(name)
         if isinstance(column, _Codes):
             codes, kept = column.sorted()
@@ -510,28 +520,49 @@ _KEYS = ("customer_id", "timestamp")
 _CONVERTED = ("customer_id", "timestamp", "event", "channel", "device", "value")
 
 
-def _convert(pieces, columns, rows):
-    """Each column of the pieces converted into one accumulator (see :class:`_Codes`,
-    :class:`_Stamps`, :class:`_Numbers`, :class:`_Other`), piece by piece."""
-    kinds = {"customer_id": _Codes, "timestamp": _Stamps, "value": _Numbers}
+def _convert(found, columns):
+    """Each of the input's ``columns`` converted into one accumulator (see :class:`_Codes`,
+    :class:`_Stamps`, :class:`_Numbers`, :class:`_Other`), piece by piece: the per-piece
+    work (encoding text, casting timestamps) where the piece is read, the rest here."""
+
+    def prepare(piece):
+        return {
+            name: (kind, kind.prepare(piece.column(name)))
+            for name in columns
+            for kind in [_accumulator(name, piece.column(name).type)]
+        }
+
     pool = pa.default_memory_pool()
     out = {}
-    for piece in pieces:
-        for name in columns:
-            column = piece.column(name)
+    for prepared in found.pieces(columns, prepare):
+        for name, (kind, items) in prepared.items():
             if name not in out:
-                if name in kinds:
-                    out[name] = kinds[name](rows)
-                elif name in _CATEGORICAL:
-                    out[name] = _Codes(rows, required=name == "event")
-                elif _is_text(column.type):
-                    out[name] = _Codes(rows, exact=False)
-                else:
-                    out[name] = _Other(rows)
-            out[name].add(column)
-        del piece, column
+                out[name] = _make_accumulator(kind, name, found.rows)
+            out[name].add_prepared(items)
+        del prepared
         pool.release_unused()  # Arrow's allocator would keep each piece's memory
     return out
+
+
+def _accumulator(name, kind):
+    """The accumulator class for a column of this name and Arrow type."""
+    if name == "customer_id" or name in _CATEGORICAL:
+        return _Codes
+    if name == "timestamp":
+        return _Stamps
+    if name == "value":
+        return _Numbers
+    return _Codes if _is_text(kind) else _Other
+
+
+def _make_accumulator(kind, name, rows):
+    if kind is _Codes:
+        if name == "customer_id":
+            return _Codes(rows, start=np.int32)  # many ids: no widening from int8
+        if name in _CATEGORICAL:
+            return _Codes(rows, required=name == "event")
+        return _Codes(rows, exact=False)
+    return kind(rows)
 
 
 def _is_text(kind):
@@ -599,14 +630,20 @@ class _Codes:
     are unified at the end, by one hash pass over the distinct values of each piece. Codes are
     kept in the smallest integer type that holds them."""
 
-    def __init__(self, rows, *, required=False, exact=True):
+    def __init__(self, rows, *, required=False, exact=True, start=np.int8):
         self.required, self.exact = required, exact
-        self.parts = _Parts(rows, np.int8)
+        self.parts = _Parts(rows, start)
         self.dicts, self.spans = [], []  # per dictionary: its values, [start, stop) rows
 
+    @staticmethod
+    def prepare(column):
+        return [_chunk_codes(chunk) for chunk in _chunks(column)]
+
     def add(self, column):
-        for chunk in _chunks(column):
-            codes, values = _chunk_codes(chunk)
+        self.add_prepared(self.prepare(column))
+
+    def add_prepared(self, items):
+        for codes, values in items:
             self.parts.widen(_code_type(len(values)))
             if self.dicts and (values is self.dicts[-1] or values.equals(self.dicts[-1])):
                 self.spans[-1][1] += len(codes)
@@ -690,14 +727,23 @@ class _Stamps:
         self.parts = _Parts(rows, np.int64)
         self.aware = None
 
-    def add(self, column):
+    @staticmethod
+    def prepare(column):
+        out = []
         for chunk in _chunks(column):
             stamps = _arrow_timestamps(chunk)
-            aware = stamps.type.tz is not None
+            out.append((_int64(stamps), stamps.type.tz is not None))
+        return out
+
+    def add(self, column):
+        self.add_prepared(self.prepare(column))
+
+    def add_prepared(self, items):
+        for values, aware in items:
             if self.aware is not None and aware != self.aware:
                 raise _StepAside  # offsets beside none: the careful path says what to pass
             self.aware = aware
-            self.parts.add(_int64(stamps))
+            self.parts.add(values)
 
     def finish(self):
         return self.parts.join().view("datetime64[ns]"), bool(self.aware)
@@ -737,9 +783,16 @@ class _Numbers:
     def __init__(self, rows):
         self.parts = _Parts(rows, np.float64)
 
+    @staticmethod
+    def prepare(column):
+        return [_chunk_numbers(chunk) for chunk in _chunks(column)]
+
     def add(self, column):
-        for chunk in _chunks(column):
-            self.parts.add(_chunk_numbers(chunk))
+        self.add_prepared(self.prepare(column))
+
+    def add_prepared(self, items):
+        for values in items:
+            self.parts.add(values)
 
     def result(self):
         from .contract import MAX_AMOUNT
@@ -775,8 +828,15 @@ class _Other:
     def __init__(self, rows):
         self.chunks = []
 
+    @staticmethod
+    def prepare(column):
+        return _chunks(column)
+
     def add(self, column):
-        self.chunks.extend(_chunks(column))
+        self.add_prepared(self.prepare(column))
+
+    def add_prepared(self, items):
+        self.chunks.extend(items)
 
     def result(self):
         column = pa.chunked_array(self.chunks)
@@ -820,8 +880,8 @@ def _sorted_codes(codes, values, *, required=False, exact=True):
     del order, present
     if not codes.flags.writeable:
         codes = codes.copy()
-    for part in _slices(codes):  # -1 wraps to the last slot
-        np.take(remap, part, out=part, mode="wrap")
+    # -1 wraps to the last slot
+    _each_slice(lambda part: np.take(remap, part, out=part, mode="wrap"), _slices(codes))
     return codes, kept
 
 
@@ -832,6 +892,20 @@ _SLICE = 1 << 20
 
 def _slices(values):
     return [values[i : i + _SLICE] for i in range(0, len(values), _SLICE)]
+
+
+def _each_slice(work, items):
+    """``work(item)`` for each item, in two threads when there are several: numpy's ``take``
+    lets go of the GIL, and a gather of 10M rows runs 1.7x faster on two cores."""
+    if len(items) < 3:
+        for item in items:
+            work(item)
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(2) as pool:
+        for _ in pool.map(work, items):
+            pass
 
 
 def _seen(codes, size):
@@ -847,8 +921,11 @@ def _take(values, order):
     if not isinstance(values, np.ndarray):
         return values.take(order)  # pandas arrays (other columns of a DataFrame)
     out = np.empty(len(order), values.dtype)
-    for i in range(0, len(order), _SLICE):
+
+    def gather(i):
         np.take(values, order[i : i + _SLICE], out=out[i : i + _SLICE])
+
+    _each_slice(gather, range(0, len(order), _SLICE))
     return out
 
 
