@@ -322,24 +322,3 @@ def test_pandas_categorical_ids_in_many_row_groups(tmp_path, monkeypatch):
     got = cxkit.read_events(path)
     pd.testing.assert_frame_equal(got, expected)
     assert "never-used" not in got["customer_id"].cat.categories
-
-
-def test_a_compressed_file_is_inflated_ahead_byte_for_byte(tmp_path):
-    import gzip
-
-    from cxkit.data.read import _inflated_ahead
-
-    data = np.random.default_rng(0).integers(0, 256, 3_000_000, dtype=np.uint8).tobytes()
-    path = tmp_path / "x.csv.gz"
-    path.write_bytes(gzip.compress(data, compresslevel=1))
-    with _inflated_ahead(path) as source:
-        got = [source.read(1), source.read(1 << 20), source.read(7), source.read()]
-    assert b"".join(got) == data and [len(g) for g in got[:3]] == [1, 1 << 20, 7]
-    with _inflated_ahead(path) as source:  # stopped early: the inflating thread ends
-        source.read(10)
-    assert not source._thread.is_alive()
-    (tmp_path / "bad.csv.gz").write_bytes(b"not gzip at all")
-    with pytest.raises(OSError), _inflated_ahead(tmp_path / "bad.csv.gz") as source:
-        source.read()
-    with _inflated_ahead(tmp_path / "plain.csv") as source:
-        assert source == str(tmp_path / "plain.csv")  # not compressed: Arrow reads the path
