@@ -662,21 +662,33 @@ class _Codes:
         return codes, values
 
     def _unify(self):
-        """One dictionary for all pieces; each piece's codes rewritten into it."""
-        # unify_dictionaries on arrays 0..n-1 gives, per dictionary, where its values went
-        same = [
-            pa.DictionaryArray.from_arrays(pa.array(np.arange(len(d), dtype=np.int32)), d)
-            for d in self.dicts
-        ]
-        unified = pa.chunked_array(same).unify_dictionaries()
-        del same
-        values = unified.chunk(0).dictionary if unified.num_chunks else pa.array([], pa.string())
+        """One dictionary for all pieces, sorted; each piece's codes rewritten into it.
+
+        All pieces' values are sorted together and equal neighbours merged: half the time of
+        unifying the dictionaries by hashing and then sorting the result (10M events, ids in
+        10 pieces, 1.8M values: 0.67 s instead of 1.35 s)."""
+        every = pa.chunked_array(self.dicts, pa.string()).combine_chunks()
+        lengths = [len(d) for d in self.dicts]
+        self.dicts = []
+        order = pc.array_sort_indices(every)
+        ranked = every.take(order)
+        del every
+        first = np.ones(len(ranked), bool)  # where a new value starts, in sorted order
+        if len(ranked) > 1:
+            later, earlier = ranked.slice(1), ranked.slice(0, len(ranked) - 1)
+            first[1:] = pc.not_equal(later, earlier).to_numpy(zero_copy_only=False)
+        values = ranked.filter(pa.array(first))
+        del ranked
         self.parts.widen(_code_type(len(values)))
         dtype = self.parts.dtype
+        code_of = np.empty(len(first), dtype)
+        code_of[order.to_numpy()] = np.cumsum(first, dtype=np.int64) - 1
+        del order, first
         bounds = np.cumsum([0] + [len(p) for p in self.parts.parts])
-        for (first, stop), chunk in zip(self.spans, unified.chunks, strict=True):
-            remap = np.append(chunk.indices.to_numpy(), -1).astype(dtype)
-            self._rewrite(first, stop, remap, bounds)
+        at = np.cumsum([0] + lengths)
+        for k, (start, stop) in enumerate(self.spans):
+            remap = np.append(code_of[at[k] : at[k + 1]], -1).astype(dtype)
+            self._rewrite(start, stop, remap, bounds)
         self.dicts, self.spans = [values], [[0, self.parts.at]]
 
     def _rewrite(self, first, stop, remap, bounds):
