@@ -610,8 +610,18 @@ class _Parts:
             return self.whole[: self.at]
         if len(self.parts) == 1:
             return self.parts.pop()
-        joined = np.concatenate(self.parts) if self.parts else np.zeros(0, self.dtype)
-        self.parts = []
+        # each part let go once copied (many are views of Arrow's buffers): the column is
+        # in memory about once while joined, not twice
+        joined = np.empty(self.at, self.dtype)
+        at, pool = 0, pa.default_memory_pool()
+        self.parts.reverse()
+        while self.parts:
+            part = self.parts.pop()
+            joined[at : at + len(part)] = part
+            at += len(part)
+            del part
+            if len(self.parts) % 16 == 0:
+                pool.release_unused()
         return joined
 
 
