@@ -322,3 +322,27 @@ def test_pandas_categorical_ids_in_many_row_groups(tmp_path, monkeypatch):
     got = cxkit.read_events(path)
     pd.testing.assert_frame_equal(got, expected)
     assert "never-used" not in got["customer_id"].cat.categories
+
+
+def test_csv_blocks_are_not_cut_inside_a_quoted_line_break(tmp_path, monkeypatch):
+    from cxkit.data import read
+
+    rows = 400
+    frame = pd.DataFrame(
+        {
+            "customer_id": [f"c{i % 37}" for i in range(rows)],
+            "timestamp": pd.Timestamp("2024-01-01") + pd.to_timedelta(np.arange(rows), unit="h"),
+            "event": ["visit", "purchase"] * (rows // 2),
+            "plan": [f'line one\nline "two" of {i}' if i % 3 else "plain" for i in range(rows)],
+        }
+    )
+    path = tmp_path / "events.csv.gz"
+    frame.to_csv(path, index=False)
+    expected = careful(cxkit.read_events, path)
+    monkeypatch.setattr(read, "_CSV_BLOCK", 256)  # cuts fall inside quoted values
+    got = read.events_fast(path, {}, {}, str(path))
+    assert got is not None  # no block failed to parse
+    _same_but_extras_categorical(got, expected)
+    assert got["plan"].astype(str).str.contains("\n").sum() == (frame["plan"] != "plain").sum()
+    assert read._line_end(bytearray(b'a,"x\ny"\nb,"z\n'), 13) == 8
+    assert read._line_end(bytearray(b'a,5"\nb,6"\n'), 10) == 10  # stray quotes: last break
