@@ -371,3 +371,31 @@ def test_amounts_step_aside_when_not_finite_or_absurd(values, refused):
             numbers.result()
     else:
         assert np.array_equal(numbers.result(), np.array(values, float), equal_nan=True)
+
+
+@pytest.mark.parametrize(
+    "ending, bom, last_newline",
+    [("\n", False, True), ("\r\n", False, True), ("\n", True, False), ("\r\n", True, False)],
+    ids=["lf", "crlf", "bom-no-last-newline", "crlf-bom-no-last-newline"],
+)
+def test_csv_blocks_read_line_endings_marks_and_last_lines_as_arrow_does(
+    tmp_path, monkeypatch, ending, bom, last_newline
+):
+    from cxkit.data import read
+
+    lines = ["customer_id,timestamp,event,value"] + [
+        f"c{i % 7},2024-01-{1 + i % 28:02d} 10:{i % 60:02d},{'visit' if i % 3 else 'buy'},{i}.5"
+        for i in range(300)
+    ]
+    text = ending.join(lines) + (ending if last_newline else "")
+    path = tmp_path / "events.csv"
+    path.write_bytes(("\ufeff" if bom else "").encode() + text.encode())
+    expected = careful(cxkit.read_events, path)
+    monkeypatch.setattr(read, "_CSV_BLOCK", 100)  # a block every few lines
+    blocks = list(read._csv_blocks(path, 100))
+    assert b"".join(blocks) == path.read_bytes() and len(blocks) > 50
+    assert all(bytes(b).endswith(b"\n") for b in blocks[:-1])
+    got = read.events_fast(path, {}, {}, str(path))
+    assert got is not None
+    pd.testing.assert_frame_equal(got, expected)
+    assert got["value"].sum() == sum(i + 0.5 for i in range(300))
