@@ -6,6 +6,8 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import cxkit
 from cxkit import DataError
@@ -399,3 +401,30 @@ def test_csv_blocks_read_line_endings_marks_and_last_lines_as_arrow_does(
     assert got is not None
     pd.testing.assert_frame_equal(got, expected)
     assert got["value"].sum() == sum(i + 0.5 for i in range(300))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.text(st.sampled_from("aAb0é\x00 z€"), max_size=18), max_size=60),
+    st.integers(0, 3),
+)
+def test_strings_sort_as_arrow_sorts_them(words, skip):
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from cxkit.data import read
+
+    values = pa.array(words, pa.string()).slice(min(skip, len(words)))  # an offset too
+    got = values.take(pa.array(read._sort_indices(values), pa.int64())).to_pylist()
+    assert got == values.take(pc.array_sort_indices(values)).to_pylist()
+    assert got == sorted(values.to_pylist(), key=lambda w: w.encode())
+
+
+def test_ids_of_one_width_sort_by_their_bytes():
+    import pyarrow as pa
+
+    from cxkit.data import read
+
+    ids = [f"CX{n:07d}" for n in np.random.default_rng(3).permutation(5000)]
+    order = read._sort_indices(pa.array(ids))
+    assert [ids[i] for i in order] == sorted(ids)
