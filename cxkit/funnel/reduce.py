@@ -358,15 +358,17 @@ def _reduce(
         last_entry_t = np.zeros(0, np.int64)
 
     chosen = np.ascontiguousarray(pos[:, firstbest])  # steps x persons, rows contiguous
-    person = ecust[firstbest]
+    entry_row = (order[chosen[0]] if order is not None else chosen[0]).astype(np.int64)
     if isinstance(events["customer_id"].dtype, pd.CategoricalDtype):
-        ids = pd.Categorical.from_codes(person, dtype=events["customer_id"].dtype)
+        # the entry rows' own values: keeps the dtype as it is (from_codes would re-check
+        # that every category is unique, 0.4 s for 1.5M people)
+        ids = events["customer_id"].array.take(entry_row)
     else:
-        ids = cust_values.take(person)
+        ids = cust_values.take(ecust[firstbest])
     columns = {
         "customer_id": ids,
         "depth": depth[firstbest].astype(np.int64),
-        "entry_row": (order[chosen[0]] if order is not None else chosen[0]).astype(np.int64),
+        "entry_row": entry_row,
     }
     nat = np.iinfo(np.int64).min
     for k in range(K):
