@@ -41,6 +41,17 @@ CASES = {
         "step_windows": [None, "2D", None, "1D", "6h"],
     },
 }
+# steps whose first step happens many times per person (many entries each), and repeated steps
+# (rows tied in time must not be used twice)
+LATER = ["site_visit", "product_view", "add_to_cart", "checkout", "purchase"]
+REPEATS = ["app_login", "app_login", ["app_login", "purchase"], "purchase", "purchase"]
+MORE = {
+    "later": (LATER, {}),
+    "later_strict_windows": (LATER, {"strict": True, "step_windows": [None, "1D", None, "2h"]}),
+    "later_exclude_start": (LATER, {"exclude": ["support_ticket"], "start": "2025-02-01"}),
+    "repeats": (REPEATS, {}),
+    "repeats_strict": (REPEATS, {"strict": True}),
+}
 
 
 def load(size, data):
@@ -72,6 +83,17 @@ def worker(size, data, calls, out):
         for name, options in CASES.items():
             found[name, "table"] = cxkit.funnel_table(events, STEPS, **options)
             found[name, "funnel"] = cxkit.funnel(events, STEPS, **options)
+        for name, (steps, options) in MORE.items():
+            found[name, "table"] = cxkit.funnel_table(events, steps, **options)
+            found[name, "funnel"] = cxkit.funnel(events, steps, **options)
+        # timestamps to the day: many rows tie in time
+        days = events.assign(timestamp=events["timestamp"].dt.floor("D"))
+        for name in ("later_strict_windows", "repeats", "repeats_strict"):
+            steps, options = MORE[name]
+            found["days_" + name, "table"] = cxkit.funnel_table(days, steps, **options)
+            found["days_" + name, "funnel"] = cxkit.funnel(days, steps, **options)
+        found["later_closed", "funnel"] = cxkit.funnel(events, LATER, complete_only=True)
+        found["later_paths", "default"] = cxkit.drop_off_paths(events, LATER, step=2)
         found["complete_only", "funnel"] = cxkit.funnel(events, STEPS, complete_only=True)
         found["mixed_closed", "funnel"] = cxkit.funnel(
             events, STEPS, complete_only=True, **CASES["mixed"]
