@@ -86,12 +86,14 @@ def worker(size, data, calls, out):
         for name, (steps, options) in MORE.items():
             found[name, "table"] = cxkit.funnel_table(events, steps, **options)
             found[name, "funnel"] = cxkit.funnel(events, steps, **options)
-        # timestamps to the day: many rows tie in time
-        days = events.assign(timestamp=events["timestamp"].dt.floor("D"))
-        for name in ("later_strict_windows", "repeats", "repeats_strict"):
-            steps, options = MORE[name]
-            found["days_" + name, "table"] = cxkit.funnel_table(days, steps, **options)
-            found["days_" + name, "funnel"] = cxkit.funnel(days, steps, **options)
+        # timestamps to the day (many rows tie in time) or the minute (a few do)
+        for unit in ("D", "min"):
+            coarse = events.assign(timestamp=events["timestamp"].dt.floor(unit))
+            for name in ("later_strict_windows", "repeats", "repeats_strict"):
+                steps, options = MORE[name]
+                key = f"{unit}_{name}"
+                found[key, "table"] = cxkit.funnel_table(coarse, steps, **options)
+                found[key, "funnel"] = cxkit.funnel(coarse, steps, **options)
         found["later_closed", "funnel"] = cxkit.funnel(events, LATER, complete_only=True)
         found["later_paths", "default"] = cxkit.drop_off_paths(events, LATER, step=2)
         found["complete_only", "funnel"] = cxkit.funnel(events, STEPS, complete_only=True)

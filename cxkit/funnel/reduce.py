@@ -203,8 +203,10 @@ def _reduce(
     step_windows=None,
     keep_all=False,
     closed_only=False,
+    positions=False,
 ):
-    """funnel_table's work; also returns the sorted log and each step's matched row.
+    """funnel_table's work; also returns the sorted log and (with ``positions``) each step's
+    matched row.
 
     ``closed_only``: use only entries whose window had closed by ``observed_at`` (what
     ``complete_only=True`` asks for); people with no such entry are counted, not kept."""
@@ -337,41 +339,60 @@ def _reduce(
 
     breakers = _breakers(step_masks, step_events, mask_of, strict, exclude)
     step_ns = [None if td is None else int(td.value) for td in step_tds]
-    pos, entries = _chains(cust, tt, step_masks, entry_mask, window_ns, breakers, step_ns)
+    entries, reached = _chains(cust, tt, step_masks, entry_mask, window_ns, breakers, step_ns)
 
     K = len(labels)
-    depth = (pos >= 0).sum(axis=0)
     m = len(entries)
+    depth = np.ones(m, np.int64)
+    for k, (alive, _, _) in enumerate(reached, start=2):
+        depth[alive] = k
     ecust = cust[entries]
     first_of_person = np.ones(m, bool)
     np.not_equal(ecust[1:], ecust[:-1], out=first_of_person[1:])
     seg_start = np.flatnonzero(first_of_person)
     if len(seg_start) == m:  # one entry per person: it is the person's best and last
-        chosen = pos
+        person_of = None
         last_entry_t = tt[entries]
     else:
+        # each person's first entry of greatest depth
         seg_max = np.maximum.reduceat(depth, seg_start)
         seg_id = np.cumsum(first_of_person) - 1
         cand = np.flatnonzero(depth == seg_max[seg_id])
         firstbest = cand[np.r_[True, seg_id[cand[1:]] != seg_id[cand[:-1]]]]
         last_entry_t = tt[entries[np.r_[seg_start[1:], m] - 1]]
         depth = depth[firstbest]
-        chosen = pos.take(firstbest, axis=1)  # steps x persons, rows contiguous
-    entry_row = (order[chosen[0]] if order is not None else chosen[0]).astype(np.int64, copy=False)
+        # entry -> column of its person, for the chosen entries only
+        person_of = np.full(m, -1, entries.dtype)
+        person_of[firstbest] = np.arange(len(firstbest), dtype=entries.dtype)
+        entries = entries[firstbest]
+
+    def per_person(first, values, fill):
+        """Steps x persons: ``first`` for step 1, then field ``values`` (1: rows, 2: times) of
+        the chosen entries' matches, ``fill`` where a step was not reached."""
+        out = np.full((K, len(entries)), fill, dtype=first.dtype)
+        out[0] = first
+        for k, step in enumerate(reached, start=1):
+            alive, got = step[0], step[values]
+            if person_of is not None:
+                alive = person_of[alive]
+                keep = alive >= 0
+                alive, got = alive[keep], got[keep]
+            out[k, alive] = got
+        return out
+
+    entry_row = (order[entries] if order is not None else entries).astype(np.int64, copy=False)
     if isinstance(events["customer_id"].dtype, pd.CategoricalDtype):
         # the entry rows' own values: keeps the dtype as it is (from_codes would re-check
         # that every category is unique, 0.4 s for 1.5M people)
         ids = events["customer_id"].array.take(entry_row)
     else:
-        ids = cust_values.take(cust[chosen[0]])
+        ids = cust_values.take(cust[entries])
     columns = {
         "customer_id": ids,
-        "depth": depth.astype(np.int64, copy=False),
+        "depth": depth,
         "entry_row": entry_row,
     }
-    at = tt.take(chosen)  # steps x persons; -1 (not reached) takes the last row: NaT below
-    np.putmask(at, chosen < 0, np.iinfo(np.int64).min)
-    at = at.view("datetime64[ns]")
+    at = per_person(tt[entries], 2, np.iinfo(np.int64).min).view("datetime64[ns]")
     for k in range(K):
         columns[f"step_{k + 1}_at"] = at[k]
     columns["last_entry_at"] = last_entry_t.view("datetime64[ns]")
@@ -396,7 +417,7 @@ def _reduce(
         out.attrs["closed_counts"] = closed_counts
     extras = {
         "order": order,
-        "chosen": chosen,
+        "chosen": per_person(entries, 1, -1) if positions else None,
         "cust": cust,
         "t": tt,
         "ev": evc,
@@ -438,35 +459,52 @@ def _breakers(step_masks, step_events, mask_of, strict, exclude):
 
 
 def _tie_start(cust, t, dtype):
-    """Each sorted row's first position among the rows of its (person, time): the rows "at or
-    after" its time start there."""
+    """A function mapping sorted rows to the first row of their (person, time) group, where the
+    rows "at or after" their time start."""
     n = len(t)
-    start = np.arange(n, dtype=dtype)
     tied = np.zeros(n, bool)
     np.equal(cust[1:], cust[:-1], out=tied[1:])
     tied[1:] &= t[1:] == t[:-1]
-    if tied.any():
-        start[tied] = 0
+    later = np.flatnonzero(tied)  # rows with the same person and time as the row before
+    if not len(later):
+        return lambda rows: rows
+    if len(later) > n // 8:  # ties everywhere: one lookup table
+        start = np.arange(n, dtype=dtype)
+        start[later] = 0
         np.maximum.accumulate(start, out=start)
-    return start
+        return lambda rows: start[rows]
+    # few ties: look the rows up among the tied ones only
+    first = np.r_[True, np.diff(later) != 1]  # a run of tied rows starts one row earlier
+    start = np.maximum.accumulate(np.where(first, later - 1, 0))
+    last = len(later) - 1
+
+    def lookup(rows):
+        i = np.minimum(np.searchsorted(later, rows), last)
+        hit = np.flatnonzero(later[i] == rows)
+        out = rows.copy()
+        out[hit] = start[i[hit]]
+        return out
+
+    return lookup
 
 
 def _chains(cust, t, step_masks, entry_mask, window_ns, breakers, step_ns=None):
     """Follow every entry through the steps at once.
 
-    ``step_ns[k]`` (optional) limits the time from step k-1 to step k, in ns. Returns ``pos``
-    (steps × entries; sorted-row position of each step's match or -1) and the entry positions,
-    both int32 when the rows allow it (half the memory traffic of int64).
+    ``step_ns[k]`` (optional) limits the time from step k-1 to step k, in ns. Returns the entry
+    positions and, for each later step reached by some chain, ``(alive, rows, times)``: the
+    entries whose chain reached it (increasing indices into the entries), the sorted-row
+    positions of their matches and those rows' times. Positions are int32 when the rows allow
+    it (half the memory traffic of int64).
     """
     n = len(t)
     dtype = np.int32 if n < np.iinfo(np.int32).max else np.int64
     entries = np.flatnonzero(entry_mask).astype(dtype)
     K = len(step_masks)
-    pos = np.full((K, len(entries)), -1, dtype=dtype)
+    steps = []
     if not len(entries):
-        return pos, entries
-    pos[0] = entries
-    tie_start = _tie_start(cust, t, dtype)
+        return entries, steps
+    at_or_after = _tie_start(cust, t, dtype)
     # entries still going, and their state: row, person and time of the last matched step,
     # latest time allowed
     alive = np.arange(len(entries), dtype=dtype)
@@ -476,28 +514,32 @@ def _chains(cust, t, step_masks, entry_mask, window_ns, breakers, step_ns=None):
     limit = prev_t + window_ns
     for k in range(1, K):
         rows = np.flatnonzero(step_masks[k]).astype(dtype)
-        if not len(rows) or not len(alive):
+        if not len(rows):
             break
         last = len(rows) - 1
-        j = np.searchsorted(rows, tie_start[prev])
+        j = np.searchsorted(rows, at_or_after(prev))
         cand = rows.take(j, mode="clip")
         cand_t, cand_person = t[cand], cust[cand]
         # Not a row this chain already used. Chain times never decrease, so a used row can only
         # be in prev's tie group, where the search starts; each used row is met once, hence at
         # most k skips (ties of several rows of one event: ["purchase"] * 3 needs three rows).
         idx = np.flatnonzero((j <= last) & (cand_t == prev_t) & (cand_person == person))
+        if len(idx):
+            used = _rows_used(entries, steps, alive[idx])  # k x len(idx)
         for _ in range(k):
             if not len(idx):
                 break
-            idx = idx[(pos[:k, alive[idx]] == cand[idx]).any(axis=0)]
+            again = (used == cand[idx]).any(axis=0)
+            idx, used = idx[again], used[:, again]
             if not len(idx):
                 break
             j[idx] += 1
             cand[idx] = rows.take(j[idx], mode="clip")
             cand_t[idx], cand_person[idx] = t[cand[idx]], cust[cand[idx]]
-            idx = idx[
+            tied = (
                 (j[idx] <= last) & (cand_t[idx] == prev_t[idx]) & (cand_person[idx] == person[idx])
-            ]
+            )
+            idx, used = idx[tied], used[:, tied]
         ok = j <= last
         ok &= (cand_person == person) & (cand_t <= limit)
         if step_ns is not None and step_ns[k] is not None:
@@ -514,8 +556,19 @@ def _chains(cust, t, step_masks, entry_mask, window_ns, breakers, step_ns=None):
             cand_t[ok],
             limit[ok],
         )
-        pos[k, alive] = prev
-    return pos, entries
+        if not len(alive):
+            break
+        steps.append((alive, prev, prev_t))
+    return entries, steps
+
+
+def _rows_used(entries, steps, which):
+    """The rows matched so far (one row per step) by the chains of entries ``which``, all of
+    which reached the last step in ``steps``."""
+    used = [entries[which]]
+    for alive, rows, _ in steps:
+        used.append(rows[np.searchsorted(alive, which)])
+    return np.stack(used)
 
 
 def _group_values(table, events, customers, by, source):
