@@ -4,6 +4,7 @@ For each size, fresh processes (one per run, interleaved between the two checkou
 events and time ``cxkit.funnel(events, STEPS, window="14D")``: the first call after the load
 (what ``bench_load.py`` measures: file -> funnel table in a new process) and the best of
 ``--calls`` calls in that process. Prints the best of ``--repeat`` processes per checkout.
+``--case`` times one of the option sets below instead (e.g. ``strict``).
 
 With ``--check`` each checkout also writes the results of ``funnel_table``, ``funnel`` and
 ``drop_off_paths`` for the default options and for strict, exclude, entry="first",
@@ -67,7 +68,7 @@ def load(size, data):
     return cxkit.read_events(Path(data) / f"{size}M" / "events.parquet")
 
 
-def worker(size, data, calls, out):
+def worker(size, data, calls, out, case="default"):
     import cxkit
     from cxkit.funnel import STEPS
 
@@ -75,7 +76,7 @@ def worker(size, data, calls, out):
     times = []
     for _ in range(calls):
         t0 = time.perf_counter()
-        cxkit.funnel(events, STEPS, window="14D")
+        cxkit.funnel(events, STEPS, window="14D", **CASES[case])
         times.append(time.perf_counter() - t0)
     result = {"first": times[0], "best": min(times)}
     if out:
@@ -108,9 +109,10 @@ def worker(size, data, calls, out):
     print(repr(result))
 
 
-def _run(tree, size, data, calls, out=None):
+def _run(tree, size, data, calls, out=None, case="default"):
     env = {**os.environ, "PYTHONPATH": str(tree)}
     cmd = [sys.executable, __file__, "--worker", size, "--data", data, "--calls", str(calls)]
+    cmd += ["--case", case]
     if out:
         cmd += ["--out", str(out)]
     done = subprocess.run(cmd, env=env, cwd=tree, capture_output=True, text=True)
@@ -142,12 +144,13 @@ def main():
     parser.add_argument("--sizes", nargs="+", default=["1", "10"])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--calls", type=int, default=3)
+    parser.add_argument("--case", default="default", choices=list(CASES))
     parser.add_argument("--data", default="/work/tmp/bench")
     parser.add_argument("--out")
     parser.add_argument("--check", action="store_true")
     args = parser.parse_args()
     if args.worker:
-        return worker(args.worker, args.data, args.calls, args.out)
+        return worker(args.worker, args.data, args.calls, args.out, args.case)
     trees = {"new": HERE.parent}
     if args.baseline:
         trees = {"old": Path(args.baseline), **trees}
@@ -155,7 +158,7 @@ def main():
         runs = {name: [] for name in trees}
         for _ in range(args.repeat):
             for name, tree in trees.items():
-                runs[name].append(_run(tree, size, args.data, args.calls))
+                runs[name].append(_run(tree, size, args.data, args.calls, case=args.case))
         line = [f"{size}M events:"]
         for name, got in runs.items():
             first = min(r["first"] for r in got)
