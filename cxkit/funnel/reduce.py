@@ -445,16 +445,19 @@ def _breakers(step_masks, step_events, mask_of, strict, exclude):
     out = [None] * K
     if not strict and not exclude:
         return out
-    masks = {}  # without strict every transition has the same breakers: one mask
+    cums = {}  # without strict every transition has the same breakers: one count
     for k in range(1, K):
         names = tuple(breaker_events(step_events, k, strict, exclude))
         if not names:
             continue
-        if names not in masks:
-            masks[names] = mask_of(list(names))
-        bad = masks[names]
-        if bad.any():
-            out[k] = np.r_[0, np.cumsum(bad, dtype=np.int64)]
+        if names not in cums:
+            bad = mask_of(list(names))
+            cums[names] = None
+            if bad.any():  # int32 counts when the rows allow: half the memory of int64
+                dtype = np.int32 if len(bad) < np.iinfo(np.int32).max else np.int64
+                cums[names] = np.zeros(len(bad) + 1, dtype)
+                np.cumsum(bad, dtype=dtype, out=cums[names][1:])
+        out[k] = cums[names]
     return out
 
 
