@@ -95,6 +95,11 @@ def worker(size, data, calls, out, case="default"):
                 key = f"{unit}_{name}"
                 found[key, "table"] = cxkit.funnel_table(coarse, steps, **options)
                 found[key, "funnel"] = cxkit.funnel(coarse, steps, **options)
+        # rows in no particular order: the reduction sorts them (entry rows still the input's)
+        shuffled = events.sample(frac=1.0, random_state=0)
+        found["shuffled", "table"] = cxkit.funnel_table(shuffled, STEPS)
+        found["shuffled_later", "table"] = cxkit.funnel_table(shuffled, LATER, strict=True)
+        found["shuffled_later", "funnel"] = cxkit.funnel(shuffled, LATER, by="device")
         found["later_closed", "funnel"] = cxkit.funnel(events, LATER, complete_only=True)
         found["later_paths", "default"] = cxkit.drop_off_paths(events, LATER, step=2)
         found["complete_only", "funnel"] = cxkit.funnel(events, STEPS, complete_only=True)
