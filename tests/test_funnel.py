@@ -186,6 +186,23 @@ def test_tied_rows_are_not_reused_for_later_steps():
     assert funnel_table(ev, ["A", "B", "A", "B"])["depth"].tolist() == [3]
 
 
+def test_a_few_ties_among_many_rows():
+    # few tied rows (the lookup among tied rows only, not a table over the whole log): a tied
+    # row before the entry in the input still counts as at the entry's time
+    rows = [("a", 0, "A"), ("a", 1, "B"), ("a", 1, "B"), ("c", 5, "B"), ("c", 5, "A")]
+    rows += [(f"p{i:02d}", 0, "A") for i in range(20)] + [(f"p{i:02d}", 2, "B") for i in range(20)]
+    ev = log(rows)
+    table = funnel_table(ev, ["A", "B", "B"]).set_index("customer_id")
+    assert table.loc["a", "depth"] == 3
+    assert table.loc["a", "step_3_at"] == T0 + pd.Timedelta(hours=1)
+    assert table.loc["c", "depth"] == 2
+    assert table.loc["c", "step_2_at"] == T0 + pd.Timedelta(hours=5)
+    assert table.loc["c", "entry_row"] == 4
+    assert (table.drop(index=["a", "c"])["depth"] == 2).all()
+    f = cxkit.funnel(ev, ["A", "B", "B"])
+    assert f["customers"].tolist() == [22, 22, 1]
+
+
 def longest_chain(events, steps, window):
     """{customer: depth}: the longest chain of distinct rows, by exhaustive search.
 

@@ -66,6 +66,7 @@ def drop_off_paths(
         complete_only,
         "drop_off_paths",
         keep_all=True,
+        positions=True,
         **options,
     )
     labels = list(attrs["steps"])

@@ -22,25 +22,27 @@ def _summarise(table, labels, groups=None):
     K = len(labels)
     depth = table["depth"].to_numpy()
     if groups is None:
-        codes, uniques, gcols = np.zeros(len(table), np.int64), None, []
+        codes, uniques, gcols = None, None, []
         G = 1
+        counts = np.bincount(depth, minlength=K + 1).reshape(1, K + 1)
     else:
         keys = groups.reset_index(drop=True)
         gcols = list(keys.columns)
         codes, uniques = _factorize_rows(keys)
         G = len(uniques)
-    counts = np.bincount(codes * (K + 1) + depth, minlength=G * (K + 1)).reshape(G, K + 1)
+        counts = np.bincount(codes * (K + 1) + depth, minlength=G * (K + 1)).reshape(G, K + 1)
     reached = counts[:, ::-1].cumsum(axis=1)[:, ::-1][:, 1:]  # reached[g, k-1] = depth >= k
     rows = []
+    at = [table[f"step_{k + 1}_at"].to_numpy().view("int64") for k in range(K)]
+    sel = np.flatnonzero(depth > 1)  # the people who reached step k + 1, narrowed step by step
     for k in range(K):
         n_k = reached[:, k]
         start_n = reached[:, 0]
         prev_n = reached[:, k - 1] if k else reached[:, 0]
         if k:
-            sel = depth > k  # reached step k + 1
-            gap = table[f"step_{k + 1}_at"].to_numpy()[sel].view("int64") - table[
-                f"step_{k}_at"
-            ].to_numpy()[sel].view("int64")
+            if k > 1:
+                sel = sel[depth[sel] > k]
+            gap = at[k][sel] - at[k - 1][sel]
             if groups is None:
                 med = np.array([np.median(gap) if len(gap) else np.nan])
             else:
