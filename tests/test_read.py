@@ -418,6 +418,9 @@ def test_strings_sort_as_arrow_sorts_them(words, skip):
     got = values.take(pa.array(read._sort_indices(values), pa.int64())).to_pylist()
     assert got == values.take(pc.array_sort_indices(values)).to_pylist()
     assert got == sorted(values.to_pylist(), key=lambda w: w.encode())
+    order, first = read._sort_indices(values, runs=True)
+    distinct = values.take(pa.array(order[first], pa.int64())).to_pylist()
+    assert distinct == sorted(set(values.to_pylist()), key=lambda w: w.encode())
 
 
 def test_ids_of_one_width_sort_by_their_bytes():

@@ -24,6 +24,7 @@ Examples
 
 from __future__ import annotations
 
+import sys
 import threading
 from pathlib import Path
 
@@ -331,9 +332,9 @@ def _csv_pieces(path, options, prepare):
     reader cuts it (values do not hold line breaks: Arrow's ``newlines_in_values`` is off).
     The first block is parsed first and its column types are given to the others, as
     Arrow's streaming reader does. That reader keeps ~30 blocks in flight; here two blocks
-    are parsed (and prepared) at once and no more wait: 10M events, CSV.gz, the load's peak
-    1.93x -> 1.50x the table, its time the same (parsing alone 2.8 s -> 2.5-2.7 s, with the
-    other core busy)."""
+    are parsed (and prepared) at once and no more wait. With the blocks' dictionaries unified
+    by one sort and 32 MB blocks, the load's peak over the table went 1.93x -> 1.37x at 10M
+    events (CSV.gz) and 1.83x -> 1.41x at 30M."""
     import copy
 
     import pyarrow.csv as pacsv
@@ -400,9 +401,10 @@ def _line_end(block, size):
 
 
 #: Bytes of CSV text per block read. Larger blocks repeat fewer ids across the blocks'
-#: dictionaries (unified at the end) but hold more text in flight; at 10M events the load's
-#: peak was 1.41-1.60x the table with 8 MB blocks, 1.75-1.80x with 4 MB, 1.58-1.64x with 16 MB.
-_CSV_BLOCK = 1 << 23
+#: dictionaries (unified at the end by sorting all their values) and hold more text in
+#: flight (three blocks). The load's peak over the table, 10M / 30M events CSV.gz: 8 MB
+#: blocks 1.42x / 1.66x, 16 MB 1.41x / 1.50x, 32 MB 1.37x / 1.41x (30M: 21.5 s -> 17.0 s).
+_CSV_BLOCK = 1 << 25
 
 
 #: Row groups read at the same time (each in its own thread; Arrow's reader is mostly
@@ -737,6 +739,11 @@ class _Codes:
     def finish(self):
         """(codes, distinct values as an Arrow string array)."""
         if len(self.dicts) > 1:
+            # joined first: the pieces (views of Arrow's buffers) let go one by one, and the
+            # codes rewritten in place instead of each piece copied
+            if self.parts.whole is None:
+                self.parts.parts = [self.parts.join()]
+            pa.default_memory_pool().release_unused()
             self._unify()
         codes = self.parts.join()
         values = self.dicts.pop() if self.dicts else pa.array([], pa.string())
@@ -745,21 +752,18 @@ class _Codes:
     def _unify(self):
         """One dictionary for all pieces, sorted; each piece's codes rewritten into it.
 
-        All pieces' values are sorted together and equal neighbours merged: half the time of
-        unifying the dictionaries by hashing and then sorting the result (10M events, ids in
-        10 pieces, 1.8M values: 0.67 s instead of 1.35 s)."""
+        All pieces' values are sorted together and runs of equal values merged: the
+        dictionary comes out sorted, as it must end. Against hashing the values into one
+        dictionary and sorting that: 10 Parquet row groups of ids at 10M events (1.8M
+        values), 1.35 -> 0.67 s; 66 CSV blocks (3.3M values for 1.5M ids), 5.8 -> 4.6 s for
+        the whole load and its peak 1.77x -> 1.46x the table (2.04x -> 1.74x at 30M)."""
         every = pa.chunked_array(self.dicts, pa.string()).combine_chunks()
         lengths = [len(d) for d in self.dicts]
         self.dicts = []
-        order = _sort_indices(every)
-        ranked = every.take(pa.array(order))
+        order, first = _sort_indices(every, runs=True)
+        values = every.take(pa.array(order[first]))
         del every
-        first = np.ones(len(ranked), bool)  # where a new value starts, in sorted order
-        if len(ranked) > 1:
-            later, earlier = ranked.slice(1), ranked.slice(0, len(ranked) - 1)
-            first[1:] = pc.not_equal(later, earlier).to_numpy(zero_copy_only=False)
-        values = ranked.filter(pa.array(first))
-        del ranked
+        pa.default_memory_pool().release_unused()
         self.parts.widen(_code_type(len(values)))
         dtype = self.parts.dtype
         code_of = np.empty(len(first), dtype)
@@ -1045,37 +1049,71 @@ def _as_categorical(codes, kept, *, text="string"):
     return pd.Categorical.from_codes(codes, categories=categories, validate=False)
 
 
-def _sort_indices(values):
+def _sort_indices(values, *, runs=False):
     """The positions that put Arrow strings in order (by their UTF-8 bytes, as Arrow sorts
-    them), as a numpy array. Strings of at most 16 bytes are sorted as two 64-bit integers
-    (their bytes, big-endian, zero-padded) then their length, 2.5x faster than Arrow's string
-    sort (1.8M ids: 0.31 s instead of 0.79 s); others by Arrow."""
+    them), as a numpy array; with ``runs``, also where in that order each run of equal
+    values starts (a bool array). Strings of at most 16 bytes are sorted as two 64-bit
+    integers (their bytes, big-endian, zero-padded) then their length, 2.5x faster than
+    Arrow's string sort (1.8M ids: 0.31 s instead of 0.79 s); others by Arrow."""
     values = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
     n = len(values)
-    if n < 2 or values.null_count or not pa.types.is_string(values.type):
-        return pc.array_sort_indices(values).to_numpy()
+    short = n >= 2 and not values.null_count and pa.types.is_string(values.type)
+    if short:
+        ends = np.frombuffer(values.buffers()[1], np.int32)[values.offset : values.offset + n + 1]
+        short = int(np.diff(ends).max()) <= 16 and sys.byteorder == "little"
+    if not short:
+        order = pc.array_sort_indices(values).to_numpy()
+        if not runs:
+            return order
+        ranked, first = values.take(pa.array(order)), np.ones(n, bool)
+        if n > 1:
+            later, earlier = ranked.slice(1), ranked.slice(0, n - 1)
+            first[1:] = pc.not_equal(later, earlier).to_numpy(zero_copy_only=False)
+        return order, first
+    keys = _byte_words(values)
+    order = np.lexsort(keys[::-1]) if len(keys) > 1 else np.argsort(keys[0], kind="stable")
+    if not runs:
+        return order
+    first = np.zeros(n, bool)
+    first[0] = True
+    for i in range(0, n, _SLICE):  # a new value where any key differs from the one before
+        at = order[max(i - 1, 0) : i + _SLICE]
+        ahead = first[max(i, 1) : i + _SLICE]
+        for key in keys:
+            ranked = key[at]
+            ahead |= ranked[1:] != ranked[:-1]
+    return order, first
+
+
+def _byte_words(values):
+    """Sort keys of Arrow strings of at most 16 bytes: (first 8 bytes, next 8 bytes[,
+    length]) as integers, the bytes most significant first and zero-padded; a key only when
+    needed (the length only when a NUL byte could make the padding ambiguous)."""
+    n = len(values)
     offsets = np.frombuffer(values.buffers()[1], np.int32)[values.offset : values.offset + n + 1]
     lengths = np.diff(offsets)
-    if lengths.max() > 16:
-        return pc.array_sort_indices(values).to_numpy()
     data = np.frombuffer(values.buffers()[2], np.uint8)
-    start = offsets[:-1].astype(np.int64)
-    keys = np.zeros((n, 16), np.uint8)
-    if lengths.min() == lengths.max():  # one width (zero-padded ids, codes): one copy
-        width = int(lengths[0])
-        keys[:, :width] = data[offsets[0] : offsets[0] + n * width].reshape(n, width)
+    # byte j of each string goes into word j // 8 as its (7 - j % 8)-th byte of a native
+    # little-endian integer: most significant first, so the words compare as the bytes do
+    high, low = np.zeros(n, np.uint64), np.zeros(n, np.uint64)
+    into = [word.view(np.uint8).reshape(n, 8) for word in (high, low)]
+    widest = int(lengths.max())
+    if lengths.min() == widest:  # one width (zero-padded ids, codes): no gathers
+        text = data[offsets[0] : offsets[0] + n * widest].reshape(n, widest)
+        for j in range(widest):
+            into[j // 8][:, 7 - j % 8] = text[:, j]
+        del text
     else:
-        last = max(len(data) - 1, 0)
-        for j in range(int(lengths.max())):  # byte j of every string (0 past its end)
-            keys[:, j] = np.where(lengths > j, data[np.minimum(start + j, last)], 0)
-    words = keys.view(">u8")
-    high, low = words[:, 0].astype(np.uint64), words[:, 1].astype(np.uint64)
-    del keys, words
-    if not (data[offsets[0] : offsets[-1]] == 0).any():  # no NUL byte: the padding tells
-        if lengths.max() <= 8:  # the lengths apart, so they are not needed as a key
-            return np.argsort(high, kind="stable")
-        return np.lexsort((low, high))
-    return np.lexsort((lengths, low, high))
+        start, last = offsets[:-1], max(len(data) - 1, 0)
+        for j in range(widest):  # 0 past a string's end
+            into[j // 8][:, 7 - j % 8] = np.where(
+                lengths > j, data[np.minimum(start + j, last)], 0
+            )
+    del into
+    keys = [high] if widest <= 8 else [high, low]
+    if (data[offsets[0] : offsets[-1]] == 0).any():  # a NUL byte: the padding is ambiguous
+        keys.append(lengths)
+    return keys
 
 
 def _is_sorted(values):
