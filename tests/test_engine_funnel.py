@@ -96,3 +96,25 @@ def test_funnel_by_device_and_complete_only_match(backend):
         assert {k: v for k, v in b.attrs.items() if k != "engine"} == a.attrs
     # hand check: people who reached step 1 are the people with a visit
     assert b["customers"].iloc[0] == frame.loc[frame.event == "visit", "customer_id"].nunique()
+
+
+def test_drop_off_paths_match(backend):
+    # what people did after their last step, on both engines (failed on DuckDB when the pandas
+    # chains' positions flag reached the engine's funnel)
+    rng = np.random.default_rng(11)
+    n = 2000
+    frame = pd.DataFrame(
+        {
+            "customer_id": rng.integers(0, 200, n).astype(str),
+            "timestamp": T0 + pd.to_timedelta(rng.integers(0, 3 * 24 * 60, n), unit="min"),
+            "event": rng.choice(["visit", "cart", "buy", "help"], n, p=[0.5, 0.25, 0.15, 0.1]),
+        }
+    )
+    engine = EngineJourney.from_frames(frame, observed_at=T0 + pd.Timedelta("3D"), backend=backend)
+    steps = ["visit", "cart", "buy"]
+    a = cxkit.drop_off_paths(frame, steps, step="cart", observed_at=engine.observed_at)
+    b = cxkit.drop_off_paths(engine, steps, step="cart")
+    pd.testing.assert_frame_equal(
+        a.reset_index(drop=True), b.reset_index(drop=True), check_dtype=False
+    )
+    assert a["droppers"].iloc[0] > 0 and set(a["length"]) == {1, 2, 3}

@@ -305,6 +305,7 @@ def prepare(journey, steps, window, by, observed_at, complete_only, source, **op
     query) or customer attributes (looked up for the entrants). ``keep_all`` (the pandas
     reduction's rows for the paths after a step) adds each step event's ``_row`` instead."""
     step_rows = bool(options.pop("keep_all", False))
+    options.pop("positions", None)  # the pandas chains' positions: the step rows serve here
     from ..funnel.reduce import _DEFAULTS, _MISSING, _finish_attrs
 
     if by is not None and not isinstance(by, str | list | tuple):
