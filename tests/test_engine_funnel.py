@@ -76,17 +76,23 @@ def test_tied_rows_count_once_per_step(backend):
     assert b["depth"].tolist() == [2] and b["entry_row"].tolist() == [1]
 
 
-def test_funnel_by_device_and_complete_only_match(backend):
-    rng = np.random.default_rng(5)
-    n = 3000
+def _random_log(seed, n, people, days, **columns):
+    """``n`` events of ``people`` over ``days`` days from T0; ``columns``: name -> choices."""
+    rng = np.random.default_rng(seed)
     frame = pd.DataFrame(
         {
-            "customer_id": rng.integers(0, 300, n).astype(str),
-            "timestamp": T0 + pd.to_timedelta(rng.integers(0, 5 * 24 * 60, n), unit="min"),
+            "customer_id": rng.integers(0, people, n).astype(str),
+            "timestamp": T0 + pd.to_timedelta(rng.integers(0, days * 24 * 60, n), unit="min"),
             "event": rng.choice(["visit", "cart", "buy", "help"], n, p=[0.5, 0.25, 0.15, 0.1]),
-            "device": rng.choice(["mobile", "desktop"], n),
         }
     )
+    for name, choices in columns.items():
+        frame[name] = rng.choice(choices, n)
+    return frame
+
+
+def test_funnel_by_device_and_complete_only_match(backend):
+    frame = _random_log(5, 3000, 300, 5, device=["mobile", "desktop"])
     engine = EngineJourney.from_frames(frame, observed_at=T0 + pd.Timedelta("5D"), backend=backend)
     steps = ["visit", "cart", "buy"]
     for options in ({"by": "device"}, {"complete_only": True}, {"strict": True, "window": "1D"}):
@@ -101,15 +107,7 @@ def test_funnel_by_device_and_complete_only_match(backend):
 def test_drop_off_paths_match(backend):
     # what people did after their last step, on both engines (failed on DuckDB when the pandas
     # chains' positions flag reached the engine's funnel)
-    rng = np.random.default_rng(11)
-    n = 2000
-    frame = pd.DataFrame(
-        {
-            "customer_id": rng.integers(0, 200, n).astype(str),
-            "timestamp": T0 + pd.to_timedelta(rng.integers(0, 3 * 24 * 60, n), unit="min"),
-            "event": rng.choice(["visit", "cart", "buy", "help"], n, p=[0.5, 0.25, 0.15, 0.1]),
-        }
-    )
+    frame = _random_log(11, 2000, 200, 3)
     engine = EngineJourney.from_frames(frame, observed_at=T0 + pd.Timedelta("3D"), backend=backend)
     steps = ["visit", "cart", "buy"]
     a = cxkit.drop_off_paths(frame, steps, step="cart", observed_at=engine.observed_at)
