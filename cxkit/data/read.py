@@ -710,8 +710,8 @@ class _Codes:
     """Text (dictionary-encoded or not) as integer codes (-1 = missing) into the distinct
     values: pieces with the same dictionary as the one before (a categorical written by pandas
     repeats its whole dictionary in every row group) keep their codes; different dictionaries
-    are unified at the end, by one hash pass over the distinct values of each piece. Codes are
-    kept in the smallest integer type that holds them."""
+    are unified at the end, by one sort of the values of every piece (:meth:`_unify`). Codes
+    are kept in the smallest integer type that holds them."""
 
     def __init__(self, rows, *, required=False, exact=True, start=np.int8):
         self.required, self.exact = required, exact
