@@ -367,7 +367,7 @@ def test_amounts_step_aside_when_not_finite_or_absurd(values, refused):
     from cxkit.data import read
 
     numbers = read._Numbers(None)
-    numbers.add(pa.array(values, pa.float64()))
+    numbers.add(numbers.prepare(pa.array(values, pa.float64())))
     if refused:
         with pytest.raises(read._StepAside):
             numbers.result()
