@@ -982,11 +982,8 @@ def _each_slice(work, items):
         for item in items:
             work(item)
         return
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(2) as pool:
-        for _ in pool.map(work, items):
-            pass
+    for _ in _ahead(work, items):  # _READERS (two) at a time
+        pass
 
 
 def _seen(codes, size):
