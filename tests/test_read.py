@@ -146,17 +146,60 @@ def test_customers_and_surveys_files_are_read_with_arrow(name, monkeypatch):
     pd.testing.assert_frame_equal(loader(path), expected)
 
 
-def test_radix_order_is_numpys_stable_argsort():
-    from cxkit.data.read import _order, _stable_order
+def test_row_order_is_numpys_stable_argsort():
+    from cxkit.data.sorting import row_order, stable_order
 
     rng = np.random.default_rng(11)
-    codes = rng.integers(0, 200_000, 50_000).astype(np.int32)  # two 16-bit digits, ties
-    np.testing.assert_array_equal(_stable_order(codes), np.argsort(codes, kind="stable"))
+    codes = rng.integers(0, 200_000, 50_000).astype(np.int32)  # ties
+    np.testing.assert_array_equal(stable_order(codes), np.argsort(codes, kind="stable"))
     stamps = rng.integers(0, 1000, 50_000).astype("datetime64[s]").astype("datetime64[ns]")
     expected = np.lexsort((np.arange(50_000), stamps.view(np.int64), codes))
-    np.testing.assert_array_equal(_order(codes, stamps), expected)
-    ordered = np.sort(codes)
-    assert _order(ordered, np.zeros(50_000, "datetime64[ns]")) is None  # nothing to move
+    order, ordered = row_order(codes.copy(), stamps)
+    np.testing.assert_array_equal(order, expected)
+    np.testing.assert_array_equal(ordered, codes[expected])
+    assert ordered.dtype == codes.dtype
+    in_time = np.sort(stamps)  # the rows in time order: one sort by customer
+    order, ordered = row_order(codes, in_time)
+    np.testing.assert_array_equal(order, np.argsort(codes, kind="stable"))
+    np.testing.assert_array_equal(ordered, np.sort(codes))
+    sorted_codes = np.sort(codes)
+    order, ordered = row_order(sorted_codes, np.zeros(50_000, "datetime64[ns]"))
+    assert order is None and ordered is sorted_codes  # nothing to move
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.binary(max_size=6).map(lambda b: b.decode("latin-1")), min_size=2, max_size=40))
+def test_symbol_keys_compare_as_the_bytes_do(words):
+    import pyarrow as pa
+
+    from cxkit.data.sorting import symbol_keys
+
+    values = pa.array(words, pa.string())
+    found = symbol_keys(values)
+    assert found is not None  # at most 12 bytes, 40 strings: 64 bits are enough
+    keys, bits = found
+    assert int(keys.max()) < 2**bits
+    encoded = [w.encode() for w in words]  # "a" < "a\0" < "ab", as Arrow sorts them
+    for i in range(len(words) - 1):
+        a, b = encoded[i], encoded[i + 1]
+        assert (keys[i] < keys[i + 1]) == (a < b) and (keys[i] == keys[i + 1]) == (a == b)
+
+
+def test_symbol_keys_give_way_when_64_bits_are_not_enough():
+    import pyarrow as pa
+
+    from cxkit.data.sorting import sort_indices, symbol_keys
+
+    rng = np.random.default_rng(5)
+    letters = np.array(list("abcdefghijklmnopqrstuvwxyz0123456789"))
+    words = ["".join(w) for w in rng.choice(letters, (3000, 16))]  # 36^16 > 2^64
+    values = pa.array(words)
+    assert symbol_keys(values) is None
+    assert [words[i] for i in sort_indices(values)] == sorted(words)
+    ids = pa.array([f"CX{n:07d}" for n in range(100_000)])
+    keys, bits = symbol_keys(ids)
+    assert bits == 17  # 100,000 values of 5 varying digits; the constant "CX00" takes none
+    np.testing.assert_array_equal(keys, np.arange(100_000))
 
 
 def _same_either_way(data, **kwargs):
@@ -431,3 +474,18 @@ def test_ids_of_one_width_sort_by_their_bytes():
     ids = [f"CX{n:07d}" for n in np.random.default_rng(3).permutation(5000)]
     order = read._sort_indices(pa.array(ids))
     assert [ids[i] for i in order] == sorted(ids)
+
+
+def test_stable_order_of_many_rows_and_into_the_codes():
+    from cxkit.data.sorting import SLICE, row_order, stable_order
+
+    rng = np.random.default_rng(12)
+    n = 2 * SLICE + 12_345  # several slices of the in-place move
+    codes = rng.integers(0, 1000, n).astype(np.int32)
+    expected = np.argsort(codes, kind="stable")
+    np.testing.assert_array_equal(stable_order(codes), expected)
+    given = codes.copy()
+    order, ordered = row_order(given, np.zeros(n, "datetime64[ns]"), overwrite=True)
+    assert ordered is given  # written over the codes
+    np.testing.assert_array_equal(order, expected)
+    np.testing.assert_array_equal(ordered, codes[expected])

@@ -24,7 +24,6 @@ Examples
 
 from __future__ import annotations
 
-import sys
 import threading
 from pathlib import Path
 
@@ -32,6 +31,11 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from .sorting import SLICE as _SLICE
+from .sorting import is_sorted as _is_sorted
+from .sorting import row_order
+from .sorting import sort_indices as _sort_indices
 
 #: The strings pandas reads as missing in a CSV file (``pandas.read_csv``'s defaults), so that
 #: both readers agree on what an empty cell is.
@@ -554,9 +558,8 @@ def _events_frame(found, parse, source):
     codes, ids = _sorted_codes(*columns.pop("customer_id").finish(), required=True)
     pa.default_memory_pool().release_unused()  # what unifying the dictionaries took
     stamps = _checked_timestamps(columns.pop("timestamp").finish(), parse, source)
-    order = _order(codes, stamps, len(ids))
-    out = {}
-    out["customer_id"] = codes if order is None else _take(codes, order)
+    order, out = row_order(codes, stamps, overwrite=True)
+    out = {"customer_id": out}  # the codes in that order come out of the sort
     del codes
     out["timestamp"] = stamps if order is None else _take(stamps, order)
     del stamps
@@ -848,7 +851,7 @@ def _checked_timestamps(found, parse, source):
     stamps, aware = found
     zone = parse.get("timezone")
     _check_timezone(source, zone)  # a wrong zone is the same error on either path
-    if np.isnat(stamps).any():
+    if len(stamps) and stamps.view(np.int64).min() == np.iinfo(np.int64).min:  # NaT
         raise _StepAside  # empty timestamps: the careful path lists them
     if aware or not zone:
         return stamps
@@ -966,11 +969,6 @@ def _sorted_codes(codes, values, *, required=False, exact=True):
     return codes, kept
 
 
-#: Rows per slice where numpy would otherwise make a whole int64 copy of an index array
-#: (fancy indexing and ``take`` convert indices to 64-bit first): 80 MB at 10M rows.
-_SLICE = 1 << 20
-
-
 def _slices(values):
     return [values[i : i + _SLICE] for i in range(0, len(values), _SLICE)]
 
@@ -1026,81 +1024,6 @@ def _as_categorical(codes, kept, *, text="string"):
     return pd.Categorical.from_codes(codes, categories=categories, validate=False)
 
 
-def _sort_indices(values, *, runs=False):
-    """The positions that put Arrow strings in order (by their UTF-8 bytes, as Arrow sorts
-    them), as a numpy array; with ``runs``, also where in that order each run of equal
-    values starts (a bool array). Strings of at most 16 bytes are sorted as two 64-bit
-    integers (their bytes, big-endian, zero-padded) then their length, 2.5x faster than
-    Arrow's string sort (1.8M ids: 0.31 s instead of 0.79 s); others by Arrow."""
-    values = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
-    n = len(values)
-    keys = _byte_words(values)
-    if keys is None:
-        order = pc.array_sort_indices(values).to_numpy()
-        if not runs:
-            return order
-        ranked, first = values.take(pa.array(order)), np.ones(n, bool)
-        if n > 1:
-            later, earlier = ranked.slice(1), ranked.slice(0, n - 1)
-            first[1:] = pc.not_equal(later, earlier).to_numpy(zero_copy_only=False)
-        return order, first
-    order = np.lexsort(keys[::-1]) if len(keys) > 1 else np.argsort(keys[0], kind="stable")
-    if not runs:
-        return order
-    first = np.zeros(n, bool)
-    first[0] = True
-    for i in range(0, n, _SLICE):  # a new value where any key differs from the one before
-        at = order[max(i - 1, 0) : i + _SLICE]
-        ahead = first[max(i, 1) : i + _SLICE]
-        for key in keys:
-            ranked = key[at]
-            ahead |= ranked[1:] != ranked[:-1]
-    return order, first
-
-
-def _byte_words(values):
-    """Sort keys of Arrow strings of at most 16 bytes: (first 8 bytes, next 8 bytes[,
-    length]) as integers, the bytes most significant first and zero-padded; a key only when
-    needed (the length only when a NUL byte could make the padding ambiguous). None when the
-    strings are not for this (longer, missing values, fewer than two, a big-endian machine)."""
-    n = len(values)
-    if n < 2 or values.null_count or not pa.types.is_string(values.type):
-        return None
-    offsets = np.frombuffer(values.buffers()[1], np.int32)[values.offset : values.offset + n + 1]
-    lengths = np.diff(offsets)
-    if int(lengths.max()) > 16 or sys.byteorder != "little":
-        return None
-    data = np.frombuffer(values.buffers()[2], np.uint8)
-    # byte j of each string goes into word j // 8 as its (7 - j % 8)-th byte of a native
-    # little-endian integer: most significant first, so the words compare as the bytes do
-    high, low = np.zeros(n, np.uint64), np.zeros(n, np.uint64)
-    into = [word.view(np.uint8).reshape(n, 8) for word in (high, low)]
-    widest = int(lengths.max())
-    if lengths.min() == widest:  # one width (zero-padded ids, codes): no gathers
-        text = data[offsets[0] : offsets[0] + n * widest].reshape(n, widest)
-        for j in range(widest):
-            into[j // 8][:, 7 - j % 8] = text[:, j]
-        del text
-    else:
-        start, last = offsets[:-1], max(len(data) - 1, 0)
-        for j in range(widest):  # 0 past a string's end
-            into[j // 8][:, 7 - j % 8] = np.where(
-                lengths > j, data[np.minimum(start + j, last)], 0
-            )
-    del into
-    keys = [high] if widest <= 8 else [high, low]
-    if (data[offsets[0] : offsets[-1]] == 0).any():  # a NUL byte: the padding is ambiguous
-        keys.append(lengths)
-    return keys
-
-
-def _is_sorted(values):
-    """True when the strings are in increasing order (as sorting them would give)."""
-    if len(values) < 2:
-        return True
-    return bool(pc.all(pc.less(values.slice(0, len(values) - 1), values.slice(1))).as_py())
-
-
 def _timestamps(column):
     """Arrow timestamps (or ISO 8601 text) as a pandas datetime column; steps aside on text
     that is not strict ISO 8601, which the careful path parses by its own rules."""
@@ -1143,60 +1066,3 @@ def _iso(values):
         except pa.ArrowInvalid:
             continue
     raise _StepAside
-
-
-def _order(codes, stamps, groups=None):
-    """The rows' order by customer then time, stable (equal keys keep the file's order), as
-    int32 positions; None when they are in that order already. ``groups``: the number of
-    distinct codes (default: the largest + 1)."""
-    if len(codes) < 2:
-        return None
-    stamps = stamps.view(np.int64)
-    if _in_order(codes, stamps):
-        return None
-    groups = int(codes.max()) + 1 if groups is None else groups
-    if _in_order(stamps):  # exports are often in time order already
-        return _stable_order(codes, groups)
-    by_time = np.argsort(stamps, kind="stable").astype(np.int32)
-    return by_time[_stable_order(codes[by_time], groups)]
-
-
-def _in_order(first, then=None):
-    """True when the rows are sorted by ``first`` (then by ``then`` where ``first`` ties),
-    looked at slice by slice (no whole-column temporaries)."""
-    n = len(first)
-    for i in range(0, n - 1, _SLICE):
-        a, b = first[i : i + _SLICE], first[i + 1 : i + 1 + _SLICE]
-        a = a[: len(b)]
-        if (b < a).any():
-            return False
-        if then is not None:
-            x, y = then[i : i + len(b)], then[i + 1 : i + 1 + len(b)]
-            if ((b == a) & (y < x)).any():
-                return False
-    return True
-
-
-def _stable_order(codes, groups=None):
-    """``np.argsort(codes, kind="stable")`` (as int32) for int codes >= 0, by a counting sort
-    (pandas' ``groupsort_indexer``, one pass: 6x faster than numpy's sort on 10M int32 codes),
-    else by radix passes on 16-bit digits (numpy sorts 16-bit keys by radix, wider ones by
-    timsort)."""
-    groups = int(codes.max()) + 1 if groups is None and len(codes) else groups or 0
-    try:
-        from pandas._libs.algos import groupsort_indexer
-    except ImportError:  # a private function of pandas: there since 0.x, kept as an option
-        groupsort_indexer = None
-    if groupsort_indexer is not None and groups <= 4 * len(codes) + 1024:
-        order, _ = groupsort_indexer(codes.astype(np.intp), groups)
-        return order.astype(np.int32)
-    if codes.dtype.itemsize <= 2:
-        return np.argsort(codes, kind="stable").astype(np.int32)
-    low = codes.astype(np.uint16)  # the low 16 bits (unsigned casts wrap)
-    order = np.argsort(low, kind="stable").astype(np.int32)
-    del low
-    high = (codes >> 16).astype(np.uint16)
-    if high.any():
-        high = high[order]
-        order = order[np.argsort(high, kind="stable")]
-    return order
