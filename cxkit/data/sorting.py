@@ -105,13 +105,10 @@ def stable_order(codes, *, out=None):
     return key.view(np.int32)[:n]
 
 
-def _or_positions(key, shift=0):
-    """``key |= arange(len(key)) << shift``, slice by slice (no whole int64 range)."""
+def _or_positions(key):
+    """``key |= arange(len(key))``, slice by slice (no whole int64 range)."""
     for i in range(0, len(key), SLICE):
-        part = np.arange(i, min(i + SLICE, len(key)), dtype=np.uint64)
-        if shift:
-            part <<= np.uint64(shift)
-        key[i : i + SLICE] |= part
+        key[i : i + SLICE] |= np.arange(i, min(i + SLICE, len(key)), dtype=np.uint64)
 
 
 def sort_indices(values, *, runs=False):
@@ -155,7 +152,7 @@ def _sort_keys(key, bits, *, runs=False):
     """:func:`sort_indices` of integer keys of ``bits`` bits (``key`` is overwritten)."""
     n = len(key)
     spare = 64 - bits
-    if n < 2**spare:  # the positions fit beside the keys: one plain sort
+    if n <= 2**spare:  # the positions (0 .. n - 1) fit beside the keys: one plain sort
         key <<= np.uint64(spare)
         _or_positions(key)
         key.sort()
