@@ -204,13 +204,19 @@ def symbol_keys(values, widest=32):
         ended = np.diff(offsets[i : k + 1]) <= j if j >= shortest else None
         return column, ended
 
+    def seen(span):
+        """Per position: which bytes the strings of ``span`` hold, and whether one ended."""
+        out = np.zeros((longest, 257), bool)  # column 256: some string has ended
+        for j in range(longest):
+            column, ended = at(j, *span)
+            out[j, column if ended is None else column[~ended]] = True
+            out[j, 256] = ended is not None and bool(ended.any())
+        return out
+
+    found = np.logical_or.reduce(_in_threads(seen, spans))
     digits, size = [], 1  # (position, base, rank of each byte) of the positions that vary
     for j in range(longest):
-        present, end = np.zeros(256, bool), False
-        for i, k in spans:
-            column, ended = at(j, i, k)
-            present[column if ended is None else column[~ended]] = True
-            end = end or (ended is not None and bool(ended.any()))
+        present, end = found[j, :256], bool(found[j, 256])
         base = int(present.sum()) + end
         if base == 1:
             continue  # one byte in every string: no digit
@@ -219,16 +225,30 @@ def symbol_keys(values, widest=32):
             return None
         digits.append((j, np.uint64(base), (np.cumsum(present) - 1 + end).astype(np.uint16)))
     keys = np.zeros(n, np.uint64)
-    for i, k in spans:
-        part = keys[i:k]
+
+    def fill(span):
+        part = keys[span[0] : span[1]]
         for j, base, rank in digits:
-            column, ended = at(j, i, k)
+            column, ended = at(j, *span)
             digit = rank[column]
             if ended is not None:
                 digit[ended] = 0
             part *= base
             part += digit
+
+    _in_threads(fill, spans)
     return keys, max((size - 1).bit_length(), 1)
+
+
+def _in_threads(work, items):
+    """``[work(item) for item in items]``, two at a time in threads when there are several
+    (numpy lets go of the GIL on arrays of this size)."""
+    if len(items) < 2:
+        return [work(item) for item in items]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(2) as pool:
+        return list(pool.map(work, items))
 
 
 def _byte_words(values):
