@@ -11,6 +11,10 @@ each in a fresh process:
 * **DuckDB**: one SQL query on the same file giving the people per step with the same
   semantics (every step-1 event an entry, each later step the earliest matching event at or
   after the previous one, within 14 days of the entry; ``ASOF JOIN`` per step);
+* **DuckDB, the whole table**: the loader's own peer, ``SELECT * ... ORDER BY customer_id,
+  timestamp`` on the same file into an Arrow table (every column, sorted as ``read_events``
+  sorts them; no checks, text stays Arrow strings): ``load_vs_table`` is cxkit's load time over
+  this one;
 * **cxkit, careful path** (``--before``): the loader with its Arrow fast path switched off, as
   cxkit read files before (one run; it is slow);
 * **cxkit, baseline** (``--baseline DIR``): the same run with another checkout's code (e.g.
@@ -95,6 +99,12 @@ def duckdb_sql(path, steps, window_days=14):
     )
 
 
+def duckdb_table_sql(path, steps=None):
+    """The whole events table of the file, sorted by customer then time (``steps`` unused)."""
+    reader = "read_parquet" if str(path).endswith(".parquet") else "read_csv"
+    return f"SELECT * FROM {reader}('{path}') ORDER BY customer_id, timestamp"
+
+
 def _reached(per_depth, n_steps):
     per_depth = per_depth.reindex(range(n_steps + 1), fill_value=0)
     return per_depth[::-1].cumsum()[::-1].iloc[1:].to_numpy()  # people with depth >= k
@@ -111,12 +121,13 @@ def child(engine, path, warm):
     import cxkit
     from cxkit.funnel import STEPS
 
-    if engine == "duckdb":
+    if engine in ("duckdb", "duckdb_table"):
         import duckdb
 
         con = duckdb.connect()
-        sql = duckdb_sql(path, STEPS)
-        con.sql(duckdb_sql(warm, STEPS)).df()
+        query = duckdb_sql if engine == "duckdb" else duckdb_table_sql
+        sql = query(path, STEPS)
+        con.sql(query(warm, STEPS)).to_arrow_table()
     else:
         if engine == "careful":
             from cxkit.data import contract
@@ -133,6 +144,12 @@ def child(engine, path, warm):
         out["load_s"] = np.nan
         people = _reached(res.set_index("depth")["people"], len(STEPS))
         out["table_mb"] = np.nan
+    elif engine == "duckdb_table":
+        res = con.sql(sql).to_arrow_table()
+        out["load_s"] = time.perf_counter() - t0
+        people = []
+        out["table_mb"] = res.nbytes / 2**20
+        del res
     else:
         events = cxkit.read_events(path)
         out["load_s"] = time.perf_counter() - t0
@@ -168,9 +185,7 @@ def _text_parquet(source, target):
     import pyarrow.parquet as pq
 
     table = pq.read_table(source)
-    columns = [
-        c.cast(pa.string()) if pa.types.is_dictionary(c.type) else c for c in table.columns
-    ]
+    columns = [c.cast(pa.string()) if pa.types.is_dictionary(c.type) else c for c in table.columns]
     table = pa.table(columns, names=table.column_names)
     pq.write_table(table.replace_schema_metadata(None), target, coerce_timestamps="us")
 
@@ -213,7 +228,7 @@ def bench_size(size, repeat, before, baseline=None, data=None):
         folder.mkdir(parents=True, exist_ok=True)
         n, paths = write_files(size, folder)
         runs = {}
-        engines = [("cxkit", None), ("duckdb", None)]
+        engines = [("cxkit", None), ("duckdb", None), ("duckdb_table", None)]
         if baseline:
             engines.append(("baseline", baseline))
         for _ in range(repeat):  # interleaved: load on the machine hits all alike
@@ -237,6 +252,8 @@ def bench_size(size, repeat, before, baseline=None, data=None):
                 "cxkit_load_s": ours["load_s"],
                 "duckdb_s": duck["seconds"],
                 "ratio": ours["seconds"] / duck["seconds"],
+                "duckdb_table_s": best["duckdb_table"]["seconds"],
+                "load_vs_table": ours["load_s"] / best["duckdb_table"]["seconds"],
                 "cxkit_peak_mb": max(r["peak_mb"] for r in runs[(fmt, "cxkit")]),
                 "duckdb_peak_mb": max(r["peak_mb"] for r in runs[(fmt, "duckdb")]),
                 "load_peak_mb": max(r["load_peak_mb"] for r in runs[(fmt, "cxkit")]),
