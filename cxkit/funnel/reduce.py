@@ -42,6 +42,7 @@ import pandas as pd
 
 from .._args import jsonable, moment, observed_at_of, require_columns
 from ..data import DataError, Journey
+from ..data.sorting import in_order
 from ..engine.journey import is_engine
 from .steps import _normalise_steps, _parse_step_windows, _parse_time, _parse_window, _stacklevel
 
@@ -234,7 +235,8 @@ def _reduce(
         )
     if isinstance(ts.dtype, pd.DatetimeTZDtype):
         ts = ts.dt.tz_convert("UTC").dt.tz_localize(None)
-    if ts.isna().any():
+    t = _as_int64_ns(ts)
+    if len(t) and t.min() == np.iinfo(np.int64).min:  # NaT (a min: no column of flags)
         bad = ts.isna().to_numpy()
         raise DataError(
             "funnel_table(events=...)",
@@ -248,11 +250,10 @@ def _reduce(
             ],
         )
 
-    t = _as_int64_ns(ts)
     cust_codes, cust_values = _codes(events["customer_id"])
     ev_codes, ev_values = _codes(events["event"])
     ev_values = pd.Index(np.asarray(ev_values, dtype=object))
-    if (cust_codes < 0).any():
+    if len(cust_codes) and cust_codes.min() < 0:
         bad = cust_codes < 0
         raise DataError(
             "funnel_table(events=...)",
@@ -281,11 +282,7 @@ def _reduce(
         cust_codes, t, ev_codes = cust_codes[rows], t[rows], ev_codes[rows]
 
     # sort once by (person, time), keeping input order within ties
-    n = len(t)
-    if n < 2 or np.all(
-        (cust_codes[1:] > cust_codes[:-1])
-        | ((cust_codes[1:] == cust_codes[:-1]) & (t[1:] >= t[:-1]))
-    ):
+    if in_order(cust_codes, t):  # as read_events gives it
         order = None
         cust, tt, evc = cust_codes, t, ev_codes
     else:
