@@ -1080,3 +1080,13 @@ def test_ab_test_plot_returns_the_axes_it_was_given():
     assert res.plot(ax=ax) is ax
     assert len(ax.get_lines()) >= 2
     plt.close(fig)
+
+
+def test_missing_timestamps_and_ids_are_data_errors_naming_the_rows():
+    ev = log([("a", 0, "A"), ("b", 1, "A"), ("c", 2, "B")])
+    no_time = ev.assign(timestamp=ev["timestamp"].where(ev.index != 1))
+    with pytest.raises(DataError, match=r"timestamp.*row 2"):
+        cxkit.funnel(no_time, ["A", "B"])
+    no_id = ev.assign(customer_id=ev["customer_id"].astype("category").where(ev.index != 2))
+    with pytest.raises(DataError, match=r"customer_id.*row 3"):
+        cxkit.funnel(no_id, ["A", "B"])
