@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 
 from .._args import jsonable, moment, observed_at_of, require_columns
+from .._pages import in_small_pages
 from ..data import DataError, Journey
 from ..data.sorting import in_order
 from ..engine.journey import is_engine
@@ -189,6 +190,7 @@ def funnel_table(
     return out
 
 
+@in_small_pages  # its arrays are short-lived and written in order
 def _reduce(
     events,
     steps,
