@@ -36,6 +36,7 @@ from .sorting import SLICE as _SLICE
 from .sorting import is_sorted as _is_sorted
 from .sorting import row_order
 from .sorting import sort_indices as _sort_indices
+from .threads import ahead, each
 
 #: The strings pandas reads as missing in a CSV file (``pandas.read_csv``'s defaults), so that
 #: both readers agree on what an empty cell is.
@@ -311,7 +312,7 @@ def _events_input(data, mapping):
                     del other
                 return prepare(piece.select(wanted).rename_columns(columns))
 
-            yield from _ahead(read, range(file.num_row_groups))
+            yield from ahead(read, range(file.num_row_groups))
 
         widths = {}
         for field in stored:
@@ -362,7 +363,7 @@ def _csv_pieces(path, options, prepare):
             pacsv.read_csv(pa.py_buffer(block), read_options=rest, convert_options=fixed)
         )
 
-    yield from _ahead(parse, blocks)
+    yield from ahead(parse, blocks)
 
 
 def _csv_blocks(path, size):
@@ -409,28 +410,6 @@ def _line_end(block, size):
 #: flight (three blocks). The load's peak over the table, 10M / 30M events CSV.gz: 8 MB
 #: blocks 1.42x / 1.66x, 16 MB 1.41x / 1.50x, 32 MB 1.37x / 1.41x (30M: 21.5 s -> 17.0 s).
 _CSV_BLOCK = 1 << 25
-
-
-#: Row groups read at the same time (each in its own thread; Arrow's reader is mostly
-#: single-threaded on one column). More would hold more row groups in memory.
-_READERS = 2
-
-
-def _ahead(read, items):
-    """``read(item)`` for each item, in order, up to ``_READERS`` at a time in threads;
-    ``items`` (any iterable) is taken one at a time, as a result is handed over."""
-    import itertools
-    from concurrent.futures import ThreadPoolExecutor
-
-    items = iter(items)
-    with ThreadPoolExecutor(_READERS) as pool:
-        pending = [pool.submit(read, item) for item in itertools.islice(items, _READERS)]
-        while pending:
-            piece = pending.pop(0).result()
-            for item in itertools.islice(items, 1):
-                pending.append(pool.submit(read, item))
-            yield piece
-            del piece
 
 
 def _repeated_dictionaries(file, path):
@@ -558,9 +537,9 @@ def _events_frame(found, parse, source):
     codes, ids = _sorted_codes(*columns.pop("customer_id").finish(), required=True)
     pa.default_memory_pool().release_unused()  # what unifying the dictionaries took
     stamps = _checked_timestamps(columns.pop("timestamp").finish(), parse, source)
-    order, out = row_order(codes, stamps, overwrite=True)
-    out = {"customer_id": out}  # the codes in that order come out of the sort
-    del codes
+    order, ordered = row_order(codes, stamps, overwrite=True)
+    out = {"customer_id": ordered}  # the codes in that order come out of the sort
+    del codes, ordered
     out["timestamp"] = stamps if order is None else _take(stamps, order)
     del stamps
     rest = [n for n in arrow if n not in _KEYS]
@@ -965,23 +944,12 @@ def _sorted_codes(codes, values, *, required=False, exact=True):
     if not codes.flags.writeable:
         codes = codes.copy()
     # -1 wraps to the last slot
-    _each_slice(lambda part: np.take(remap, part, out=part, mode="wrap"), _slices(codes))
+    each(lambda part: np.take(remap, part, out=part, mode="wrap"), _slices(codes))
     return codes, kept
 
 
 def _slices(values):
     return [values[i : i + _SLICE] for i in range(0, len(values), _SLICE)]
-
-
-def _each_slice(work, items):
-    """``work(item)`` for each item, in two threads when there are several: numpy's ``take``
-    lets go of the GIL, and a gather of 10M rows runs 1.7x faster on two cores."""
-    if len(items) < 3:
-        for item in items:
-            work(item)
-        return
-    for _ in _ahead(work, items):  # _READERS (two) at a time
-        pass
 
 
 def _seen(codes, size):
@@ -1001,7 +969,7 @@ def _take(values, order):
     def gather(i):
         np.take(values, order[i : i + _SLICE], out=out[i : i + _SLICE])
 
-    _each_slice(gather, range(0, len(order), _SLICE))
+    each(gather, range(0, len(order), _SLICE))
     return out
 
 

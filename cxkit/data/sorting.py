@@ -32,6 +32,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .threads import ahead, each
+
 #: Rows per slice where numpy would otherwise make a whole int64 copy of an index array
 #: (fancy indexing and ``take`` convert indices to 64-bit first): 80 MB at 10M rows.
 SLICE = 1 << 20
@@ -185,8 +187,10 @@ def symbol_keys(values, widest=32):
     # slice by slice throughout: temporaries of a few MB are reused by the allocator, where
     # whole-column ones are fresh memory each time (7M ids: 1.5 s -> 0.3 s on this machine)
     spans = [(i, min(i + SLICE, n)) for i in range(0, n, SLICE)]
-    longest = max(int(np.diff(offsets[i : k + 1]).max()) for i, k in spans)
-    shortest = min(int(np.diff(offsets[i : k + 1]).min()) for i, k in spans)
+    bounds = [
+        (int(w.min()), int(w.max())) for w in (np.diff(offsets[i : k + 1]) for i, k in spans)
+    ]
+    shortest, longest = min(lo for lo, _ in bounds), max(hi for _, hi in bounds)
     if longest > widest:
         return None
     if longest == 0:  # every string empty
@@ -196,24 +200,29 @@ def symbol_keys(values, widest=32):
     if shortest == longest:  # one width (zero-padded ids, codes): columns of a byte matrix
         text = data[offsets[0] : offsets[0] + n * longest].reshape(n, longest)
 
-    def at(j, i, k):
-        """(byte j of strings i..k, where they have ended or None)."""
-        if shortest == longest:
+    def lengths(span):
+        """The lengths of the strings of ``span`` (None when they are all one width)."""
+        return None if shortest == longest else np.diff(offsets[span[0] : span[1] + 1])
+
+    def at(j, span, widths):
+        """(byte j of the strings of ``span``, where they have ended or None)."""
+        i, k = span
+        if widths is None:
             return text[i:k, j], None
         column = data[np.minimum(offsets[i:k] + j, last)]
-        ended = np.diff(offsets[i : k + 1]) <= j if j >= shortest else None
-        return column, ended
+        return column, (widths <= j if j >= shortest else None)
 
     def seen(span):
         """Per position: which bytes the strings of ``span`` hold, and whether one ended."""
         out = np.zeros((longest, 257), bool)  # column 256: some string has ended
+        widths = lengths(span)
         for j in range(longest):
-            column, ended = at(j, *span)
+            column, ended = at(j, span, widths)
             out[j, column if ended is None else column[~ended]] = True
             out[j, 256] = ended is not None and bool(ended.any())
         return out
 
-    found = np.logical_or.reduce(_in_threads(seen, spans))
+    found = np.logical_or.reduce(list(ahead(seen, spans)))
     digits, size = [], 1  # (position, base, rank of each byte) of the positions that vary
     for j in range(longest):
         present, end = found[j, :256], bool(found[j, 256])
@@ -227,28 +236,17 @@ def symbol_keys(values, widest=32):
     keys = np.zeros(n, np.uint64)
 
     def fill(span):
-        part = keys[span[0] : span[1]]
+        part, widths = keys[span[0] : span[1]], lengths(span)
         for j, base, rank in digits:
-            column, ended = at(j, *span)
+            column, ended = at(j, span, widths)
             digit = rank[column]
             if ended is not None:
                 digit[ended] = 0
             part *= base
             part += digit
 
-    _in_threads(fill, spans)
+    each(fill, spans)
     return keys, max((size - 1).bit_length(), 1)
-
-
-def _in_threads(work, items):
-    """``[work(item) for item in items]``, two at a time in threads when there are several
-    (numpy lets go of the GIL on arrays of this size)."""
-    if len(items) < 2:
-        return [work(item) for item in items]
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(2) as pool:
-        return list(pool.map(work, items))
 
 
 def _byte_words(values):
