@@ -34,6 +34,7 @@ Only one size is in memory at a time; the files go to a temporary folder that is
 from __future__ import annotations
 
 import argparse
+import functools
 import gc
 import json
 import os
@@ -66,7 +67,7 @@ def duckdb_sql(path, steps, window_days=14):
     missed step leaves the time empty, so the chain stops there. A person's depth is the
     deepest chain over their entries. (The steps here have no event in common, so the "another
     row" rule of cxkit cannot matter.)"""
-    reader = "read_parquet" if str(path).endswith(".parquet") else "read_csv"
+    reader = _reader(path)
     names = [[s] if isinstance(s, str) else list(s) for s in steps.values()]
 
     def quoted(events):
@@ -99,10 +100,14 @@ def duckdb_sql(path, steps, window_days=14):
     )
 
 
-def duckdb_table_sql(path, steps=None):
-    """The whole events table of the file, sorted by customer then time (``steps`` unused)."""
-    reader = "read_parquet" if str(path).endswith(".parquet") else "read_csv"
-    return f"SELECT * FROM {reader}('{path}') ORDER BY customer_id, timestamp"
+def duckdb_table_sql(path):
+    """The whole events table of the file, sorted by customer then time."""
+    return f"SELECT * FROM {_reader(path)}('{path}') ORDER BY customer_id, timestamp"
+
+
+def _reader(path):
+    """DuckDB's table function for the file."""
+    return "read_parquet" if str(path).endswith(".parquet") else "read_csv"
 
 
 def _reached(per_depth, n_steps):
@@ -125,9 +130,11 @@ def child(engine, path, warm):
         import duckdb
 
         con = duckdb.connect()
-        query = duckdb_sql if engine == "duckdb" else duckdb_table_sql
-        sql = query(path, STEPS)
-        con.sql(query(warm, STEPS)).to_arrow_table()
+        query = (
+            functools.partial(duckdb_sql, steps=STEPS) if engine == "duckdb" else duckdb_table_sql
+        )
+        sql = query(path)
+        con.sql(query(warm)).to_arrow_table()
     else:
         if engine == "careful":
             from cxkit.data import contract
