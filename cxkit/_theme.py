@@ -77,6 +77,9 @@ def log_ticks(ax, axis="x"):
     from matplotlib.ticker import NullFormatter
 
     lo, hi = sorted(ax.get_xlim() if axis == "x" else ax.get_ylim())
+    if not lo > 0:  # limits set before the log scale (or by hand) can start at 0
+        data = ax.dataLim.intervalx if axis == "x" else ax.dataLim.intervaly
+        lo = min([v for v in data if v > 0] or [hi / 10])
     decades = np.arange(np.floor(np.log10(lo)), np.ceil(np.log10(hi)) + 1)
     ticks = []
     for mantissas in ((1, 1.5, 2, 3, 5, 7), (1, 2, 5), (1,)):

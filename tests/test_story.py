@@ -99,3 +99,20 @@ def test_log_axes_read_as_plain_numbers_and_colours_are_explained(sample):
     fig.canvas.draw()
     assert "$" not in "".join(t.get_text() for t in ax.get_xticklabels())
     plt.close("all")
+
+
+def test_log_ticks_on_limits_that_start_at_zero():
+    # limits set before the log scale can start at 0 (the doctest of plot_time_to_convert
+    # failed so: log10(0))
+    import matplotlib.pyplot as plt
+
+    from cxkit._theme import log_ticks
+
+    fig, ax = plt.subplots()
+    ax.plot([0.3, 40], [1, 2])
+    ax.set_xlim(0, 50)
+    ax.set_xscale("log")
+    log_ticks(ax)
+    ticks = list(ax.get_xticks())
+    plt.close(fig)
+    assert ticks == [0.5, 1, 2, 5, 10, 20, 50]
