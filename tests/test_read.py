@@ -300,14 +300,14 @@ def test_csv_is_read_block_by_block(tmp_path, monkeypatch):
     batches = []
     keep = read._convert
 
-    def counting(found, columns):
+    def counting(found, columns, kept=None):
         pieces = found.pieces
 
         def counted(names, prepare):
-            yield from pieces(names, lambda b: batches.append(len(b)) or prepare(b))
+            yield from pieces(names, lambda b, k: batches.append(len(b)) or prepare(b, k))
 
         found.pieces = counted
-        return keep(found, columns)
+        return keep(found, columns, kept)
 
     monkeypatch.setattr(read, "_convert", counting)
     got = cxkit.read_events(path)

@@ -789,6 +789,8 @@ def read_events(
     encoding=None,
     sep=None,
     decimal=None,
+    columns=None,
+    events=None,
 ):
     """Read the touchpoint log: one row per interaction of a person (prospect or customer).
 
@@ -814,6 +816,19 @@ def read_events(
     decimal : {",", "."}, optional
         ``","`` reads amounts written with a decimal comma (12,50 and 1.234,56, as many
         European exports write them); without it such values are an error that says so.
+    columns : list of str, optional
+        Read only these optional columns (cxkit's names, e.g. ``["channel"]``, or the file's
+        for columns outside the contract) besides the three required ones; ``[]`` reads only
+        those three. Default: every column. Columns not read are not checked.
+    events : list of str, optional
+        Keep only the rows of these events, as ``log[log["event"].isin(events)]`` on the
+        whole log would (categories stay the whole log's: every person is still known).
+        Every row is still read and checked, the rows left out too: the same errors and
+        notes as without ``events``. ``attrs["observed_at"]``
+        is then the latest timestamp of all the rows read, so that an analysis of the rows
+        kept ends the data where the file ends; ``attrs["events_kept"]`` holds the events,
+        ``rows_read`` and ``rows_kept``. With ``columns=[]`` this reads what
+        :func:`cxkit.funnel` needs of a large file: 30M events in about half the time.
 
     Returns
     -------
@@ -831,8 +846,17 @@ def read_events(
     >>> events = cxkit.read_events(cxkit.sample_dir() / "events.csv.gz")
     >>> list(events.columns[:3])
     ['customer_id', 'timestamp', 'event']
+
+    Only what a funnel of two steps needs:
+
+    >>> signups = cxkit.read_events(cxkit.sample_dir() / "events.csv.gz", columns=[],
+    ...                             events=["site_visit", "purchase"])
+    >>> list(signups.columns), sorted(set(signups["event"]))
+    (['customer_id', 'timestamp', 'event'], ['purchase', 'site_visit'])
     """
     source = _source_name(data)
+    columns = _names_list(columns, "columns", source)
+    events = _names_list(events, "events", source)
     mapping = {
         "customer_id": customer,
         "timestamp": timestamp,
@@ -845,12 +869,15 @@ def read_events(
     keywords = {"dayfirst": dayfirst, "date_format": date_format, "timezone": timezone}
     _check_decimal(source, decimal)
     if encoding is None and sep is None and decimal is None:  # Arrow, for clean input
-        fast = events_fast(data, mapping, keywords, source)
+        fast = events_fast(data, mapping, keywords, source, columns=columns, events=events)
         if fast is not None:
             return fast
     frame = _read_table(data, id_columns=[customer], encoding=encoding, sep=sep, decimal=decimal)
     notes = _read_notes(frame)
     frame = _apply_mapping(frame, source, _EVENTS, mapping)
+    every_column = frame.columns  # named in errors, also those not read
+    if columns is not None:
+        frame = _chosen_columns(frame, source, columns)
     problems = []
     _check_scalars(frame, source, problems)
     _check_present(frame, source, ["customer_id", "event"], problems)
@@ -859,15 +886,82 @@ def read_events(
     if "value" in frame.columns:
         frame["value"] = _check_amounts(frame, "value", problems)
     if problems:
-        raise DataError(source, problems, columns=frame.columns)
+        raise DataError(source, problems, columns=every_column)
     trimmed = {}
     for col in ("customer_id", "event", "channel", "device"):
         if col in frame.columns:
             kind = "object" if col == "customer_id" else "string"
             frame[col], trimmed[col] = _trimmed(frame[col], kind)
     _report_trimmed(notes, trimmed)
+    extra = None
+    if events is not None:
+        frame, extra = _kept_events(frame, source, events)
     frame = frame.sort_values(["customer_id", "timestamp"], kind="stable").reset_index(drop=True)
-    return _finish(frame, source, notes)
+    return _finish(frame, source, notes, extra)
+
+
+def _names_list(names, keyword, source):
+    """``names`` (one name or a list of them) as a list of str; None stays None."""
+    if names is None:
+        return None
+    if isinstance(names, str):
+        return [names]
+    try:
+        out = list(names)
+    except TypeError:
+        out = None
+    if out is None or not all(isinstance(n, str) for n in out):
+        raise DataError(
+            f"{source} (read_events {keyword}=...)",
+            [{"column": keyword, "expected": f"a list of names; got {names!r}"}],
+        )
+    return out
+
+
+def _chosen_columns(frame, source, columns):
+    """The required columns and ``columns`` (already checked to be names), in file order."""
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise DataError(
+            source,
+            [
+                {
+                    "column": c,
+                    "expected": f"a column '{c}' to read (columns=...); the table lacks it",
+                }
+                for c in missing
+            ],
+            columns=frame.columns,
+        )
+    wanted = {"customer_id", "timestamp", "event", *columns}
+    return frame[[c for c in frame.columns if c in wanted]]
+
+
+def _kept_events(frame, source, events):
+    """The rows of ``events`` (categories stay the whole log's), and the attrs that say so."""
+    keep = frame["event"].isin(events).to_numpy()
+    if not keep.any():
+        present = list(frame["event"].cat.categories[:_MAX_EXAMPLES])
+        raise DataError(
+            source,
+            [
+                {
+                    "column": "event",
+                    "expected": f"rows of the events asked for (events={events!r}); none "
+                    f"has one; the log's events include {present}",
+                }
+            ],
+            columns=frame.columns,
+        )
+    extra = {
+        "observed_at": frame["timestamp"].max(),
+        "events_kept": {
+            "events": sorted(set(events)),
+            "rows_read": len(frame),
+            "rows_kept": int(keep.sum()),
+        },
+    }
+    return frame.loc[keep], extra
 
 
 def read_customers(

@@ -35,6 +35,7 @@ what was left out is counted in ``result.attrs``.
 
 from __future__ import annotations
 
+import os
 import warnings
 
 import numpy as np
@@ -276,12 +277,14 @@ def _reduce(
         return lookup
 
     # only rows of funnel (or exclusion) events matter, unless the caller needs the whole log
-    if keep_all:
-        rows = None
-    else:
+    rows = None
+    if not keep_all:
         wanted = [e for names in step_events for e in names] + exclude
-        rows = np.flatnonzero(lookup_of(wanted)[ev_codes])
-        cust_codes, t, ev_codes = cust_codes[rows], t[rows], ev_codes[rows]
+        hit = lookup_of(wanted)
+        every = hit[: len(ev_values)].all() and (not len(ev_codes) or ev_codes.min() >= 0)
+        if not every:  # else every row is wanted (a log read for this funnel)
+            rows = np.flatnonzero(hit[ev_codes])
+            cust_codes, t, ev_codes = cust_codes[rows], t[rows], ev_codes[rows]
 
     # sort once by (person, time), keeping input order within ties
     if in_order(cust_codes, t):  # as read_events gives it
@@ -623,6 +626,8 @@ def _prepare(events, steps, window, by, customers, observed_at, complete_only, s
         from ..engine.funnel import prepare
 
         return prepare(events, steps, window, by, observed_at, complete_only, source, **options)
+    if isinstance(events, str | os.PathLike):
+        events = _read_for_funnel(events, steps, by, source, **options)
     events_df, customers, observed = _unpack(events, customers, observed_at)
     if by is not None and not isinstance(by, str | list | tuple):
         raise DataError(
@@ -649,6 +654,22 @@ def _prepare(events, steps, window, by, customers, observed_at, complete_only, s
     closed = attrs.pop("closed_counts", None)
     attrs["complete_only"] = bool(complete_only)
     return events_df, table, groups, _finish_attrs(table, attrs, closed, groups), extras
+
+
+def _read_for_funnel(path, steps, by, source, *, stages=None, exclude=None, keep_all=False, **_):
+    """The events file at ``path`` as read for this funnel: only the rows of its steps' (and
+    excluded) events and, without ``by``, only the three required columns. The rows left out
+    cannot change the result: the reduction looks at no other row (except with ``keep_all``,
+    which reads them all), and the file's last timestamp stays the end of the data
+    (``attrs["observed_at"]``)."""
+    from ..data import read_events
+
+    if keep_all:
+        return read_events(path)
+    _, step_events = _normalise_steps(steps, stages, source)
+    exclude = [exclude] if isinstance(exclude, str) else list(exclude or [])
+    wanted = [e for names in step_events for e in names] + exclude
+    return read_events(path, columns=[] if by is None else None, events=wanted)
 
 
 def _finish_attrs(table, attrs, closed, groups):
