@@ -32,6 +32,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .pages import SharedDictionary
 from .sorting import SLICE as _SLICE
 from .sorting import is_sorted as _is_sorted
 from .sorting import row_order
@@ -312,10 +313,15 @@ def _events_input(data, mapping, columns=None):
             and f.name not in views
         ]
 
+        shared = {}  # name -> its dictionary read once (pages.SharedDictionary) or None
+
         def pieces(columns, prepare):
             wanted = [stored_of[c] for c in columns]
             plain = [c for c in wanted if c not in views]
             viewed = [c for c in wanted if c in views]
+            for name in viewed:
+                if name not in shared:
+                    shared[name] = SharedDictionary.open(path, name)
             files = threading.local()  # one reader per thread
 
             def read(group):
@@ -323,12 +329,21 @@ def _events_input(data, mapping, columns=None):
                     files.plain = pq.ParquetFile(path, read_dictionary=text)
                     files.views = _repeated_dictionaries(files.plain, path)
                 piece = files.plain.read_row_group(group, columns=plain, use_threads=True)
-                if viewed:
-                    other = files.views[viewed[0]].read_row_group(group, columns=viewed)
-                    for name in viewed:  # encoded here, in the reading thread
-                        piece = piece.append_column(name, pc.dictionary_encode(other[name]))
+                got = {name: piece.column(name) for name in plain}
+                slow = []
+                for name in viewed:  # the codes from the pages, the dictionary read once
+                    codes = None if shared[name] is None else shared[name].codes(group)
+                    if codes is None:
+                        slow.append(name)
+                    else:
+                        got[name] = _dictionary_array(codes, shared[name].dictionary)
+                if slow:  # a dictionary of its own: read as text views, encoded here
+                    other = files.views[slow[0]].read_row_group(group, columns=slow)
+                    for name in slow:
+                        got[name] = pc.dictionary_encode(other[name])
                     del other
-                return prepare(piece.select(wanted).rename_columns(columns), group)
+                del piece
+                return prepare(pa.table([got[n] for n in wanted], names=columns), group)
 
             yield from ahead(read, range(file.num_row_groups))
 
@@ -358,6 +373,14 @@ def _chosen(names, renames, columns):
     if not wanted <= set(names):
         return None
     return [n for n in names if n in wanted]
+
+
+def _dictionary_array(codes, dictionary):
+    """Codes (-1: missing) into ``dictionary`` as an Arrow dictionary array (not copied when
+    none is missing; the codes are known to be in range)."""
+    missing = codes < 0
+    indices = pa.array(codes, mask=missing) if missing.any() else pa.array(codes)
+    return pa.DictionaryArray.from_arrays(indices, dictionary, safe=False)
 
 
 def _csv_pieces(path, options, prepare, header):
@@ -570,7 +593,9 @@ def _events_frame(found, parse, source, kept=None):
     codes, ids = _sorted_codes(*columns.pop("customer_id").finish(), required=True, every=every)
     pa.default_memory_pool().release_unused()  # what unifying the dictionaries took
     read = columns.pop("timestamp")
+    latest = read.latest
     stamps = _checked_timestamps(read.finish(), parse, source, every=every)
+    del read  # it holds the timestamps in the file's order
     order, ordered = row_order(codes, stamps, overwrite=True)
     out = {"customer_id": ordered}  # the codes in that order come out of the sort
     del codes, ordered
@@ -602,7 +627,7 @@ def _events_frame(found, parse, source, kept=None):
     frame = pd.DataFrame({name: out.pop(name) for name in names}, copy=False)
     frame.attrs = {"source": source}
     if kept is not None:
-        frame.attrs.update(kept.attrs(read.latest))
+        frame.attrs.update(kept.attrs(latest))
     pa.default_memory_pool().release_unused()  # Arrow's allocator keeps freed blocks
     return frame
 
@@ -781,33 +806,40 @@ class _Codes:
         self.required, self.exact = required, exact
         self.parts = _Parts(rows, start)
         self.dicts, self.spans = [], []  # per dictionary: its values, [start, stop) rows
+        self.seen = []  # per dictionary, with rows left out: the values any row read has
 
     @staticmethod
     def prepare(column, keep=None, required=False, **_):
         out = []
         for chunk, rows in _split(column, keep):
             codes, values = _chunk_codes(chunk)
+            seen = None
             if rows is not None:
                 if required and len(codes) and codes.min() < 0:
                     raise _StepAside  # a missing value, left out or not
-                codes, values = _present(codes, values)
+                seen = _seen(codes, len(values))
                 codes = codes[rows]
-            out.append((codes, values))
+            out.append((codes, values, seen))
         return out
 
     def add(self, items):
-        for codes, values in items:
+        for codes, values, seen in items:
             self.parts.widen(_code_type(len(values)))
             if self.dicts and (values is self.dicts[-1] or values.equals(self.dicts[-1])):
                 self.spans[-1][1] += len(codes)
+                if seen is not None:
+                    self.seen[-1] |= seen
             else:
                 self.dicts.append(values)
                 self.spans.append([self.parts.at, self.parts.at + len(codes)])
+                self.seen.append(None if seen is None else seen.copy())
             self.parts.add(codes)
             del codes
 
     def finish(self):
         """(codes, distinct values as an Arrow string array)."""
+        if any(seen is not None for seen in self.seen):
+            self._keep_seen()
         if len(self.dicts) > 1:
             # joined first: the pieces (views of Arrow's buffers) let go one by one, and the
             # codes rewritten in place instead of each piece copied
@@ -844,7 +876,23 @@ class _Codes:
         for k, (start, stop) in enumerate(self.spans):
             remap = np.append(code_of[at[k] : at[k + 1]], -1).astype(dtype)
             self._rewrite(start, stop, remap, bounds)
-        self.dicts, self.spans = [values], [[0, self.parts.at]]
+        self.dicts, self.spans, self.seen = [values], [[0, self.parts.at]], [None]
+
+    def _keep_seen(self):
+        """Each dictionary cut to the values some row read has (rows were left out): the
+        categories of the whole log, as if no row had been left out."""
+        if self.parts.whole is None:
+            self.parts.parts = [self.parts.join()]
+        bounds = np.cumsum([0] + [len(p) for p in self.parts.parts])
+        for k, seen in enumerate(self.seen):
+            if seen is None or seen.all():
+                continue
+            used = np.flatnonzero(seen)
+            remap = np.full(len(seen) + 1, -1, self.parts.dtype)  # the last slot: missing
+            remap[used] = np.arange(len(used), dtype=self.parts.dtype)
+            self._rewrite(*self.spans[k], remap, bounds)
+            self.dicts[k] = self.dicts[k].take(pa.array(used, pa.int64()))
+        self.seen = [None] * len(self.dicts)
 
     def _rewrite(self, first, stop, remap, bounds):
         if self.parts.whole is not None:
@@ -1046,7 +1094,8 @@ def _categorical(codes, values, *, required=False, exact=True, text="string"):
 def _sorted_codes(codes, values, *, required=False, exact=True, every=False):
     """(codes into ``kept``, kept): the values present, sorted; see :func:`_categorical`.
     The codes are rewritten in place when they can be. ``every``: rows were left out, and
-    ``values`` are those of every row read (:func:`_present`): all are kept, and checked."""
+    ``values`` are those of every row read (:meth:`_Codes._keep_seen`): all are kept, and
+    checked."""
     if required and (codes < 0).any():
         raise _StepAside
     if every:
@@ -1076,17 +1125,6 @@ def _sorted_codes(codes, values, *, required=False, exact=True, every=False):
     # -1 wraps to the last slot
     each(lambda part: np.take(remap, part, out=part, mode="wrap"), _slices(codes))
     return codes, kept
-
-
-def _present(codes, values):
-    """(codes, values) with only the values some code uses: a piece's dictionary as it is
-    before its rows are left out (the categories of the whole log)."""
-    used = np.flatnonzero(_seen(codes, len(values)))
-    if len(used) == len(values):
-        return codes, values
-    remap = np.full(len(values) + 1, -1, codes.dtype)  # the last slot: missing (-1)
-    remap[used] = np.arange(len(used), dtype=codes.dtype)
-    return remap[codes], values.take(pa.array(used, pa.int64()))
 
 
 def _slices(values):
