@@ -9,7 +9,7 @@ import pytest
 
 import cxkit
 from cxkit.data import pages
-from cxkit.data.pages import SharedDictionary, hybrid
+from cxkit.data.pages import DictionaryColumn, hybrid
 from tests.test_read import careful, no_pandas_reader
 
 
@@ -78,23 +78,34 @@ CASES = {
 def test_codes_of_every_row_group_are_arrows(tmp_path, case):
     path = tmp_path / "ids.parquet"
     series = categorical_file(path, row_group_size=2500, **CASES[case])
-    column = SharedDictionary.open(path, "id")
+    column = DictionaryColumn.open(path, "id")
     assert column is not None
-    assert column.dictionary.to_pylist() == list(series.cat.categories)
-    codes = np.concatenate([column.codes(g) for g in range(len(column.chunks))])
+    groups = [column.read(g) for g in range(len(column.chunks))]
+    assert all(dictionary is groups[0][1] for _, dictionary in groups)  # decoded once
+    assert groups[0][1].to_pylist() == list(series.cat.categories)
+    codes = np.concatenate([codes for codes, _ in groups])
     np.testing.assert_array_equal(codes, series.cat.codes.to_numpy())
 
 
 def test_what_it_does_not_know_is_left_to_arrow(tmp_path):
     v2 = tmp_path / "v2.parquet"
     categorical_file(v2, 3000, 50, row_group_size=1000, data_page_version="2.0")
-    assert SharedDictionary.open(v2, "id") is None
+    assert DictionaryColumn.open(v2, "id") is None
     lengths = tmp_path / "lengths.parquet"  # ids of different lengths: the page is walked
     pd.DataFrame({"id": pd.Series(["a", "bb", "ccc"] * 50, dtype="category")}).to_parquet(
         lengths, row_group_size=40
     )
-    assert SharedDictionary.open(lengths, "id") is None
-    assert SharedDictionary.open(lengths, "nope") is None
+    assert DictionaryColumn.open(lengths, "id") is None
+    assert DictionaryColumn.open(lengths, "nope") is None
+    # text whose dictionary outgrew its page limit: the later pages hold the strings (PLAIN)
+    ids = pd.Series([f"id{i:05d}" for i in np.random.default_rng(0).integers(0, 5000, 20000)])
+    plain = tmp_path / "plain.parquet"
+    pd.DataFrame({"id": ids}).to_parquet(plain, dictionary_pagesize_limit=2048)
+    assert DictionaryColumn.open(plain, "id") is None
+    cats = tmp_path / "cats.parquet"  # the same as a categorical: dictionary pages only
+    pd.DataFrame({"id": ids.astype("category")}).to_parquet(cats, dictionary_pagesize_limit=2048)
+    codes, dictionary = DictionaryColumn.open(cats, "id").read(0)
+    assert dictionary.take(pa.array(codes)).to_pylist() == ids.tolist()
 
 
 def test_a_row_group_with_a_dictionary_of_its_own(tmp_path):
@@ -105,9 +116,10 @@ def test_a_row_group_with_a_dictionary_of_its_own(tmp_path):
     with pq.ParquetWriter(path, table.schema) as writer:
         writer.write_table(table)
         writer.write_table(pa.Table.from_pandas(second, preserve_index=False, schema=table.schema))
-    column = SharedDictionary.open(path, "id")
-    assert column.codes(0) is not None
-    assert column.codes(1) is None  # its dictionary page differs: Arrow reads it
+    column = DictionaryColumn.open(path, "id")
+    (_, one), (codes, two) = column.read(0), column.read(1)
+    assert one.to_pylist() == ["x1", "x2", "x3"] and two.to_pylist() == ["x2", "x4"]
+    assert codes.tolist() == [0, 1] * 300  # its own dictionary, decoded too
 
 
 def ids_log(n=6000, k=2000, seed=4):
@@ -130,14 +142,14 @@ def test_read_events_from_the_pages_is_the_careful_result(tmp_path, monkeypatch,
     frame = ids_log()
     frame.to_parquet(path, index=False, row_group_size=700)  # 2000 ids in every group
     used = []
-    keep = SharedDictionary.codes
+    keep = DictionaryColumn.read
 
     def counted(self, group):
         got = keep(self, group)
         used.append(got is not None)
         return got
 
-    monkeypatch.setattr(SharedDictionary, "codes", counted)
+    monkeypatch.setattr(DictionaryColumn, "read", counted)
     expected = careful(cxkit.read_events, path)
     if events is not None:
         expected = expected[expected["event"].isin(events)].reset_index(drop=True)
@@ -160,19 +172,19 @@ def test_read_events_when_a_row_group_differs(tmp_path, monkeypatch):
         other["customer_id"] = other["customer_id"].cat.remove_unused_categories()
         writer.write_table(pa.Table.from_pandas(other, preserve_index=False, schema=table.schema))
     used = {}  # row group -> codes from its pages (read in two threads: in any order)
-    keep = SharedDictionary.codes
+    keep = DictionaryColumn.read
 
     def counted(self, group):
         got = keep(self, group)
         used[group] = got is not None
         return got
 
-    monkeypatch.setattr(SharedDictionary, "codes", counted)
+    monkeypatch.setattr(DictionaryColumn, "read", counted)
     expected = careful(cxkit.read_events, path)
     no_pandas_reader(monkeypatch)
     got = cxkit.read_events(path)
-    assert used == {0: True, 1: True, 2: True, 3: False}  # the last one as text views
+    assert used == {0: True, 1: True, 2: True, 3: True}  # the last: a dictionary of its own
     pd.testing.assert_frame_equal(
         got.astype({"customer_id": object}), expected.astype({"customer_id": object})
     )
-    assert pages.SharedDictionary.open(path, "customer_id") is not None
+    assert pages.DictionaryColumn.open(path, "customer_id") is not None

@@ -1,23 +1,26 @@
-"""Parquet columns that repeat one dictionary in every row group, decoded once.
+"""Dictionary-encoded Parquet text columns decoded from their pages.
 
 pandas writes a categorical column's whole dictionary into every row group's dictionary page,
 and Arrow decodes (and hashes) it again for each row group: 30M events with 4.4M ids in 29 row
-groups take ~10 s of CPU read as text views. When a row group's dictionary page holds the
-same bytes as the first one's, its codes are the indices of its data pages, decoded here from
-the Parquet format (Thrift compact page headers, the RLE / bit-packed hybrid), and the
-dictionary is Arrow's reading of the first row group, read once.
+groups take ~10 s of CPU read as text views, 4.2 s for one row group read as a dictionary.
+Here each row group's codes are the indices of its data pages, decoded from the Parquet
+format (Thrift compact page headers, the RLE / bit-packed hybrid), and its dictionary is its
+dictionary page, decoded once when row groups repeat it (same bytes: the same dictionary
+object, so the loader has nothing to unify).
 
 Anything this module does not know (another encoding, data pages v2, nested columns, a codec
-Arrow lacks, a dictionary that differs) gives ``None``: the caller reads that row group with
-Arrow. Codes are checked against the dictionary's size; the first row group's codes are
-checked against Arrow's own.
+Arrow lacks, strings of different lengths in the dictionary, a dictionary that outgrew its
+page so that later pages hold the strings themselves, as a warehouse's files of many ids
+do) gives ``None``: the caller reads that row group with Arrow. Codes are checked against the dictionary's size; the first row
+group is checked against Arrow's reading of it.
 
 >>> import pandas as pd, tempfile, pathlib
 >>> path = pathlib.Path(tempfile.mkdtemp()) / "ids.parquet"
 >>> ids = pd.Series(["b", "a", None, "b"] * 3, dtype="category")
 >>> pd.DataFrame({"id": ids}).to_parquet(path, row_group_size=4)
->>> column = SharedDictionary.open(path, "id")
->>> column.codes(2).tolist(), column.dictionary.to_pylist()
+>>> column = DictionaryColumn.open(path, "id")
+>>> codes, dictionary = column.read(2)
+>>> codes.tolist(), dictionary.to_pylist()
 ([1, 0, -1, 1], ['a', 'b'])
 """
 
@@ -33,15 +36,15 @@ _DATA_PAGE, _DICTIONARY_PAGE = 0, 2
 _RLE, _PLAIN_DICTIONARY, _RLE_DICTIONARY = 3, 2, 8
 
 
-class SharedDictionary:
-    """One column of a Parquet file: its first row group's dictionary and, for every row group
-    whose dictionary page is the same, its codes into it (:meth:`codes`)."""
+class DictionaryColumn:
+    """One dictionary-encoded text column of a Parquet file, read row group by row group
+    (:meth:`read`); row groups whose dictionary page has the bytes of the one before share
+    one dictionary object."""
 
-    def __init__(self, path, index, chunks, codec, optional, dictionary, first):
-        self.path, self.index, self.chunks = path, index, chunks
+    def __init__(self, path, chunks, codec, optional):
+        self.path, self.chunks = path, chunks
         self.codec, self.optional = codec, optional
-        self.dictionary = dictionary
-        self.first_page = first  # the first row group's dictionary page (compressed bytes)
+        self._last = (None, None)  # the last dictionary page decoded, and its strings
 
     @classmethod
     def open(cls, path, name):
@@ -57,49 +60,51 @@ class SharedDictionary:
         column = file.schema.column(index)
         if column.max_repetition_level or column.max_definition_level > 1:
             return None
+        if column.physical_type != "BYTE_ARRAY":
+            return None
         chunks = [meta.row_group(g).column(index) for g in range(meta.num_row_groups)]
         codec = chunks[0].compression
         if codec != "UNCOMPRESSED" and (codec not in _CODECS or not _available(codec)):
             return None
         if any(not c.has_dictionary_page or c.compression != codec for c in chunks):
             return None
-        shared = cls(path, index, chunks, codec, column.max_definition_level == 1, None, None)
-        pages = shared._pages(0)
-        if pages is None or not pages[0]:
-            return None
-        shared.first_page = pages[0]
-        page = pages[0]
-        if codec != "UNCOMPRESSED":
-            page = pa.Codec(_CODECS[codec]).decompress(page, decompressed_size=pages[3])
-        shared.dictionary = _plain_strings(page, pages[1])
-        if shared.dictionary is None:
-            return None
-        # Arrow's reading of the first row group, at a sample of rows, against ours
-        first = shared.codes(0)
+        shared = cls(path, chunks, codec, column.max_definition_level == 1)
+        first = shared.read(0)
         if first is None:
             return None
+        # Arrow's reading of the first row group, at a sample of rows, against ours
+        codes, dictionary = first
         views = pq.ParquetFile(path, binary_type=pa.binary_view())
         theirs = views.read_row_group(0, columns=[name]).column(0)
-        sample = np.unique(np.linspace(0, len(first) - 1, 4096).astype(np.int64))
-        ours = shared.dictionary.take(pa.array(np.where(first < 0, 0, first)[sample]))
-        ours = pc.if_else(pa.array(first[sample] < 0), pa.nulls(len(sample), pa.string()), ours)
+        sample = np.unique(np.linspace(0, len(codes) - 1, 4096).astype(np.int64))
+        ours = dictionary.take(pa.array(np.where(codes < 0, 0, codes)[sample]))
+        ours = pc.if_else(pa.array(codes[sample] < 0), pa.nulls(len(sample), pa.string()), ours)
         if not ours.equals(theirs.cast(pa.string()).take(pa.array(sample)).combine_chunks()):
             return None
         return shared
 
-    def codes(self, group):
-        """int32 codes into :attr:`dictionary` (-1: missing) of row group ``group``, or None
-        when its dictionary differs or its pages are not for this module."""
+    def read(self, group):
+        """(int32 codes, -1 missing; the dictionary, Arrow strings) of row group ``group``, or
+        None when its pages are not for this module."""
         pages = self._pages(group)
-        if pages is None or (self.first_page is not None and pages[0] != self.first_page):
+        if pages is None:
             return None
-        parts = pages[2]
+        page, size, parts, inflated = pages
+        last_page, dictionary = self._last
+        if page != last_page:
+            if self.codec != "UNCOMPRESSED":
+                codec = pa.Codec(_CODECS[self.codec])
+                page = codec.decompress(page, decompressed_size=inflated)
+            dictionary = _plain_strings(page, size)
+            if dictionary is None:
+                return None
+            self._last = (pages[0], dictionary)
         codes = parts[0] if len(parts) == 1 else np.concatenate(parts)
         if len(codes) != self.chunks[group].num_values:
             return None
-        if self.dictionary is not None and len(codes) and codes.max() >= len(self.dictionary):
+        if len(codes) and codes.max() >= len(dictionary):
             return None
-        return codes
+        return codes, dictionary
 
     def _pages(self, group):
         """(dictionary page bytes, its number of values, [codes of each data page], the

@@ -32,7 +32,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .pages import SharedDictionary
+from .pages import DictionaryColumn
 from .sorting import SLICE as _SLICE
 from .sorting import is_sorted as _is_sorted
 from .sorting import row_order
@@ -313,36 +313,39 @@ def _events_input(data, mapping, columns=None):
             and f.name not in views
         ]
 
-        shared = {}  # name -> its dictionary read once (pages.SharedDictionary) or None
+        # a repeated dictionary read once, the codes from the pages (pages.DictionaryColumn);
+        # only there: with a dictionary of its own in every row group (a warehouse's file)
+        # Arrow's reader is as fast, and its dictionaries outgrow the 1 MB page limit
+        decoders = {}  # name -> its DictionaryColumn, or None (Arrow reads it)
 
         def pieces(columns, prepare):
             wanted = [stored_of[c] for c in columns]
-            plain = [c for c in wanted if c not in views]
-            viewed = [c for c in wanted if c in views]
-            for name in viewed:
-                if name not in shared:
-                    shared[name] = SharedDictionary.open(path, name)
+            for name in wanted:
+                if name not in decoders:
+                    decoders[name] = DictionaryColumn.open(path, name) if name in views else None
             files = threading.local()  # one reader per thread
 
             def read(group):
-                if not hasattr(files, "plain"):
+                got = {}
+                for name in wanted:  # codes from the pages, a repeated dictionary read once
+                    found = None if decoders[name] is None else decoders[name].read(group)
+                    if found is not None:
+                        got[name] = _dictionary_array(*found)
+                rest = [n for n in wanted if n not in got]
+                plain = [n for n in rest if n not in views]
+                viewed = [n for n in rest if n in views]
+                if not hasattr(files, "plain") and rest:
                     files.plain = pq.ParquetFile(path, read_dictionary=text)
                     files.views = _repeated_dictionaries(files.plain, path)
-                piece = files.plain.read_row_group(group, columns=plain, use_threads=True)
-                got = {name: piece.column(name) for name in plain}
-                slow = []
-                for name in viewed:  # the codes from the pages, the dictionary read once
-                    codes = None if shared[name] is None else shared[name].codes(group)
-                    if codes is None:
-                        slow.append(name)
-                    else:
-                        got[name] = _dictionary_array(codes, shared[name].dictionary)
-                if slow:  # a dictionary of its own: read as text views, encoded here
-                    other = files.views[slow[0]].read_row_group(group, columns=slow)
-                    for name in slow:
+                if plain:
+                    piece = files.plain.read_row_group(group, columns=plain, use_threads=True)
+                    got.update((n, piece.column(n)) for n in plain)
+                    del piece
+                if viewed:  # a dictionary of its own: read as text views, encoded here
+                    other = files.views[viewed[0]].read_row_group(group, columns=viewed)
+                    for name in viewed:
                         got[name] = pc.dictionary_encode(other[name])
                     del other
-                del piece
                 return prepare(pa.table([got[n] for n in wanted], names=columns), group)
 
             yield from ahead(read, range(file.num_row_groups))
