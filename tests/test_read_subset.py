@@ -89,6 +89,8 @@ def test_columns_alone_read_the_columns_asked_for(tmp_path, monkeypatch):
     path = tmp_path / "events.csv"
     frame.to_csv(path, index=False)
     whole = cxkit.read_events(path, customer="user", channel="src")
+    with pytest.raises(DataError, match="'src'.*lacks it"):  # cxkit's name, once mapped
+        cxkit.read_events(path, customer="user", channel="src", columns=["src"])
     no_pandas_reader(monkeypatch)
     got = cxkit.read_events(path, customer="user", channel="src", columns=["channel"])
     assert list(got.columns) == ["customer_id", "timestamp", "event", "channel"]

@@ -372,6 +372,8 @@ def _chosen(names, renames, columns):
     (the careful path lists the columns that exist)."""
     if columns is None:
         return list(names)
+    if {u for c, u in renames.items() if u != c} & set(columns):
+        return None  # a mapped column by the file's name: the careful path says it is not one
     wanted = {renames.get(c, c) for c in ("customer_id", "timestamp", "event", *columns)}
     if not wanted <= set(names):
         return None
