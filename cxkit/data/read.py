@@ -243,7 +243,8 @@ def _events_input(data, mapping, columns=None):
     if isinstance(data, pd.DataFrame):
         if not data.columns.is_unique or not all(isinstance(c, str) for c in data.columns):
             return None
-        chosen = _chosen(data.columns, renames, columns)
+        header = list(data.columns)
+        chosen = _chosen(header, renames, columns)
         if chosen is None:
             return None
         ours = {renames.get(c, c) for c in _CONVERTED}
@@ -281,8 +282,12 @@ def _events_input(data, mapping, columns=None):
     else:
         return None
     lookup = {user: canon for canon, user in renames.items() if user != canon}
-    if any(user not in names for user in lookup):
+    if len(lookup) < sum(user != canon for canon, user in renames.items()):
+        return None  # one column mapped to two of cxkit's: the careful path says so
+    if any(user not in header for user in lookup):
         return None  # the careful path lists the columns that exist
+    if any(canon in header and canon not in lookup for canon in lookup.values()):
+        return None  # a file column of a mapped one's name (read or not): the careful path
     new = [lookup.get(n, n) for n in names]
     if len(set(new)) != len(new) or rows == 0:
         return None  # repeated names (also after mapping), or no rows
