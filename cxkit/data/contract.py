@@ -870,6 +870,15 @@ def read_events(
     _check_decimal(source, decimal)
     if encoding is None and sep is None and decimal is None:  # Arrow, for clean input
         fast = events_fast(data, mapping, keywords, source, columns=columns, events=events)
+        if fast is None and events is not None and timezone is not None:
+            # naive times read in a zone are checked on the rows kept only by a whole read
+            # (the fast path steps aside): the whole log read fast, then filtered
+            fast = events_fast(data, mapping, keywords, source, columns=columns)
+            if fast is not None:
+                kept, extra = _kept_events(fast, source, events)
+                kept = kept.reset_index(drop=True)
+                kept.attrs = {**fast.attrs, **extra}
+                return kept
         if fast is not None:
             return fast
     frame = _read_table(data, id_columns=[customer], encoding=encoding, sep=sep, decimal=decimal)
@@ -937,12 +946,17 @@ def _chosen_columns(frame, source, columns):
     return frame[[c for c in frame.columns if c in wanted]]
 
 
+class NoEventRows(DataError):
+    """``read_events(..., events=)`` found no row of those events (the funnel of a file then
+    reads the whole log, where steps matching nothing give a warning and zero counts)."""
+
+
 def _kept_events(frame, source, events):
     """The rows of ``events`` (categories stay the whole log's), and the attrs that say so."""
     keep = frame["event"].isin(events).to_numpy()
     if not keep.any():
         present = list(frame["event"].cat.categories[:_MAX_EXAMPLES])
-        raise DataError(
+        raise NoEventRows(
             source,
             [
                 {

@@ -686,13 +686,18 @@ def _read_for_funnel(path, steps, by, source, *, stages=None, exclude=None, keep
     which reads them all), and the file's last timestamp stays the end of the data
     (``attrs["observed_at"]``)."""
     from ..data import read_events
+    from ..data.contract import NoEventRows
 
     if keep_all:
         return read_events(path)
     _, step_events = _normalise_steps(steps, stages, source)
     exclude = [exclude] if isinstance(exclude, str) else list(exclude or [])
     wanted = [e for names in step_events for e in names] + exclude
-    return read_events(path, columns=[] if by is None else None, events=wanted)
+    columns = [] if by is None else None
+    try:
+        return read_events(path, columns=columns, events=wanted)
+    except NoEventRows:  # no step matches a row: the funnel of the whole log says so
+        return read_events(path, columns=columns)
 
 
 def _finish_attrs(table, attrs, closed, groups):
