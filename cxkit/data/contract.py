@@ -870,15 +870,6 @@ def read_events(
     _check_decimal(source, decimal)
     if encoding is None and sep is None and decimal is None:  # Arrow, for clean input
         fast = events_fast(data, mapping, keywords, source, columns=columns, events=events)
-        if fast is None and events is not None and timezone is not None:
-            # naive times read in a zone are checked on the rows kept only by a whole read
-            # (the fast path steps aside): the whole log read fast, then filtered
-            fast = events_fast(data, mapping, keywords, source, columns=columns)
-            if fast is not None:
-                kept, extra = _kept_events(fast, source, events)
-                kept = kept.reset_index(drop=True)
-                kept.attrs = {**fast.attrs, **extra}
-                return kept
         if fast is not None:
             return fast
     frame = _read_table(data, id_columns=[customer], encoding=encoding, sep=sep, decimal=decimal)

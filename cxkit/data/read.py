@@ -70,6 +70,11 @@ class _StepAside(Exception):
     """The fast path cannot vouch for this input: the careful path reads it instead."""
 
 
+class _NaiveInZone(_StepAside):
+    """Naive times read in a zone, with rows left out: their local times are checked on
+    every row, so the whole log is read (and then filtered)."""
+
+
 def read_arrow(path, *, text_columns=(), timestamp_columns=(), number_columns=()):
     """Read a CSV, CSV.gz or Parquet file into an Arrow table, strings dictionary-encoded.
 
@@ -210,8 +215,12 @@ def events_fast(data, mapping, parse, source, *, columns=None, events=None):
         found = _events_input(data, mapping, columns)
         if found is None:
             return None
-        kept = None if events is None else _Kept(events)
-        return _events_frame(found, parse, source, kept)
+        if events is None:
+            return _events_frame(found, parse, source)
+        try:
+            return _events_frame(found, parse, source, _Kept(events))
+        except _NaiveInZone:
+            return _filtered(_events_frame(found, parse, source), source, events)
     except _StepAside:
         return None
     except (pa.ArrowException, OSError, ValueError):
@@ -586,6 +595,16 @@ def _table_from_frame(frame):
         except (pa.ArrowException, TypeError, ValueError):
             raise _StepAside from None  # mixed objects: the careful path
     return pa.table(columns)
+
+
+def _filtered(frame, source, events):
+    """The whole log's rows of ``events``, as ``read_events(..., events=)`` gives them."""
+    from .contract import _kept_events
+
+    kept, extra = _kept_events(frame, source, events)
+    kept = kept.reset_index(drop=True)
+    kept.attrs = {**frame.attrs, **extra}
+    return kept
 
 
 def _events_frame(found, parse, source, kept=None):
@@ -1004,7 +1023,7 @@ def _checked_timestamps(found, parse, source, every=False):
     if aware or not zone:
         return stamps
     if every:
-        raise _StepAside
+        raise _NaiveInZone
     frame = pd.DataFrame({"timestamp": stamps}, copy=False)
     problems, notes = [], {}
     _check_timestamps(frame, source, ["timestamp"], problems, parse=parse, notes=notes)
